@@ -258,14 +258,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Reads a port from the environment, falling back to the documented default. */
-export function envPort(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got "${v}"`);
-  return n;
-}
+export { envPort } from '../../subgraphs/kit/env.js';
 
 /** Runs a simulator as its own process: start, print where it listens, stop cleanly on SIGINT/SIGTERM. */
 export async function runAsProcess(start: () => Promise<SandboxServer>, label: string): Promise<void> {

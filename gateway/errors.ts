@@ -1,0 +1,93 @@
+/**
+ * What clients may see of an error. Codes on the allow-list keep their message (scrubbed of URLs anyway);
+ * a subgraph that could not be reached becomes SUBGRAPH_UNAVAILABLE naming only the subgraph; everything else is
+ * "Internal server error". Stack traces, exception details and query plans never leave the gateway.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+
+const SAFE_CODES = new Set([
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'SUPPLIER_UNAVAILABLE',
+  'DIRECTORY_UNAVAILABLE',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+]);
+
+/** Extension keys a client may see; the rest (exception, stacktrace, serviceName internals...) are dropped. */
+const SAFE_EXTENSIONS = ['code', 'field', 'supplierSystem', 'reason', 'subgraph'];
+
+const URL_PATTERN = /\b(?:https?|wss?):\/\/[^\s"'<>)]+/gi;
+const HOST_PORT_PATTERN = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\blocalhost(?::\d+)?\b/gi;
+
+export function scrub(message: string): string {
+  return message.replace(URL_PATTERN, '[internal]').replace(HOST_PORT_PATTERN, '[internal]');
+}
+
+export function maskError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const code = typeof ext.code === 'string' ? ext.code : undefined;
+  const serviceName = typeof ext.serviceName === 'string' ? ext.serviceName : undefined;
+
+  let message: string;
+  let extensions: Record<string, unknown>;
+  if (code && SAFE_CODES.has(code)) {
+    message = scrub(formatted.message);
+    extensions = Object.fromEntries(SAFE_EXTENSIONS.filter((k) => ext[k] !== undefined).map((k) => [k, ext[k]]));
+  } else if (serviceName && isFetchFailure(formatted.message)) {
+    message = `The ${serviceName} service is unavailable`;
+    extensions = { code: 'SUBGRAPH_UNAVAILABLE', subgraph: serviceName };
+  } else {
+    message = 'Internal server error';
+    extensions = { code: 'INTERNAL_SERVER_ERROR' };
+  }
+  return {
+    message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions,
+  };
+}
+
+function isFetchFailure(message: string): boolean {
+  return /error while fetching subquery|fetch failed|ECONNREFUSED|aborted|timeout|socket hang up|request to .* failed/i.test(message);
+}
+
+/**
+ * One supplier outage under a list of services makes one error per service (the notes: 25 services, 25 errors).
+ * Clients get one error per distinct failure, with every affected path listed in extensions.paths.
+ */
+export function collapseErrors(errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] {
+  const byKey = new Map<string, { first: GraphQLFormattedError; paths: (string | number)[][] }>();
+  for (const e of errors) {
+    const ext = (e.extensions ?? {}) as Record<string, unknown>;
+    const key = JSON.stringify([e.message, ext.code, ext.supplierSystem, ext.reason, ext.subgraph]);
+    const seen = byKey.get(key);
+    if (seen) {
+      if (e.path) seen.paths.push([...e.path]);
+    } else {
+      byKey.set(key, { first: e, paths: e.path ? [[...e.path]] : [] });
+    }
+  }
+  return [...byKey.values()].map(({ first, paths }) =>
+    paths.length > 1 ? { ...first, extensions: { ...first.extensions, paths: paths.slice(0, 100), count: paths.length } } : first,
+  );
+}
+
+export const collapseErrorsPlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind === 'single' && response.body.singleResult.errors) {
+          response.body.singleResult.errors = collapseErrors(response.body.singleResult.errors);
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,31 @@
+/** Readiness: the gateway is ready only when every subgraph answers a trivial query. Names only, never URLs. */
+
+export interface Readiness {
+  ready: boolean;
+  subgraphs: Record<string, 'up' | 'down'>;
+}
+
+const PROBE_TIMEOUT_MS = 1500;
+
+export async function checkReadiness(subgraphUrls: Record<string, string>): Promise<Readiness> {
+  const entries = await Promise.all(
+    Object.entries(subgraphUrls).map(async ([name, url]) => [name, (await probe(url)) ? 'up' : 'down'] as const),
+  );
+  return { ready: entries.every(([, s]) => s === 'up'), subgraphs: Object.fromEntries(entries) };
+}
+
+async function probe(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    if (!res.ok) return false;
+    const body = (await res.json()) as { data?: { __typename?: string } };
+    return body.data?.__typename === 'Query';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The gateway: Apollo Server 5 + @apollo/gateway over the committed static supergraph, on a node:http server
+ * that also answers health checks. Subgraph calls use native fetch (keep-alive, and cheaper per request than the
+ * default fetcher) with a deadline, and carry the consumer organisation and a trace id.
+ */
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { Logger } from 'pino';
+import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import { TRACE_HEADER } from '../subgraphs/kit/server.js';
+import { createGraphQLHandler, sendJson } from '../subgraphs/kit/http-graphql.js';
+import { repoRoot } from '../subgraphs/kit/schema.js';
+import { collapseErrorsPlugin, maskError } from './errors.js';
+import { checkReadiness } from './health.js';
+
+export interface GatewayContext {
+  consumer: ConsumerOrganisation;
+  traceId: string;
+}
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  /** Subgraph name → URL; the supergraph's own URLs are only defaults. */
+  subgraphUrls: Record<string, string>;
+  /** Deadline for one subgraph fetch. */
+  subgraphTimeoutMs: number;
+  /** The consumer organisation requests are made for until authentication lands (dev/sandbox only). */
+  devConsumer: ConsumerOrganisation;
+  maxBodyBytes: number;
+  introspection: boolean;
+  logger: Logger;
+  supergraphPath?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const supergraphSdl = readFileSync(opts.supergraphPath ?? `${repoRoot}schema/supergraph.graphql`, 'utf8');
+  const deadlineFetch = ((url: string, init: RequestInit) =>
+    fetch(url, { ...init, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) })) as unknown as NonNullable<
+    ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
+  >['fetcher'];
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    // Query plans are internal: never returned, whatever header a client sends.
+    __exposeQueryPlanExperimental: false,
+    buildService: ({ name, url }) => {
+      const target = opts.subgraphUrls[name] ?? url;
+      if (!target) throw new Error(`no URL for subgraph ${name}`);
+      return new RemoteGraphQLDataSource<GatewayContext>({
+        url: target,
+        fetcher: deadlineFetch,
+        willSendRequest({ request, context }) {
+          if (!request.http) return;
+          if (context.consumer) request.http.headers.set(CONSUMER_HEADER, encodeConsumer(context.consumer));
+          if (context.traceId) request.http.headers.set(TRACE_HEADER, context.traceId);
+        },
+      });
+    },
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: opts.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => maskError(formatted),
+    plugins: [ApolloServerPluginLandingPageDisabled(), collapseErrorsPlugin],
+    logger: {
+      debug: () => {},
+      info: () => {},
+      warn: (m) => opts.logger.warn(String(m)),
+      error: (m) => opts.logger.error(String(m)),
+    },
+  });
+  await apollo.start();
+
+  const graphql = createGraphQLHandler(apollo, {
+    maxBodyBytes: opts.maxBodyBytes,
+    context: async () => ({ consumer: opts.devConsumer, traceId: randomUUID() }),
+  });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health/live') {
+      sendJson(res, 200, { status: 'live' });
+      return;
+    }
+    if (path === '/health/ready') {
+      void checkReadiness(opts.subgraphUrls).then((r) => sendJson(res, r.ready ? 200 : 503, r));
+      return;
+    }
+    if (path === '/graphql') {
+      graphql(req, res).catch((err: unknown) => {
+        opts.logger.error({ err: (err as Error).message }, 'graphql handler failed');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      });
+      return;
+    }
+    sendJson(res, 404, { error: 'not found' });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}/graphql`,
+    port,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeSlotId } from '../kit/slot-id.js';
+import type { FhirBundle, FhirResource } from './client.js';
+import { classifyFailure, instant, mapSlots } from './map.js';
+
+function resources(name: string): FhirResource[] {
+  const bundle = JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as FhirBundle;
+  return (bundle.entry ?? []).map((e) => e.resource!).filter(Boolean);
+}
+
+const fetchedAt = new Date('2026-11-23T08:00:00Z');
+
+describe('mapSlots on the NBA 2.0.4 search shape', () => {
+  const result = mapSlots({
+    system: 'harbour-uec',
+    serviceId: '1402000101',
+    resources: resources('search-nba-2.0.4.json'),
+    from: new Date('2026-11-23T00:00:00Z'),
+    to: new Date('2026-11-24T00:00:00Z'),
+    fetchedAt,
+  });
+
+  it('maps every free slot, earliest first, in UTC', () => {
+    expect(result.skipped).toEqual([]);
+    expect(result.slots.map((s) => s.start)).toEqual(['2026-11-23T09:30:00.000Z', '2026-11-23T10:00:00.000Z']);
+    expect(result.slots[0]).toMatchObject({
+      serviceId: '1402000101',
+      end: '2026-11-23T10:00:00.000Z',
+      status: 'FREE',
+      deliveryChannel: 'IN_PERSON',
+      bookable: true,
+      source: 'LIVE',
+      fetchedAt: '2026-11-23T08:00:00.000Z',
+    });
+  });
+
+  it('names the practitioner and role from the schedule actors', () => {
+    expect(result.slots[0]!.practitioner).toEqual({ name: 'Dr Ada Okafor', role: 'General Medical Practitioner' });
+  });
+
+  it('issues opaque ids that decode to supplier, service and the native slot id', () => {
+    expect(decodeSlotId(result.slots[0]!.id)).toEqual({ system: 'harbour-uec', serviceId: '1402000101', ref: 'slot002' });
+    expect(result.slots[0]!.id).not.toContain('slot002');
+  });
+
+  it('maps the same slots when the provider ignored every _include (includes are optional for providers)', () => {
+    const slotsOnly = resources('search-nba-2.0.4.json').filter((r) => r.resourceType === 'Slot');
+    const bare = mapSlots({ system: 'harbour-uec', serviceId: '1402000101', resources: slotsOnly,
+      from: new Date('2026-11-23T00:00:00Z'), to: new Date('2026-11-24T00:00:00Z'), fetchedAt });
+    expect(bare.slots.map((s) => s.id)).toEqual(result.slots.map((s) => s.id));
+    expect(bare.slots[0]!.practitioner).toBeNull();
+  });
+});
+
+describe('mapSlots on provider quirks', () => {
+  const result = mapSlots({
+    system: 'meridian-ooh',
+    serviceId: '1402000103',
+    resources: resources('search-tkw-quirks.json'),
+    from: new Date('2026-06-01T00:00:00Z'),
+    to: new Date('2026-06-02T00:00:00Z'),
+    fetchedAt,
+  });
+
+  it('normalises UK summer-time offsets to the same instant in UTC', () => {
+    expect(result.slots.map((s) => [s.start, s.end])).toEqual([
+      ['2026-06-01T18:00:00.000Z', '2026-06-01T18:15:00.000Z'],
+      ['2026-06-01T18:15:00.000Z', '2026-06-01T18:30:00.000Z'],
+    ]);
+  });
+
+  it('reads the GP Connect delivery channel extension', () => {
+    expect(result.slots.map((s) => s.deliveryChannel)).toEqual(['TELEPHONE', 'VIDEO']);
+  });
+
+  it('follows an absolute schedule reference and a PractitionerRole to its Practitioner', () => {
+    expect(result.slots[0]!.practitioner).toEqual({ name: 'Sam Patel', role: 'Advanced Nurse Practitioner' });
+  });
+
+  it('skips each malformed slot with a reason, drops busy and out-of-window slots, and keeps the rest', () => {
+    expect(result.skipped).toEqual([
+      { slotId: 's-no-offset', reason: 'start or end is not a FHIR instant with an offset' },
+      { slotId: 's-backwards', reason: 'end is not after start' },
+      { slotId: 's-odd-status', reason: 'unknown status busy-tentative' },
+    ]);
+    const refs = result.slots.map((s) => decodeSlotId(s.id)!.ref);
+    expect(refs).not.toContain('s-busy');
+    expect(refs).not.toContain('s-outside');
+  });
+});
+
+describe('instant', () => {
+  it('accepts any offset and rejects times without one', () => {
+    expect(instant('2026-03-29T01:30:00+00:00')?.toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(instant('2026-03-29T02:30:00+01:00')?.toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(instant('2026-03-29T01:30:00Z')).not.toBeNull();
+    expect(instant('2026-03-29T01:30:00')).toBeNull();
+    expect(instant('29/03/2026 01:30')).toBeNull();
+    expect(instant(undefined)).toBeNull();
+  });
+});
+
+describe('classifyFailure: the spec variants', () => {
+  const taken422 = { code: 'processing', details: { coding: [{ code: 'MSG_RESOURCE_ID_FAIL' }] }, diagnostics: 'Slot no longer available' };
+
+  it('treats 422 processing and 409 alike as slot taken when booking (NBA/TKW vs UEC)', () => {
+    expect(classifyFailure(422, taken422, true)).toBe('SLOT_UNAVAILABLE');
+    expect(classifyFailure(409, { code: 'conflict' }, true)).toBe('SLOT_UNAVAILABLE');
+    expect(classifyFailure(409, undefined, true)).toBe('SLOT_UNAVAILABLE');
+  });
+
+  it('reads 409 on cancel as a stale version, and 422 differences as a conflict', () => {
+    expect(classifyFailure(409, { code: 'invalid', details: { coding: [{ code: 'MSG_VERSION_AWARE_CONFLICT' }] } }, false)).toBe('CONFLICT');
+    expect(classifyFailure(422, { code: 'invalid', details: { coding: [{ code: 'MSG_VERSION_AWARE_CONFLICT' }] } }, false)).toBe('CONFLICT');
+    expect(classifyFailure(412, { code: 'not-supported' }, false)).toBe('CONFLICT');
+  });
+
+  it('treats 401 and 403 alike as an authorisation failure (assurance scripts vs NBA)', () => {
+    expect(classifyFailure(401, undefined, false)).toBe('FORBIDDEN');
+    expect(classifyFailure(403, { code: 'forbidden' }, true)).toBe('FORBIDDEN');
+  });
+
+  it('classifies on status plus issue code, not on the details code alone', () => {
+    expect(classifyFailure(422, { code: 'invalid', details: { coding: [{ code: 'INVALID_NHS_NUMBER' }] } }, true)).toBe('INVALID_PATIENT');
+    expect(classifyFailure(422, { code: 'invalid', details: { coding: [{ code: 'MSG_BAD_FORMAT' }] } }, true)).toBe('INVALID_REQUEST');
+    expect(classifyFailure(400, { code: 'invalid', details: { coding: [{ code: 'MSG_RESOURCE_ID_FAIL' }] } }, true)).toBe('INVALID_REQUEST');
+    expect(classifyFailure(404, { code: 'not-found' }, false)).toBe('NOT_FOUND');
+    expect(classifyFailure(500, { code: 'processing' }, true)).toBe('SUPPLIER_UNAVAILABLE');
+    expect(classifyFailure(504, undefined, true)).toBe('SUPPLIER_UNAVAILABLE');
+  });
+});

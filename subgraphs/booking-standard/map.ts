@@ -1,0 +1,190 @@
+/**
+ * Pure mapping from Booking Standard STU3 payloads to the shared Slot contract. Providers honour the standard
+ * loosely (spec 10), so every slot is checked on its own: one bad slot is skipped with a reason, never the bundle.
+ */
+import { encodeSlotId } from '../kit/slot-id.js';
+import type {
+  FhirPractitioner,
+  FhirPractitionerRole,
+  FhirResource,
+  FhirSchedule,
+  FhirSlot,
+} from './client.js';
+
+export type DeliveryChannel = 'IN_PERSON' | 'TELEPHONE' | 'VIDEO';
+
+export interface SlotModel {
+  id: string;
+  serviceId: string;
+  start: string;
+  end: string;
+  status: 'FREE' | 'BUSY';
+  deliveryChannel: DeliveryChannel;
+  practitioner: { name: string | null; role: string | null } | null;
+  capacity: null;
+  bookingLink: null;
+  bookingPhone: null;
+  bookable: boolean;
+  fetchedAt: string;
+  source: 'LIVE' | 'CACHE';
+}
+
+export interface SkippedSlot {
+  slotId: string;
+  reason: string;
+}
+
+export interface MapResult {
+  slots: SlotModel[];
+  skipped: SkippedSlot[];
+}
+
+export interface MapInput {
+  system: string;
+  serviceId: string;
+  resources: FhirResource[];
+  /** Only slots starting in [from, to] are kept: providers must filter, but a consumer checks (assurance P23). */
+  from: Date;
+  to: Date;
+  fetchedAt: Date;
+}
+
+// GP Connect's delivery-channel extension; the Booking Standard does not require it, so absence means in person.
+const DELIVERY_CHANNEL_URLS = [
+  'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2',
+  'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-1',
+];
+
+export function mapSlots(input: MapInput): MapResult {
+  const index = new Map<string, FhirResource>();
+  for (const r of input.resources) if (r.id) index.set(`${r.resourceType}/${r.id}`, r);
+
+  const slots: SlotModel[] = [];
+  const skipped: SkippedSlot[] = [];
+  for (const r of input.resources) {
+    if (r.resourceType !== 'Slot') continue;
+    const slot = r as FhirSlot;
+    const result = mapSlot(slot, index, input);
+    if (!result) continue;
+    if ('reason' in result) skipped.push(result);
+    else slots.push(result);
+  }
+  slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.id.localeCompare(b.id));
+  return { slots, skipped };
+}
+
+function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInput): SlotModel | SkippedSlot | null {
+  const slotId = slot.id ?? '(no id)';
+  if (!slot.id) return { slotId, reason: 'slot has no id' };
+  const start = instant(slot.start);
+  const end = instant(slot.end);
+  if (!start || !end) return { slotId, reason: 'start or end is not a FHIR instant with an offset' };
+  if (end.getTime() <= start.getTime()) return { slotId, reason: 'end is not after start' };
+  if (slot.status !== 'free' && slot.status !== 'busy') return { slotId, reason: `unknown status ${String(slot.status)}` };
+  // Asked for free slots only; a provider that returns busy ones gets them dropped, not shown as bookable.
+  if (slot.status !== 'free') return null;
+  if (start < input.from || start > input.to) return null;
+
+  const schedule = ref<FhirSchedule>(index, slot.schedule?.reference, 'Schedule');
+  return {
+    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slot.id }),
+    serviceId: input.serviceId,
+    start: start.toISOString(),
+    end: end.toISOString(),
+    status: 'FREE',
+    deliveryChannel: deliveryChannel(slot),
+    practitioner: schedule ? practitioner(schedule, index) : null,
+    capacity: null,
+    bookingLink: null,
+    bookingPhone: null,
+    bookable: true,
+    fetchedAt: input.fetchedAt.toISOString(),
+    source: 'LIVE',
+  };
+}
+
+/** Accepts any offset (spec 3.6) but requires one: a time without an offset is ambiguous across UK DST. */
+export function instant(value: string | undefined): Date | null {
+  if (typeof value !== 'string') return null;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function deliveryChannel(slot: FhirSlot): DeliveryChannel {
+  const ext = slot.extension?.find((e) => DELIVERY_CHANNEL_URLS.includes(e.url));
+  const code = (ext?.valueCode ?? ext?.valueCodeableConcept?.coding?.[0]?.code ?? '').toLowerCase();
+  if (code.startsWith('tele')) return 'TELEPHONE';
+  if (code.startsWith('video')) return 'VIDEO';
+  return 'IN_PERSON';
+}
+
+function practitioner(schedule: FhirSchedule, index: Map<string, FhirResource>): SlotModel['practitioner'] {
+  let person: FhirPractitioner | undefined;
+  let role: FhirPractitionerRole | undefined;
+  for (const a of schedule.actor ?? []) {
+    person ??= ref<FhirPractitioner>(index, a.reference, 'Practitioner');
+    role ??= ref<FhirPractitionerRole>(index, a.reference, 'PractitionerRole');
+  }
+  if (!person && role) person = ref<FhirPractitioner>(index, role.practitioner?.reference, 'Practitioner');
+  const name = person ? practitionerName(person) : null;
+  const roleName = role ? (role.code?.[0]?.coding?.[0]?.display ?? role.code?.[0]?.text ?? null) : null;
+  return name || roleName ? { name, role: roleName } : null;
+}
+
+export function practitionerName(p: FhirPractitioner): string | null {
+  const n = p.name?.[0];
+  if (!n) return null;
+  if (n.text) return n.text;
+  const parts = [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter((x): x is string => !!x);
+  return parts.length ? parts.join(' ') : null;
+}
+
+/** Resolves `Type/id` (or an absolute URL ending in it) against the bundle's included resources. */
+function ref<T extends FhirResource>(index: Map<string, FhirResource>, reference: string | undefined, type: T['resourceType']): T | undefined {
+  if (!reference) return undefined;
+  const m = reference.match(/([A-Za-z]+)\/([^/]+)(?:\/_history\/[^/]+)?$/);
+  if (!m || m[1] !== type) return undefined;
+  return index.get(`${type}/${m[2]}`) as T | undefined;
+}
+
+// ---- provider failures -----------------------------------------------------------------------------------
+
+export type FailureCode =
+  | 'SLOT_UNAVAILABLE'
+  | 'INVALID_PATIENT'
+  | 'INVALID_REQUEST'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'SUPPLIER_UNAVAILABLE';
+
+export interface OutcomeIssue {
+  code?: string;
+  details?: { coding?: { code?: string }[] };
+  diagnostics?: string;
+}
+
+/**
+ * Classifies a provider's error answer on HTTP status plus issue.code, never on the details code alone (spec
+ * 4.2), because providers disagree: slot taken is 422 `processing` (NBA, TKW) or 409 (UEC); a bad JWT is 403 or 401.
+ * `duringBooking` decides what a 409 means: on POST it is the slot (or a reused X-Request-ID), on PUT a stale version.
+ */
+export function classifyFailure(status: number, issue: OutcomeIssue | undefined, duringBooking: boolean): FailureCode {
+  const detail = (issue?.details?.coding?.[0]?.code ?? '').toUpperCase();
+  const text = (issue?.diagnostics ?? '').toLowerCase();
+  if (status === 401 || status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return duringBooking ? 'SLOT_UNAVAILABLE' : 'CONFLICT';
+  if (status === 422) {
+    if (detail.includes('NHS_NUMBER') || text.includes('nhs number')) return 'INVALID_PATIENT';
+    if (issue?.code === 'processing' || detail === 'MSG_RESOURCE_ID_FAIL' || text.includes('no longer available')) {
+      return duringBooking ? 'SLOT_UNAVAILABLE' : 'INVALID_REQUEST';
+    }
+    if (!duringBooking && detail === 'MSG_VERSION_AWARE_CONFLICT') return 'CONFLICT';
+    return 'INVALID_REQUEST';
+  }
+  if (status === 412) return 'CONFLICT';
+  if (status >= 400 && status < 500) return 'INVALID_REQUEST';
+  return 'SUPPLIER_UNAVAILABLE';
+}

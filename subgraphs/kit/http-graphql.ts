@@ -1,0 +1,95 @@
+/**
+ * Apollo Server on a plain node:http server. startStandaloneServer cannot serve anything but GraphQL, and the
+ * gateway also serves health checks (and later the IDE and metrics), so both the gateway and the subgraphs
+ * mount GraphQL through this handler. It bounds the request body and never echoes parse details.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+export interface GraphQLHttpOptions<C extends BaseContext> {
+  maxBodyBytes: number;
+  context: (req: IncomingMessage) => Promise<C>;
+}
+
+export class BodyTooLargeError extends Error {}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BodyTooLargeError());
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function graphQLErrorResponse(res: ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+export function createGraphQLHandler<C extends BaseContext>(
+  server: ApolloServer<C>,
+  opts: GraphQLHttpOptions<C>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    let raw: string;
+    try {
+      raw = await readBody(req, opts.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        graphQLErrorResponse(res, 413, `Request body is larger than ${opts.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+      } else {
+        res.destroy();
+      }
+      return;
+    }
+
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    let body: unknown = raw;
+    if (raw && (headers.get('content-type') ?? '').includes('json')) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        graphQLErrorResponse(res, 400, 'Request body is not valid JSON', 'BAD_REQUEST');
+        return;
+      }
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const result = await server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: () => opts.context(req),
+    });
+
+    const outHeaders: Record<string, string> = {};
+    for (const [k, v] of result.headers) outHeaders[k] = v;
+    res.writeHead(result.status ?? 200, outHeaders);
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+}

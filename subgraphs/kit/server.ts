@@ -1,0 +1,125 @@
+/**
+ * Every subgraph starts the same way: its SDL (shared contract + own schema) and resolvers into a federated
+ * schema, Apollo Server without inline tracing or a landing page, and a node:http server with health checks.
+ */
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { Logger } from 'pino';
+import { subgraphTypeDefs } from './schema.js';
+import { DateTime } from './scalars.js';
+import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
+import type { SubgraphContext } from './context.js';
+import { createGraphQLHandler, sendJson } from './http-graphql.js';
+import { createLogger } from './logger.js';
+
+export const TRACE_HEADER = 'x-trace-id';
+
+export interface SubgraphOptions {
+  name: string;
+  /** Folder under subgraphs/ holding schema.graphql. */
+  dir: string;
+  /** Resolver map (the generated Resolvers type is structurally compatible). */
+  resolvers: object;
+  port: number;
+  host?: string;
+  logger?: Logger;
+  /** Called when the subgraph stops (close upstream pools, caches...). */
+  onClose?: () => Promise<void>;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgraph> {
+  const logger = opts.logger ?? createLogger(opts.name);
+  const schema = buildSubgraphSchema([
+    { typeDefs: subgraphTypeDefs(opts.dir), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
+  ]);
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema,
+    // Subgraphs sit behind the gateway on an internal network; the gateway owns client-facing policy.
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
+    logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+  });
+  await apollo.start();
+
+  const graphql = createGraphQLHandler(apollo, {
+    maxBodyBytes: MAX_BODY_BYTES,
+    context: async (req) => {
+      const header = req.headers[CONSUMER_HEADER];
+      const trace = req.headers[TRACE_HEADER];
+      return {
+        consumer: decodeConsumer(Array.isArray(header) ? header[0] : header),
+        traceId: typeof trace === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(trace) ? trace : randomUUID(),
+        loaders: new Map(),
+      };
+    },
+  });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health/live' || path === '/health/ready') {
+      sendJson(res, 200, { status: 'ok', subgraph: opts.name });
+      return;
+    }
+    if (path === '/graphql') {
+      graphql(req, res).catch((err: unknown) => {
+        logger.error({ err }, 'graphql handler failed');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+      });
+      return;
+    }
+    sendJson(res, 404, { error: 'not found' });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}/graphql`;
+  return {
+    url,
+    port,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+      await opts.onClose?.();
+    },
+  };
+}
+
+/** Runs a subgraph as its own process: start, log where it listens, stop cleanly on SIGINT/SIGTERM. */
+export async function runSubgraphProcess(start: () => Promise<RunningSubgraph>, name: string): Promise<void> {
+  const logger = createLogger(name);
+  try {
+    const s = await start();
+    logger.info({ url: s.url }, `${name} subgraph listening on ${s.url}`);
+    const stop = () => {
+      void s.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, `${name} subgraph failed to start`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The one way subgraphs call upstream systems. Every call has a deadline that covers all its attempts; only
+ * idempotent methods are retried (jittered exponential backoff, honouring Retry-After when it fits the deadline);
+ * failures become a typed UpstreamError whose message never contains the URL.
+ */
+
+export type UpstreamReason = 'TIMEOUT' | 'UNAVAILABLE' | 'RATE_LIMITED' | 'INVALID_RESPONSE' | 'REJECTED';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly system: string,
+    readonly reason: UpstreamReason,
+    readonly status?: number,
+    /** For logs only: may echo request data, so never shown to clients. */
+    readonly detail?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`${system}: ${reason}${status ? ` (HTTP ${status})` : ''}`);
+    this.name = 'UpstreamError';
+  }
+}
+
+export interface UpstreamRequest {
+  /** Registry id of the system called, for errors and logs. */
+  system: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Total time allowed for this call, all attempts and waits included. */
+  deadlineMs: number;
+  /** Extra attempts for idempotent methods on network errors, 5xx and 429 (default 1). Ignored for POST/PATCH. */
+  retries?: number;
+  /** Headers whose values must change per attempt (e.g. a fresh trace id or JWT). */
+  perAttempt?: () => Record<string, string>;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const BASE_BACKOFF_MS = 50;
+
+/**
+ * Performs the call. 2xx–4xx (except 429) are returned for the caller to interpret, since supplier APIs give
+ * 4xx meaning (slot taken, bad query); 429, 5xx, network errors and the deadline throw UpstreamError.
+ */
+export async function upstreamFetch(url: string, req: UpstreamRequest): Promise<UpstreamResponse> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  // PUT/DELETE are idempotent in HTTP terms but a supplier may still act twice; only reads retry automatically.
+  const maxAttempts = method === 'GET' || method === 'HEAD' ? 1 + (req.retries ?? 1) : 1;
+  const deadline = Date.now() + req.deadlineMs;
+  let lastError: UpstreamError | undefined;
+
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers: { ...req.headers, ...req.perAttempt?.() },
+        body: req.body,
+        signal: AbortSignal.timeout(remaining),
+      });
+      const text = await res.text();
+      if (!RETRYABLE_STATUS.has(res.status)) return { status: res.status, headers: res.headers, text };
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+      lastError = new UpstreamError(
+        req.system,
+        res.status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
+        res.status,
+        text.slice(0, 500),
+        retryAfterMs,
+      );
+      if (!IDEMPOTENT.has(method)) throw lastError;
+      const wait = retryAfterMs ?? backoff(attempt);
+      if (attempt + 1 >= maxAttempts || Date.now() + wait >= deadline) throw lastError;
+      await sleep(wait);
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      const timedOut = Date.now() >= deadline - 5 || isAbort(err);
+      lastError = new UpstreamError(req.system, timedOut ? 'TIMEOUT' : 'UNAVAILABLE', undefined, describe(err));
+      if (timedOut || attempt + 1 >= maxAttempts) throw lastError;
+      const wait = backoff(attempt);
+      if (Date.now() + wait >= deadline) throw lastError;
+      await sleep(wait);
+    }
+  }
+  throw lastError ?? new UpstreamError(req.system, 'TIMEOUT');
+}
+
+/** Parses a JSON body, turning garbage into a typed INVALID_RESPONSE. */
+export function parseJson<T>(system: string, res: UpstreamResponse): T {
+  try {
+    return JSON.parse(res.text) as T;
+  } catch {
+    throw new UpstreamError(system, 'INVALID_RESPONSE', res.status, 'body is not JSON');
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - Date.now());
+}
+
+function backoff(attempt: number): number {
+  // Full jitter: spreads retries from many replicas so they do not arrive at the supplier together.
+  return Math.round(Math.random() * BASE_BACKOFF_MS * 2 ** attempt);
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: { code?: string } }).cause;
+    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
