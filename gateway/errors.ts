@@ -26,18 +26,48 @@ const SAFE_EXTENSIONS = ['code', 'field', 'supplierSystem', 'reason', 'subgraph'
 const URL_PATTERN = /\b(?:https?|wss?):\/\/[^\s"'<>)]+/gi;
 const HOST_PORT_PATTERN = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\blocalhost(?::\d+)?\b/gi;
 
+/** For logs: drops quoted substrings (where messages echo input values) and URLs. */
+export function redactQuoted(message: string): string {
+  return scrub(message).replace(/"(?:[^"\\]|\\.)*"/g, '"…"').slice(0, 500);
+}
+
 export function scrub(message: string): string {
   return message.replace(URL_PATTERN, '[internal]').replace(HOST_PORT_PATTERN, '[internal]');
 }
 
-export function maskError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+/** Thrown by the gateway's subgraph fetcher, so the masked error can name the subgraph and nothing else. */
+export class SubgraphUnavailableError extends Error {
+  constructor(
+    readonly subgraph: string,
+    readonly reason: 'TIMEOUT' | 'UNAVAILABLE',
+  ) {
+    super(`The ${subgraph} service is unavailable`);
+    this.name = 'SubgraphUnavailableError';
+  }
+}
+
+function findCause(error: unknown): SubgraphUnavailableError | undefined {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 6; depth++) {
+    if (e instanceof SubgraphUnavailableError) return e;
+    const next = e as { originalError?: unknown; cause?: unknown };
+    e = next.originalError ?? next.cause;
+  }
+  return undefined;
+}
+
+export function maskError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
   const ext = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const down = findCause(error);
   const code = typeof ext.code === 'string' ? ext.code : undefined;
   const serviceName = typeof ext.serviceName === 'string' ? ext.serviceName : undefined;
 
   let message: string;
   let extensions: Record<string, unknown>;
-  if (code && SAFE_CODES.has(code)) {
+  if (down) {
+    message = down.message;
+    extensions = { code: 'SUBGRAPH_UNAVAILABLE', subgraph: down.subgraph, reason: down.reason };
+  } else if (code && SAFE_CODES.has(code)) {
     message = scrub(formatted.message);
     extensions = Object.fromEntries(SAFE_EXTENSIONS.filter((k) => ext[k] !== undefined).map((k) => [k, ext[k]]));
   } else if (serviceName && isFetchFailure(formatted.message)) {

@@ -15,7 +15,8 @@ import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../s
 import { TRACE_HEADER } from '../subgraphs/kit/server.js';
 import { createGraphQLHandler, sendJson } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
-import { collapseErrorsPlugin, maskError } from './errors.js';
+import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
+import { dateTimeValidationPlugin } from './scalar-validation.js';
 import { checkReadiness } from './health.js';
 
 export interface GatewayContext {
@@ -47,10 +48,17 @@ export interface RunningGateway {
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(opts.supergraphPath ?? `${repoRoot}schema/supergraph.graphql`, 'utf8');
-  const deadlineFetch = ((url: string, init: RequestInit) =>
-    fetch(url, { ...init, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) })) as unknown as NonNullable<
-    ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
-  >['fetcher'];
+  // Native fetch with a deadline; a failure is re-thrown as a typed error naming the subgraph (the gateway's own
+  // error for it is a bare "fetch failed", or worse, the internal URL).
+  const deadlineFetch = (subgraph: string) =>
+    (async (url: string, init: RequestInit) => {
+      try {
+        return await fetch(url, { ...init, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) });
+      } catch (err) {
+        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        throw new SubgraphUnavailableError(subgraph, timedOut ? 'TIMEOUT' : 'UNAVAILABLE');
+      }
+    }) as unknown as NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -61,7 +69,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (!target) throw new Error(`no URL for subgraph ${name}`);
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: target,
-        fetcher: deadlineFetch,
+        fetcher: deadlineFetch(name),
         willSendRequest({ request, context }) {
           if (!request.http) return;
           if (context.consumer) request.http.headers.set(CONSUMER_HEADER, encodeConsumer(context.consumer));
@@ -75,8 +83,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     gateway,
     introspection: opts.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted) => maskError(formatted),
-    plugins: [ApolloServerPluginLandingPageDisabled(), collapseErrorsPlugin],
+    formatError: (formatted, error) => {
+      const masked = maskError(formatted, error);
+      if (masked.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+        // What was hidden, for operators; quoted values are dropped because messages can echo client input.
+        opts.logger.error({ path: formatted.path, original: redactQuoted(formatted.message) }, 'masked an internal error');
+      }
+      return masked;
+    },
+    plugins: [ApolloServerPluginLandingPageDisabled(), dateTimeValidationPlugin, collapseErrorsPlugin],
     logger: {
       debug: () => {},
       info: () => {},

@@ -1,0 +1,42 @@
+/**
+ * Starting the directory subgraph with its collaborators: the DoS client, the supplier registry and the clock.
+ * index.ts runs it as a process; tests start it in-process against the sandbox directory.
+ */
+import type { Logger } from 'pino';
+import { createLogger } from '../kit/logger.js';
+import { loadRegistry, type Registry } from '../kit/registry.js';
+import { startSubgraph, type RunningSubgraph } from '../kit/server.js';
+import { DosClient, dosConfigFromEnv, type DosClientConfig } from './client.js';
+import type { SupplierLookup } from './map.js';
+import { createResolvers } from './resolvers.js';
+
+export interface DirectorySubgraphOptions {
+  port: number;
+  host?: string;
+  /** Defaults to DOS_API_URL / DOS_API_USER / DOS_API_PASSWORD (see client.ts). */
+  dos?: DosClientConfig;
+  /** Defaults to the registry file (SUPPLIER_REGISTRY, else config/suppliers.sandbox.json). */
+  registry?: Registry;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<RunningSubgraph> {
+  const logger = opts.logger ?? createLogger('directory');
+  const registry = opts.registry ?? loadRegistry();
+  const resolvers = createResolvers({
+    dos: new DosClient(opts.dos ?? dosConfigFromEnv()),
+    suppliers: registrySuppliers(registry),
+    now: opts.now ?? (() => new Date()),
+    logger,
+  });
+  return startSubgraph({ name: 'directory', dir: 'directory', resolvers, port: opts.port, host: opts.host, logger });
+}
+
+/** The registry as the directory sees it: a system's id, kind and name, never its URLs or credentials. */
+export function registrySuppliers(registry: Pick<Registry, 'system'>): SupplierLookup {
+  return (id) => {
+    const s = registry.system(id);
+    return s && { id: s.id, kind: s.kind, name: s.name };
+  };
+}
