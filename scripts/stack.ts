@@ -56,6 +56,8 @@ export interface StackOptions {
   /** Print each process's output with a name prefix (npm start); otherwise keep it for failure messages. */
   inheritOutput?: boolean;
   readyTimeoutMs?: number;
+  /** Called when a process exits that nobody asked to stop. */
+  onUnexpectedExit?: (name: ProcessName, code: number | null, signal: string | null) => void;
 }
 
 export async function freePort(): Promise<number> {
@@ -112,6 +114,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const children = new Map<ProcessName, ChildProcess>();
   const logs = new Map<ProcessName, string[]>();
   const timeout = opts.readyTimeoutMs ?? 30_000;
+  let started = false;
 
   async function start(name: ProcessName): Promise<void> {
     const spec = specs.find((s) => s.name === name)!;
@@ -133,6 +136,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) => {
+      // stop() removes the child from the map first, so only crashes get here with it still present.
+      if (children.get(name) === child) {
+        children.delete(name);
+        // During start-up, waitHealthy reports the exit with the process's output instead.
+        if (started) opts.onUnexpectedExit?.(name, code, signal);
+      }
+    });
     await waitHealthy(spec, child, timeout, () => lines.join('\n'));
   }
 
@@ -160,6 +171,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await Promise.all([start('sandbox-directory'), start('sandbox-booking-standard')]);
     await Promise.all([start('directory'), start('booking-standard')]);
     await start('gateway');
+    started = true;
   } catch (err) {
     await stopAll();
     throw err;

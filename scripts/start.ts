@@ -13,8 +13,18 @@ const ports: StackPorts = {
   sandboxBookingStandard: envPort('SANDBOX_BOOKING_STANDARD_PORT', DEFAULT_PORTS.sandboxBookingStandard),
 };
 
+let stopping = false;
 try {
-  const stack = await startStack({ ports, inheritOutput: true });
+  const stack = await startStack({
+    ports,
+    inheritOutput: true,
+    onUnexpectedExit: (name, code, signal) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack.`);
+      void stack.stopAll().then(() => process.exit(1));
+    },
+  });
   const line = (label: string, url: string) => console.log(`  ${label.padEnd(34)} ${url}`);
   console.log('\nNHS booking gateway is running against the sandbox:\n');
   line('gateway (GraphQL)', stack.gatewayUrl);
@@ -25,7 +35,6 @@ try {
   line('sandbox Booking Standard provider', stack.urls['sandbox-booking-standard']);
   console.log('\nCtrl-C stops everything.\n');
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
