@@ -2,31 +2,73 @@
 import { SUBGRAPHS, defaultSubgraphUrl } from '../subgraphs/catalog.js';
 import { envInt, envPort, envString, envUrl } from '../subgraphs/kit/env.js';
 import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import { repoRoot } from '../subgraphs/kit/schema.js';
 
 export interface GatewayConfig {
   port: number;
   host: string;
+  production: boolean;
   subgraphUrls: Record<string, string>;
   subgraphTimeoutMs: number;
-  devConsumer: ConsumerOrganisation;
+  /** Deadline for one booking call to a supplier subgraph: above the adapter's worst case (retry + reconcile). */
+  bookingTimeoutMs: number;
   maxBodyBytes: number;
   introspection: boolean;
+  auth: {
+    issuer: string;
+    audience: string;
+    publicKeyFile?: string;
+    jwksUrl?: string;
+    /** The organisation anonymous requests read slots as; null in production. */
+    anonymousConsumer: ConsumerOrganisation | null;
+  };
+  /** Unset: idempotency records are kept in process (one replica only), and start-up says so. */
+  redisUrl?: string;
+  idempotencySecret: string;
 }
 
-export function gatewayConfig(): GatewayConfig {
-  const production = process.env.NODE_ENV === 'production';
+export const DEV_ISSUER = 'https://auth.sandbox.nhs-booking-gateway.invalid';
+export const DEV_AUDIENCE = 'nhs-booking-gateway';
+export const DEV_PUBLIC_KEY = `${repoRoot}config/dev-keys/sandbox.public.jwk.json`;
+const DEV_IDEMPOTENCY_SECRET = 'sandbox-only-idempotency-secret';
+
+export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const production = env.NODE_ENV === 'production';
+  const required = (name: string, devDefault: string): string => {
+    const v = env[name];
+    if (v) return v;
+    if (production) throw new Error(`${name} must be set in production`);
+    return devDefault;
+  };
+  const jwksUrl = env.AUTH_JWKS_URL || undefined;
+  const publicKeyFile = jwksUrl ? undefined : required('AUTH_PUBLIC_KEY_FILE', DEV_PUBLIC_KEY);
+  const anonymous = !production && envString('AUTH_ANONYMOUS_READS', 'true') !== 'false';
   return {
     port: envPort('GATEWAY_PORT', 4000),
     host: envString('GATEWAY_HOST', '127.0.0.1'),
-    subgraphUrls: Object.fromEntries(SUBGRAPHS.map((s) => [s.name, envUrl(s.urlEnv, defaultSubgraphUrl(s))])),
+    production,
+    subgraphUrls: Object.fromEntries(
+      SUBGRAPHS.flatMap((s) => (s.remote ? [[s.name, envUrl(s.remote.urlEnv, defaultSubgraphUrl(s))]] : [])),
+    ),
     // Above the suppliers' own 2 s deadlines, so a slow supplier surfaces as its own typed error first.
     subgraphTimeoutMs: envInt('GATEWAY_SUBGRAPH_TIMEOUT_MS', 3000, 100, 60_000),
-    devConsumer: {
-      // The sandbox's NHS 111 organisation; some sandbox slots are released to it only.
-      odsCode: envString('DEV_CONSUMER_ODS', 'RX8'),
-      name: envString('DEV_CONSUMER_NAME', 'Yorkshire Ambulance Service NHS 111'),
-    },
+    bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
     maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
     introspection: !production,
+    auth: {
+      issuer: required('AUTH_ISSUER', DEV_ISSUER),
+      audience: required('AUTH_AUDIENCE', DEV_AUDIENCE),
+      ...(publicKeyFile ? { publicKeyFile } : {}),
+      ...(jwksUrl ? { jwksUrl } : {}),
+      anonymousConsumer: anonymous
+        ? {
+            // The sandbox's NHS 111 organisation; some sandbox slots are released to it only.
+            odsCode: envString('DEV_CONSUMER_ODS', 'RX8'),
+            name: envString('DEV_CONSUMER_NAME', 'Yorkshire Ambulance Service NHS 111'),
+          }
+        : null,
+    },
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    idempotencySecret: required('IDEMPOTENCY_SECRET', DEV_IDEMPOTENCY_SECRET),
   };
 }

@@ -1,19 +1,54 @@
 /** The gateway as its own process: `tsx gateway/index.ts`. */
+import type { Redis } from 'ioredis';
 import { createLogger } from '../subgraphs/kit/logger.js';
+import { loadRegistry } from '../subgraphs/kit/registry.js';
+import { loadVerificationKey } from './auth.js';
 import { gatewayConfig } from './config.js';
+import { buildOperationsSchema } from './operations/index.js';
+import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore } from './operations/idempotency.js';
+import { SupplierRouter } from './operations/suppliers.js';
+import { connectRedis } from './redis.js';
 import { startGateway } from './server.js';
 
 const logger = createLogger('gateway');
+let redis: Redis | undefined;
 try {
   const config = gatewayConfig();
-  const gw = await startGateway({ ...config, logger });
+  const registry = loadRegistry();
+  if (config.redisUrl) {
+    redis = connectRedis(config.redisUrl, logger);
+  } else {
+    logger.warn('REDIS_URL is not set: idempotency records are kept in this process, so run one gateway replica only');
+  }
+  const operations = buildOperationsSchema({
+    router: new SupplierRouter(registry, config.subgraphUrls, config.bookingTimeoutMs),
+    store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
+    hasher: new Hasher(config.idempotencySecret),
+    logger,
+  });
+  const gw = await startGateway({
+    ...config,
+    auth: {
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      key: await loadVerificationKey(config.auth),
+      anonymousConsumer: config.auth.anonymousConsumer,
+      clockToleranceSeconds: 30,
+    },
+    operations,
+    logger,
+  });
   logger.info({ url: gw.url }, `gateway listening on ${gw.url}`);
   const stop = () => {
-    void gw.close().then(() => process.exit(0));
+    void gw.close().then(() => {
+      redis?.disconnect();
+      process.exit(0);
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } catch (err) {
   logger.fatal({ err: (err as Error).message }, 'gateway failed to start');
+  redis?.disconnect();
   process.exit(1);
 }

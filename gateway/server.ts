@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { TRACE_HEADER } from '../subgraphs/kit/server.js';
@@ -18,9 +19,14 @@ import { repoRoot } from '../subgraphs/kit/schema.js';
 import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
 import { dateTimeValidationPlugin } from './scalar-validation.js';
 import { checkReadiness } from './health.js';
+import { authenticate, authorisationPlugin, type AuthConfig, type Principal } from './auth.js';
+import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 
 export interface GatewayContext {
+  principal: Principal;
+  /** The consumer organisation requests are made for (from the token, or the dev consumer for anonymous reads). */
   consumer: ConsumerOrganisation;
+  authenticated: boolean;
   traceId: string;
 }
 
@@ -31,8 +37,9 @@ export interface GatewayOptions {
   subgraphUrls: Record<string, string>;
   /** Deadline for one subgraph fetch. */
   subgraphTimeoutMs: number;
-  /** The consumer organisation requests are made for until authentication lands (dev/sandbox only). */
-  devConsumer: ConsumerOrganisation;
+  auth: AuthConfig;
+  /** The gateway-owned operations, served in-process. */
+  operations: GraphQLSchema;
   maxBodyBytes: number;
   introspection: boolean;
   logger: Logger;
@@ -65,6 +72,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // Query plans are internal: never returned, whatever header a client sends.
     __exposeQueryPlanExperimental: false,
     buildService: ({ name, url }) => {
+      if (name === OPERATIONS_SUBGRAPH) return new LocalGraphQLDataSource(opts.operations);
       const target = opts.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`no URL for subgraph ${name}`);
       return new RemoteGraphQLDataSource<GatewayContext>({
@@ -91,7 +99,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }
       return masked;
     },
-    plugins: [ApolloServerPluginLandingPageDisabled(), dateTimeValidationPlugin, collapseErrorsPlugin],
+    plugins: [ApolloServerPluginLandingPageDisabled(), authorisationPlugin(), dateTimeValidationPlugin, collapseErrorsPlugin],
     logger: {
       debug: () => {},
       info: () => {},
@@ -103,7 +111,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: opts.maxBodyBytes,
-    context: async () => ({ consumer: opts.devConsumer, traceId: randomUUID() }),
+    context: async (req) => {
+      const principal = await authenticate(req.headers.authorization, opts.auth);
+      return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId: randomUUID() };
+    },
   });
 
   const server = createServer((req, res) => {

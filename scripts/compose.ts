@@ -11,7 +11,7 @@ const target = `${repoRoot}schema/supergraph.graphql`;
 const check = process.argv.includes('--check');
 
 const result = composeServices(
-  SUBGRAPHS.map((s) => ({ name: s.name, url: defaultSubgraphUrl(s), typeDefs: subgraphTypeDefs(s.dir) })),
+  SUBGRAPHS.map((s) => ({ name: s.name, url: defaultSubgraphUrl(s), typeDefs: subgraphTypeDefs(s.dir, s.includes) })),
 );
 
 if (result.errors) {

@@ -1,30 +1,50 @@
 /**
- * The subgraphs this product composes, in one place: the compose script, the gateway and the stack launcher
- * all read this list, so adding a supplier adapter is one entry here plus its folder.
+ * The subgraphs this product composes, in one place: the compose script, codegen, the gateway and the stack
+ * launcher all read this list, so adding a supplier adapter is one entry here plus its folder.
  */
 export interface SubgraphEntry {
   /** Name in the supergraph (join__Graph). */
   name: string;
-  /** Folder under subgraphs/ holding schema.graphql and index.ts. */
+  /** Folder holding schema.graphql, relative to the repository root. */
   dir: string;
-  defaultPort: number;
-  /** Environment variable overriding the port the subgraph listens on. */
-  portEnv: string;
-  /** Environment variable overriding the URL the gateway uses to reach it. */
-  urlEnv: string;
+  /** Shared SDL files under schema/ this subgraph includes besides shared.graphql. */
+  includes?: readonly string[];
+  /** Supplier kinds whose bookings it takes, and the prefix of its internal booking operations. */
+  books?: { kinds: readonly string[]; prefix: string };
+  /** Served by its own process; absent for the gateway-owned subgraph the gateway hosts in-process. */
+  remote?: {
+    defaultPort: number;
+    /** Environment variable overriding the port the subgraph listens on. */
+    portEnv: string;
+    /** Environment variable overriding the URL the gateway uses to reach it. */
+    urlEnv: string;
+  };
 }
 
 export const SUBGRAPHS: readonly SubgraphEntry[] = [
-  { name: 'directory', dir: 'directory', defaultPort: 4001, portEnv: 'DIRECTORY_PORT', urlEnv: 'DIRECTORY_SUBGRAPH_URL' },
+  {
+    name: 'directory',
+    dir: 'subgraphs/directory',
+    remote: { defaultPort: 4001, portEnv: 'DIRECTORY_PORT', urlEnv: 'DIRECTORY_SUBGRAPH_URL' },
+  },
   {
     name: 'booking-standard',
-    dir: 'booking-standard',
-    defaultPort: 4002,
-    portEnv: 'BOOKING_STANDARD_PORT',
-    urlEnv: 'BOOKING_STANDARD_SUBGRAPH_URL',
+    dir: 'subgraphs/booking-standard',
+    includes: ['supplier-booking.graphql'],
+    books: { kinds: ['BOOKING_STANDARD'], prefix: 'bookingStandard' },
+    remote: { defaultPort: 4002, portEnv: 'BOOKING_STANDARD_PORT', urlEnv: 'BOOKING_STANDARD_SUBGRAPH_URL' },
   },
+  // Gateway-owned operations routed by data (booking, cancelling, reading appointments), hosted in the gateway.
+  { name: 'bookings', dir: 'gateway/operations' },
 ];
 
+export function subgraph(name: string): SubgraphEntry {
+  const entry = SUBGRAPHS.find((s) => s.name === name);
+  if (!entry) throw new Error(`no subgraph named ${name} in subgraphs/catalog.ts`);
+  return entry;
+}
+
+/** The URL composed into the supergraph: the default local port, or a marker for in-process subgraphs. */
 export function defaultSubgraphUrl(entry: SubgraphEntry): string {
-  return `http://127.0.0.1:${entry.defaultPort}/graphql`;
+  return entry.remote ? `http://127.0.0.1:${entry.remote.defaultPort}/graphql` : `in-process://${entry.name}`;
 }

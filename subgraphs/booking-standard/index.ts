@@ -13,7 +13,6 @@ export async function startBookingStandardSubgraph(port = envPort('BOOKING_STAND
   const client = new BookingStandardClient(registry);
   return startSubgraph({
     name: 'booking-standard',
-    dir: 'booking-standard',
     resolvers: createResolvers({ registry, client, logger }),
     port,
     logger,

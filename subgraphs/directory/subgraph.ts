@@ -30,7 +30,7 @@ export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<
     now: opts.now ?? (() => new Date()),
     logger,
   });
-  return startSubgraph({ name: 'directory', dir: 'directory', resolvers, port: opts.port, host: opts.host, logger });
+  return startSubgraph({ name: 'directory', resolvers, port: opts.port, host: opts.host, logger });
 }
 
 /** The registry as the directory sees it: a system's id, kind and name, never its URLs or credentials. */

@@ -11,6 +11,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { Logger } from 'pino';
 import { subgraphTypeDefs } from './schema.js';
+import { subgraph } from '../catalog.js';
 import { DateTime } from './scalars.js';
 import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
@@ -20,9 +21,8 @@ import { createLogger } from './logger.js';
 export const TRACE_HEADER = 'x-trace-id';
 
 export interface SubgraphOptions {
+  /** Its name in subgraphs/catalog.ts, which says where its SDL lives. */
   name: string;
-  /** Folder under subgraphs/ holding schema.graphql. */
-  dir: string;
   /** Resolver map (the generated Resolvers type is structurally compatible). */
   resolvers: object;
   port: number;
@@ -43,8 +43,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger(opts.name);
+  const entry = subgraph(opts.name);
   const schema = buildSubgraphSchema([
-    { typeDefs: subgraphTypeDefs(opts.dir), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
+    { typeDefs: subgraphTypeDefs(entry.dir, entry.includes), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
   ]);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,

@@ -22,3 +22,14 @@ describe('slot ids', () => {
     expect(decodeSlotId(Buffer.from('{"x":1}').toString('base64url'))).toBeNull();
   });
 });
+
+describe('appointment ids', () => {
+  it('round-trip, and are never mistaken for slot ids (or the reverse)', async () => {
+    const { encodeAppointmentId, decodeAppointmentId } = await import('./slot-id.js');
+    const ref = { system: 'meridian-ooh', serviceId: '1402000103', ref: 'appt-123' };
+    const id = encodeAppointmentId(ref);
+    expect(decodeAppointmentId(id)).toEqual(ref);
+    expect(decodeSlotId(id)).toBeNull();
+    expect(decodeAppointmentId(encodeSlotId(ref))).toBeNull();
+  });
+});

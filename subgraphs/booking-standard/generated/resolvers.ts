@@ -73,6 +73,38 @@ export type HealthcareServiceSlotsArgs = {
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+export type Mutation = {
+  __typename?: 'Mutation';
+  bookingStandardBook: SupplierOutcome;
+  bookingStandardCancel: SupplierOutcome;
+};
+
+
+export type MutationBookingStandardBookArgs = {
+  input: SupplierBookingInput;
+};
+
+
+export type MutationBookingStandardCancelArgs = {
+  input: SupplierCancelInput;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  bookingStandardAppointment: SupplierOutcome;
+  bookingStandardPatientAppointments: SupplierAppointmentList;
+};
+
+
+export type QueryBookingStandardAppointmentArgs = {
+  input: SupplierAppointmentInput;
+};
+
+
+export type QueryBookingStandardPatientAppointmentsArgs = {
+  input: SupplierPatientAppointmentsInput;
+};
+
 /** A bookable period at a service, the same shape whichever supplier system holds it. */
 export type Slot = {
   __typename?: 'Slot';
@@ -120,6 +152,134 @@ export type SlotPractitioner = {
 export type SlotStatus =
   | 'BUSY'
   | 'FREE';
+
+export type SupplierAppointment = {
+  __typename?: 'SupplierAppointment';
+  created?: Maybe<Scalars['DateTime']['output']>;
+  description?: Maybe<Scalars['String']['output']>;
+  end: Scalars['DateTime']['output'];
+  /** The clinical report id the booking carries. */
+  handoverReportId?: Maybe<Scalars['String']['output']>;
+  patient?: Maybe<SupplierAppointmentPatient>;
+  /** The provider's own appointment id. */
+  ref: Scalars['String']['output'];
+  serviceId: Scalars['ID']['output'];
+  start: Scalars['DateTime']['output'];
+  status: SupplierAppointmentStatus;
+  /** The provider's opaque version id (ETag). */
+  version?: Maybe<Scalars['String']['output']>;
+};
+
+export type SupplierAppointmentInput = {
+  /** The provider's own appointment id. */
+  appointmentRef: Scalars['String']['input'];
+  serviceId: Scalars['ID']['input'];
+  system: Scalars['ID']['input'];
+};
+
+export type SupplierAppointmentList = {
+  __typename?: 'SupplierAppointmentList';
+  appointments: Array<SupplierAppointment>;
+  code: SupplierOutcomeCode;
+  message?: Maybe<Scalars['String']['output']>;
+};
+
+export type SupplierAppointmentPatient = {
+  __typename?: 'SupplierAppointmentPatient';
+  birthDate?: Maybe<Scalars['String']['output']>;
+  family?: Maybe<Scalars['String']['output']>;
+  given: Array<Scalars['String']['output']>;
+  nhsNumber?: Maybe<Scalars['String']['output']>;
+};
+
+export type SupplierAppointmentStatus =
+  | 'BOOKED'
+  | 'CANCELLED'
+  | 'ENTERED_IN_ERROR';
+
+export type SupplierBookingInput = {
+  /** Free text for the provider's appointment list. */
+  description: Scalars['String']['input'];
+  handover: SupplierHandoverInput;
+  /** True when an earlier attempt with this requestId may have reached the provider: reconcile before booking. */
+  mayHaveBooked: Scalars['Boolean']['input'];
+  patient: SupplierPatientInput;
+  /** A UUID, stable for one idempotency key: sent as X-Request-ID so the provider recognises a retry. */
+  requestId: Scalars['ID']['input'];
+  serviceId: Scalars['ID']['input'];
+  /** The adapter's own slot reference, as it put it in the slot id. */
+  slotRef: Scalars['String']['input'];
+  /** Registry id of the supplier system holding the slot. */
+  system: Scalars['ID']['input'];
+};
+
+export type SupplierCancelInput = {
+  appointmentRef: Scalars['String']['input'];
+  /** Recorded by adapters whose standard carries one; the Booking Standard STU3 has no cancellation reason. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** A fresh UUID per cancel attempt (X-Request-ID). */
+  requestId: Scalars['ID']['input'];
+  serviceId: Scalars['ID']['input'];
+  system: Scalars['ID']['input'];
+};
+
+export type SupplierHandoverInput = {
+  /** ODS code of the organisation that wrote the report. */
+  authorOdsCode: Scalars['String']['input'];
+  /** The clinical report's document id (the CDA ClinicalDocument id, a UUID); the report travels separately. */
+  reportId: Scalars['String']['input'];
+  /** The document type code, e.g. POCD_MT200001GB02 (Integrated Urgent Care Report). */
+  reportTypeCode: Scalars['String']['input'];
+  reportTypeDisplay: Scalars['String']['input'];
+  /** A short clinical summary for the receiving service. */
+  summary: Scalars['String']['input'];
+};
+
+export type SupplierOutcome = {
+  __typename?: 'SupplierOutcome';
+  appointment?: Maybe<SupplierAppointment>;
+  code: SupplierOutcomeCode;
+  /** The provider's diagnostics, for INVALID_REQUEST and INVALID_PATIENT; may echo the request, so never logged. */
+  diagnostics?: Maybe<Scalars['String']['output']>;
+  /** Why, in words safe to show the booking organisation (no internal URLs). */
+  message?: Maybe<Scalars['String']['output']>;
+};
+
+export type SupplierOutcomeCode =
+  | 'BOOKED'
+  | 'CANCELLED'
+  | 'CONFLICT'
+  | 'FORBIDDEN'
+  | 'FOUND'
+  | 'INVALID_PATIENT'
+  | 'INVALID_REQUEST'
+  | 'NOT_FOUND'
+  | 'NOT_SUPPORTED'
+  | 'OUTCOME_UNKNOWN'
+  | 'SLOT_UNAVAILABLE'
+  | 'SUPPLIER_UNAVAILABLE';
+
+export type SupplierPatientAppointmentsInput = {
+  nhsNumber: Scalars['String']['input'];
+  system: Scalars['ID']['input'];
+};
+
+export type SupplierPatientInput = {
+  addressLines: Array<Scalars['String']['input']>;
+  /** YYYY-MM-DD, not in the future. */
+  birthDate: Scalars['String']['input'];
+  city?: InputMaybe<Scalars['String']['input']>;
+  family: Scalars['String']['input'];
+  /** FHIR administrative gender: male | female | other | unknown. */
+  gender: Scalars['String']['input'];
+  given: Array<Scalars['String']['input']>;
+  /** Ten digits, modulus-11 checked; absent when the patient has none (the provider then keeps its own id). */
+  nhsNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Call-back number. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  postcode: Scalars['String']['input'];
+  prefix?: InputMaybe<Array<Scalars['String']['input']>>;
+};
 
 export type SupplierSystem = {
   __typename?: 'SupplierSystem';
@@ -236,12 +396,26 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliveryChannel: DeliveryChannel;
   HealthcareService: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['HealthcareService']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Slot: ResolverTypeWrapper<Slot>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
+  SupplierAppointment: ResolverTypeWrapper<SupplierAppointment>;
+  SupplierAppointmentInput: SupplierAppointmentInput;
+  SupplierAppointmentList: ResolverTypeWrapper<SupplierAppointmentList>;
+  SupplierAppointmentPatient: ResolverTypeWrapper<SupplierAppointmentPatient>;
+  SupplierAppointmentStatus: SupplierAppointmentStatus;
+  SupplierBookingInput: SupplierBookingInput;
+  SupplierCancelInput: SupplierCancelInput;
+  SupplierHandoverInput: SupplierHandoverInput;
+  SupplierOutcome: ResolverTypeWrapper<SupplierOutcome>;
+  SupplierOutcomeCode: SupplierOutcomeCode;
+  SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
+  SupplierPatientInput: SupplierPatientInput;
   SupplierSystem: ResolverTypeWrapper<SupplierSystem>;
 }>;
 
@@ -252,11 +426,23 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   HealthcareService: ResolversInterfaceTypes<ResolversParentTypes>['HealthcareService'];
+  Mutation: Record<PropertyKey, never>;
+  Query: Record<PropertyKey, never>;
   Slot: Slot;
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
+  SupplierAppointment: SupplierAppointment;
+  SupplierAppointmentInput: SupplierAppointmentInput;
+  SupplierAppointmentList: SupplierAppointmentList;
+  SupplierAppointmentPatient: SupplierAppointmentPatient;
+  SupplierBookingInput: SupplierBookingInput;
+  SupplierCancelInput: SupplierCancelInput;
+  SupplierHandoverInput: SupplierHandoverInput;
+  SupplierOutcome: SupplierOutcome;
+  SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
+  SupplierPatientInput: SupplierPatientInput;
   SupplierSystem: SupplierSystem;
 }>;
 
@@ -274,6 +460,16 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type HealthcareServiceResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['HealthcareService'] = ResolversParentTypes['HealthcareService']> = ResolversObject<{
   __resolveType: TypeResolveFn<'BookingStandardService', ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  bookingStandardBook?: Resolver<ResolversTypes['SupplierOutcome'], ParentType, ContextType, RequireFields<MutationBookingStandardBookArgs, 'input'>>;
+  bookingStandardCancel?: Resolver<ResolversTypes['SupplierOutcome'], ParentType, ContextType, RequireFields<MutationBookingStandardCancelArgs, 'input'>>;
+}>;
+
+export type QueryResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  bookingStandardAppointment?: Resolver<ResolversTypes['SupplierOutcome'], ParentType, ContextType, RequireFields<QueryBookingStandardAppointmentArgs, 'input'>>;
+  bookingStandardPatientAppointments?: Resolver<ResolversTypes['SupplierAppointmentList'], ParentType, ContextType, RequireFields<QueryBookingStandardPatientAppointmentsArgs, 'input'>>;
 }>;
 
 export type SlotResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Slot'] = ResolversParentTypes['Slot']> = ResolversObject<{
@@ -304,12 +500,51 @@ export type SlotPractitionerResolvers<ContextType = SubgraphContext, ParentType 
   role?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type SupplierAppointmentResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierAppointment'] = ResolversParentTypes['SupplierAppointment']> = ResolversObject<{
+  created?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  handoverReportId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  patient?: Resolver<Maybe<ResolversTypes['SupplierAppointmentPatient']>, ParentType, ContextType>;
+  ref?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['SupplierAppointmentStatus'], ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SupplierAppointmentListResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierAppointmentList'] = ResolversParentTypes['SupplierAppointmentList']> = ResolversObject<{
+  appointments?: Resolver<Array<ResolversTypes['SupplierAppointment']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['SupplierOutcomeCode'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SupplierAppointmentPatientResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierAppointmentPatient'] = ResolversParentTypes['SupplierAppointmentPatient']> = ResolversObject<{
+  birthDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  family?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  given?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  nhsNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SupplierOutcomeResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierOutcome'] = ResolversParentTypes['SupplierOutcome']> = ResolversObject<{
+  appointment?: Resolver<Maybe<ResolversTypes['SupplierAppointment']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['SupplierOutcomeCode'], ParentType, ContextType>;
+  diagnostics?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   BookingStandardService?: BookingStandardServiceResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   HealthcareService?: HealthcareServiceResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
+  SupplierAppointment?: SupplierAppointmentResolvers<ContextType>;
+  SupplierAppointmentList?: SupplierAppointmentListResolvers<ContextType>;
+  SupplierAppointmentPatient?: SupplierAppointmentPatientResolvers<ContextType>;
+  SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
 }>;
 

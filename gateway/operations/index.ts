@@ -1,0 +1,23 @@
+/**
+ * The gateway-owned subgraph as a schema the gateway serves in-process (LocalGraphQLDataSource). It is built like
+ * any other subgraph, so it could run as its own process behind another router without change.
+ */
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { GraphQLSchema } from 'graphql';
+import { subgraph } from '../../subgraphs/catalog.js';
+import { DateTime } from '../../subgraphs/kit/scalars.js';
+import { subgraphTypeDefs } from '../../subgraphs/kit/schema.js';
+import { createOperationsResolvers, type OperationsDeps } from './resolvers.js';
+
+export const OPERATIONS_SUBGRAPH = 'bookings';
+
+export function buildOperationsSchema(deps: OperationsDeps): GraphQLSchema {
+  const entry = subgraph(OPERATIONS_SUBGRAPH);
+  return buildSubgraphSchema([
+    {
+      typeDefs: subgraphTypeDefs(entry.dir, entry.includes),
+      resolvers: { DateTime, ...createOperationsResolvers(deps) } as unknown as GraphQLResolverMap<unknown>,
+    },
+  ]);
+}

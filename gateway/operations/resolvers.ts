@@ -1,0 +1,273 @@
+/**
+ * The gateway-owned booking operations: validate, route by the id's supplier system, and make retries safe.
+ * Outcomes are data with stable codes; only programming errors become GraphQL errors.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { normaliseNhsNumber } from '../../subgraphs/kit/nhs-number.js';
+import { userInputError } from '../../subgraphs/kit/errors.js';
+import { decodeAppointmentId, encodeAppointmentId } from '../../subgraphs/kit/slot-id.js';
+import type { OperationsContext } from './context.js';
+import type {
+  Appointment,
+  AppointmentResult,
+  BookAppointmentResult,
+  BookingOutcome,
+  CancelAppointmentResult,
+  CancelOutcome,
+  LookupOutcome,
+  Resolvers,
+} from './generated/resolvers.js';
+import { Hasher, canonicalJson, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
+import { validateBooking, type ValidBooking } from './validate.js';
+
+export interface OperationsDeps {
+  router: SupplierRouter;
+  store: IdempotencyStore;
+  hasher: Hasher;
+  logger: Logger;
+  now?: () => Date;
+  /** How long a booking may hold its idempotency key before another attempt may take it over. */
+  leaseMs?: number;
+  /** How long a second request with the same key waits for the first to finish. */
+  waitForPendingMs?: number;
+}
+
+const BOOKING_OUTCOMES: ReadonlySet<string> = new Set<BookingOutcome>([
+  'BOOKED', 'SLOT_UNAVAILABLE', 'INVALID_PATIENT', 'INVALID_REQUEST', 'FORBIDDEN', 'SUPPLIER_UNAVAILABLE', 'OUTCOME_UNKNOWN',
+]);
+const CANCEL_OUTCOMES: ReadonlySet<string> = new Set<CancelOutcome>([
+  'CANCELLED', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT', 'INVALID_REQUEST', 'SUPPLIER_UNAVAILABLE', 'OUTCOME_UNKNOWN',
+]);
+const LOOKUP_OUTCOMES: ReadonlySet<string> = new Set<LookupOutcome>([
+  'FOUND', 'NOT_FOUND', 'FORBIDDEN', 'INVALID_REQUEST', 'SUPPLIER_UNAVAILABLE', 'NOT_SUPPORTED',
+]);
+
+const RETRY_SAME_KEY = 'The supplier system may or may not have booked this slot; retry with the same idempotencyKey to find out.';
+
+export function toAppointment(system: string, a: SupplierAppointment): Appointment {
+  return {
+    id: encodeAppointmentId({ system, serviceId: a.serviceId, ref: a.ref }),
+    status: a.status,
+    serviceId: a.serviceId,
+    supplierSystem: system,
+    start: a.start,
+    end: a.end,
+    created: a.created,
+    description: a.description,
+    clinicalReportId: a.handoverReportId,
+    patient: a.patient ? { ...a.patient, given: a.patient.given ?? [] } : null,
+  };
+}
+
+function error(message: string | null | undefined, field?: string | null, diagnostics?: string | null) {
+  return { message: message ?? 'The supplier system gave no reason', field: field ?? null, diagnostics: diagnostics ?? null };
+}
+
+export function createOperationsResolvers(deps: OperationsDeps): Resolvers<OperationsContext> {
+  const now = deps.now ?? (() => new Date());
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const waitMs = deps.waitForPendingMs ?? 15_000;
+
+  async function book(v: ValidBooking, ctx: OperationsContext): Promise<BookAppointmentResult> {
+    const key = deps.hasher.hex('booking', ctx.consumer.odsCode, v.idempotencyKey);
+    const fingerprint = deps.hasher.hex(canonicalJson({ slotId: v.slotId, patient: v.patient, handover: v.handover, description: v.description }));
+    const requestId = deps.hasher.uuid(ctx.consumer.odsCode, v.idempotencyKey);
+
+    let mayHaveBooked: boolean;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      let claim;
+      try {
+        claim = await deps.store.claim(key, fingerprint, leaseMs);
+      } catch (err) {
+        // Without the store we cannot tell a retry from a first attempt: book as if it might be a retry. The
+        // provider still recognises a repeat by the derived X-Request-ID, and the adapter reconciles first.
+        deps.logger.error({ err: (err as Error).message, traceId: ctx.traceId }, 'idempotency store unavailable; booking with reconciliation');
+        claim = { kind: 'claimed' as const, mayHaveBooked: true };
+      }
+      if (claim.kind === 'claimed') {
+        mayHaveBooked = claim.mayHaveBooked;
+        break;
+      }
+      if (claim.kind === 'mismatch') {
+        return { outcome: 'INVALID_REQUEST', appointment: null, error: error('This idempotencyKey was already used for a different booking', 'idempotencyKey') };
+      }
+      if (claim.kind === 'done') return replay(v.slot.system, claim.result, ctx);
+      if (Date.now() > deadline) {
+        return { outcome: 'OUTCOME_UNKNOWN', appointment: null, error: error('A booking with this idempotencyKey is still in progress; retry shortly with the same key') };
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const result = await callBook(v, requestId, mayHaveBooked, ctx);
+    const stored: StoredOutcome = {
+      outcome: result.outcome,
+      appointment: result.appointment
+        ? {
+            id: result.appointment.id,
+            serviceId: result.appointment.serviceId,
+            supplierSystem: result.appointment.supplierSystem,
+            start: result.appointment.start,
+            end: result.appointment.end,
+          }
+        : null,
+      message: result.error?.message ?? null,
+      field: result.error?.field ?? null,
+    };
+    try {
+      await deps.store.finish(
+        key,
+        result.outcome === 'OUTCOME_UNKNOWN' ? { state: 'unknown', fingerprint } : { state: 'done', fingerprint, result: stored },
+      );
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, traceId: ctx.traceId }, 'could not record the booking outcome');
+    }
+    deps.logger.info({ traceId: ctx.traceId, system: v.slot.system, outcome: result.outcome, mayHaveBooked }, 'booking');
+    return result;
+  }
+
+  async function callBook(v: ValidBooking, requestId: string, mayHaveBooked: boolean, ctx: OperationsContext): Promise<BookAppointmentResult> {
+    let out: SupplierOutcome;
+    try {
+      out = await deps.router.book(
+        v.slot.system,
+        {
+          system: v.slot.system,
+          serviceId: v.slot.serviceId,
+          slotRef: v.slot.ref,
+          requestId,
+          mayHaveBooked,
+          description: v.description ?? `Referral from ${ctx.consumer.name}`,
+          patient: v.patient,
+          handover: v.handover,
+        },
+        ctx,
+      );
+    } catch (err) {
+      if (err instanceof SupplierCallError && err.kind === 'UNROUTABLE') {
+        return { outcome: 'INVALID_REQUEST', appointment: null, error: error('The slot belongs to a supplier system this gateway cannot book', 'slotId') };
+      }
+      // The call may have reached the supplier: unknown, and the next attempt reconciles.
+      deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'booking call failed');
+      return { outcome: 'OUTCOME_UNKNOWN', appointment: null, error: error(RETRY_SAME_KEY) };
+    }
+    const outcome = (BOOKING_OUTCOMES.has(out.code) ? out.code : out.code === 'CONFLICT' ? 'SLOT_UNAVAILABLE' : 'INVALID_REQUEST') as BookingOutcome;
+    if (outcome === 'BOOKED' && out.appointment) {
+      return { outcome, appointment: toAppointment(v.slot.system, out.appointment), error: null };
+    }
+    if (outcome === 'BOOKED') {
+      return { outcome: 'OUTCOME_UNKNOWN', appointment: null, error: error(RETRY_SAME_KEY) };
+    }
+    return {
+      outcome,
+      appointment: null,
+      error: error(out.message ?? (outcome === 'OUTCOME_UNKNOWN' ? RETRY_SAME_KEY : null), outcome === 'SLOT_UNAVAILABLE' ? 'slotId' : null, out.diagnostics),
+    };
+  }
+
+  /** A repeat of a finished booking: the first outcome, with the appointment read afresh when there is one. */
+  async function replay(system: string, stored: StoredOutcome, ctx: OperationsContext): Promise<BookAppointmentResult> {
+    const outcome = stored.outcome as BookingOutcome;
+    if (outcome === 'BOOKED' && stored.appointment) {
+      const read = await lookup(stored.appointment.id, ctx);
+      if (read.appointment) return { outcome, appointment: read.appointment, error: null };
+      deps.logger.warn({ traceId: ctx.traceId, system, outcome: read.outcome }, 'replayed a booking whose appointment could not be read back');
+      // As it was when booked; the patient is not kept, so it is not repeated.
+      const a = stored.appointment;
+      return {
+        outcome,
+        appointment: { ...a, status: 'BOOKED', created: null, description: null, patient: null, clinicalReportId: null },
+        error: null,
+      };
+    }
+    return { outcome, appointment: null, error: stored.message ? error(stored.message, stored.field) : null };
+  }
+
+  async function lookup(id: string, ctx: OperationsContext): Promise<AppointmentResult> {
+    const ref = decodeAppointmentId(id);
+    if (!ref) return { outcome: 'INVALID_REQUEST', appointment: null, error: error('Not an appointment id this gateway issued', 'id') };
+    try {
+      const out = await deps.router.read(ref.system, { system: ref.system, serviceId: ref.serviceId, appointmentRef: ref.ref }, ctx);
+      const outcome = (LOOKUP_OUTCOMES.has(out.code) ? out.code : 'SUPPLIER_UNAVAILABLE') as LookupOutcome;
+      return {
+        outcome,
+        appointment: outcome === 'FOUND' && out.appointment ? toAppointment(ref.system, out.appointment) : null,
+        error: outcome === 'FOUND' ? null : error(out.message),
+      };
+    } catch (err) {
+      return unavailable<AppointmentResult>(err, ctx, 'SUPPLIER_UNAVAILABLE');
+    }
+  }
+
+  function unavailable<T extends { outcome: string }>(err: unknown, ctx: OperationsContext, outcome: T['outcome']): T {
+    if (err instanceof SupplierCallError && err.kind === 'UNROUTABLE') {
+      return { outcome: 'NOT_FOUND', appointment: null, error: error('The appointment belongs to a supplier system this gateway no longer knows') } as unknown as T;
+    }
+    deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'supplier call failed');
+    return { outcome, appointment: null, error: error('The supplier system could not be reached') } as unknown as T;
+  }
+
+  return {
+    Query: {
+      appointment: (_root, args, ctx) => lookup(args.id, ctx),
+      async appointments(_root, args, ctx) {
+        const nhsNumber = normaliseNhsNumber(args.patient.nhsNumber);
+        if (!nhsNumber) throw userInputError('patient.nhsNumber is not a valid NHS number (10 digits passing the modulus-11 check)', 'patient.nhsNumber');
+        const systems = deps.router.bookingSystems();
+        const answers = await Promise.all(
+          systems.map(async (system) => {
+            try {
+              return { system, list: await deps.router.patientAppointments(system, { system, nhsNumber }, ctx) };
+            } catch (err) {
+              deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'patient appointment search failed');
+              return { system, list: null };
+            }
+          }),
+        );
+        const appointments: Appointment[] = [];
+        const failures = [];
+        for (const { system, list } of answers) {
+          if (list?.code === 'FOUND') appointments.push(...list.appointments.map((a) => toAppointment(system, a)));
+          else {
+            const outcome = (list && LOOKUP_OUTCOMES.has(list.code) ? list.code : 'SUPPLIER_UNAVAILABLE') as LookupOutcome;
+            failures.push({ supplierSystem: system, outcome, message: list?.message ?? 'The supplier system could not be reached' });
+          }
+        }
+        appointments.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+        return { appointments, failures };
+      },
+    },
+    Mutation: {
+      async bookAppointment(_root, args, ctx) {
+        const checked = validateBooking(args.input, now());
+        if (!checked.ok) {
+          return { outcome: checked.problem.outcome, appointment: null, error: error(checked.problem.message, checked.problem.field) };
+        }
+        return book(checked.value, ctx);
+      },
+      async cancelAppointment(_root, args, ctx): Promise<CancelAppointmentResult> {
+        const ref = decodeAppointmentId(args.input.appointmentId);
+        if (!ref) return { outcome: 'INVALID_REQUEST', appointment: null, error: error('Not an appointment id this gateway issued', 'appointmentId') };
+        try {
+          const out = await deps.router.cancel(
+            ref.system,
+            { system: ref.system, serviceId: ref.serviceId, appointmentRef: ref.ref, requestId: randomUUID(), reason: args.input.reason ?? null },
+            ctx,
+          );
+          const outcome = (CANCEL_OUTCOMES.has(out.code) ? out.code : 'SUPPLIER_UNAVAILABLE') as CancelOutcome;
+          deps.logger.info({ traceId: ctx.traceId, system: ref.system, outcome }, 'cancellation');
+          return {
+            outcome,
+            appointment: out.appointment ? toAppointment(ref.system, out.appointment) : null,
+            error: outcome === 'CANCELLED' ? null : error(out.message, null, out.diagnostics),
+          };
+        } catch (err) {
+          // A cancel that may have reached the supplier is unknown until read back; cancelling again is safe.
+          return unavailable<CancelAppointmentResult>(err, ctx, 'OUTCOME_UNKNOWN');
+        }
+      },
+    },
+  };
+}
