@@ -1,0 +1,75 @@
+import { generateKeyPair, exportJWK } from 'jose';
+import { parse } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { devToken } from '../scripts/token.js';
+import { authenticate, loadVerificationKey, rootFields, type AuthConfig } from './auth.js';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY } from './config.js';
+
+let cfg: AuthConfig;
+beforeAll(async () => {
+  cfg = {
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    key: await loadVerificationKey({ publicKeyFile: DEV_PUBLIC_KEY }),
+    anonymousConsumer: null,
+    clockToleranceSeconds: 5,
+  };
+});
+
+async function refusal(p: Promise<unknown>) {
+  const err = (await p.then(() => null, (e: unknown) => e)) as { message: string; extensions: { code: string; http: { status: number } } } | null;
+  expect(err).not.toBeNull();
+  return err!;
+}
+
+describe('authenticate', () => {
+  it('derives the consumer organisation and scopes from a valid token', async () => {
+    const p = await authenticate(`Bearer ${await devToken({ org: 'nlo11' })}`, cfg);
+    expect(p.authenticated).toBe(true);
+    expect(p.consumer).toEqual({ odsCode: 'NLO11', name: 'Devon Doctors Clinical Assessment Service', asid: '918999190002' });
+    expect([...p.scopes].sort()).toEqual(['appointments:read', 'appointments:write', 'slots:read']);
+  });
+
+  it('refuses no token when anonymous reads are off, and a malformed header', async () => {
+    expect((await refusal(authenticate(undefined, cfg))).extensions).toMatchObject({ code: 'UNAUTHENTICATED', http: { status: 401 } });
+    expect((await refusal(authenticate('Basic abc', cfg))).extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('lets an anonymous request read slots as the dev consumer, with no booking scope', async () => {
+    const p = await authenticate(undefined, { ...cfg, anonymousConsumer: { odsCode: 'RX8', name: 'NHS 111' } });
+    expect(p).toMatchObject({ authenticated: false, consumer: { odsCode: 'RX8' } });
+    expect([...p.scopes]).toEqual(['slots:read']);
+  });
+
+  it('refuses an expired token', async () => {
+    const err = await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', ttlSeconds: -60 })}`, cfg));
+    expect(err.message).toBe('The token has expired');
+    expect(err.extensions.http.status).toBe(401);
+  });
+
+  it('refuses a token signed by another key, even with the same kid', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const other = { ...(await exportJWK(privateKey)), kid: 'sandbox-dev-1' };
+    const err = await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', privateJwk: other })}`, cfg));
+    expect(err.message).toBe('The token could not be verified');
+  });
+
+  it('refuses the wrong issuer or audience', async () => {
+    expect((await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', issuer: 'https://evil.example' })}`, cfg))).message).toMatch(/iss/);
+    expect((await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', audience: 'another-api' })}`, cfg))).message).toMatch(/aud/);
+  });
+
+  it('refuses an unsigned (alg: none) token', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ iss: DEV_ISSUER, aud: DEV_AUDIENCE, sub: 'x', exp: 9999999999, ods_code: 'RX8', org_name: 'x' })).toString('base64url');
+    expect((await refusal(authenticate(`Bearer ${header}.${payload}.x`, cfg))).extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('rootFields', () => {
+  it('sees root fields behind inline fragments and fragment spreads', () => {
+    const doc = parse('query { services { totalCount } ... on Query { appointment(id: "1") { outcome } } ...F } fragment F on Query { appointments(patient: { nhsNumber: "1" }) { failures { message } } }');
+    const op = doc.definitions[0] as import('graphql').OperationDefinitionNode;
+    expect(rootFields(op.selectionSet, doc).sort()).toEqual(['appointment', 'appointments', 'services']);
+  });
+});
