@@ -86,6 +86,7 @@ describe('validateBooking', () => {
     ['address', (i) => { i.patient.address.lines = []; }, 'INVALID_PATIENT', 'patient.address.lines'],
     ['phone', (i) => { i.patient.phone = 'call me'; }, 'INVALID_PATIENT', 'patient.phone'],
     ['report id', (i) => { i.clinicalHandover.reportId = 'x'; }, 'INVALID_REQUEST', 'clinicalHandover.reportId'],
+    ['report id over 36 characters', (i) => { i.clinicalHandover.reportId = `${'a'.repeat(37)}`; }, 'INVALID_REQUEST', 'clinicalHandover.reportId'],
     ['summary', (i) => { i.clinicalHandover.summary = ''; }, 'INVALID_REQUEST', 'clinicalHandover.summary'],
     ['author', (i) => { i.clinicalHandover.authorOdsCode = 'not an ods code'; }, 'INVALID_REQUEST', 'clinicalHandover.authorOdsCode'],
     ['description', (i) => { i.description = 'x'.repeat(101); }, 'INVALID_REQUEST', 'description'],

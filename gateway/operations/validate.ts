@@ -52,7 +52,8 @@ const GENDERS: Record<Gender, ValidPatient['gender']> = { MALE: 'male', FEMALE: 
 // UK postcode shape (including BFPO-free forms); the provider does not need a real one, but a typo should not travel.
 const POSTCODE = /^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$/i;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
-const REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{4,63}$/;
+// The CDA document id is a UUID; providers (the NHS demonstrator among them) accept 5 to 36 characters.
+const REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{4,35}$/;
 const ODS_CODE = /^[A-Z0-9]{3,10}$/i;
 const PHONE = /^\+?[0-9 ()-]{7,20}$/;
 // Control characters have no place in names or addresses and break downstream systems' lists.
@@ -142,8 +143,8 @@ function check(input: BookAppointmentInput, now: Date): ValidBooking {
   if (phone && !PHONE.test(phone)) fail(P, 'patient.phone', 'patient.phone is not a telephone number');
 
   const h = input.clinicalHandover;
-  const reportId = text(h.reportId, 'clinicalHandover.reportId', 64, R)!;
-  if (!REPORT_ID.test(reportId)) fail(R, 'clinicalHandover.reportId', 'clinicalHandover.reportId must be the report document id (5 to 64 letters, digits, "-" or ".")');
+  const reportId = text(h.reportId, 'clinicalHandover.reportId', 36, R)!;
+  if (!REPORT_ID.test(reportId)) fail(R, 'clinicalHandover.reportId', 'clinicalHandover.reportId must be the report document id (5 to 36 letters, digits, "-" or ".")');
   const summary = text(h.summary, 'clinicalHandover.summary', 1000, R)!;
   const authorOdsCode = text(h.authorOdsCode, 'clinicalHandover.authorOdsCode', 10, R)!;
   if (!ODS_CODE.test(authorOdsCode)) fail(R, 'clinicalHandover.authorOdsCode', 'clinicalHandover.authorOdsCode is not an ODS code');

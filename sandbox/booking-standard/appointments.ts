@@ -35,6 +35,19 @@ interface StoredAppointment {
   versions: Version[];
 }
 
+/** One stored appointment version as the sandbox control API lists it. */
+export interface StoredVersionView {
+  tenant: string;
+  id: string;
+  versionId: string;
+  /** Whether this is the appointment's latest version. */
+  current: boolean;
+  /** ODS code of the organisation that booked it. */
+  bookedBy: string;
+  lastModified: string;
+  resource: Obj;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CANCELLED_STATUSES = new Set(['cancelled', 'entered-in-error']);
 
@@ -172,6 +185,24 @@ export class AppointmentBook {
       link: [{ relation: 'self', url: `${ctx.baseUrl}/Appointment${ctx.req.url.search}` }],
       ...(entry.length > 0 ? { entry } : {}),
     });
+  }
+
+  /**
+   * Every stored version of every appointment, oldest first, for the sandbox control API (tests check what a
+   * consumer's booking actually stored). Not a FHIR interaction: no access control, because it is not the API.
+   */
+  storedVersions(): StoredVersionView[] {
+    return [...this.byId.values()].flatMap((a) =>
+      a.versions.map((v, i) => ({
+        tenant: this.tenant.id,
+        id: a.id,
+        versionId: v.vid,
+        current: i === a.versions.length - 1,
+        bookedBy: a.bookedBy,
+        lastModified: new Date(v.lastModifiedMs).toISOString(),
+        resource: v.resource,
+      })),
+    );
   }
 
   /** The appointment named in the path, if the caller's organisation booked it. */

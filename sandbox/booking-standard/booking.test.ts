@@ -338,6 +338,20 @@ describe('read and cancel', () => {
     expect(old.body.status).toBe('booked');
   });
 
+  it('lists every stored version, with tenant and booking organisation, on GET /_sandbox/appointments', async () => {
+    const all = (await (await fetch(`${server.url}/_sandbox/appointments`)).json()) as any[];
+    const mine = all.filter((v) => v.id === booked.id);
+    expect(mine.map((v) => [v.tenant, v.bookedBy, v.current, v.resource.status])).toEqual([
+      ['harbour-uec', 'RX8', false, 'booked'],
+      ['harbour-uec', 'RX8', true, 'cancelled'],
+    ]);
+    expect(mine[0].resource).toEqual(booked);
+    expect(mine[0].versionId).toBe(booked.meta.versionId);
+    // A control route: not a FHIR interaction, so not in the request log.
+    const log = (await (await fetch(`${server.url}/_sandbox/requests`)).json()) as any[];
+    expect(log.some((r) => r.path.startsWith('/_sandbox'))).toBe(false);
+  });
+
   it('405 for DELETE on an appointment', async () => {
     expect((await call('update', `/Appointment/${booked.id}`, { method: 'DELETE' })).status).toBe(405);
   });

@@ -3,7 +3,8 @@
  * sandbox supplier registry, each under its own FHIR base:
  *   harbour-uec   <origin>/harbour/STU3          ASID 200000000101
  *   meridian-ooh  <origin>/meridian/fhir/STU3    ASID 200000000202
- * Request log and fault injection come from the shared sandbox server (/_sandbox/...).
+ * Request log and fault injection come from the shared sandbox server (/_sandbox/...); GET /_sandbox/appointments
+ * lists every stored appointment version of both tenants.
  */
 import type { AddressInfo } from 'node:net';
 import { outcomeForStatus } from '../lib/fhir.js';
@@ -37,6 +38,12 @@ export async function startBookingStandardSimulator(opts: BookingStandardSimulat
     ...(opts.host ? { host: opts.host } : {}),
     handler: createRouter({ providers, now, origin: () => origin! }),
     faultBody: (status) => outcomeForStatus(status, `Injected fault: HTTP ${status}`),
+    controlRoutes: (req) =>
+      // What each provider stored, every version, with the booking organisation: lets tests check the resource a
+      // consumer's booking or cancellation actually left behind, not only what the consumer was told.
+      req.path === '/_sandbox/appointments' && req.method === 'GET'
+        ? { status: 200, body: providers.flatMap((p) => p.appointments.storedVersions()) }
+        : undefined,
   });
   gzipDeclaredResponses(server.server);
   origin ??= `http://${opts.host ?? '127.0.0.1'}:${(server.server.address() as AddressInfo).port}`;

@@ -76,6 +76,11 @@ export interface SandboxOptions {
   faultBody?: (status: number) => unknown;
   /** Requests kept in the log (oldest dropped first). */
   logLimit?: number;
+  /**
+   * Extra control routes under /_sandbox/ a simulator adds (e.g. a view of what it stored, for tests): answer a
+   * request it owns, or undefined to fall through to the shared routes. Never logged, never faulted.
+   */
+  controlRoutes?: (req: SandboxRequest) => SandboxResponse | undefined;
 }
 
 const MAX_BODY = 5 * 1024 * 1024;
@@ -193,6 +198,8 @@ export async function startSandboxServer(opts: SandboxOptions): Promise<SandboxS
   }
 
   function control(sreq: SandboxRequest): SandboxResponse {
+    const own = opts.controlRoutes?.(sreq);
+    if (own) return own;
     const p = sreq.path;
     if (p === '/_sandbox/health') return { status: 200, body: { name: opts.name, status: 'ok' } };
     if (p === '/_sandbox/requests' && sreq.method === 'GET') {

@@ -1,7 +1,10 @@
 /**
  * The Booking Standard STU3 provider API, typed, nothing GraphQL. Every request carries the four Ssp-* headers,
  * a fresh unsigned JWT and an X-Request-ID (spec 3.1–3.3), goes through the Spine Secure Proxy when one is
- * configured, and has a deadline. Slot search follows the provider's `next` links to the end.
+ * configured, and has a deadline (the system's deadlineMs per HTTP call). Slot search follows the provider's `next`
+ * links to the end. Appointment calls return the provider's answer (status, version headers, resource or
+ * OperationOutcome) for the flows to interpret; only transport failures, 429 and 5xx throw (kit/upstream.ts, which
+ * retries GETs once and never a POST).
  */
 import { randomUUID } from 'node:crypto';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
@@ -13,7 +16,7 @@ import { consumerJwt, type RequestedScope } from './jwt.js';
 
 export interface FhirReference { reference?: string; display?: string }
 export interface FhirCoding { system?: string; code?: string; display?: string }
-export interface FhirIdentifier { system?: string; value?: string }
+export interface FhirIdentifier { system?: string; value?: string; use?: string }
 export interface FhirExtension { url: string; valueCode?: string; valueCodeableConcept?: { coding?: FhirCoding[] } }
 
 export interface FhirResource {
@@ -50,12 +53,74 @@ export interface FhirBundle {
 }
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
-  issue?: { severity?: string; code?: string; diagnostics?: string; details?: { coding?: FhirCoding[] } }[];
+  issue?: {
+    severity?: string;
+    code?: string;
+    diagnostics?: string;
+    details?: { coding?: FhirCoding[] };
+    expression?: string[];
+    location?: string[];
+  }[];
+}
+export type OutcomeIssue = NonNullable<OperationOutcome['issue']>[number];
+
+export interface FhirAppointment extends FhirResource {
+  resourceType: 'Appointment';
+  status?: string;
+  start?: string;
+  end?: string;
+  created?: string;
+  description?: string;
+  contained?: FhirResource[];
+  slot?: FhirReference[];
+  supportingInformation?: FhirReference[];
+  participant?: { actor?: FhirReference & { identifier?: FhirIdentifier }; status?: string }[];
+  /** Registry-style search entries point at the real appointment with a `urn:ietf:rfc:3986` identifier (spec 2.7). */
+  identifier?: FhirIdentifier[];
 }
 
+const IA = 'urn:nhs:names:services:careconnect:fhir:rest';
+
+/**
+ * Interaction ids (spec 2.1). Only slot search varies between providers (the registry says which); the appointment
+ * interactions are the same in every source.
+ */
 export const INTERACTIONS = {
-  readMetadata: 'urn:nhs:names:services:careconnect:fhir:rest:read:metadata',
+  readMetadata: `${IA}:read:metadata`,
+  createAppointment: `${IA}:create:appointment`,
+  readAppointment: `${IA}:read:appointment`,
+  updateAppointment: `${IA}:update:appointment`,
+  searchAppointment: `${IA}:search:appointment`,
 } as const;
+
+export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+const FHIR_JSON = 'application/fhir+json';
+
+/** A provider's answer to an appointment interaction, uninterpreted. */
+export interface AppointmentAnswer {
+  status: number;
+  /** The ETag header exactly as sent, for If-Match (spec 11: keep the raw ETag). */
+  etag?: string;
+  /** Location (create, update) or Content-Location (read). */
+  location?: string;
+  /** The body, when it is an Appointment. A 2xx to a write without one still means the write happened. */
+  appointment?: FhirAppointment;
+  /** The first OperationOutcome issue of an error answer (what classification looks at). */
+  issue?: OutcomeIssue;
+  /**
+   * Every issue's diagnostics, or the start of a body that is not an OperationOutcome. Developer text that may echo
+   * the request (patient details): returned to the caller, never logged.
+   */
+  diagnostics?: string;
+}
+
+export interface SearchAnswer {
+  status: number;
+  /** The searchset, on 200. */
+  bundle?: FhirBundle;
+  issue?: OutcomeIssue;
+  diagnostics?: string;
+}
 
 // The related resources a slot search asks for. Plain `_include` is what TKW, the Postman collection and 1.x
 // providers send; STU3 servers must ignore includes they do not support, so asking costs nothing.
@@ -116,14 +181,18 @@ export class BookingStandardClient {
     return this.registry.sspUrl ? `${this.registry.sspUrl}/${providerUrl}` : providerUrl;
   }
 
-  headers(system: BookingStandardSystem, interaction: string, scope: RequestedScope, ctx: CallContext): Record<string, string> {
+  /**
+   * The headers of one HTTP request: a new trace id and token every time. `requestId` is the X-Request-ID, fresh
+   * unless given: a booking passes its own so the provider recognises a repeat (spec 3.3, 11).
+   */
+  headers(system: BookingStandardSystem, interaction: string, scope: RequestedScope, ctx: CallContext, requestId?: string): Record<string, string> {
     return {
-      accept: 'application/fhir+json',
+      accept: FHIR_JSON,
       'ssp-traceid': randomUUID(),
       'ssp-from': this.registry.consumerSystem.asid,
       'ssp-to': system.asid,
       'ssp-interactionid': interaction,
-      'x-request-id': randomUUID(),
+      'x-request-id': requestId ?? randomUUID(),
       'x-correlation-id': ctx.traceId,
       authorization: `Bearer ${consumerJwt({
         issuer: this.registry.consumerSystem.endpoint,
@@ -161,6 +230,104 @@ export class BookingStandardClient {
       next = nextPage(system, bundle);
     }
     return { resources: [...byKey.values()], fetchedAt: this.now() };
+  }
+
+  /**
+   * Book: POST the Appointment (spec 2.4) with X-Request-ID = `requestId`. Never retried here (upstreamFetch does
+   * not retry POST); the booking flow decides whether and how to try again.
+   */
+  async book(system: BookingStandardSystem, appointment: object, requestId: string, ctx: CallContext): Promise<AppointmentAnswer> {
+    const res = await upstreamFetch(this.viaSsp(`${system.baseUrl}/Appointment`), {
+      system: system.id,
+      method: 'POST',
+      body: JSON.stringify(appointment),
+      deadlineMs: system.deadlineMs,
+      perAttempt: () => this.writeHeaders(system, INTERACTIONS.createAppointment, requestId, ctx),
+    });
+    return appointmentAnswer(res, { write: true });
+  }
+
+  /** Read (spec 2.5): the current version and its ETag. Retried once on a network error or 5xx, as GETs are. */
+  async read(system: BookingStandardSystem, appointmentId: string, ctx: CallContext): Promise<AppointmentAnswer> {
+    const res = await upstreamFetch(this.viaSsp(`${system.baseUrl}/Appointment/${encodeURIComponent(appointmentId)}`), {
+      system: system.id,
+      deadlineMs: system.deadlineMs,
+      retries: 1,
+      perAttempt: () => this.headers(system, INTERACTIONS.readAppointment, 'patient/appointment.read', ctx),
+    });
+    return appointmentAnswer(res, { write: false, systemId: system.id });
+  }
+
+  /**
+   * Cancel (spec 2.6): PUT the appointment as read with only its status changed, quoting the version read in
+   * If-Match. Not retried here: a PUT that timed out is settled by reading again, never by sending it blind.
+   */
+  async cancel(system: BookingStandardSystem, appointment: FhirAppointment, ifMatch: string, requestId: string, ctx: CallContext): Promise<AppointmentAnswer> {
+    const res = await upstreamFetch(this.viaSsp(`${system.baseUrl}/Appointment/${encodeURIComponent(appointment.id ?? '')}`), {
+      system: system.id,
+      method: 'PUT',
+      body: JSON.stringify(appointment),
+      deadlineMs: system.deadlineMs,
+      perAttempt: () => ({ ...this.writeHeaders(system, INTERACTIONS.updateAppointment, requestId, ctx), 'if-match': ifMatch }),
+    });
+    return appointmentAnswer(res, { write: true });
+  }
+
+  /**
+   * A patient's appointments by NHS number (spec 2.7), with the search parameter the CapabilityStatement template
+   * declares (`identifier`). Registry-era and optional: callers must expect providers to refuse it.
+   */
+  async searchPatientAppointments(system: BookingStandardSystem, nhsNumber: string, ctx: CallContext): Promise<SearchAnswer> {
+    const q = new URLSearchParams({ identifier: `${NHS_NUMBER_SYSTEM}|${nhsNumber}`, _format: 'json' });
+    const res = await upstreamFetch(this.viaSsp(`${system.baseUrl}/Appointment?${q.toString()}`), {
+      system: system.id,
+      deadlineMs: system.deadlineMs,
+      retries: 1,
+      perAttempt: () => this.headers(system, INTERACTIONS.searchAppointment, 'patient/appointment.read', ctx),
+    });
+    if (res.status === 200) return { status: 200, bundle: readBundle(system.id, res) };
+    return { status: res.status, ...errorBody(res.text) };
+  }
+
+  private writeHeaders(system: BookingStandardSystem, interaction: string, requestId: string, ctx: CallContext): Record<string, string> {
+    return {
+      ...this.headers(system, interaction, 'patient/appointment.write', ctx, requestId),
+      'content-type': `${FHIR_JSON}; charset=utf-8`,
+    };
+  }
+}
+
+/**
+ * Reads an appointment interaction's answer. A 2xx body that is not an Appointment is an unreadable answer for a
+ * read (INVALID_RESPONSE), but not for a write: the write happened, and the flow must not lose that fact.
+ */
+function appointmentAnswer(res: UpstreamResponse, opts: { write: true } | { write: false; systemId: string }): AppointmentAnswer {
+  const etag = res.headers.get('etag') ?? undefined;
+  const location = res.headers.get('location') ?? res.headers.get('content-location') ?? undefined;
+  const head = { status: res.status, ...(etag ? { etag } : {}), ...(location ? { location } : {}) };
+  if (res.status >= 200 && res.status < 300) {
+    const body = tryJson(res.text) as Partial<FhirAppointment> | undefined;
+    if (body?.resourceType === 'Appointment') return { ...head, appointment: body as FhirAppointment };
+    if (!opts.write) throw new UpstreamError(opts.systemId, 'INVALID_RESPONSE', res.status, 'expected an Appointment');
+    return head;
+  }
+  return { ...head, ...errorBody(res.text) };
+}
+
+function errorBody(text: string): { issue?: OutcomeIssue; diagnostics?: string } {
+  const body = tryJson(text) as Partial<OperationOutcome> | undefined;
+  if (body?.resourceType === 'OperationOutcome' && Array.isArray(body.issue) && body.issue.length > 0) {
+    const diagnostics = body.issue.map((i) => i.diagnostics).filter((d): d is string => !!d).join('; ');
+    return { issue: body.issue[0]!, ...(diagnostics ? { diagnostics } : {}) };
+  }
+  return text ? { diagnostics: text.slice(0, 500) } : {};
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSlotId } from '../kit/slot-id.js';
 import type { FhirBundle, FhirResource } from './client.js';
 import { classifyFailure, instant, mapSlots } from './map.js';
+import { decodeSlotRef } from './slot-ref.js';
 
 function resources(name: string): FhirResource[] {
   const bundle = JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as FhirBundle;
@@ -39,8 +40,16 @@ describe('mapSlots on the NBA 2.0.4 search shape', () => {
     expect(result.slots[0]!.practitioner).toEqual({ name: 'Dr Ada Okafor', role: 'General Medical Practitioner' });
   });
 
-  it('issues opaque ids that decode to supplier, service and the native slot id', () => {
-    expect(decodeSlotId(result.slots[0]!.id)).toEqual({ system: 'harbour-uec', serviceId: '1402000101', ref: 'slot002' });
+  it('issues opaque ids that decode to supplier, service and the copy of the slot a booking needs', () => {
+    const id = decodeSlotId(result.slots[0]!.id)!;
+    expect(id).toMatchObject({ system: 'harbour-uec', serviceId: '1402000101' });
+    expect(decodeSlotRef(id.ref)).toEqual({
+      slotId: 'slot002',
+      scheduleId: 'sch1',
+      start: new Date('2026-11-23T09:30:00Z'),
+      end: new Date('2026-11-23T10:00:00Z'),
+      identifier: 'f6b0a4a2-7d1c-4a57-9d7e-1d7a2a9c0002',
+    });
     expect(result.slots[0]!.id).not.toContain('slot002');
   });
 
@@ -74,6 +83,21 @@ describe('mapSlots on provider quirks', () => {
     expect(result.slots.map((s) => s.deliveryChannel)).toEqual(['TELEPHONE', 'VIDEO']);
   });
 
+  it('copies the schedule id from an absolute reference, and no identifier when the provider sent none', () => {
+    const copy = decodeSlotRef(decodeSlotId(result.slots[0]!.id)!.ref)!;
+    expect(copy).toMatchObject({ slotId: 's-summer', scheduleId: 'ooh1', identifier: null, start: new Date('2026-06-01T18:00:00Z') });
+    expect(result.slots.every((s) => s.bookable)).toBe(true);
+  });
+
+  it('lists a slot without a schedule reference, but not as bookable (the provider could not find it)', () => {
+    const orphan = { ...resources('search-tkw-quirks.json').find((r) => r.id === 's-summer')!, id: 's-orphan', schedule: undefined };
+    const mapped = mapSlots({ system: 'meridian-ooh', serviceId: '1402000103', resources: [orphan],
+      from: new Date('2026-06-01T00:00:00Z'), to: new Date('2026-06-02T00:00:00Z'), fetchedAt });
+    expect(mapped.slots).toHaveLength(1);
+    expect(mapped.slots[0]!.bookable).toBe(false);
+    expect(decodeSlotRef(decodeSlotId(mapped.slots[0]!.id)!.ref)!.scheduleId).toBeNull();
+  });
+
   it('follows an absolute schedule reference and a PractitionerRole to its Practitioner', () => {
     expect(result.slots[0]!.practitioner).toEqual({ name: 'Sam Patel', role: 'Advanced Nurse Practitioner' });
   });
@@ -84,7 +108,7 @@ describe('mapSlots on provider quirks', () => {
       { slotId: 's-backwards', reason: 'end is not after start' },
       { slotId: 's-odd-status', reason: 'unknown status busy-tentative' },
     ]);
-    const refs = result.slots.map((s) => decodeSlotId(s.id)!.ref);
+    const refs = result.slots.map((s) => decodeSlotRef(decodeSlotId(s.id)!.ref)!.slotId);
     expect(refs).not.toContain('s-busy');
     expect(refs).not.toContain('s-outside');
   });
@@ -119,6 +143,22 @@ describe('classifyFailure: the spec variants', () => {
   it('treats 401 and 403 alike as an authorisation failure (assurance scripts vs NBA)', () => {
     expect(classifyFailure(401, undefined, false)).toBe('FORBIDDEN');
     expect(classifyFailure(403, { code: 'forbidden' }, true)).toBe('FORBIDDEN');
+  });
+
+  it('tells a reused X-Request-ID (409 duplicate) apart from a taken slot and a stale version', () => {
+    const reused = { code: 'duplicate', details: { coding: [{ code: 'DUPLICATE_REJECTED' }] } };
+    expect(classifyFailure(409, reused, true)).toBe('DUPLICATE_REQUEST');
+    expect(classifyFailure(409, reused, false)).toBe('DUPLICATE_REQUEST');
+    // The meridian simulator's slot taken: 409 with the same Spine code, but issue type conflict.
+    expect(classifyFailure(409, { code: 'conflict', details: { coding: [{ code: 'DUPLICATE_REJECTED' }] } }, true)).toBe('SLOT_UNAVAILABLE');
+  });
+
+  it('reads a 422 on the patient\'s own details as INVALID_PATIENT, and one on how we built the resource as INVALID_REQUEST', () => {
+    expect(classifyFailure(422, { code: 'invalid', details: { coding: [{ code: 'INVALID_RESOURCE' }] }, expression: ['Patient.birthDate'] }, true)).toBe('INVALID_PATIENT');
+    expect(classifyFailure(422, { code: 'invalid', expression: ['Appointment.contained.Patient.address'] }, true)).toBe('INVALID_PATIENT');
+    expect(classifyFailure(422, { code: 'invalid', details: { coding: [{ code: 'INVALID_PATIENT_DEMOGRAPHICS' }] } }, true)).toBe('INVALID_PATIENT');
+    expect(classifyFailure(422, { code: 'invalid', expression: ['Patient.meta.profile'] }, true)).toBe('INVALID_REQUEST');
+    expect(classifyFailure(422, { code: 'invalid', expression: ['Slot.status'] }, true)).toBe('INVALID_REQUEST');
   });
 
   it('classifies on status plus issue code, not on the details code alone', () => {

@@ -3,6 +3,7 @@
  * loosely (spec 10), so every slot is checked on its own: one bad slot is skipped with a reason, never the bundle.
  */
 import { encodeSlotId } from '../kit/slot-id.js';
+import { encodeSlotRef } from './slot-ref.js';
 import type {
   FhirPractitioner,
   FhirPractitionerRole,
@@ -86,8 +87,12 @@ function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInp
   if (start < input.from || start > input.to) return null;
 
   const schedule = ref<FhirSchedule>(index, slot.schedule?.reference, 'Schedule');
+  // The id carries the copy of the slot a booking must contain (slot-ref.ts). Without a schedule reference the
+  // provider cannot tell which diary the slot is in, so such a slot is shown but not offered for booking.
+  const scheduleId = logicalId(slot.schedule?.reference, 'Schedule');
+  const slotRef = encodeSlotRef({ slotId: slot.id, scheduleId, start, end, identifier: slotIdentifier(slot) });
   return {
-    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slot.id }),
+    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }),
     serviceId: input.serviceId,
     start: start.toISOString(),
     end: end.toISOString(),
@@ -97,7 +102,7 @@ function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInp
     capacity: null,
     bookingLink: null,
     bookingPhone: null,
-    bookable: true,
+    bookable: scheduleId !== null,
     fetchedAt: input.fetchedAt.toISOString(),
     source: 'LIVE',
   };
@@ -142,16 +147,30 @@ export function practitionerName(p: FhirPractitioner): string | null {
 
 /** Resolves `Type/id` (or an absolute URL ending in it) against the bundle's included resources. */
 function ref<T extends FhirResource>(index: Map<string, FhirResource>, reference: string | undefined, type: T['resourceType']): T | undefined {
-  if (!reference) return undefined;
-  const m = reference.match(/([A-Za-z]+)\/([^/]+)(?:\/_history\/[^/]+)?$/);
-  if (!m || m[1] !== type) return undefined;
-  return index.get(`${type}/${m[2]}`) as T | undefined;
+  const id = logicalId(reference, type);
+  return id === null ? undefined : (index.get(`${type}/${id}`) as T | undefined);
+}
+
+/** The logical id in `Type/id`, `Type/id/_history/v` or an absolute URL ending in either; null for another type. */
+export function logicalId(reference: string | undefined, type: string): string | null {
+  const m = reference?.match(/([A-Za-z]+)\/([^/]+)(?:\/_history\/[^/]+)?$/);
+  return m && m[1] === type ? m[2]! : null;
+}
+
+/** Slot and DocumentReference identifiers are UUIDs under this system (spec 5.11). */
+export const UUID_SYSTEM = 'https://tools.ietf.org/html/rfc4122';
+
+/** Slot.identifier as the profile defines it (system rfc4122, spec 5.1); another system's value is not a copy of it. */
+function slotIdentifier(slot: FhirSlot): string | null {
+  return slot.identifier?.find((i) => i.system === UUID_SYSTEM && i.value)?.value ?? null;
 }
 
 // ---- provider failures -----------------------------------------------------------------------------------
 
 export type FailureCode =
   | 'SLOT_UNAVAILABLE'
+  /** 409 `duplicate`: the provider has already processed this X-Request-ID (UEC); the first request may have acted. */
+  | 'DUPLICATE_REQUEST'
   | 'INVALID_PATIENT'
   | 'INVALID_REQUEST'
   | 'FORBIDDEN'
@@ -163,21 +182,33 @@ export interface OutcomeIssue {
   code?: string;
   details?: { coding?: { code?: string }[] };
   diagnostics?: string;
+  /** FHIRPath of the element at fault (STU3 `expression`, or the older `location`). */
+  expression?: string[];
+  location?: string[];
 }
+
+const PATIENT_DETAILS = /^(Appointment\.contained\.)?Patient\.(identifier|name|gender|birthDate|address|telecom)\b/;
 
 /**
  * Classifies a provider's error answer on HTTP status plus issue.code, never on the details code alone (spec
  * 4.2), because providers disagree: slot taken is 422 `processing` (NBA, TKW) or 409 (UEC); a bad JWT is 403 or 401.
- * `duringBooking` decides what a 409 means: on POST it is the slot (or a reused X-Request-ID), on PUT a stale version.
+ * `duringBooking` decides what a 409 means: on POST it is the slot, on PUT a stale version; either way a 409 whose
+ * issue type is `duplicate` is a reused X-Request-ID.
  */
 export function classifyFailure(status: number, issue: OutcomeIssue | undefined, duringBooking: boolean): FailureCode {
   const detail = (issue?.details?.coding?.[0]?.code ?? '').toUpperCase();
   const text = (issue?.diagnostics ?? '').toLowerCase();
   if (status === 401 || status === 403) return 'FORBIDDEN';
   if (status === 404) return 'NOT_FOUND';
+  // A reused X-Request-ID (UEC: 409) is told apart from "slot taken" and "stale version" by its issue type alone.
+  if (status === 409 && issue?.code === 'duplicate') return 'DUPLICATE_REQUEST';
   if (status === 409) return duringBooking ? 'SLOT_UNAVAILABLE' : 'CONFLICT';
   if (status === 422) {
     if (detail.includes('NHS_NUMBER') || text.includes('nhs number')) return 'INVALID_PATIENT';
+    // A rule failing on the patient's own details (not on how we built the resource, e.g. its meta.profile).
+    if (detail.includes('PATIENT') || [...(issue?.expression ?? []), ...(issue?.location ?? [])].some((e) => PATIENT_DETAILS.test(e))) {
+      return 'INVALID_PATIENT';
+    }
     if (issue?.code === 'processing' || detail === 'MSG_RESOURCE_ID_FAIL' || text.includes('no longer available')) {
       return duringBooking ? 'SLOT_UNAVAILABLE' : 'INVALID_REQUEST';
     }

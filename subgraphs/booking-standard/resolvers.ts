@@ -2,6 +2,9 @@
  * Thin resolvers. The planner sends one batched _entities call with every Booking Standard service in the answer;
  * a per-request DataLoader turns all their `slots` and `nextAvailable` fields into one provider search per service,
  * covering the union of the windows asked for, run in parallel.
+ *
+ * The internal booking operations (schema/supplier-booking.graphql) hand over to their flows (book.ts, cancel.ts,
+ * lookup.ts). Their expected failures are data with a stable code, never GraphQL errors.
  */
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
@@ -9,9 +12,14 @@ import type { SubgraphContext } from '../kit/context.js';
 import { forbiddenError, supplierError, userInputError } from '../kit/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import { UpstreamError } from '../kit/upstream.js';
-import type { BookingStandardClient } from './client.js';
-import { mapSlots, type SlotModel } from './map.js';
-import type { Resolvers } from './generated/resolvers.js';
+import { bookFlow } from './book.js';
+import { cancelFlow } from './cancel.js';
+import type { BookingStandardClient, FhirSlot } from './client.js';
+import { logicalId, mapSlots, type SlotModel } from './map.js';
+import type { Resolvers, SupplierOutcomeCode } from './generated/resolvers.js';
+import { patientAppointmentsFlow, readFlow } from './lookup.js';
+import { list, outcome, say, type Flow } from './outcomes.js';
+import { ScheduleServices } from './schedule-services.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** GP Connect's consumer rule, which providers size for: never ask for more than two weeks at once. */
@@ -23,6 +31,8 @@ export interface Deps {
   client: BookingStandardClient;
   logger: Logger;
   now?: () => Date;
+  /** Which service each provider schedule serves, learnt from slot searches and bookings (schedule-services.ts). */
+  schedules?: ScheduleServices;
 }
 
 interface Window {
@@ -44,6 +54,7 @@ interface EntityRef {
 
 export function createResolvers(deps: Deps): Resolvers {
   const now = deps.now ?? (() => new Date());
+  const schedules = deps.schedules ?? new ScheduleServices();
 
   function loader(ctx: SubgraphContext): DataLoader<Window, ServiceSlots, string> {
     let l = ctx.loaders.get('booking-standard:slots') as DataLoader<Window, ServiceSlots, string> | undefined;
@@ -87,6 +98,11 @@ export function createResolvers(deps: Deps): Resolvers {
   async function fetchSpan(w: Window, consumer: NonNullable<SubgraphContext['consumer']>, traceId: string): Promise<ServiceSlots> {
     const system = bookingSystem(deps.registry, w.system);
     const result = await deps.client.searchSlots(system, { serviceId: w.serviceId, from: w.from, to: w.to }, { consumer, traceId });
+    // Every slot in a search for one service is that service's: so are their schedules (schedule-services.ts).
+    for (const r of result.resources) {
+      const scheduleId = r.resourceType === 'Slot' ? logicalId((r as FhirSlot).schedule?.reference, 'Schedule') : null;
+      if (scheduleId) schedules.learn(system.id, scheduleId, w.serviceId);
+    }
     const mapped = mapSlots({ system: system.id, serviceId: w.serviceId, resources: result.resources, from: w.from, to: w.to, fetchedAt: result.fetchedAt });
     for (const s of mapped.skipped) {
       deps.logger.warn({ system: system.id, serviceId: w.serviceId, slot: s.slotId, reason: s.reason, traceId }, 'skipped a slot the provider sent');
@@ -110,7 +126,68 @@ export function createResolvers(deps: Deps): Resolvers {
     return { system: systemId, serviceId: parent.id, from, to };
   }
 
+  /**
+   * Runs one internal booking operation: refuses without a consumer organisation or for a system that is not a
+   * Booking Standard one, and turns a bug into `onBug` rather than a GraphQL error (for a booking or cancellation,
+   * OUTCOME_UNKNOWN: a write may already have gone out). Logs ids, statuses and codes only, never patient data.
+   */
+  async function operation<T>(
+    ctx: SubgraphContext,
+    op: string,
+    systemId: string,
+    ids: Record<string, string | boolean>,
+    fail: (code: SupplierOutcomeCode, message: string) => T,
+    onBug: SupplierOutcomeCode,
+    run: (flow: Flow) => Promise<T>,
+  ): Promise<T> {
+    if (!ctx.consumer) return fail('FORBIDDEN', say.noConsumer);
+    const system = deps.registry.system(systemId);
+    if (!system || system.kind !== 'BOOKING_STANDARD') return fail('INVALID_REQUEST', say.unknownSystem(systemId));
+    const log = deps.logger.child({ op, system: system.id, traceId: ctx.traceId, consumer: ctx.consumer.odsCode, ...ids });
+    try {
+      return await run({ client: deps.client, system, call: { consumer: ctx.consumer, traceId: ctx.traceId }, log, now, schedules });
+    } catch (err) {
+      // The stack without its message line: a message could quote data the flow was handling.
+      const e = err instanceof Error ? err : new Error(String(err));
+      log.error({ error: e.name, at: e.stack?.split('\n').slice(1, 4).map((l) => l.trim()) }, 'booking operation failed unexpectedly');
+      return fail(onBug, onBug === 'OUTCOME_UNKNOWN' ? say.outcomeUnknown(system.id) : say.unavailable(system.id));
+    }
+  }
+
   return {
+    Query: {
+      bookingStandardAppointment: (_root, { input }, ctx) =>
+        operation(ctx, 'read', input.system, { appointment: input.appointmentRef }, (c, m) => outcome(c, m), 'SUPPLIER_UNAVAILABLE', (flow) =>
+          readFlow(flow, input),
+        ),
+      // No ids logged: the only input is the NHS number, which is patient data.
+      bookingStandardPatientAppointments: (_root, { input }, ctx) =>
+        operation(ctx, 'patientAppointments', input.system, {}, (c, m) => list(c, m), 'SUPPLIER_UNAVAILABLE', (flow) =>
+          patientAppointmentsFlow(flow, input),
+        ),
+    },
+    Mutation: {
+      bookingStandardBook: (_root, { input }, ctx) =>
+        operation(
+          ctx,
+          'book',
+          input.system,
+          { serviceId: input.serviceId, requestId: input.requestId, mayHaveBooked: input.mayHaveBooked },
+          (c, m) => outcome(c, m),
+          'OUTCOME_UNKNOWN',
+          (flow) => bookFlow(flow, input),
+        ),
+      bookingStandardCancel: (_root, { input }, ctx) =>
+        operation(
+          ctx,
+          'cancel',
+          input.system,
+          { serviceId: input.serviceId, appointment: input.appointmentRef, requestId: input.requestId },
+          (c, m) => outcome(c, m),
+          'OUTCOME_UNKNOWN',
+          (flow) => cancelFlow(flow, input),
+        ),
+    },
     HealthcareService: {
       __resolveType: () => 'BookingStandardService',
     },

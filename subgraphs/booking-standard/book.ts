@@ -1,0 +1,215 @@
+/**
+ * Booking a slot (spec 2.4) without ever sending a blind second booking (spec 11, "Retry safety").
+ *
+ * POST /Appointment is not idempotent. What protects the patient from two bookings is the X-Request-ID: the gateway
+ * derives `requestId` from the client's idempotency key, every POST for that key carries it, and a conformant
+ * provider refuses a repeat (409, issue type `duplicate`). Whenever an earlier attempt may have reached the provider,
+ * we reconcile: search the patient's appointments (spec 2.7) for a booking of this slot. The steps:
+ *
+ *   mayHaveBooked            reconcile first; found → BOOKED with it.
+ *   POST                     2xx → BOOKED. Refusals map to their codes (INVALID_PATIENT, INVALID_REQUEST, FORBIDDEN).
+ *   no answer (timeout, reset, 5xx)
+ *                            POST once more, same X-Request-ID. A second "no answer" → reconcile: found → BOOKED,
+ *                            else OUTCOME_UNKNOWN.
+ *   slot taken (409/422)     SLOT_UNAVAILABLE, unless an earlier attempt may have been ours (mayHaveBooked, or the
+ *                            retry above): then reconcile; found → BOOKED; the search answered without it →
+ *                            SLOT_UNAVAILABLE; no answer from the search → OUTCOME_UNKNOWN.
+ *   request id reused (409 duplicate)
+ *                            reconcile; found → BOOKED. Otherwise, if no earlier attempt can have carried this
+ *                            X-Request-ID, the provider is using `duplicate` for a taken slot (as GP Connect does)
+ *                            → SLOT_UNAVAILABLE; if one can, it may have booked → OUTCOME_UNKNOWN.
+ *   429, 501...              nothing was processed → SUPPLIER_UNAVAILABLE, or after a possible earlier attempt,
+ *                            reconcile → BOOKED / OUTCOME_UNKNOWN.
+ *
+ * Reconciling needs an NHS number and a provider that answers the search; without either it cannot find anything,
+ * and an uncertain outcome stays OUTCOME_UNKNOWN. Every HTTP call has the system's deadlineMs; the worst case is
+ * a search, two POSTs and a search and read (about 5 × deadlineMs, plus one more read per extra candidate found).
+ */
+import { UpstreamError } from '../kit/upstream.js';
+import {
+  appointmentRef,
+  appointmentStatus,
+  bookingAppointment,
+  isBookingOf,
+  toSupplierAppointment,
+} from './appointment-map.js';
+import type { AppointmentAnswer, FhirAppointment } from './client.js';
+import type { SupplierAppointment, SupplierBookingInput, SupplierOutcome } from './generated/resolvers.js';
+import { FHIR_ID, readOne, searchByNhsNumber } from './lookup.js';
+import { classifyFailure, logicalId, type FailureCode } from './map.js';
+import { outcome, say, type Flow } from './outcomes.js';
+import { decodeSlotRef, type SlotCopy } from './slot-ref.js';
+
+type BookableSlot = SlotCopy & { scheduleId: string };
+
+type PostResult =
+  | { kind: 'created'; answer: AppointmentAnswer }
+  | { kind: 'slot-taken' }
+  /** 409 `duplicate`: the provider has already processed this X-Request-ID. */
+  | { kind: 'duplicate' }
+  /** No answer: timeout, connection reset, 5xx. The provider may have committed the booking. */
+  | { kind: 'lost' }
+  /** The provider declined to process it (429, 501): nothing was booked by this request. */
+  | { kind: 'not-processed' }
+  | { kind: 'refused'; code: FailureCode; diagnostics?: string };
+
+type Reconciled =
+  | { kind: 'found'; appointment: SupplierAppointment }
+  /** The search answered, and no booking of this slot for this patient is in it. */
+  | { kind: 'absent' }
+  /** We could not look: no NHS number, the search is not supported, or no answer. */
+  | { kind: 'unknown' };
+
+export async function bookFlow(flow: Flow, input: SupplierBookingInput): Promise<SupplierOutcome> {
+  const s = flow.system.id;
+  const copy = decodeSlotRef(input.slotRef);
+  if (!copy) return finish(flow, outcome('INVALID_REQUEST', say.slotRefInvalid));
+  if (!copy.scheduleId) return finish(flow, outcome('INVALID_REQUEST', say.slotNotBookable));
+  const slot: BookableSlot = { ...copy, scheduleId: copy.scheduleId };
+  flow.schedules.learn(s, slot.scheduleId, input.serviceId);
+  const ctx: Ctx = { flow, slot, serviceId: input.serviceId, nhsNumber: input.patient.nhsNumber || null };
+
+  if (input.mayHaveBooked) {
+    const r = await reconcile(ctx);
+    if (r.kind === 'found') return finish(flow, bookedEarlier(r.appointment));
+  }
+
+  const body = bookingAppointment(input, slot, flow.now());
+  let result = await post(ctx, body, input.requestId, 1);
+  const retried = result.kind === 'lost';
+  if (retried) result = await post(ctx, body, input.requestId, 2);
+  const earlierMayBeOurs = input.mayHaveBooked || retried;
+
+  switch (result.kind) {
+    case 'created':
+      return finish(flow, await created(ctx, result.answer));
+    case 'slot-taken': {
+      if (!earlierMayBeOurs) return finish(flow, outcome('SLOT_UNAVAILABLE', say.slotTaken));
+      const r = await reconcile(ctx);
+      if (r.kind === 'found') return finish(flow, bookedEarlier(r.appointment));
+      return finish(flow, r.kind === 'absent' ? outcome('SLOT_UNAVAILABLE', say.slotTaken) : outcome('OUTCOME_UNKNOWN', say.outcomeUnknown(s)));
+    }
+    case 'duplicate': {
+      const r = await reconcile(ctx);
+      if (r.kind === 'found') return finish(flow, bookedEarlier(r.appointment));
+      if (!earlierMayBeOurs) return finish(flow, outcome('SLOT_UNAVAILABLE', say.slotTaken));
+      return finish(flow, outcome('OUTCOME_UNKNOWN', r.kind === 'absent' ? say.requestSeenNoBooking(s) : say.outcomeUnknown(s)));
+    }
+    case 'lost':
+      return finish(flow, await settleUncertain(ctx));
+    case 'not-processed':
+      return finish(flow, earlierMayBeOurs ? await settleUncertain(ctx) : outcome('SUPPLIER_UNAVAILABLE', say.bookingUnavailable(s)));
+    case 'refused':
+      if (result.code === 'SUPPLIER_UNAVAILABLE' && earlierMayBeOurs) return finish(flow, await settleUncertain(ctx));
+      return finish(flow, refused(s, result.code, result.diagnostics));
+  }
+}
+
+interface Ctx {
+  flow: Flow;
+  slot: BookableSlot;
+  serviceId: string;
+  nhsNumber: string | null;
+}
+
+async function post(ctx: Ctx, body: FhirAppointment, requestId: string, attempt: number): Promise<PostResult> {
+  const { flow } = ctx;
+  try {
+    const a = await flow.client.book(flow.system, body, requestId, flow.call);
+    flow.log.info({ step: 'post', attempt, status: a.status }, 'booking request answered');
+    if (a.status >= 200 && a.status < 300) return { kind: 'created', answer: a };
+    const code = classifyFailure(a.status, a.issue, true);
+    if (code === 'SLOT_UNAVAILABLE') return { kind: 'slot-taken' };
+    if (code === 'DUPLICATE_REQUEST') return { kind: 'duplicate' };
+    return { kind: 'refused', code, ...(a.diagnostics ? { diagnostics: a.diagnostics } : {}) };
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    flow.log.warn({ step: 'post', attempt, reason: err.reason, status: err.status }, 'booking request got no answer');
+    return err.reason === 'RATE_LIMITED' ? { kind: 'not-processed' } : { kind: 'lost' };
+  }
+}
+
+/** 2xx: booked. The body normally is the appointment; if it cannot be read, the booking still stands, so find it. */
+async function created(ctx: Ctx, answer: AppointmentAnswer): Promise<SupplierOutcome> {
+  const { flow, serviceId } = ctx;
+  if (answer.appointment) {
+    const mapped = toSupplierAppointment(answer.appointment, { serviceId, ...(answer.etag ? { etag: answer.etag } : {}) });
+    if (!('reason' in mapped)) return outcome('BOOKED', null, { appointment: mapped });
+    flow.log.warn({ reason: mapped.reason }, 'booked, but the answer could not be read');
+  }
+  // Location: [base]/Appointment/{id}/_history/{vid} (spec 2.4).
+  const ref = answer.appointment?.id ?? logicalId(answer.location, 'Appointment');
+  if (ref && FHIR_ID.test(ref)) {
+    const read = await readOne(flow, ref);
+    if (read.kind === 'ok') {
+      const mapped = toSupplierAppointment(read.appointment, { serviceId, ...(read.etag ? { etag: read.etag } : {}) });
+      if (!('reason' in mapped)) return outcome('BOOKED', null, { appointment: mapped });
+    }
+  }
+  const r = await reconcile(ctx);
+  if (r.kind === 'found') return outcome('BOOKED', null, { appointment: r.appointment });
+  return outcome('OUTCOME_UNKNOWN', say.bookedUnreadable(flow.system.id));
+}
+
+/** The provider may have booked and did not say: only finding the booking settles it. */
+async function settleUncertain(ctx: Ctx): Promise<SupplierOutcome> {
+  const r = await reconcile(ctx);
+  if (r.kind === 'found') return bookedEarlier(r.appointment);
+  return outcome('OUTCOME_UNKNOWN', say.outcomeUnknown(ctx.flow.system.id));
+}
+
+/**
+ * Looks for this slot's booking among the patient's appointments at this provider: a booked appointment with the
+ * slot's start and end, read back (for its version) and confirmed to be this slot (appointment-map isBookingOf).
+ * The provider answers the search with what this organisation booked only, so a match is our earlier booking.
+ */
+async function reconcile(ctx: Ctx): Promise<Reconciled> {
+  const { flow, slot } = ctx;
+  const result = await lookFor(ctx);
+  flow.log.info({ step: 'reconcile', result: result.kind, ...(result.kind === 'found' ? { appointment: result.appointment.ref } : {}) }, 'reconciled');
+  return result;
+
+  async function lookFor({ nhsNumber, serviceId }: Ctx): Promise<Reconciled> {
+    if (!nhsNumber) return { kind: 'unknown' };
+    const found = await searchByNhsNumber(flow, nhsNumber);
+    if (found.kind !== 'ok') return { kind: 'unknown' };
+    const candidates = found.entries.filter((e) => appointmentStatus(e.appointment.status) === 'BOOKED' && isBookingOf(e.appointment, slot));
+    for (const c of candidates) {
+      const ref = appointmentRef(c.appointment, c.fullUrl);
+      if (!ref || !FHIR_ID.test(ref)) continue;
+      const read = await readOne(flow, ref);
+      if (read.kind === 'failed') return { kind: 'unknown' };
+      if (read.kind === 'refused') continue;
+      if (appointmentStatus(read.appointment.status) !== 'BOOKED' || !isBookingOf(read.appointment, slot)) continue;
+      const mapped = toSupplierAppointment(read.appointment, { serviceId, ...(read.etag ? { etag: read.etag } : {}) });
+      if ('reason' in mapped) return { kind: 'unknown' };
+      return { kind: 'found', appointment: mapped };
+    }
+    return { kind: 'absent' };
+  }
+}
+
+function bookedEarlier(appointment: SupplierAppointment): SupplierOutcome {
+  return outcome('BOOKED', say.bookedEarlier, { appointment });
+}
+
+function refused(s: string, code: FailureCode, diagnostics: string | undefined): SupplierOutcome {
+  switch (code) {
+    case 'INVALID_PATIENT':
+      return outcome('INVALID_PATIENT', say.invalidPatient(s), { diagnostics });
+    case 'FORBIDDEN':
+      return outcome('FORBIDDEN', say.forbiddenBooking(s));
+    case 'NOT_FOUND':
+      // POST /Appointment itself is not there: registry or SDS drift, not anything about this booking.
+      return outcome('SUPPLIER_UNAVAILABLE', say.noBookingEndpoint(s));
+    case 'SUPPLIER_UNAVAILABLE':
+      return outcome('SUPPLIER_UNAVAILABLE', say.bookingUnavailable(s));
+    default:
+      return outcome('INVALID_REQUEST', say.invalidBooking(s), { diagnostics });
+  }
+}
+
+function finish(flow: Flow, o: SupplierOutcome): SupplierOutcome {
+  flow.log.info({ outcome: o.code, ...(o.appointment ? { appointment: o.appointment.ref } : {}) }, 'booking');
+  return o;
+}
