@@ -6,7 +6,6 @@
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
@@ -14,7 +13,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { TRACE_HEADER } from '../subgraphs/kit/server.js';
-import { createGraphQLHandler, sendJson } from '../subgraphs/kit/http-graphql.js';
+import { createGraphQLHandler, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
 import { dateTimeValidationPlugin } from './scalar-validation.js';
@@ -128,21 +127,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return;
     }
     if (path === '/graphql') {
-      graphql(req, res).catch((err: unknown) => {
-        opts.logger.error({ err: (err as Error).message }, 'graphql handler failed');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      });
+      serveGraphQL(graphql, req, res, opts.logger);
       return;
     }
     sendJson(res, 404, { error: 'not found' });
   });
-  server.keepAliveTimeout = 65_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, opts.port, opts.host ?? '127.0.0.1');
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}/graphql`,
     port,

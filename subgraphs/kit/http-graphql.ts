@@ -3,7 +3,8 @@
  * gateway also serves health checks (and later the IDE and metrics), so both the gateway and the subgraphs
  * mount GraphQL through this handler. It bounds the request body and never echoes parse details.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 
 export interface GraphQLHttpOptions<C extends BaseContext> {
@@ -92,4 +93,27 @@ export function createGraphQLHandler<C extends BaseContext>(
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/** Runs a GraphQL handler; a failure inside it becomes a masked 500, logged without request data. */
+export function serveGraphQL(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: { error(obj: object, msg: string): void },
+): void {
+  handle(req, res).catch((err: unknown) => {
+    logger.error({ err: (err as Error).message }, 'graphql handler failed');
+    if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
+}
+
+/** Listens and resolves with the bound port (the one asked for, or the one the OS chose for port 0). */
+export async function listen(server: Server, port: number, host: string): Promise<number> {
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
 }

@@ -4,7 +4,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -15,7 +14,7 @@ import { subgraph } from '../catalog.js';
 import { DateTime } from './scalars.js';
 import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
-import { createGraphQLHandler, sendJson } from './http-graphql.js';
+import { createGraphQLHandler, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
 
 export const TRACE_HEADER = 'x-trace-id';
@@ -77,21 +76,12 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
       return;
     }
     if (path === '/graphql') {
-      graphql(req, res).catch((err: unknown) => {
-        logger.error({ err }, 'graphql handler failed');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
-      });
+      serveGraphQL(graphql, req, res, logger);
       return;
     }
     sendJson(res, 404, { error: 'not found' });
   });
-  server.keepAliveTimeout = 65_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, opts.port, opts.host ?? '127.0.0.1');
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}/graphql`;
   return {
     url,
