@@ -9,8 +9,11 @@ export interface SubgraphEntry {
   dir: string;
   /** Shared SDL files under schema/ this subgraph includes besides shared.graphql. */
   includes?: readonly string[];
-  /** Supplier kinds whose bookings it takes, and the prefix of its internal booking operations. */
-  books?: { kinds: readonly string[]; prefix: string };
+  /**
+   * Supplier kinds whose bookings it takes, and the prefix of its internal booking operations. `handoffOnly`: it
+   * only answers <prefix>Book with a hand-off (feeds), and holds no appointments to read, cancel or search.
+   */
+  books?: { kinds: readonly string[]; prefix: string; handoffOnly?: boolean };
   /** Served by its own process; absent for the gateway-owned subgraph the gateway hosts in-process. */
   remote?: {
     defaultPort: number;
@@ -33,6 +36,20 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
     includes: ['supplier-booking.graphql'],
     books: { kinds: ['BOOKING_STANDARD'], prefix: 'bookingStandard' },
     remote: { defaultPort: 4002, portEnv: 'BOOKING_STANDARD_PORT', urlEnv: 'BOOKING_STANDARD_SUBGRAPH_URL' },
+  },
+  {
+    name: 'pas-rest',
+    dir: 'subgraphs/pas-rest',
+    includes: ['supplier-booking.graphql'],
+    books: { kinds: ['PAS_REST'], prefix: 'pasRest' },
+    remote: { defaultPort: 4003, portEnv: 'PAS_REST_PORT', urlEnv: 'PAS_REST_SUBGRAPH_URL' },
+  },
+  {
+    name: 'smart-links',
+    dir: 'subgraphs/smart-links',
+    includes: ['supplier-booking.graphql'],
+    books: { kinds: ['SMART_LINKS'], prefix: 'smartLinks', handoffOnly: true },
+    remote: { defaultPort: 4004, portEnv: 'SMART_LINKS_PORT', urlEnv: 'SMART_LINKS_SUBGRAPH_URL' },
   },
   // Gateway-owned operations routed by data (booking, cancelling, reading appointments), hosted in the gateway.
   { name: 'bookings', dir: 'gateway/operations' },

@@ -20,7 +20,8 @@ export type SupplierOutcomeCode =
   | 'CONFLICT'
   | 'SUPPLIER_UNAVAILABLE'
   | 'OUTCOME_UNKNOWN'
-  | 'NOT_SUPPORTED';
+  | 'NOT_SUPPORTED'
+  | 'HANDOFF';
 
 export interface SupplierAppointment {
   ref: string;
@@ -40,6 +41,7 @@ export interface SupplierOutcome {
   appointment: SupplierAppointment | null;
   message: string | null;
   diagnostics: string | null;
+  handoff?: { bookingLink: string | null; bookingPhone: string | null } | null;
 }
 
 export interface SupplierAppointmentList {
@@ -66,7 +68,7 @@ const OUTCOME_FIELDS = `code message diagnostics appointment { ${APPOINTMENT_FIE
 type Operation = 'Book' | 'Cancel' | 'Appointment' | 'PatientAppointments';
 
 const OPERATIONS: Record<Operation, { type: 'query' | 'mutation'; input: string; selection: string }> = {
-  Book: { type: 'mutation', input: 'SupplierBookingInput', selection: OUTCOME_FIELDS },
+  Book: { type: 'mutation', input: 'SupplierBookingInput', selection: `${OUTCOME_FIELDS} handoff { bookingLink bookingPhone }` },
   Cancel: { type: 'mutation', input: 'SupplierCancelInput', selection: OUTCOME_FIELDS },
   Appointment: { type: 'query', input: 'SupplierAppointmentInput', selection: OUTCOME_FIELDS },
   PatientAppointments: { type: 'query', input: 'SupplierPatientAppointmentsInput', selection: `code message appointments { ${APPOINTMENT_FIELDS} }` },
@@ -85,9 +87,9 @@ export class SupplierRouter {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Systems whose kind has a booking subgraph, i.e. where appointments can live. */
+  /** Systems whose kind has a booking subgraph that holds appointments (feeds hand bookings off instead). */
   bookingSystems(): string[] {
-    return this.registry.systems.filter((s) => this.route(s.id)).map((s) => s.id);
+    return this.registry.systems.filter((s) => this.route(s.id) && !this.entry(s.id)?.books?.handoffOnly).map((s) => s.id);
   }
 
   book(system: string, input: Record<string, unknown>, ctx: CallContext): Promise<SupplierOutcome> {
@@ -103,10 +105,13 @@ export class SupplierRouter {
     return this.call<SupplierAppointmentList>(system, 'PatientAppointments', input, ctx);
   }
 
-  private route(systemId: string): { url: string; prefix: string } | null {
+  private entry(systemId: string) {
     const system = this.registry.system(systemId);
-    if (!system) return null;
-    const entry = SUBGRAPHS.find((s) => s.books?.kinds.includes(system.kind));
+    return system && SUBGRAPHS.find((s) => s.books?.kinds.includes(system.kind));
+  }
+
+  private route(systemId: string): { url: string; prefix: string } | null {
+    const entry = this.entry(systemId);
     const url = entry && this.subgraphUrls[entry.name];
     return entry?.books && url ? { url, prefix: entry.books.prefix } : null;
   }

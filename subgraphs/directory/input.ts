@@ -82,7 +82,8 @@ export function validateServicesArgs(args: ServicesArgs): ValidServicesArgs {
       serviceTypeIds: dosTypeIdsFor(filter.types),
       ids,
       bookableOnly: filter.bookableOnly ?? false,
-      matchesNothing: filter.types?.length === 0 || ids?.length === 0,
+      // Types with no DoS id (feed-only types) match nothing in the DoS.
+      matchesNothing: filter.types?.length === 0 || ids?.length === 0 || dosTypeIdsFor(filter.types).length === 0,
     },
   };
 }

@@ -6,8 +6,11 @@ import type { DosCapacity, DosEndpoint, DosService } from './client.js';
 import type { CapacityStatus, Rag, ServiceType } from './generated/resolvers.js';
 import type { ServiceModel, SupplierRef } from './model.js';
 
-/** DoS service type ids (national DoS reference data) for the service types this API exposes. */
-export const DOS_SERVICE_TYPE_ID: Readonly<Record<ServiceType, number>> = {
+/**
+ * DoS service type ids (national DoS reference data) for the service types this API exposes. The types without
+ * one (general practice, vaccination, imaging, other) come only from published feeds.
+ */
+export const DOS_SERVICE_TYPE_ID: Readonly<Partial<Record<ServiceType, number>>> = {
   EMERGENCY_DEPARTMENT: 40,
   URGENT_TREATMENT_CENTRE: 130,
   MINOR_INJURY_UNIT: 105,
@@ -30,7 +33,7 @@ export function serviceTypeOfDosId(dosTypeId: number): ServiceType | null {
  */
 export function dosTypeIdsFor(types: readonly ServiceType[] | null | undefined): number[] {
   const wanted = types && types.length > 0 ? [...new Set(types)] : (Object.keys(DOS_SERVICE_TYPE_ID) as ServiceType[]);
-  return wanted.map((t) => DOS_SERVICE_TYPE_ID[t]).sort((a, b) => a - b);
+  return wanted.flatMap((t) => DOS_SERVICE_TYPE_ID[t] ?? []).sort((a, b) => a - b);
 }
 
 /** DoS service ids are positive integers; anything else cannot name a service. */
@@ -107,8 +110,9 @@ export interface MapContext {
 export type MapResult = { ok: true; service: ServiceModel } | { ok: false; reason: string };
 
 /**
- * A DoS record as a HealthcareService parent object, its concrete type decided here: BookingStandardService
- * when its one booking endpoint names a Booking Standard system in our registry, ReferralOnlyService otherwise.
+ * A DoS record as a HealthcareService parent object, its concrete type decided here: BookingStandardService or
+ * PasRestService when its one booking endpoint names a system of that kind in our registry, ReferralOnlyService
+ * otherwise.
  * Records this API cannot represent (a service type outside ServiceType, no usable location) are refused with
  * a reason for the log rather than half-mapped.
  */
@@ -150,6 +154,9 @@ export function toServiceModel(record: DosService, ctx: MapContext): MapResult {
   const system = choice.kind === 'one' && choice.endpoint.supplierSystem ? ctx.suppliers(choice.endpoint.supplierSystem) : undefined;
   if (system?.kind === 'BOOKING_STANDARD') {
     return { ok: true, service: { ...base, __typename: 'BookingStandardService', bookable: true, supplier: system } };
+  }
+  if (system?.kind === 'PAS_REST') {
+    return { ok: true, service: { ...base, __typename: 'PasRestService', bookable: true, supplier: system } };
   }
   // A system we list under another kind keeps its name (the service is still theirs); no adapter here books it.
   return { ok: true, service: { ...base, __typename: 'ReferralOnlyService', bookable: false, supplier: system ?? null } };

@@ -30,6 +30,22 @@ export interface BookingStandardServiceModel extends ServiceModelBase {
   supplier: SupplierRef;
 }
 
+/** A service whose booking endpoint belongs to a proprietary PAS (REST) supplier system in our registry. */
+export interface PasRestServiceModel extends ServiceModelBase {
+  __typename: 'PasRestService';
+  bookable: true;
+  supplier: SupplierRef;
+}
+
+/** A location and service type published in a SMART Scheduling Links feed; booked on the provider's side. */
+export interface SmartLinksServiceModel extends ServiceModelBase {
+  __typename: 'SmartLinksService';
+  bookable: false;
+  supplier: SupplierRef;
+  phone: string | null;
+  website: string | null;
+}
+
 /** Every other service: no booking endpoint, several, or one on a system this deployment cannot book through. */
 export interface ReferralOnlyServiceModel extends ServiceModelBase {
   __typename: 'ReferralOnlyService';
@@ -37,4 +53,4 @@ export interface ReferralOnlyServiceModel extends ServiceModelBase {
   supplier: SupplierRef | null;
 }
 
-export type ServiceModel = BookingStandardServiceModel | ReferralOnlyServiceModel;
+export type ServiceModel = BookingStandardServiceModel | PasRestServiceModel | SmartLinksServiceModel | ReferralOnlyServiceModel;

@@ -38,6 +38,12 @@ export function createResolvers(deps: DirectoryDeps): Resolvers {
         return service?.__typename === 'BookingStandardService' ? service : null;
       },
     },
+    PasRestService: {
+      async __resolveReference(ref, ctx) {
+        const service = await byId(ref.id, ctx);
+        return service?.__typename === 'PasRestService' ? service : null;
+      },
+    },
     ReferralOnlyService: {
       async __resolveReference(ref, ctx) {
         const service = await byId(ref.id, ctx);

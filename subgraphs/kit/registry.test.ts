@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadRegistry, parseRegistry, substitute, RegistryError } from './registry.js';
+import { credential, loadRegistry, parseRegistry, substitute, RegistryError, type PasRestSystem } from './registry.js';
 
 const valid = {
   consumerSystem: { asid: '918999198738', endpoint: 'https://gw.example/fhir' },
@@ -14,9 +14,17 @@ function broken(change: (r: typeof valid) => unknown): () => unknown {
 }
 
 describe('supplier registry', () => {
-  it('loads the sandbox registry with both Booking Standard systems', () => {
+  it('loads the sandbox registry: two Booking Standard providers, a PAS and two SMART feeds', () => {
     const r = loadRegistry(undefined, {});
-    expect(r.systems.map((s) => s.id)).toEqual(['harbour-uec', 'meridian-ooh']);
+    expect(r.systems.map((s) => `${s.kind}:${s.id}`)).toEqual([
+      'BOOKING_STANDARD:harbour-uec',
+      'BOOKING_STANDARD:meridian-ooh',
+      'PAS_REST:oakfield-pas',
+      'SMART_LINKS:smart-urgent-care',
+      'SMART_LINKS:smart-vaccines',
+    ]);
+    expect(r.system('smart-vaccines')).toMatchObject({ manifestUrl: 'http://127.0.0.1:4104/vaccine-clinic/$bulk-publish', pollFloorSeconds: 60 });
+    expect(loadRegistry(undefined, { SMART_LINKS_POLL_FLOOR_SECONDS: '1' }).system('smart-vaccines')).toMatchObject({ pollFloorSeconds: 1 });
     expect(r.system('harbour-uec')).toMatchObject({ baseUrl: 'http://127.0.0.1:4102/harbour/STU3', asid: '200000000101', deadlineMs: 2000 });
   });
 
@@ -39,5 +47,24 @@ describe('supplier registry', () => {
     expect(broken((r) => ({ ...r, systems: [r.systems[0], r.systems[0]] }))).toThrowError(/listed twice/);
     expect(broken((r) => ({ ...r, systems: [] }))).toThrowError(RegistryError);
     expect(() => loadRegistry('/nonexistent/registry.json', {})).toThrowError(/cannot be read/);
+  });
+});
+
+describe('per-kind settings', () => {
+  const pas = { id: 'pas-one', kind: 'PAS_REST', name: 'PAS', baseUrl: 'https://pas.example/api', credentials: { apiKeyEnv: 'PAS_ONE_KEY' } };
+  const feed = { id: 'feed-one', kind: 'SMART_LINKS', name: 'Feed', manifestUrl: 'https://feed.example/$bulk-publish' };
+
+  it('reads a PAS credential only when its adapter asks, naming the variable when it is missing', () => {
+    const r = parseRegistry({ ...valid, systems: [pas] });
+    const system = r.system('pas-one') as PasRestSystem;
+    expect(credential(system, { PAS_ONE_KEY: 's3cret' })).toBe('s3cret');
+    expect(() => credential(system, {})).toThrowError(/system pas-one: environment variable PAS_ONE_KEY .* is not set/);
+    expect(() => parseRegistry({ ...valid, systems: [{ ...pas, credentials: { apiKeyEnv: 'lower case' } }] })).toThrowError(/must name an environment variable/);
+    expect(() => parseRegistry({ ...valid, systems: [{ ...pas, credentials: undefined }] })).toThrowError(/pas-one: credentials must be an object/);
+  });
+
+  it('requires a SMART manifest URL ending in $bulk-publish, and defaults the one-minute poll floor', () => {
+    expect(parseRegistry({ ...valid, systems: [feed] }).system('feed-one')).toMatchObject({ pollFloorSeconds: 60, cacheTtlSeconds: 30 });
+    expect(() => parseRegistry({ ...valid, systems: [{ ...feed, manifestUrl: 'https://feed.example/manifest.json' }] })).toThrowError(/must end in \$bulk-publish/);
   });
 });

@@ -16,6 +16,10 @@ interface SystemBase {
   name: string;
   /** Deadline for one upstream call, all retries included. */
   deadlineMs: number;
+  /** How long slot answers from this system may be served from the slot cache. */
+  cacheTtlSeconds: number;
+  /** Calls per second we allow ourselves against this system (shared by all replicas where a limiter exists). */
+  rateLimitPerSecond: number;
 }
 
 export interface BookingStandardSystem extends SystemBase {
@@ -28,12 +32,22 @@ export interface BookingStandardSystem extends SystemBase {
   interactions: { searchSlot: string };
 }
 
-export interface OtherSystem extends SystemBase {
-  kind: 'PAS_REST' | 'SMART_LINKS';
+export interface PasRestSystem extends SystemBase {
+  kind: 'PAS_REST';
   baseUrl: string;
+  /** Name of the environment variable holding the API key (see credential()). */
+  apiKeyEnv: string;
 }
 
-export type SupplierSystem = BookingStandardSystem | OtherSystem;
+export interface SmartLinksSystem extends SystemBase {
+  kind: 'SMART_LINKS';
+  /** The publisher's $bulk-publish manifest. */
+  manifestUrl: string;
+  /** Never poll the manifest or a file more often than this, whatever Cache-Control says (spec: once a minute). */
+  pollFloorSeconds: number;
+}
+
+export type SupplierSystem = BookingStandardSystem | PasRestSystem | SmartLinksSystem;
 
 export interface Registry {
   /** Our own Spine identity as a Booking Consumer system. */
@@ -79,6 +93,17 @@ export function substitute(value: unknown, env: NodeJS.ProcessEnv): unknown {
   return value;
 }
 
+/**
+ * The secret a system's adapter needs, from the environment variable the registry names. Adapters call this for
+ * every system they serve at start-up, so a missing credential stops that adapter with a clear message, while
+ * processes that only read the registry (the directory, the gateway) never need it.
+ */
+export function credential(system: PasRestSystem, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[system.apiKeyEnv];
+  if (!value) throw new RegistryError(`system ${system.id}: environment variable ${system.apiKeyEnv} (its API key) is not set`);
+  return value;
+}
+
 export function parseRegistry(raw: unknown, source = 'registry'): Registry {
   const root = obj(raw, source);
   const consumer = obj(root.consumerSystem, `${source}: consumerSystem`);
@@ -100,18 +125,28 @@ export function parseRegistry(raw: unknown, source = 'registry'): Registry {
       id,
       name: str(o.name, `${at}: name`),
       deadlineMs: positiveInt(o.deadlineMs ?? 2000, `${at}: deadlineMs`),
-      baseUrl: url(o.baseUrl, `${at}: baseUrl`),
+      cacheTtlSeconds: positiveInt(o.cacheTtlSeconds ?? 30, `${at}: cacheTtlSeconds`),
+      rateLimitPerSecond: positiveInt(o.rateLimitPerSecond ?? 20, `${at}: rateLimitPerSecond`),
     };
     if (kind === 'BOOKING_STANDARD') {
       const interactions = obj(o.interactions, `${at}: interactions`);
       return {
         ...base,
         kind,
+        baseUrl: url(o.baseUrl, `${at}: baseUrl`),
         asid: asid(o.asid, `${at}: asid`),
         interactions: { searchSlot: str(interactions.searchSlot, `${at}: interactions.searchSlot`) },
       };
     }
-    return { ...base, kind: kind as OtherSystem['kind'] };
+    if (kind === 'PAS_REST') {
+      const credentials = obj(o.credentials, `${at}: credentials`);
+      const apiKeyEnv = str(credentials.apiKeyEnv, `${at}: credentials.apiKeyEnv`);
+      if (!/^[A-Z][A-Z0-9_]*$/.test(apiKeyEnv)) throw new RegistryError(`${at}: credentials.apiKeyEnv must name an environment variable`);
+      return { ...base, kind, baseUrl: url(o.baseUrl, `${at}: baseUrl`), apiKeyEnv };
+    }
+    const manifestUrl = url(o.manifestUrl, `${at}: manifestUrl`);
+    if (!manifestUrl.endsWith('$bulk-publish')) throw new RegistryError(`${at}: manifestUrl must end in $bulk-publish`);
+    return { ...base, kind: 'SMART_LINKS' as const, manifestUrl, pollFloorSeconds: positiveInt(o.pollFloorSeconds ?? 60, `${at}: pollFloorSeconds`) };
   });
 
   const seen = new Set<string>();
@@ -148,6 +183,8 @@ function asid(v: unknown, at: string): string {
   return s;
 }
 function positiveInt(v: unknown, at: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new RegistryError(`${at} must be a positive whole number`);
-  return v;
+  // Numbers may come from ${VAR:-default} substitution, so a string of digits counts.
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw new RegistryError(`${at} must be a positive whole number`);
+  return n;
 }

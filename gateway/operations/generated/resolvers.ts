@@ -83,11 +83,24 @@ export type BookAppointmentResult = {
   __typename?: 'BookAppointmentResult';
   appointment?: Maybe<Appointment>;
   error?: Maybe<OperationError>;
+  /** For BOOK_WITH_PROVIDER: where the patient books. */
+  handoff?: Maybe<BookingHandoff>;
   outcome: BookingOutcome;
+};
+
+export type BookingHandoff = {
+  __typename?: 'BookingHandoff';
+  bookingLink?: Maybe<Scalars['String']['output']>;
+  bookingPhone?: Maybe<Scalars['String']['output']>;
 };
 
 export type BookingOutcome =
   | 'BOOKED'
+  /**
+   * The slot comes from a published feed and is booked on the provider's own site or by phone: see handoff. Nothing was
+   * booked; the link carries a referral id the provider may use to match the booking.
+   */
+  | 'BOOK_WITH_PROVIDER'
   | 'FORBIDDEN'
   | 'INVALID_PATIENT'
   | 'INVALID_REQUEST'
@@ -370,6 +383,7 @@ export type ResolversTypes = ResolversObject<{
   AppointmentsResult: ResolverTypeWrapper<AppointmentsResult>;
   BookAppointmentInput: BookAppointmentInput;
   BookAppointmentResult: ResolverTypeWrapper<BookAppointmentResult>;
+  BookingHandoff: ResolverTypeWrapper<BookingHandoff>;
   BookingOutcome: BookingOutcome;
   CancelAppointmentInput: CancelAppointmentInput;
   CancelAppointmentResult: ResolverTypeWrapper<CancelAppointmentResult>;
@@ -407,6 +421,7 @@ export type ResolversParentTypes = ResolversObject<{
   AppointmentsResult: AppointmentsResult;
   BookAppointmentInput: BookAppointmentInput;
   BookAppointmentResult: BookAppointmentResult;
+  BookingHandoff: BookingHandoff;
   CancelAppointmentInput: CancelAppointmentInput;
   CancelAppointmentResult: CancelAppointmentResult;
   ClinicalHandoverInput: ClinicalHandoverInput;
@@ -459,7 +474,13 @@ export type AppointmentsResultResolvers<ContextType = OperationsContext, ParentT
 export type BookAppointmentResultResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['BookAppointmentResult'] = ResolversParentTypes['BookAppointmentResult']> = ResolversObject<{
   appointment?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['OperationError']>, ParentType, ContextType>;
+  handoff?: Resolver<Maybe<ResolversTypes['BookingHandoff']>, ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['BookingOutcome'], ParentType, ContextType>;
+}>;
+
+export type BookingHandoffResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['BookingHandoff'] = ResolversParentTypes['BookingHandoff']> = ResolversObject<{
+  bookingLink?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  bookingPhone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type CancelAppointmentResultResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['CancelAppointmentResult'] = ResolversParentTypes['CancelAppointmentResult']> = ResolversObject<{
@@ -528,6 +549,7 @@ export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
   AppointmentResult?: AppointmentResultResolvers<ContextType>;
   AppointmentsResult?: AppointmentsResultResolvers<ContextType>;
   BookAppointmentResult?: BookAppointmentResultResolvers<ContextType>;
+  BookingHandoff?: BookingHandoffResolvers<ContextType>;
   CancelAppointmentResult?: CancelAppointmentResultResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;

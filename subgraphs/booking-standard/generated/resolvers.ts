@@ -223,6 +223,13 @@ export type SupplierCancelInput = {
   system: Scalars['ID']['input'];
 };
 
+export type SupplierHandoff = {
+  __typename?: 'SupplierHandoff';
+  /** The slot's deep link, with our `source` and a `booking-referral` correlation id merged into its query. */
+  bookingLink?: Maybe<Scalars['String']['output']>;
+  bookingPhone?: Maybe<Scalars['String']['output']>;
+};
+
 export type SupplierHandoverInput = {
   /** ODS code of the organisation that wrote the report. */
   authorOdsCode: Scalars['String']['input'];
@@ -241,6 +248,8 @@ export type SupplierOutcome = {
   code: SupplierOutcomeCode;
   /** The provider's diagnostics, for INVALID_REQUEST and INVALID_PATIENT; may echo the request, so never logged. */
   diagnostics?: Maybe<Scalars['String']['output']>;
+  /** For HANDOFF: where the patient books. */
+  handoff?: Maybe<SupplierHandoff>;
   /** Why, in words safe to show the booking organisation (no internal URLs). */
   message?: Maybe<Scalars['String']['output']>;
 };
@@ -251,6 +260,8 @@ export type SupplierOutcomeCode =
   | 'CONFLICT'
   | 'FORBIDDEN'
   | 'FOUND'
+  /** The slot is booked on the provider's own site or by phone: see handoff. */
+  | 'HANDOFF'
   | 'INVALID_PATIENT'
   | 'INVALID_REQUEST'
   | 'NOT_FOUND'
@@ -411,6 +422,7 @@ export type ResolversTypes = ResolversObject<{
   SupplierAppointmentStatus: SupplierAppointmentStatus;
   SupplierBookingInput: SupplierBookingInput;
   SupplierCancelInput: SupplierCancelInput;
+  SupplierHandoff: ResolverTypeWrapper<SupplierHandoff>;
   SupplierHandoverInput: SupplierHandoverInput;
   SupplierOutcome: ResolverTypeWrapper<SupplierOutcome>;
   SupplierOutcomeCode: SupplierOutcomeCode;
@@ -439,6 +451,7 @@ export type ResolversParentTypes = ResolversObject<{
   SupplierAppointmentPatient: SupplierAppointmentPatient;
   SupplierBookingInput: SupplierBookingInput;
   SupplierCancelInput: SupplierCancelInput;
+  SupplierHandoff: SupplierHandoff;
   SupplierHandoverInput: SupplierHandoverInput;
   SupplierOutcome: SupplierOutcome;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
@@ -526,10 +539,16 @@ export type SupplierAppointmentPatientResolvers<ContextType = SubgraphContext, P
   nhsNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type SupplierHandoffResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierHandoff'] = ResolversParentTypes['SupplierHandoff']> = ResolversObject<{
+  bookingLink?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  bookingPhone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type SupplierOutcomeResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierOutcome'] = ResolversParentTypes['SupplierOutcome']> = ResolversObject<{
   appointment?: Resolver<Maybe<ResolversTypes['SupplierAppointment']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['SupplierOutcomeCode'], ParentType, ContextType>;
   diagnostics?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  handoff?: Resolver<Maybe<ResolversTypes['SupplierHandoff']>, ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -545,6 +564,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierAppointment?: SupplierAppointmentResolvers<ContextType>;
   SupplierAppointmentList?: SupplierAppointmentListResolvers<ContextType>;
   SupplierAppointmentPatient?: SupplierAppointmentPatientResolvers<ContextType>;
+  SupplierHandoff?: SupplierHandoffResolvers<ContextType>;
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
 }>;
 
