@@ -1,47 +1,62 @@
 /**
- * Starts the whole stack as separate processes (sandbox upstreams, every subgraph, the gateway), waits until
- * each answers its health check, and stops them all. `npm start` uses it with the documented ports; end-to-end
- * tests use it with free ports, and stop or restart single processes to produce real outages.
+ * Starts the whole stack as separate processes (sandbox upstreams, every remote subgraph in the catalog, the
+ * gateway), waits until each answers its health check, and stops them all. `npm start` uses it with the documented
+ * ports; end-to-end tests use it with free ports, and stop or restart single processes to produce real outages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SUBGRAPHS } from '../subgraphs/catalog.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-export type ProcessName =
-  | 'sandbox-directory'
-  | 'sandbox-booking-standard'
-  | 'directory'
-  | 'booking-standard'
-  | 'gateway';
+/** The sandbox upstreams: where each listens, and the variable telling its clients where to find it. */
+export const SANDBOXES = [
+  { name: 'sandbox-directory', entry: 'sandbox/directory/main.ts', portEnv: 'SANDBOX_DIRECTORY_PORT', defaultPort: 4101, urlEnv: 'DOS_API_URL', label: 'sandbox DoS directory API' },
+  { name: 'sandbox-booking-standard', entry: 'sandbox/booking-standard/main.ts', portEnv: 'SANDBOX_BOOKING_STANDARD_PORT', defaultPort: 4102, urlEnv: 'SANDBOX_BOOKING_STANDARD_URL', label: 'sandbox Booking Standard provider' },
+  { name: 'sandbox-pas-rest', entry: 'sandbox/pas-rest/main.ts', portEnv: 'SANDBOX_PAS_REST_PORT', defaultPort: 4103, urlEnv: 'SANDBOX_PAS_REST_URL', label: 'sandbox PAS REST API' },
+  { name: 'sandbox-feeds', entry: 'sandbox/feeds/main.ts', portEnv: 'SANDBOX_FEEDS_PORT', defaultPort: 4104, urlEnv: 'SANDBOX_FEEDS_URL', label: 'sandbox SMART feed publisher' },
+] as const;
 
-export interface StackPorts {
-  gateway: number;
-  directory: number;
-  bookingStandard: number;
-  sandboxDirectory: number;
-  sandboxBookingStandard: number;
-}
+export const GATEWAY = { name: 'gateway', entry: 'gateway/index.ts', portEnv: 'GATEWAY_PORT', defaultPort: 4000 } as const;
 
-export const DEFAULT_PORTS: StackPorts = {
-  gateway: 4000,
-  directory: 4001,
-  bookingStandard: 4002,
-  sandboxDirectory: 4101,
-  sandboxBookingStandard: 4102,
-};
+/** Sandbox-only secrets, the same on both sides of each sandbox connection. */
+const SANDBOX_SECRETS = { OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key', SANDBOX_PAS_API_KEY: 'sandbox-oakfield-key' };
+
+export type ProcessName = string;
 
 interface ProcessSpec {
   name: ProcessName;
   entry: string;
+  portEnv: string;
+  defaultPort: number;
+  /** Path answering 200 when the process is ready. */
   health: string;
+  label: string;
+  /** What other processes call it by (the gateway's subgraph URL, a simulator's base URL). */
+  urlEnv?: string;
+  urlPath: string;
 }
+
+/** Every process, in start order: upstreams, subgraphs, gateway. */
+export const PROCESSES: readonly ProcessSpec[] = [
+  ...SANDBOXES.map((s) => ({ ...s, health: '/_sandbox/health', urlPath: '' })),
+  ...SUBGRAPHS.flatMap((s) =>
+    s.remote
+      ? [{ name: s.name, entry: `${s.dir}/index.ts`, portEnv: s.remote.portEnv, defaultPort: s.remote.defaultPort, urlEnv: s.remote.urlEnv, health: '/health/live', urlPath: '/graphql', label: `${s.name} subgraph` }]
+      : [],
+  ),
+  { ...GATEWAY, health: '/health/live', urlPath: '/graphql', label: 'gateway (GraphQL)' },
+];
+
+export type StackPorts = Record<ProcessName, number>;
 
 export interface Stack {
   ports: StackPorts;
   gatewayUrl: string;
-  urls: Record<ProcessName, string>;
+  /** A process's URL as its clients use it (a subgraph's /graphql, a simulator's base). */
+  url(name: ProcessName): string;
+  port(name: ProcessName): number;
   /** Recent output of each process, for test failure messages. */
   output(name: ProcessName): string;
   stop(name: ProcessName): Promise<void>;
@@ -72,44 +87,34 @@ export async function freePort(): Promise<number> {
 }
 
 export async function freePorts(): Promise<StackPorts> {
-  return {
-    gateway: await freePort(),
-    directory: await freePort(),
-    bookingStandard: await freePort(),
-    sandboxDirectory: await freePort(),
-    sandboxBookingStandard: await freePort(),
-  };
+  const ports: StackPorts = {};
+  for (const p of PROCESSES) ports[p.name] = await freePort();
+  return ports;
+}
+
+/** The documented ports, each overridable by its environment variable. */
+export function configuredPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
+  const ports: StackPorts = {};
+  for (const p of PROCESSES) {
+    const v = env[p.portEnv];
+    const n = v ? Number(v) : p.defaultPort;
+    if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${p.portEnv} must be a port number, got "${v}"`);
+    ports[p.name] = n;
+  }
+  return ports;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const ports: StackPorts = { ...DEFAULT_PORTS, ...opts.ports };
-  const local = (p: number) => `http://127.0.0.1:${p}`;
-  const env: Record<string, string> = {
-    SANDBOX_DIRECTORY_PORT: String(ports.sandboxDirectory),
-    SANDBOX_BOOKING_STANDARD_PORT: String(ports.sandboxBookingStandard),
-    DOS_API_URL: local(ports.sandboxDirectory),
-    SANDBOX_BOOKING_STANDARD_URL: local(ports.sandboxBookingStandard),
-    DIRECTORY_PORT: String(ports.directory),
-    BOOKING_STANDARD_PORT: String(ports.bookingStandard),
-    DIRECTORY_SUBGRAPH_URL: `${local(ports.directory)}/graphql`,
-    BOOKING_STANDARD_SUBGRAPH_URL: `${local(ports.bookingStandard)}/graphql`,
-    GATEWAY_PORT: String(ports.gateway),
-    ...opts.env,
-  };
-  const specs: ProcessSpec[] = [
-    { name: 'sandbox-directory', entry: 'sandbox/directory/main.ts', health: `${local(ports.sandboxDirectory)}/_sandbox/health` },
-    { name: 'sandbox-booking-standard', entry: 'sandbox/booking-standard/main.ts', health: `${local(ports.sandboxBookingStandard)}/_sandbox/health` },
-    { name: 'directory', entry: 'subgraphs/directory/index.ts', health: `${local(ports.directory)}/health/live` },
-    { name: 'booking-standard', entry: 'subgraphs/booking-standard/index.ts', health: `${local(ports.bookingStandard)}/health/live` },
-    { name: 'gateway', entry: 'gateway/index.ts', health: `${local(ports.gateway)}/health/live` },
-  ];
-  const urls: Record<ProcessName, string> = {
-    'sandbox-directory': local(ports.sandboxDirectory),
-    'sandbox-booking-standard': local(ports.sandboxBookingStandard),
-    directory: `${local(ports.directory)}/graphql`,
-    'booking-standard': `${local(ports.bookingStandard)}/graphql`,
-    gateway: `${local(ports.gateway)}/graphql`,
-  };
+  const ports: StackPorts = { ...configuredPorts({}) };
+  for (const [k, v] of Object.entries(opts.ports ?? {})) if (v !== undefined) ports[k] = v;
+  const base = (name: string) => `http://127.0.0.1:${ports[name]}`;
+  const urls: Record<ProcessName, string> = Object.fromEntries(PROCESSES.map((p) => [p.name, `${base(p.name)}${p.urlPath}`]));
+  const env: Record<string, string> = { ...SANDBOX_SECRETS };
+  for (const p of PROCESSES) {
+    env[p.portEnv] = String(ports[p.name]);
+    if (p.urlEnv) env[p.urlEnv] = urls[p.name]!;
+  }
+  Object.assign(env, opts.env);
 
   const children = new Map<ProcessName, ChildProcess>();
   const logs = new Map<ProcessName, string[]>();
@@ -117,7 +122,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let started = false;
 
   async function start(name: ProcessName): Promise<void> {
-    const spec = specs.find((s) => s.name === name)!;
+    const spec = PROCESSES.find((s) => s.name === name);
+    if (!spec) throw new Error(`no process named ${name}`);
     const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
       cwd: root,
       env: { ...process.env, ...env },
@@ -144,7 +150,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         if (started) opts.onUnexpectedExit?.(name, code, signal);
       }
     });
-    await waitHealthy(spec, child, timeout, () => lines.join('\n'));
+    await waitHealthy(name, `${base(name)}${spec.health}`, child, timeout, () => lines.join('\n'));
   }
 
   async function stop(name: ProcessName): Promise<void> {
@@ -168,19 +174,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     // Upstreams first, then subgraphs, then the gateway: each layer needs the one below at request time only,
     // but starting in order gives clean logs and a ready stack when this resolves.
-    await Promise.all([start('sandbox-directory'), start('sandbox-booking-standard')]);
-    await Promise.all([start('directory'), start('booking-standard')]);
-    await start('gateway');
+    await Promise.all(SANDBOXES.map((s) => start(s.name)));
+    await Promise.all(PROCESSES.filter((p) => p.urlPath === '/graphql' && p.name !== GATEWAY.name).map((p) => start(p.name)));
+    await start(GATEWAY.name);
     started = true;
   } catch (err) {
     await stopAll();
     throw err;
   }
 
+  const known = <T>(map: Record<string, T>, name: string): T => {
+    const v = map[name];
+    if (v === undefined) throw new Error(`no process named ${name}`);
+    return v;
+  };
   return {
     ports,
-    gatewayUrl: urls.gateway,
-    urls,
+    gatewayUrl: urls[GATEWAY.name]!,
+    url: (name) => known(urls, name),
+    port: (name) => known(ports, name),
     output: (name) => (logs.get(name) ?? []).join('\n'),
     stop,
     start,
@@ -188,12 +200,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
-async function waitHealthy(spec: ProcessSpec, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
+async function waitHealthy(name: string, url: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${spec.name} exited with code ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}:\n${output()}`);
     try {
-      const res = await fetch(spec.health, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -201,5 +213,5 @@ async function waitHealthy(spec: ProcessSpec, child: ChildProcess, timeoutMs: nu
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`${spec.name} did not become healthy within ${timeoutMs} ms:\n${output()}`);
+  throw new Error(`${name} did not become healthy within ${timeoutMs} ms:\n${output()}`);
 }

@@ -89,7 +89,7 @@ async function posts(): Promise<number> {
 beforeAll(async () => {
   redis = await startRedis();
   stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url } });
-  sim = stack.urls['sandbox-booking-standard'];
+  sim = stack.url('sandbox-booking-standard');
   tokens.nhs111 = await devToken({ org: 'RX8' });
   tokens.cas = await devToken({ org: 'NLO11' });
   tokens.readOnly = await devToken({ org: 'RX8', scope: 'slots:read' });

@@ -41,7 +41,7 @@ function window(hours = 24): { from: string; to: string } {
 
 beforeAll(async () => {
   stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn' } });
-  bsSandbox = stack.urls['sandbox-booking-standard'];
+  bsSandbox = stack.url('sandbox-booking-standard');
 }, 90_000);
 
 afterAll(async () => {
@@ -170,10 +170,10 @@ describe('the federated graph against the sandbox', () => {
   });
 
   it('is ready when every subgraph answers', async () => {
-    const res = await fetch(`http://127.0.0.1:${stack.ports.gateway}/health/ready`);
+    const res = await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/ready`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ready: true, subgraphs: { directory: 'up', 'booking-standard': 'up' } });
-    expect((await fetch(`http://127.0.0.1:${stack.ports.gateway}/health/live`)).status).toBe(200);
+    expect(await res.json()).toEqual({ ready: true, subgraphs: { directory: 'up', 'booking-standard': 'up', 'pas-rest': 'up', 'smart-links': 'up' } });
+    expect((await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/live`)).status).toBe(200);
   });
 });
 
@@ -231,10 +231,10 @@ describe('when things fail', () => {
       });
       expect(noInternalAddress(res.raw)).toBe(true);
 
-      const ready = await fetch(`http://127.0.0.1:${stack.ports.gateway}/health/ready`);
+      const ready = await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/ready`);
       expect(ready.status).toBe(503);
       const body = await ready.text();
-      expect(JSON.parse(body)).toEqual({ ready: false, subgraphs: { directory: 'up', 'booking-standard': 'down' } });
+      expect(JSON.parse(body)).toEqual({ ready: false, subgraphs: { directory: 'up', 'booking-standard': 'down', 'pas-rest': 'up', 'smart-links': 'up' } });
       expect(noInternalAddress(body)).toBe(true);
     } finally {
       await stack.start('booking-standard');

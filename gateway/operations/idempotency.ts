@@ -18,6 +18,8 @@ export interface StoredOutcome {
   appointment: { id: string; serviceId: string; supplierSystem: string; start: string; end: string } | null;
   message: string | null;
   field: string | null;
+  /** For a hand-off: the provider's booking link and phone (no patient data). */
+  handoff?: { bookingLink: string | null; bookingPhone: string | null } | null;
 }
 
 export type IdempotencyRecord =

@@ -115,6 +115,7 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
         : null,
       message: result.error?.message ?? null,
       field: result.error?.field ?? null,
+      handoff: result.handoff ? { bookingLink: result.handoff.bookingLink ?? null, bookingPhone: result.handoff.bookingPhone ?? null } : null,
     };
     try {
       await deps.store.finish(
@@ -153,6 +154,10 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
       deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'booking call failed');
       return { outcome: 'OUTCOME_UNKNOWN', appointment: null, error: error(RETRY_SAME_KEY) };
     }
+    if (out.code === 'HANDOFF') {
+      const handoff = { bookingLink: out.handoff?.bookingLink ?? null, bookingPhone: out.handoff?.bookingPhone ?? null };
+      return { outcome: 'BOOK_WITH_PROVIDER', appointment: null, error: null, handoff };
+    }
     const outcome = (BOOKING_OUTCOMES.has(out.code) ? out.code : out.code === 'CONFLICT' ? 'SLOT_UNAVAILABLE' : 'INVALID_REQUEST') as BookingOutcome;
     if (outcome === 'BOOKED' && out.appointment) {
       return { outcome, appointment: toAppointment(v.slot.system, out.appointment), error: null };
@@ -182,7 +187,7 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
         error: null,
       };
     }
-    return { outcome, appointment: null, error: stored.message ? error(stored.message, stored.field) : null };
+    return { outcome, appointment: null, error: stored.message ? error(stored.message, stored.field) : null, handoff: stored.handoff ?? null };
   }
 
   async function lookup(id: string, ctx: OperationsContext): Promise<AppointmentResult> {

@@ -76,6 +76,8 @@ export interface DosSearchPage {
   /** Matches over all pages. */
   totalCount: number;
   services: DosService[];
+  /** Where distances were measured from (the postcode's centroid, or the coordinates given); null without a point. */
+  origin: { lat: number; lon: number } | null;
 }
 
 /** The DoS could not place the postcode (its documented "Invalid post code" answer). The caller's input is wrong. */
@@ -146,7 +148,9 @@ export class DosClient {
     if (typeof totalCount !== 'number' || !Number.isInteger(totalCount) || totalCount < services.length) {
       throw new UpstreamError(DOS_SYSTEM, 'INVALID_RESPONSE', res.status, 'search answer without a usable totalCount');
     }
-    return { page: params.page, pageSize: params.pageSize, totalCount, services };
+    const o = (success as { origin?: { latitude?: unknown; longitude?: unknown } | null }).origin;
+    const origin = o && typeof o.latitude === 'number' && typeof o.longitude === 'number' ? { lat: o.latitude, lon: o.longitude } : null;
+    return { page: params.page, pageSize: params.pageSize, totalCount, services, origin };
   }
 
   async #get(pathAndQuery: string, searchedPostcode = false): Promise<UpstreamResponse> {

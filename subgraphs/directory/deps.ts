@@ -3,12 +3,23 @@ import type { Logger } from 'pino';
 import type { DosClient, DosService } from './client.js';
 import { toServiceModel, type SupplierLookup } from './map.js';
 import type { ServiceModel } from './model.js';
+import { toFeedModel, type FeedDirectory, type FeedServiceRecord } from './feeds.js';
 
 export interface DirectoryDeps {
   dos: Pick<DosClient, 'getService' | 'search'>;
   suppliers: SupplierLookup;
   now: () => Date;
   logger: Logger;
+  /** Services published in SMART Scheduling Links feeds, when any are configured. */
+  feeds?: FeedDirectory;
+}
+
+/** A feed record as a parent object, attributed to its registry system; null when the registry no longer lists it. */
+export function feedMapper(deps: DirectoryDeps): (record: FeedServiceRecord) => ServiceModel | null {
+  return (record) => {
+    const supplier = deps.suppliers(record.systemId);
+    return supplier ? toFeedModel(record, supplier) : null;
+  };
 }
 
 /** Maps one record at the current time; a record this API cannot represent is logged (ids only) and skipped. */

@@ -27,6 +27,8 @@ describe('validateServicesArgs', () => {
         ids: null,
         bookableOnly: false,
         matchesNothing: false,
+        types: ['EMERGENCY_DEPARTMENT', 'URGENT_TREATMENT_CENTRE'],
+        feedIds: null,
       },
     });
   });

@@ -4,7 +4,8 @@
  * it is often the patient's own.
  */
 import { userInputError } from '../kit/errors.js';
-import type { NearInput, ServiceFilter } from './generated/resolvers.js';
+import type { NearInput, ServiceFilter, ServiceType } from './generated/resolvers.js';
+import { isFeedServiceId } from './feeds.js';
 import { dosTypeIdsFor, isDosServiceId } from './map.js';
 
 export const MAX_FIRST = 100;
@@ -30,9 +31,14 @@ export interface DirectorySearch {
   /** Only meaningful with a point. */
   radiusKm: number | null;
   serviceTypeIds: number[];
+  /** The service types asked for (null: all), for matching feed-published services. */
+  types: ServiceType[] | null;
+  /** DoS service ids asked for (null: no id filter). */
   ids: string[] | null;
+  /** Feed service ids asked for (null: no id filter). */
+  feedIds: string[] | null;
   bookableOnly: boolean;
-  /** True when a filter lets nothing through (an empty `types` or `ids` list): no DoS call is needed. */
+  /** True when the filters let no DoS service through (e.g. only feed ids or feed-only types): no DoS call. */
   matchesNothing: boolean;
 }
 
@@ -66,12 +72,18 @@ export function validateServicesArgs(args: ServicesArgs): ValidServicesArgs {
   const filter = args.filter ?? {};
 
   let ids: string[] | null = null;
+  let feedIds: string[] | null = null;
   if (filter.ids) {
     if (filter.ids.length > MAX_IDS) throw userInputError(`filter.ids takes at most ${MAX_IDS} ids`, 'filter.ids');
-    const bad = filter.ids.find((id) => !isDosServiceId(id));
-    if (bad !== undefined) throw userInputError(`filter.ids must be DoS service ids (digits); got ${JSON.stringify(bad.slice(0, 20))}`, 'filter.ids');
-    ids = [...new Set(filter.ids)].sort();
+    const bad = filter.ids.find((id) => !isDosServiceId(id) && !isFeedServiceId(id));
+    if (bad !== undefined) {
+      throw userInputError(`filter.ids must be service ids from this API; got ${JSON.stringify(bad.slice(0, 20))}`, 'filter.ids');
+    }
+    const unique = [...new Set(filter.ids)].sort();
+    ids = unique.filter(isDosServiceId);
+    feedIds = unique.filter(isFeedServiceId);
   }
+  const types = filter.types ? [...new Set(filter.types)].sort() : null;
 
   return {
     first,
@@ -80,9 +92,11 @@ export function validateServicesArgs(args: ServicesArgs): ValidServicesArgs {
       point,
       radiusKm: point ? radiusKm : null,
       serviceTypeIds: dosTypeIdsFor(filter.types),
+      types,
       ids,
+      feedIds,
       bookableOnly: filter.bookableOnly ?? false,
-      // Types with no DoS id (feed-only types) match nothing in the DoS.
+      // Types with no DoS id (feed-only types) and feed ids match nothing in the DoS.
       matchesNothing: filter.types?.length === 0 || ids?.length === 0 || dosTypeIdsFor(filter.types).length === 0,
     },
   };

@@ -6,7 +6,8 @@
  */
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '../kit/context.js';
-import { recordMapper, type DirectoryDeps } from './deps.js';
+import { feedMapper, recordMapper, type DirectoryDeps } from './deps.js';
+import { isFeedServiceId } from './feeds.js';
 import { guarded } from './errors.js';
 import { isDosServiceId } from './map.js';
 import type { ServiceModel } from './model.js';
@@ -26,9 +27,19 @@ export function serviceLoader(ctx: SubgraphContext, deps: DirectoryDeps): Servic
 }
 
 async function loadBatch(ids: readonly string[], deps: DirectoryDeps): Promise<(ServiceModel | null)[]> {
+  const byId = new Map<string, ServiceModel>();
+  // Feed-published services come from the feeds, never from the DoS.
+  if (deps.feeds && ids.some(isFeedServiceId)) {
+    const toModel = feedMapper(deps);
+    const wanted = new Set(ids.filter(isFeedServiceId));
+    for (const record of await deps.feeds.list()) {
+      const model = wanted.has(record.id) ? toModel(record) : null;
+      if (model) byId.set(model.id, model);
+    }
+  }
   // Ids that cannot be DoS ids are unknown services: answered without asking the DoS.
   const valid = ids.filter(isDosServiceId);
-  if (valid.length === 0) return ids.map(() => null);
+  if (valid.length === 0) return ids.map((id) => byId.get(id) ?? null);
   // One error for the whole batch: every reference in it rejects with the same typed error.
   const records = await guarded(deps.logger, async () =>
     valid.length === 1
@@ -36,7 +47,6 @@ async function loadBatch(ids: readonly string[], deps: DirectoryDeps): Promise<(
       : (await deps.dos.search({ ids: valid, page: 1, pageSize: valid.length })).services,
   );
   const toModel = recordMapper(deps);
-  const byId = new Map<string, ServiceModel>();
   for (const record of records) {
     const model = toModel(record);
     if (model) byId.set(model.id, model);

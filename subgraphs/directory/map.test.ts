@@ -18,7 +18,7 @@ const NOW = new Date(recorded.recordedAt);
 const records = [...recorded.search.success.services, ...recorded.byServiceId.success.services] as DosService[];
 const record = (id: number): DosService => structuredClone(records.find((r) => r.id === id)!);
 
-// The registry as this deployment has it: two Booking Standard systems, one PAS we have no directory type for.
+// The registry as this deployment has it: two Booking Standard systems and a PAS.
 const suppliers: SupplierLookup = (id) =>
   ({
     'harbour-uec': { id: 'harbour-uec', kind: 'BOOKING_STANDARD', name: 'Harbour UEC Booking' },
@@ -72,10 +72,16 @@ describe('toServiceModel on recorded DoS records', () => {
     expect(s).toMatchObject({ __typename: 'ReferralOnlyService', bookable: false, supplier: null, bookingRequired: true });
   });
 
-  it('keeps the supplier of a registry system of a kind this directory has no type for, but not bookable', () => {
+  it('makes a service booked through a PAS system a bookable PasRestService', () => {
     const s = mapped(record(1402000107));
-    expect(s).toMatchObject({ __typename: 'ReferralOnlyService', bookable: false });
+    expect(s).toMatchObject({ __typename: 'PasRestService', bookable: true });
     expect(s.supplier).toEqual({ id: 'oakfield-pas', kind: 'PAS_REST', name: 'Oakfield PAS' });
+  });
+
+  it('keeps the supplier of a registry system of a kind DoS endpoints cannot name (a feed), but not bookable', () => {
+    const feedKind: MapContext = { suppliers: (id) => (id === 'oakfield-pas' ? { id, kind: 'SMART_LINKS', name: 'A feed' } : undefined), now: NOW };
+    const s = mapped(record(1402000107), feedKind);
+    expect(s).toMatchObject({ __typename: 'ReferralOnlyService', bookable: false, supplier: { id: 'oakfield-pas', kind: 'SMART_LINKS' } });
   });
 
   it('makes a service with no booking endpoint referral-only', () => {

@@ -4,7 +4,7 @@
  */
 import type { SubgraphContext } from '../kit/context.js';
 import { DateTime } from '../kit/scalars.js';
-import { recordMapper, type DirectoryDeps } from './deps.js';
+import { feedMapper, recordMapper, type DirectoryDeps } from './deps.js';
 import { guarded } from './errors.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { validateServicesArgs } from './input.js';
@@ -20,7 +20,13 @@ export function createResolvers(deps: DirectoryDeps): Resolvers {
     Query: {
       async services(_parent, args, ctx) {
         const valid = validateServicesArgs(args);
-        const result = await guarded(deps.logger, () => searchServices(valid, { client: deps.dos, toModel: recordMapper(deps) }));
+        const result = await guarded(deps.logger, () =>
+          searchServices(valid, {
+            client: deps.dos,
+            toModel: recordMapper(deps),
+            ...(deps.feeds ? { feeds: deps.feeds, toFeedModel: feedMapper(deps) } : {}),
+          }),
+        );
         // Later references to these services in the same request need no DoS call.
         const loader = serviceLoader(ctx, deps);
         for (const node of result.nodes) loader.prime(node.id, node);
@@ -42,6 +48,12 @@ export function createResolvers(deps: DirectoryDeps): Resolvers {
       async __resolveReference(ref, ctx) {
         const service = await byId(ref.id, ctx);
         return service?.__typename === 'PasRestService' ? service : null;
+      },
+    },
+    SmartLinksService: {
+      async __resolveReference(ref, ctx) {
+        const service = await byId(ref.id, ctx);
+        return service?.__typename === 'SmartLinksService' ? service : null;
       },
     },
     ReferralOnlyService: {

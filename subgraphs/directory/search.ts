@@ -5,12 +5,15 @@
  *
  * `bookableOnly` is the exception: bookability depends on our supplier registry, which the DoS knows nothing
  * of, so the whole result is read (100 a call, bounded) and filtered here, and positions index the filtered list.
+ * So are searches that feed-published services also match: the DoS result is read whole, merged with them in one
+ * order (distance then id), and positions index the merged list.
  */
 import { userInputError } from '../kit/errors.js';
 import type { DosClient, DosSearchParams, DosService } from './client.js';
 import { decodeCursor, encodeCursor, searchFingerprint } from './cursor.js';
 import type { DirectorySearch, ValidServicesArgs } from './input.js';
 import type { ServiceModel } from './model.js';
+import { feedCandidates, mergeOrder, withinRadius, type FeedDirectory, type FeedServiceRecord, type Located } from './feeds.js';
 import { DOS_MAX_PAGE_SIZE, planDosPages, positionOf } from './paging.js';
 
 /** The most DoS results a bookableOnly search will read and filter (ten calls). */
@@ -20,6 +23,10 @@ export interface SearchDeps {
   client: Pick<DosClient, 'search'>;
   /** A DoS record as a parent object; null for a record this API cannot represent (logged by the caller). */
   toModel: (record: DosService) => ServiceModel | null;
+  /** Feed-published services, when feeds are configured. */
+  feeds?: FeedDirectory;
+  /** A feed record as a parent object; null when its supplier system is no longer in the registry. */
+  toFeedModel?: (record: FeedServiceRecord) => ServiceModel | null;
 }
 
 export interface ServiceEdgeResult {
@@ -44,11 +51,12 @@ export async function searchServices(args: ValidServicesArgs, deps: SearchDeps):
   const { search, first } = args;
   const fingerprint = searchFingerprint(search);
   const offset = args.after === null ? 0 : startAfter(args.after, fingerprint);
-  if (search.matchesNothing) return connection([], 0, offset, first, fingerprint, deps);
-
   const params = dosParams(search);
+  const candidates = deps.feeds && deps.toFeedModel ? feedCandidates(await deps.feeds.list(), search) : [];
+  if (candidates.length > 0) return mergedSearch(search, params, candidates, offset, first, fingerprint, deps);
+  if (search.matchesNothing) return connection([], 0, offset, first, fingerprint, deps);
   if (search.bookableOnly) {
-    const all = await readAll(params, deps);
+    const all = (await readAll(params, deps, 'filter.bookableOnly')).models;
     const bookable = all.filter(({ node }) => node.bookable);
     const window = bookable.slice(offset, offset + first).map((x, i) => ({ ...x, position: offset + i }));
     return connectionOfModels(window, bookable.length, offset, first, fingerprint);
@@ -90,12 +98,41 @@ function dosParams(s: DirectorySearch): Omit<DosSearchParams, 'page' | 'pageSize
   };
 }
 
-async function readAll(params: Omit<DosSearchParams, 'page' | 'pageSize'>, deps: SearchDeps) {
+/**
+ * DoS services and the matching feed services in one list. The DoS tells us where a postcode is (its search
+ * origin); when the filters exclude every DoS service, one single-result search still asks it.
+ */
+async function mergedSearch(
+  search: DirectorySearch,
+  params: Omit<DosSearchParams, 'page' | 'pageSize'>,
+  candidates: FeedServiceRecord[],
+  offset: number,
+  first: number,
+  fingerprint: string,
+  deps: SearchDeps,
+): Promise<ServiceConnectionResult> {
+  let dos: { models: { node: ServiceModel; distanceKm: number | null }[]; origin: { lat: number; lon: number } | null } = { models: [], origin: null };
+  if (!search.matchesNothing) dos = await readAll(params, deps, 'filter');
+  let origin = search.point && 'lat' in search.point ? search.point : dos.origin;
+  if (search.point && !origin) origin = (await deps.client.search({ ...params, serviceTypeIds: undefined, ids: undefined, page: 1, pageSize: 1 })).origin;
+
+  const feeds: Located<ServiceModel>[] = [];
+  for (const { node, distanceKm } of withinRadius(candidates, search, origin)) {
+    const model = deps.toFeedModel!(node);
+    if (model) feeds.push({ node: model, distanceKm });
+  }
+  const dosModels = search.bookableOnly ? dos.models.filter(({ node }) => node.bookable) : dos.models;
+  const merged = [...dosModels, ...feeds].sort(mergeOrder);
+  const window = merged.slice(offset, offset + first).map((x, i) => ({ ...x, position: offset + i }));
+  return connectionOfModels(window, merged.length, offset, first, fingerprint);
+}
+
+async function readAll(params: Omit<DosSearchParams, 'page' | 'pageSize'>, deps: SearchDeps, field: string) {
   const head = await deps.client.search({ ...params, page: 1, pageSize: DOS_MAX_PAGE_SIZE });
   if (head.totalCount > MAX_BOOKABLE_SCAN) {
     throw userInputError(
-      `bookableOnly can filter at most ${MAX_BOOKABLE_SCAN} services and this search matches ${head.totalCount}: narrow it by types, ids or radiusKm`,
-      'filter.bookableOnly',
+      `This search matches ${head.totalCount} services, more than the ${MAX_BOOKABLE_SCAN} that can be filtered and merged here: narrow it by types, ids or radiusKm`,
+      field,
     );
   }
   const more = Math.ceil(head.totalCount / DOS_MAX_PAGE_SIZE) - 1;
@@ -107,7 +144,7 @@ async function readAll(params: Omit<DosSearchParams, 'page' | 'pageSize'>, deps:
     const node = deps.toModel(record);
     if (node) models.push({ node, distanceKm: distanceOf(record) });
   }
-  return models;
+  return { models, origin: head.origin };
 }
 
 function connection(
