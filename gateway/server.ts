@@ -3,7 +3,7 @@
  * that also answers health checks. Subgraph calls use native fetch (keep-alive, and cheaper per request than the
  * default fetcher) with a deadline, and carry the consumer organisation and a trace id.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
@@ -41,6 +41,8 @@ export interface GatewayOptions {
   operations: GraphQLSchema;
   maxBodyBytes: number;
   introspection: boolean;
+  /** Serves the self-hosted GraphQL IDE under /graphiql (see gateway/ide.ts); absent: no IDE. */
+  ide?: (req: IncomingMessage, res: ServerResponse) => void;
   logger: Logger;
   supergraphPath?: string;
 }
@@ -128,6 +130,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     if (path === '/graphql') {
       serveGraphQL(graphql, req, res, opts.logger);
+      return;
+    }
+    if (opts.ide && (path === '/graphiql' || path?.startsWith('/graphiql/'))) {
+      opts.ide(req, res);
       return;
     }
     sendJson(res, 404, { error: 'not found' });

@@ -1,16 +1,16 @@
 /**
- * Thin resolvers. The planner sends one batched _entities call with every Booking Standard service in the answer;
- * a per-request DataLoader turns all their `slots` and `nextAvailable` fields into one provider search per service,
- * covering the union of the windows asked for, run in parallel.
+ * Thin resolvers. The slot fields come from kit/slot-windows.ts (one DataLoader per request, one provider search per
+ * service over the union of its windows, run in parallel); this file supplies the search.
  *
  * The internal booking operations (schema/supplier-booking.graphql) hand over to their flows (book.ts, cancel.ts,
  * lookup.ts). Their expected failures are data with a stable code, never GraphQL errors.
  */
-import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
+import type { ConsumerOrganisation } from '../kit/consumer.js';
 import type { SubgraphContext } from '../kit/context.js';
-import { forbiddenError, supplierError, userInputError } from '../kit/errors.js';
+import { supplierError } from '../kit/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
+import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
@@ -21,10 +21,8 @@ import { patientAppointmentsFlow, readFlow } from './lookup.js';
 import { list, outcome, say, type Flow } from './outcomes.js';
 import { ScheduleServices } from './schedule-services.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** GP Connect's consumer rule, which providers size for: never ask for more than two weeks at once. */
-export const MAX_WINDOW_DAYS = 14;
-const MAX_FIRST = 500;
+// The window rules now live in the kit, shared by every supplier adapter; re-exported for existing importers.
+export { MAX_WINDOW_DAYS, checkWindow, spans } from '../kit/slot-windows.js';
 
 export interface Deps {
   registry: Registry;
@@ -35,67 +33,18 @@ export interface Deps {
   schedules?: ScheduleServices;
 }
 
-interface Window {
-  system: string;
-  serviceId: string;
-  from: Date;
-  to: Date;
-}
-
-interface ServiceSlots {
-  slots: SlotModel[];
-  fetchedAt: string;
-}
-
-interface EntityRef {
-  id: string;
-  supplier?: { id?: string | null } | null;
-}
-
 export function createResolvers(deps: Deps): Resolvers {
   const now = deps.now ?? (() => new Date());
   const schedules = deps.schedules ?? new ScheduleServices();
 
-  function loader(ctx: SubgraphContext): DataLoader<Window, ServiceSlots, string> {
-    let l = ctx.loaders.get('booking-standard:slots') as DataLoader<Window, ServiceSlots, string> | undefined;
-    if (!l) {
-      l = new DataLoader((keys) => loadWindows(keys, ctx), {
-        cacheKeyFn: (k) => `${k.system}|${k.serviceId}|${k.from.toISOString()}|${k.to.toISOString()}`,
-      });
-      ctx.loaders.set('booking-standard:slots', l);
-    }
-    return l;
-  }
+  const slotFieldResolvers = slotFields<SlotModel>({
+    name: 'booking-standard:slots',
+    now,
+    fetchSpans: (spans, consumer, traceId) => spans.map((w) => fetchSpan(w, consumer, traceId)),
+    toError: toGraphQLError,
+  });
 
-  async function loadWindows(keys: readonly Window[], ctx: SubgraphContext): Promise<(ServiceSlots | Error)[]> {
-    const consumer = ctx.consumer;
-    if (!consumer) return keys.map(() => forbiddenError('No consumer organisation: call through the gateway'));
-    // One search per service over the union of its windows (when that union is still within the two-week cap).
-    const groups = new Map<string, Window[]>();
-    for (const k of keys) {
-      const g = `${k.system}|${k.serviceId}`;
-      groups.set(g, [...(groups.get(g) ?? []), k]);
-    }
-    const fetched = new Map<Window, Promise<ServiceSlots>>();
-    for (const windows of groups.values()) {
-      for (const span of spans(windows)) {
-        const p = fetchSpan(span.window, consumer, ctx.traceId);
-        for (const w of span.members) fetched.set(w, p);
-      }
-    }
-    return Promise.all(
-      keys.map(async (k) => {
-        try {
-          const all = await fetched.get(k)!;
-          return { slots: all.slots.filter((s) => inWindow(s, k)), fetchedAt: all.fetchedAt };
-        } catch (err) {
-          return toGraphQLError(k.system, err);
-        }
-      }),
-    );
-  }
-
-  async function fetchSpan(w: Window, consumer: NonNullable<SubgraphContext['consumer']>, traceId: string): Promise<ServiceSlots> {
+  async function fetchSpan(w: SlotWindow, consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<SlotModel>> {
     const system = bookingSystem(deps.registry, w.system);
     const result = await deps.client.searchSlots(system, { serviceId: w.serviceId, from: w.from, to: w.to }, { consumer, traceId });
     // Every slot in a search for one service is that service's: so are their schedules (schedule-services.ts).
@@ -118,12 +67,6 @@ export function createResolvers(deps: Deps): Resolvers {
     if (err instanceof Error && 'extensions' in err) return err;
     deps.logger.error({ system: systemId, err: (err as Error).message }, 'slot search failed unexpectedly');
     return supplierError(systemId, 'INVALID_RESPONSE');
-  }
-
-  function windowFor(parent: EntityRef, from: Date, to: Date): Window {
-    const systemId = parent.supplier?.id;
-    if (!systemId) throw supplierError('unknown', 'REJECTED');
-    return { system: systemId, serviceId: parent.id, from, to };
   }
 
   /**
@@ -193,70 +136,14 @@ export function createResolvers(deps: Deps): Resolvers {
     },
     BookingStandardService: {
       __resolveReference: (ref) => ref,
-      async slots(parent, args, ctx) {
-        const from = args.from ? new Date(args.from) : now();
-        const to = args.to ? new Date(args.to) : new Date(from.getTime() + DAY_MS);
-        checkWindow(from, to);
-        if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_FIRST) {
-          throw userInputError(`first must be from 1 to ${MAX_FIRST}`, 'first');
-        }
-        const found = await loader(ctx).load(windowFor(parent as EntityRef, from, to));
-        return {
-          nodes: found.slots.slice(0, args.first),
-          totalCount: found.slots.length,
-          hasMore: found.slots.length > args.first,
-          fetchedAt: found.fetchedAt,
-        };
-      },
-      async nextAvailable(parent, args, ctx) {
-        if (!Number.isInteger(args.withinDays) || args.withinDays < 1 || args.withinDays > MAX_WINDOW_DAYS) {
-          throw userInputError(`withinDays must be from 1 to ${MAX_WINDOW_DAYS}`, 'withinDays');
-        }
-        const from = args.from ? new Date(args.from) : now();
-        const to = new Date(from.getTime() + args.withinDays * DAY_MS);
-        const found = await loader(ctx).load(windowFor(parent as EntityRef, from, to));
-        return found.slots[0] ?? null;
-      },
+      slots: (parent, args, ctx) => slotFieldResolvers.slots(parent, args, ctx),
+      nextAvailable: (parent, args, ctx) => slotFieldResolvers.nextAvailable(parent, args, ctx),
     },
   };
-}
-
-export function checkWindow(from: Date, to: Date): void {
-  if (to.getTime() <= from.getTime()) throw userInputError('to must be after from', 'to');
-  if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
-    throw userInputError(`The window may span at most ${MAX_WINDOW_DAYS} days`, 'to');
-  }
 }
 
 function bookingSystem(registry: Registry, id: string): BookingStandardSystem {
   const s = registry.system(id);
   if (!s || s.kind !== 'BOOKING_STANDARD') throw supplierError(id, 'REJECTED');
   return s;
-}
-
-function inWindow(s: SlotModel, w: Window): boolean {
-  const t = Date.parse(s.start);
-  return t >= w.from.getTime() && t <= w.to.getTime();
-}
-
-/**
- * Groups one service's windows into as few searches as possible: windows are merged while the merged span stays
- * within the two-week cap. Windows are few per request, so a simple sweep is enough.
- */
-export function spans(windows: readonly Window[]): { window: Window; members: Window[] }[] {
-  const sorted = [...windows].sort((a, b) => a.from.getTime() - b.from.getTime());
-  const out: { window: Window; members: Window[] }[] = [];
-  for (const w of sorted) {
-    const last = out.at(-1);
-    if (last) {
-      const to = new Date(Math.max(last.window.to.getTime(), w.to.getTime()));
-      if (to.getTime() - last.window.from.getTime() <= MAX_WINDOW_DAYS * DAY_MS) {
-        last.window = { ...last.window, to };
-        last.members.push(w);
-        continue;
-      }
-    }
-    out.push({ window: { ...w }, members: [w] });
-  }
-  return out;
 }
