@@ -3,6 +3,7 @@ import { SUBGRAPHS, defaultSubgraphUrl } from '../subgraphs/catalog.js';
 import { envInt, envPort, envString, envUrl } from '../subgraphs/kit/env.js';
 import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
+import { DEFAULT_LIMITS } from './limits.js';
 
 export interface GatewayConfig {
   port: number;
@@ -14,6 +15,8 @@ export interface GatewayConfig {
   bookingTimeoutMs: number;
   maxBodyBytes: number;
   introspection: boolean;
+  limits: { maxDepth: number; maxAliases: number; maxCost: number };
+  rateLimitPerMinute: number;
   auth: {
     issuer: string;
     audience: string;
@@ -55,6 +58,12 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
     bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
     maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
     introspection: !production,
+    limits: {
+      maxDepth: envInt('GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 2, 100),
+      maxAliases: envInt('GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases, 0, 1000),
+      maxCost: envInt('GATEWAY_MAX_COST', DEFAULT_LIMITS.maxCost, 1, 1_000_000),
+    },
+    rateLimitPerMinute: envInt('RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     auth: {
       issuer: required('AUTH_ISSUER', DEV_ISSUER),
       audience: required('AUTH_AUDIENCE', DEV_AUDIENCE),

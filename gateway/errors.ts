@@ -18,6 +18,11 @@ const SAFE_CODES = new Set([
   'DIRECTORY_UNAVAILABLE',
   'FORBIDDEN',
   'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'DEPTH_LIMIT_EXCEEDED',
+  'ALIAS_LIMIT_EXCEEDED',
+  'COST_LIMIT_EXCEEDED',
+  'PAYLOAD_TOO_LARGE',
 ]);
 
 /** Extension keys a client may see; the rest (exception, stacktrace, serviceName internals...) are dropped. */

@@ -8,6 +8,7 @@ import { buildOperationsSchema } from './operations/index.js';
 import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore } from './operations/idempotency.js';
 import { SupplierRouter } from './operations/suppliers.js';
 import { connectRedis } from './redis.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit.js';
 import { startGateway } from './server.js';
 
 const logger = createLogger('gateway');
@@ -36,6 +37,7 @@ try {
       clockToleranceSeconds: 30,
     },
     operations,
+    rateLimiter: redis ? new RedisRateLimiter(redis, config.rateLimitPerMinute, logger) : new MemoryRateLimiter(config.rateLimitPerMinute),
     logger,
   });
   logger.info({ url: gw.url }, `gateway listening on ${gw.url}`);

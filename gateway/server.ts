@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { TRACE_HEADER } from '../subgraphs/kit/server.js';
@@ -20,6 +20,8 @@ import { dateTimeValidationPlugin } from './scalar-validation.js';
 import { checkReadiness } from './health.js';
 import { authenticate, authorisationPlugin, type AuthConfig, type Principal } from './auth.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
+import { limitsPlugin, type Limits } from './limits.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface GatewayContext {
   principal: Principal;
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   /** Deadline for one subgraph fetch. */
   subgraphTimeoutMs: number;
   auth: AuthConfig;
+  limits: Limits;
+  rateLimiter: RateLimiter;
   /** The gateway-owned operations, served in-process. */
   operations: GraphQLSchema;
   maxBodyBytes: number;
@@ -52,6 +56,12 @@ export interface RunningGateway {
   port: number;
   server: Server;
   close(): Promise<void>;
+}
+
+function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`Too many requests from this consumer; retry after ${retryAfterSeconds} s`, {
+    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  });
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -100,7 +110,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }
       return masked;
     },
-    plugins: [ApolloServerPluginLandingPageDisabled(), authorisationPlugin(), dateTimeValidationPlugin, collapseErrorsPlugin],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      authorisationPlugin(),
+      limitsPlugin(opts.limits),
+      dateTimeValidationPlugin,
+      collapseErrorsPlugin,
+    ],
     logger: {
       debug: () => {},
       info: () => {},
@@ -114,6 +130,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     maxBodyBytes: opts.maxBodyBytes,
     context: async (req) => {
       const principal = await authenticate(req.headers.authorization, opts.auth);
+      const who = principal.authenticated ? `org:${principal.consumer.odsCode}` : `anon:${req.socket.remoteAddress ?? 'unknown'}`;
+      const decision = await opts.rateLimiter.take(who);
+      if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
       return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId: randomUUID() };
     },
   });
