@@ -33,6 +33,7 @@ describe('redis rate limiter', () => {
     const own = await (await import('../test/redis.js')).startRedis();
     const { Redis } = await import('ioredis');
     const client = new Redis(own.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 100 });
+    client.on('error', () => {}); // the outage below is deliberate
     const limiter = new RedisRateLimiter(client, 1, pino({ level: 'silent' }), 'x:');
     const ready = async () => {
       const until = Date.now() + 5000;

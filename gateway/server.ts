@@ -13,7 +13,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { TRACE_HEADER } from '../subgraphs/kit/server.js';
-import { createGraphQLHandler, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
+import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
 import { dateTimeValidationPlugin } from './scalar-validation.js';
@@ -21,6 +21,7 @@ import { checkReadiness } from './health.js';
 import { authenticate, authorisationPlugin, type AuthConfig, type Principal } from './auth.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 import { limitsPlugin, type Limits } from './limits.js';
+import { requestLogPlugin } from './request-log.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface GatewayContext {
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   operations: GraphQLSchema;
   maxBodyBytes: number;
   introspection: boolean;
+  /** How long shutdown waits for requests in flight before cutting connections. */
+  shutdownGraceMs?: number;
   /** Serves the self-hosted GraphQL IDE under /graphiql (see gateway/ide.ts); absent: no IDE. */
   ide?: (req: IncomingMessage, res: ServerResponse) => void;
   logger: Logger;
@@ -114,6 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       ApolloServerPluginLandingPageDisabled(),
       authorisationPlugin(),
       limitsPlugin(opts.limits),
+      requestLogPlugin(opts.logger),
       dateTimeValidationPlugin,
       collapseErrorsPlugin,
     ],
@@ -126,14 +130,23 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
   await apollo.start();
 
+  const traceIds = new WeakMap<IncomingMessage, string>();
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: opts.maxBodyBytes,
     context: async (req) => {
-      const principal = await authenticate(req.headers.authorization, opts.auth);
-      const who = principal.authenticated ? `org:${principal.consumer.odsCode}` : `anon:${req.socket.remoteAddress ?? 'unknown'}`;
-      const decision = await opts.rateLimiter.take(who);
-      if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
-      return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId: randomUUID() };
+      const traceId = traceIds.get(req) ?? randomUUID();
+      try {
+        const principal = await authenticate(req.headers.authorization, opts.auth);
+        const who = principal.authenticated ? `org:${principal.consumer.odsCode}` : `anon:${req.socket.remoteAddress ?? 'unknown'}`;
+        const decision = await opts.rateLimiter.take(who);
+        if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+        return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId };
+      } catch (err) {
+        // Refused before any plugin runs, so the refusal is logged here (code only).
+        const code = err instanceof GraphQLError ? err.extensions.code : 'INTERNAL_SERVER_ERROR';
+        opts.logger.info({ traceId, code }, 'graphql request refused');
+        throw err;
+      }
     },
   });
 
@@ -148,6 +161,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return;
     }
     if (path === '/graphql') {
+      // One trace id per request: returned to the client, logged everywhere, sent to subgraphs and suppliers.
+      const traceId = randomUUID();
+      traceIds.set(req, traceId);
+      res.setHeader('x-trace-id', traceId);
       serveGraphQL(graphql, req, res, opts.logger);
       return;
     }
@@ -163,10 +180,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     port,
     server,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await drain(server, opts.shutdownGraceMs ?? 10_000);
       await apollo.stop();
     },
   };

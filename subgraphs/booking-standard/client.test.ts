@@ -13,8 +13,8 @@ import { mapSlots } from './map.js';
 let sim: SandboxServer;
 let registry: Registry;
 let client: BookingStandardClient;
-const nhs111 = { consumer: { odsCode: 'RX8', name: 'Yorkshire Ambulance Service NHS 111' }, traceId: 'trace-test-0001' };
-const cas = { consumer: { odsCode: 'NLO11', name: 'Devon Doctors Clinical Assessment Service' }, traceId: 'trace-test-0002' };
+const nhs111 = { consumer: { odsCode: 'RX8', name: 'Yorkshire Ambulance Service NHS 111' }, traceId: '0b6f1c2e-8c7b-4d6e-9f0a-000000000001' };
+const cas = { consumer: { odsCode: 'NLO11', name: 'Devon Doctors Clinical Assessment Service' }, traceId: '0b6f1c2e-8c7b-4d6e-9f0a-000000000002' };
 
 const harbour = () => registry.system('harbour-uec') as BookingStandardSystem;
 const meridian = () => registry.system('meridian-ooh') as BookingStandardSystem;
@@ -130,7 +130,8 @@ describe('the provider refusing', () => {
     const [first, second] = (await requests()).filter((r) => r.path.endsWith('/Slot'));
     expect(first!.status).toBe(500);
     expect(second!.headers['x-request-id']).not.toBe(first!.headers['x-request-id']);
-    expect(second!.headers['ssp-traceid']).not.toBe(first!.headers['ssp-traceid']);
+    // One trace id for the whole request, as the gateway sends it; a new request id per attempt.
+    expect(second!.headers['ssp-traceid']).toBe(first!.headers['ssp-traceid']);
 
     await fetch(`${sim.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/harbour/', status: 500 }) });
     expect(await failure(client.searchSlots(harbour(), { serviceId: '1402000102', ...days(1) }, nhs111))).toMatchObject({ reason: 'UNAVAILABLE', status: 500 });

@@ -188,7 +188,9 @@ export class BookingStandardClient {
   headers(system: BookingStandardSystem, interaction: string, scope: RequestedScope, ctx: CallContext, requestId?: string): Record<string, string> {
     return {
       accept: FHIR_JSON,
-      'ssp-traceid': randomUUID(),
+      // The gateway request's trace id: the spec requires it unique per case at least, and one id across every
+      // call a request makes lets the provider's logs and ours be joined. X-Request-ID stays unique per attempt.
+      'ssp-traceid': ctx.traceId,
       'ssp-from': this.registry.consumerSystem.asid,
       'ssp-to': system.asid,
       'ssp-interactionid': interaction,

@@ -70,7 +70,7 @@ const handedOut = new Set<string>();
 async function freeSlot(systemId = 'harbour-uec', serviceId = HARBOUR_UTC): Promise<string> {
   const from = new Date(Date.now() + 2 * 3_600_000);
   const to = new Date(from.getTime() + 3 * DAY);
-  const result = await client.searchSlots(system(systemId), { serviceId, from, to }, { consumer: NHS111, traceId: 'test' });
+  const result = await client.searchSlots(system(systemId), { serviceId, from, to }, { consumer: NHS111, traceId: '0b6f1c2e-8c7b-4d6e-9f0a-0000000000ff' });
   const { slots } = mapSlots({ system: systemId, serviceId, resources: result.resources, from, to, fetchedAt: result.fetchedAt });
   const slot = slots.find((s) => s.bookable && !handedOut.has(s.id));
   if (!slot) throw new Error(`no free slot left at ${serviceId}`);
@@ -232,7 +232,7 @@ describe('book → read → cancel → read', () => {
 
     // The slot is free again.
     const from = new Date(slot.start.getTime() - 60_000);
-    const again = await client.searchSlots(system('harbour-uec'), { serviceId: HARBOUR_UTC, from, to: new Date(from.getTime() + 120_000) }, { consumer: NHS111, traceId: 't' });
+    const again = await client.searchSlots(system('harbour-uec'), { serviceId: HARBOUR_UTC, from, to: new Date(from.getTime() + 120_000) }, { consumer: NHS111, traceId: '0b6f1c2e-8c7b-4d6e-9f0a-0000000000ff' });
     expect(again.resources.filter((r): r is FhirSlot => r.resourceType === 'Slot').map((s) => [s.id, s.status])).toEqual([[slot.slotId, 'free']]);
   });
 });

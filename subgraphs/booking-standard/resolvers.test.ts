@@ -53,7 +53,7 @@ async function slotRef(): Promise<string> {
   const client = new BookingStandardClient(registry);
   const from = new Date(Date.now() + 3 * 3_600_000);
   const to = new Date(from.getTime() + 86_400_000);
-  const found = await client.searchSlots(registry.system('harbour-uec') as BookingStandardSystem, { serviceId: '1402000105', from, to }, { consumer: NHS111, traceId: 't' });
+  const found = await client.searchSlots(registry.system('harbour-uec') as BookingStandardSystem, { serviceId: '1402000105', from, to }, { consumer: NHS111, traceId: '0b6f1c2e-8c7b-4d6e-9f0a-0000000000ff' });
   const slot = mapSlots({ system: 'harbour-uec', serviceId: '1402000105', resources: found.resources, from, to, fetchedAt: found.fetchedAt }).slots[0]!;
   return decodeSlotId(slot.id)!.ref;
 }

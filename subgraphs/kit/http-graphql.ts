@@ -117,3 +117,20 @@ export async function listen(server: Server, port: number, host: string): Promis
   });
   return (server.address() as AddressInfo).port;
 }
+
+/**
+ * Stops accepting connections, lets requests in flight finish (keep-alive connections close as they go idle),
+ * and cuts whatever is still open after `graceMs`: a rolling restart must not fail requests it could have served.
+ */
+export async function drain(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
+}

@@ -14,10 +14,11 @@ import { subgraph } from '../catalog.js';
 import { DateTime } from './scalars.js';
 import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
-import { createGraphQLHandler, listen, sendJson, serveGraphQL } from './http-graphql.js';
+import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
 
 export const TRACE_HEADER = 'x-trace-id';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SubgraphOptions {
   /** Its name in subgraphs/catalog.ts, which says where its SDL lives. */
@@ -63,7 +64,8 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
       const trace = req.headers[TRACE_HEADER];
       return {
         consumer: decodeConsumer(Array.isArray(header) ? header[0] : header),
-        traceId: typeof trace === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(trace) ? trace : randomUUID(),
+        // A UUID, because standards that carry it upstream (Ssp-TraceID) require one.
+        traceId: typeof trace === 'string' && UUID.test(trace) ? trace.toLowerCase() : randomUUID(),
         loaders: new Map(),
       };
     },
@@ -88,10 +90,7 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     port,
     server,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await drain(server, 10_000);
       await apollo.stop();
       await opts.onClose?.();
     },
