@@ -4,6 +4,7 @@ import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
 import { loadVerificationKey } from './auth.js';
 import { gatewayConfig } from './config.js';
+import { createIdeHandler, ideOptions } from './ide.js';
 import { buildOperationsSchema } from './operations/index.js';
 import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore } from './operations/idempotency.js';
 import { SupplierRouter } from './operations/suppliers.js';

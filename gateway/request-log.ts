@@ -1,7 +1,9 @@
 /**
- * One structured log line per GraphQL request: trace id, operation name, consumer organisation, duration, status
- * and error codes. Never variables, never the query text's values, never response data: they carry patient data.
+ * One structured log line and the request metrics per GraphQL request: trace id, operation name, consumer
+ * organisation, duration, status and error codes. Never variables, never the query text's values, never response
+ * data: they carry patient data.
  */
+import { graphqlErrors, graphqlRequests } from '../subgraphs/kit/metrics.js';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 
@@ -18,6 +20,9 @@ export function requestLogPlugin(logger: Logger): ApolloServerPlugin<LoggedConte
       return {
         async willSendResponse({ response, contextValue, operationName, operation }) {
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
+          const status = response.http.status ?? 200;
+          graphqlRequests.observe({ type: operation?.operation ?? 'unknown', status: String(status) }, (performance.now() - started) / 1000);
+          for (const e of errors) graphqlErrors.inc({ code: String(e.extensions?.code ?? 'UNKNOWN') });
           logger.info(
             {
               traceId: contextValue.traceId,
@@ -25,7 +30,7 @@ export function requestLogPlugin(logger: Logger): ApolloServerPlugin<LoggedConte
               type: operation?.operation ?? null,
               consumer: contextValue.consumer.odsCode,
               authenticated: contextValue.authenticated,
-              status: response.http.status ?? 200,
+              status,
               durationMs: Math.round(performance.now() - started),
               errors: errors.map((e) => e.extensions?.code ?? 'UNKNOWN'),
             },

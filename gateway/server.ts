@@ -15,6 +15,7 @@ import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../s
 import { TRACE_HEADER } from '../subgraphs/kit/server.js';
 import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
+import { serveMetrics, subgraphFetchDuration } from '../subgraphs/kit/metrics.js';
 import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
 import { dateTimeValidationPlugin } from './scalar-validation.js';
 import { checkReadiness } from './health.js';
@@ -73,10 +74,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // error for it is a bare "fetch failed", or worse, the internal URL).
   const deadlineFetch = (subgraph: string) =>
     (async (url: string, init: RequestInit) => {
+      const end = subgraphFetchDuration.startTimer({ subgraph });
       try {
-        return await fetch(url, { ...init, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) });
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) });
+        end({ outcome: String(res.status) });
+        return res;
       } catch (err) {
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        end({ outcome: timedOut ? 'TIMEOUT' : 'UNAVAILABLE' });
         throw new SubgraphUnavailableError(subgraph, timedOut ? 'TIMEOUT' : 'UNAVAILABLE');
       }
     }) as unknown as NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
@@ -154,6 +159,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/live') {
       sendJson(res, 200, { status: 'live' });
+      return;
+    }
+    if (path === '/metrics') {
+      serveMetrics(res);
       return;
     }
     if (path === '/health/ready') {

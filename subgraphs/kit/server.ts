@@ -16,6 +16,7 @@ import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
 import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
+import { serveMetrics } from './metrics.js';
 
 export const TRACE_HEADER = 'x-trace-id';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -75,6 +76,10 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/live' || path === '/health/ready') {
       sendJson(res, 200, { status: 'ok', subgraph: opts.name });
+      return;
+    }
+    if (path === '/metrics') {
+      serveMetrics(res);
       return;
     }
     if (path === '/graphql') {

@@ -1,3 +1,5 @@
+import { supplierErrors, supplierRequestDuration } from './metrics.js';
+
 /**
  * The one way subgraphs call upstream systems. Every call has a deadline that covers all its attempts; only
  * idempotent methods are retried (jittered exponential backoff, honouring Retry-After when it fits the deadline);
@@ -50,6 +52,20 @@ const BASE_BACKOFF_MS = 50;
  */
 export async function upstreamFetch(url: string, req: UpstreamRequest): Promise<UpstreamResponse> {
   const method = (req.method ?? 'GET').toUpperCase();
+  const end = supplierRequestDuration.startTimer({ system: req.system, method });
+  try {
+    const res = await attempts(url, req, method);
+    end({ outcome: `${Math.floor(res.status / 100)}xx` });
+    return res;
+  } catch (err) {
+    const reason = err instanceof UpstreamError ? err.reason : 'UNAVAILABLE';
+    end({ outcome: reason });
+    supplierErrors.inc({ system: req.system, reason });
+    throw err;
+  }
+}
+
+async function attempts(url: string, req: UpstreamRequest, method: string): Promise<UpstreamResponse> {
   // PUT/DELETE are idempotent in HTTP terms but a supplier may still act twice; only reads retry automatically.
   const maxAttempts = method === 'GET' || method === 'HEAD' ? 1 + (req.retries ?? 1) : 1;
   const deadline = Date.now() + req.deadlineMs;

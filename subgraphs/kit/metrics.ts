@@ -1,0 +1,79 @@
+/**
+ * Prometheus metrics, one registry per process, served at /metrics by the gateway and every subgraph.
+ * Labels are bounded sets (system ids, subgraph names, codes), never ids of services, slots or patients.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10];
+
+/** Every call to a supplier system (and the DoS), by outcome: ok, a status class, or the failure reason. */
+export const supplierRequestDuration = new Histogram({
+  name: 'supplier_request_duration_seconds',
+  help: 'Duration of calls to supplier systems, retries included',
+  labelNames: ['system', 'method', 'outcome'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+export const supplierErrors = new Counter({
+  name: 'supplier_errors_total',
+  help: 'Failed calls to supplier systems, by reason',
+  labelNames: ['system', 'reason'] as const,
+  registers: [registry],
+});
+
+/** Slot cache lookups by result (hit, stale, miss), per supplier system. */
+export const slotCacheLookups = new Counter({
+  name: 'slot_cache_lookups_total',
+  help: 'Slot cache lookups by result',
+  labelNames: ['system', 'result'] as const,
+  registers: [registry],
+});
+
+/** Circuit breaker state per supplier system: 0 closed, 1 half-open, 2 open. */
+export const circuitState = new Gauge({
+  name: 'supplier_circuit_state',
+  help: 'Circuit breaker state per supplier system (0 closed, 1 half-open, 2 open)',
+  labelNames: ['system'] as const,
+  registers: [registry],
+});
+
+export async function metricsText(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+// ---- gateway ---------------------------------------------------------------------------------------------------
+
+export const graphqlRequests = new Histogram({
+  name: 'graphql_request_duration_seconds',
+  help: 'GraphQL requests through the gateway, by operation type and HTTP status',
+  labelNames: ['type', 'status'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+export const graphqlErrors = new Counter({
+  name: 'graphql_errors_total',
+  help: 'Errors returned to clients, by code',
+  labelNames: ['code'] as const,
+  registers: [registry],
+});
+
+export const subgraphFetchDuration = new Histogram({
+  name: 'subgraph_fetch_duration_seconds',
+  help: 'Fetches from the gateway to each subgraph, by outcome',
+  labelNames: ['subgraph', 'outcome'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+/** Answers a /metrics request in the Prometheus text format. */
+export function serveMetrics(res: import('node:http').ServerResponse): void {
+  void metricsText().then(({ contentType, body }) => {
+    res.writeHead(200, { 'content-type': contentType });
+    res.end(body);
+  });
+}
