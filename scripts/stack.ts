@@ -71,6 +71,8 @@ export interface StackOptions {
   /** Print each process's output with a name prefix (npm start); otherwise keep it for failure messages. */
   inheritOutput?: boolean;
   readyTimeoutMs?: number;
+  /** Keep every output line of every process (for tests that scan all logs); default the last 200. */
+  keepAllOutput?: boolean;
   /** Called when a process exits that nobody asked to stop. */
   onUnexpectedExit?: (name: ProcessName, code: number | null, signal: string | null) => void;
 }
@@ -137,7 +139,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         if (!line) continue;
         if (opts.inheritOutput) process.stdout.write(`[${name}] ${line}\n`);
         lines.push(line);
-        if (lines.length > 200) lines.shift();
+        if (!opts.keepAllOutput && lines.length > 200) lines.shift();
       }
     };
     child.stdout?.on('data', onData);

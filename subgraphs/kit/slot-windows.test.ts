@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { checkWindow, inWindow, spans, type SlotWindow } from './slot-windows.js';
+
+const DAY = 86_400_000;
+const t0 = Date.parse('2026-11-23T00:00:00Z');
+const w = (fromDay: number, toDay: number): SlotWindow => ({ system: 's', serviceId: '1', from: new Date(t0 + fromDay * DAY), to: new Date(t0 + toDay * DAY) });
+
+describe('spans', () => {
+  it('merges one service\'s windows while the union stays within two weeks', () => {
+    const a = w(0, 1);
+    const b = w(0.5, 7);
+    const c = w(3, 14);
+    const [only, ...rest] = spans([c, a, b]);
+    expect(rest).toEqual([]);
+    expect(only!.window).toMatchObject({ from: a.from, to: c.to });
+    expect(only!.members).toEqual([a, b, c]);
+  });
+
+  it('starts a new span when merging would pass two weeks', () => {
+    const out = spans([w(0, 1), w(10, 15)]);
+    expect(out.map((s) => [s.window.from.getTime(), s.window.to.getTime()])).toEqual([
+      [t0, t0 + DAY],
+      [t0 + 10 * DAY, t0 + 15 * DAY],
+    ]);
+  });
+});
+
+describe('window rules', () => {
+  it('refuse an empty or backwards window and one over fourteen days', () => {
+    expect(() => checkWindow(new Date(t0), new Date(t0))).toThrow('to must be after from');
+    expect(() => checkWindow(new Date(t0), new Date(t0 + 14 * DAY + 1))).toThrow('at most 14 days');
+    expect(() => checkWindow(new Date(t0), new Date(t0 + 14 * DAY))).not.toThrow();
+  });
+
+  it('count a slot starting exactly at either end as inside', () => {
+    const win = w(0, 1);
+    expect(inWindow({ start: '2026-11-23T00:00:00Z' }, win)).toBe(true);
+    expect(inWindow({ start: '2026-11-24T00:00:00+00:00' }, win)).toBe(true);
+    expect(inWindow({ start: '2026-11-24T00:00:01Z' }, win)).toBe(false);
+  });
+});

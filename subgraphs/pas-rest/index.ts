@@ -1,0 +1,41 @@
+/**
+ * The PAS REST subgraph process (`pas-rest` in subgraphs/catalog.ts).
+ *   PAS_REST_PORT      port to listen on (default 4003)
+ *   SUPPLIER_REGISTRY  the supplier registry; every PAS_REST system in it names the environment variable holding
+ *                      its API key (`credentials.apiKeyEnv`, e.g. OAKFIELD_PAS_API_KEY), read at start-up: a missing
+ *                      key stops the process with a message naming the system and the variable.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { envPort } from '../kit/env.js';
+import { createLogger } from '../kit/logger.js';
+import { loadRegistry, type Registry } from '../kit/registry.js';
+import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
+import { PasRestClient, type ClientOptions } from './client.js';
+import { createResolvers } from './resolvers.js';
+
+/** What tests (or an embedding process) may supply instead of the environment's. */
+export interface PasRestOptions {
+  port?: number;
+  registry?: Registry;
+  logger?: Logger;
+  /** Where API keys are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  client?: ClientOptions;
+}
+
+export async function startPasRestSubgraph(opts: PasRestOptions = {}): Promise<RunningSubgraph> {
+  const logger = opts.logger ?? createLogger('pas-rest');
+  const registry = opts.registry ?? loadRegistry();
+  const client = PasRestClient.forRegistry(registry, opts.env ?? process.env, opts.client);
+  return startSubgraph({
+    name: 'pas-rest',
+    resolvers: createResolvers({ registry, client, logger }),
+    port: opts.port ?? envPort('PAS_REST_PORT', 4003),
+    logger,
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  void runSubgraphProcess(() => startPasRestSubgraph(), 'pas-rest');
+}

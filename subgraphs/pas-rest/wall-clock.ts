@@ -1,0 +1,110 @@
+/**
+ * Europe/London wall clock ↔ instants, for a supplier that speaks only local dates and times (Oakfield: sessions,
+ * appointment times and bookings are `YYYY-MM-DD` + `HH:mm`, with `fold` marking the second pass through the hour the
+ * clocks go back; sandbox/pas-rest/API.md section 3).
+ *
+ * Written independently of the simulator's helpers (sandbox/lib/london-time.ts), on Intl's `longOffset`, so a
+ * mistake in one cannot hide behind the same mistake in the other. Nothing here assumes the UK's two offsets or its
+ * change dates: a reading is tried against the offsets in force a day either side, and kept when it round-trips.
+ */
+
+const ZONE = 'Europe/London';
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+export type Fold = 0 | 1;
+
+// Constructing a DateTimeFormat is dear; formatting with one is cheap. One, reused.
+const offsetFormat = new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, timeZoneName: 'longOffset' });
+
+/** Minutes east of UTC in force in London at an instant ("GMT" → 0, "GMT+01:00" → 60). */
+export function offsetMinutesAt(ms: number): number {
+  const name = offsetFormat.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
+  if (!m) throw new Error(`unexpected time zone name ${name}`);
+  return m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/** The London wall-clock reading of an instant: its local date, minutes after local midnight, and the offset. */
+export function wallClockAt(ms: number): { date: string; minutes: number; offset: number } {
+  const offset = offsetMinutesAt(ms);
+  const local = new Date(ms + offset * MINUTE_MS);
+  return {
+    date: local.toISOString().slice(0, 10),
+    minutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    offset,
+  };
+}
+
+/**
+ * Every instant at which London clocks read `minutes` after midnight on `date`, earliest first: none in the spring
+ * gap, two in the autumn overlap, one otherwise. `minutes` may be 1440 (24:00, the next midnight).
+ */
+export function readings(date: string, minutes: number): number[] {
+  const naive = Date.parse(`${date}T00:00:00Z`) + minutes * MINUTE_MS;
+  if (Number.isNaN(naive)) return [];
+  const offsets = new Set([offsetMinutesAt(naive - DAY_MS), offsetMinutesAt(naive), offsetMinutesAt(naive + DAY_MS)]);
+  return [...offsets]
+    .map((off) => naive - off * MINUTE_MS)
+    .filter((ms) => offsetMinutesAt(ms) * MINUTE_MS === naive - ms)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The instant an appointment time means: the first reading, or the second when `fold` is 1. Null when the clock
+ * never shows that time that day, or shows it once and fold 1 was given: no such appointment time exists.
+ */
+export function appointmentInstant(date: string, minutes: number, fold: Fold): number | null {
+  return readings(date, minutes)[fold] ?? null;
+}
+
+/**
+ * The instant a session boundary means (API.md section 3): the first reading; in the spring gap, the reading with the
+ * offset in force before the change, which is the time the clock would have shown had it not jumped (01:30 → 02:30).
+ */
+export function boundaryInstant(date: string, minutes: number): number | null {
+  const r = readings(date, minutes);
+  if (r.length > 0) return r[0]!;
+  const naive = Date.parse(`${date}T00:00:00Z`) + minutes * MINUTE_MS;
+  return Number.isNaN(naive) ? null : naive - offsetMinutesAt(naive - DAY_MS) * MINUTE_MS;
+}
+
+/** The fold of an instant's own reading: 1 when the clock already showed the same time earlier that night. */
+export function foldOf(ms: number): Fold {
+  const w = wallClockAt(ms);
+  const first = readings(w.date, w.minutes)[0];
+  return first !== undefined && first < ms ? 1 : 0;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss±hh:mm` with the London offset in force at the instant: what the slot contract publishes. */
+export function londonRfc3339(ms: number): string {
+  const w = wallClockAt(ms);
+  const sign = w.offset < 0 ? '-' : '+';
+  const abs = Math.abs(w.offset);
+  const seconds = String(Math.floor((((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS) / 1000)).padStart(2, '0');
+  return `${w.date}T${hhmm(w.minutes)}:${seconds}${sign}${hhmm(abs)}`;
+}
+
+/** The London calendar date of an instant, `YYYY-MM-DD`. */
+export function londonDate(ms: number): string {
+  return wallClockAt(ms).date;
+}
+
+/** `HH:mm` → minutes after midnight; `24:00` only when allowed (a session end). Null for anything else. */
+export function parseHhmm(text: unknown, allowMidnightEnd = false): number | null {
+  if (typeof text !== 'string') return null;
+  if (allowMidnightEnd && text === '24:00') return 1440;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+export function hhmm(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/** A real calendar date in `YYYY-MM-DD`. */
+export function isDate(text: unknown): text is string {
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
