@@ -26,6 +26,8 @@ export interface IdeOptions {
   examples: readonly IdeExample[];
   /** Mints the token prefilled as `Authorization: Bearer …` (development only). */
   devToken?: () => Promise<string>;
+  /** Whether the gateway answers introspection (default: not in production); without it the page asks for none. */
+  introspection?: boolean;
   /** The GraphQL endpoint relative to the page at /graphiql/. */
   endpoint?: string;
 }
@@ -142,6 +144,7 @@ export function createIdeHandler(opts: IdeOptions): (req: IncomingMessage, res: 
     return {
       endpoint,
       mode: opts.production ? 'production' : 'development',
+      introspection: opts.introspection ?? !opts.production,
       headers,
       examples: opts.examples.map((e) => ({ name: e.name, query: e.query })),
     };
@@ -255,6 +258,7 @@ export function ideOptions(config: GatewayConfig, root: string = repoRoot): IdeO
   return {
     distDir: `${root}ide/dist`,
     production: config.production,
+    introspection: config.introspection,
     examples: loadExamples(`${root}ide/examples`),
     ...(sandboxAuth
       ? {

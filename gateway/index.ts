@@ -38,6 +38,7 @@ try {
       clockToleranceSeconds: 30,
     },
     operations,
+    ide: createIdeHandler(ideOptions(config)),
     rateLimiter: redis ? new RedisRateLimiter(redis, config.rateLimitPerMinute, logger) : new MemoryRateLimiter(config.rateLimitPerMinute),
     logger,
   });

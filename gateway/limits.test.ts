@@ -17,6 +17,8 @@ describe('depth', () => {
     expect(check(deep)).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', http: { status: 400 } });
     expect(check('{ a { ...F } } fragment F on A { b { c } }', {}, { ...DEFAULT_LIMITS, maxDepth: 2 })).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED' });
     expect(check('{ services { nodes { location { postcode } } } }')).toBeNull();
+    // An IDE's introspection query is deep by nature; introspection is off in production.
+    expect(check(`{ __schema { types { fields { type { ${'ofType { '.repeat(10)}name${' }'.repeat(10)} } } } } }`)).toBeNull();
   });
 });
 

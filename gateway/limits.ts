@@ -52,9 +52,18 @@ function fields(set: SelectionSetNode, walk: Walk, seen = new Set<string>()): Fi
   return out;
 }
 
+/**
+ * Introspection (`__schema`, `__type`) is deep by nature (an IDE's standard query is 15 levels) and touches no
+ * subgraph; it is off in production, so it does not count against depth or cost.
+ */
+function isIntrospection(f: FieldNode): boolean {
+  return f.name.value === '__schema' || f.name.value === '__type';
+}
+
 export function depthOf(set: SelectionSetNode, walk: Walk): number {
   let max = 0;
   for (const f of fields(set, walk)) {
+    if (isIntrospection(f)) continue;
     max = Math.max(max, f.selectionSet ? 1 + depthOf(f.selectionSet, walk) : 1);
   }
   return max;
@@ -119,7 +128,7 @@ export function costOf(set: SelectionSetNode, walk: Walk, multiplier = 1): numbe
   for (const f of fields(set, walk)) {
     const name = f.name.value;
     if (SUPPLIER_FIELDS.has(name)) cost += multiplier * windowDays(f, walk);
-    if (!f.selectionSet) continue;
+    if (!f.selectionSet || isIntrospection(f)) continue;
     let size = 1;
     if (name in LIST_FIRST_DEFAULT) {
       const first = argValue(f, 'first', walk);

@@ -1,0 +1,198 @@
+/**
+ * The self-hosted GraphiQL in a real browser: Debian's chromium driven by playwright-core, against the whole stack
+ * started on free ports. Every request to a host other than this machine is blocked and fails the test: the IDE
+ * must work on a closed network. The page must load its examples and (in development) a dev token, run a query
+ * typed into the editor, show the answer, and log no errors (CSP violations included).
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_ISSUER } from '../gateway/config.js';
+import { loadExamples } from '../gateway/ide.js';
+import { freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { repoRoot } from '../subgraphs/kit/schema.js';
+import { decodeJwt } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Typed into the editor: services at St James's (LS9 7TF) with their slot counts. Starts with a letter, not a
+ * brace, so Monaco's bracket auto-closing leaves the inserted text as it is. */
+const TYPED_QUERY = 'query StJames { services(near: { postcode: "LS9 7TF" }, radiusKm: 1, first: 3) { nodes { name slots(first: 2) { totalCount } } } }';
+
+let stack: Stack | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No browser at ${CHROMIUM}. .ci/run installs Debian's chromium (apt-get install -y chromium); ` +
+        'never download one (`npx playwright install` cannot work on this network).',
+    );
+  }
+  if (!existsSync(`${repoRoot}ide/dist/index.html`)) {
+    throw new Error('The IDE bundle is not built (ide/dist/index.html is missing): run `npm run build:ide` (`npm ci` runs it).');
+  }
+  // chromium.launch gives every launch a fresh temporary profile (user-data dir) and deletes it on close.
+  const [s, b] = await Promise.allSettled([
+    startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn' } }),
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+  ]);
+  if (s.status === 'fulfilled') stack = s.value;
+  if (b.status === 'fulfilled') browser = b.value;
+  if (s.status === 'rejected') throw s.reason;
+  if (b.status === 'rejected') throw b.reason;
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stopAll();
+});
+
+/** The text of a Monaco editor (its rendered lines), with Monaco's non-breaking spaces made plain. */
+async function editorText(page: Page, selector: string): Promise<string> {
+  return (await page.locator(`${selector} .view-lines`).first().innerText()).replace(/\u00a0/g, ' ');
+}
+
+/** The token in the open headers editor, checked to be a live sandbox token for the dev consumer. */
+async function prefilledToken(page: Page): Promise<string> {
+  await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .view-lines', { hasText: 'Authorization' }).waitFor();
+  const headers = JSON.parse(await editorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)')) as Record<string, string>;
+  expect(Object.keys(headers)).toEqual(['Authorization']);
+  const token = headers.Authorization!.replace(/^Bearer /, '');
+  const claims = decodeJwt(token).payload;
+  expect(claims).toMatchObject({ iss: DEV_ISSUER, ods_code: 'RX8' });
+  expect(claims.exp * 1000).toBeGreaterThan(Date.now());
+  return token;
+}
+
+describe('the self-hosted GraphQL IDE', () => {
+  it('works offline in a real browser: examples and dev token prefilled, a typed query answered on screen', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1400, height: 900 }, serviceWorkers: 'block' });
+    const external: string[] = [];
+    const problems: string[] = [];
+    const isLocal = (url: string) => {
+      const u = new URL(url);
+      return !/^(https?|wss?):$/.test(u.protocol) || LOCAL_HOSTS.has(u.hostname);
+    };
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (isLocal(url)) return route.continue();
+      external.push(url);
+      return route.abort('blockedbyclient');
+    });
+    // Anything that went out without passing the route (none should) is recorded too.
+    context.on('request', (r) => {
+      if (!isLocal(r.url()) && !external.includes(r.url())) external.push(r.url());
+    });
+
+    const page = await context.newPage();
+    try {
+      const onConsole = (where: string) => (m: ConsoleMessage) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${where} console.${m.type()}: ${m.text()}`);
+      };
+      page.on('console', onConsole('page'));
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('worker', (w) => w.on('console', onConsole(`worker ${w.url()}`)));
+      page.on('websocket', (ws) => {
+        if (!isLocal(ws.url())) external.push(ws.url());
+      });
+      page.on('requestfailed', (r) => {
+        // ERR_ABORTED: cancelled by the page itself (the reload below stops workers still loading), not a failure.
+        const error = r.failure()?.errorText ?? '';
+        if (isLocal(r.url()) && error !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.method()} ${r.url()} ${error}`);
+      });
+      page.on('response', (r) => {
+        if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
+      });
+      // CSP violations also reach the console as errors; this names the directive for a clearer failure.
+      // (A string: the root tsconfig has no DOM types, and this runs in the page.)
+      await page.addInitScript({
+        content: `document.addEventListener('securitypolicyviolation', (e) =>
+          console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));`,
+      });
+
+      const gateway = `http://127.0.0.1:${stack!.port('gateway')}`;
+      const introspection = page.waitForResponse((r) => r.url() === `${gateway}/graphql` && (r.request().postData() ?? '').includes('__schema'));
+      await page.goto(`${gateway}/graphiql`);
+      expect(page.url()).toBe(`${gateway}/graphiql/`);
+
+      // The README's example operations are the tabs, the first one open.
+      await page.locator('.graphiql-query-editor .view-lines', { hasText: 'LS1' }).waitFor();
+      const examples = loadExamples(`${repoRoot}ide/examples`);
+      expect(examples.length).toBeGreaterThanOrEqual(2);
+      expect((await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim())).toEqual(examples.map((e) => e.name));
+      expect(await editorText(page, '.graphiql-query-editor')).toContain('services(near: { postcode: "LS1 4AP" }');
+
+      // The headers editor is open, holding a freshly minted sandbox token for the dev consumer.
+      const token = await prefilledToken(page);
+
+      // The schema arrived (docs, completion and validation depend on it).
+      const intro = await introspection;
+      expect(intro.status(), `introspection answered ${intro.status()}: ${await intro.text()}`).toBe(200);
+
+      // Type a query and run it with the button.
+      await page.locator('.graphiql-query-editor .monaco-editor').click();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.insertText(TYPED_QUERY);
+      await expect.poll(() => editorText(page, '.graphiql-query-editor')).toBe(TYPED_QUERY);
+      // GraphiQL takes the operation name from the editor after a short debounce; the tab shows it once it has.
+      await page.locator('.graphiql-tab-active', { hasText: 'StJames' }).waitFor();
+      const answer = page.waitForResponse((r) => r.url() === `${gateway}/graphql` && (r.request().postData() ?? '').includes('StJames'));
+      await page.locator('.graphiql-execute-button').click();
+      const res = await answer;
+      expect(res.status(), `${await res.text()}\n${stack!.output('gateway')}`).toBe(200);
+      expect(await res.request().headerValue('authorization')).toBe(`Bearer ${token}`);
+      const body = (await res.json()) as { errors?: unknown; data?: { services: { nodes: { name: string }[] } } };
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.services.nodes.map((n) => n.name)).toContain("St James's Urgent Treatment Centre");
+
+      // ... and the answer is on screen.
+      await expect
+        .poll(() => editorText(page, '.result-window'), { timeout: 5000 })
+        .toContain('"name": "St James\'s Urgent Treatment Centre"');
+
+      // Headers (the token) never reach localStorage, not even through the query history.
+      expect(await page.evaluate<string>('JSON.stringify(localStorage)')).not.toContain('Bearer');
+
+      // A reload restores the tabs from localStorage, with this visit's token filled in again.
+      await page.reload();
+      await page.locator('.graphiql-tab-active', { hasText: 'StJames' }).waitFor();
+      await prefilledToken(page);
+
+      expect(external, 'requests to other hosts').toEqual([]);
+      expect(problems, 'errors and warnings the page logged, failed requests').toEqual([]);
+    } catch (err) {
+      // What the browser showed, for the failure report (.tmp/ is git-ignored).
+      await page.screenshot({ path: `${repoRoot}.tmp/ide-e2e-failure.png` }).catch(() => {});
+      throw err;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('serves the bundle with long-lived caching, the CSP and nosniff', async () => {
+    const gateway = `http://127.0.0.1:${stack!.port('gateway')}`;
+    const index = await fetch(`${gateway}/graphiql/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${gateway}/graphiql/${script}`);
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${gateway}/graphiql/config.json`)).headers.get('cache-control')).toBe('no-store');
+  });
+});

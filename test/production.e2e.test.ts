@@ -1,0 +1,249 @@
+/**
+ * Production readiness end to end: authentication and scopes, the internal signature between gateway and
+ * subgraphs, limits, the rate limit, GraphQL over HTTP, metrics, graceful shutdown, and no patient data in Redis or
+ * in any log line of any process. The whole stack runs as separate processes with a real redis-server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair } from 'jose';
+import { freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { devToken } from '../scripts/token.js';
+import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
+import { startRedis, type TestRedis } from './redis.js';
+
+let stack: Stack;
+let redis: TestRedis;
+let bsSim: string;
+const tokens: Record<string, string> = {};
+
+const PATIENT = {
+  nhsNumber: '9434765919',
+  name: { family: 'Featherstonehaugh', given: ['Wilhelmina'] },
+  birthDate: '1961-07-14',
+  gender: 'FEMALE',
+  address: { lines: ['17 Quarry Hill'], city: 'Leeds', postcode: 'LS2 7UE' },
+  phone: '0113 496 0123',
+};
+const SECRETS = ['9434765919', '943 476 5919', 'Featherstonehaugh', 'Wilhelmina', '1961-07-14', 'Quarry Hill', '0113 496 0123'];
+
+const BOOK = `mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { outcome error { field } appointment { id } } }`;
+const SLOTS = `query($id: ID!, $from: DateTime!, $to: DateTime!) { service(id: $id) { ... on BookingStandardService { slots(from: $from, to: $to, first: 50) { nodes { id } } } } }`;
+
+function bearer(name: string) {
+  return { authorization: `Bearer ${tokens[name]}` };
+}
+
+async function aSlot(): Promise<string> {
+  const from = new Date(Date.now() + 26 * 3600_000);
+  const res = await gql(stack.gatewayUrl, SLOTS, { id: '1402000105', from: from.toISOString(), to: new Date(from.getTime() + 86_400_000).toISOString() }, bearer('nhs111'));
+  return res.data!.service.slots.nodes[Math.floor(Math.random() * res.data!.service.slots.nodes.length)].id;
+}
+
+function bookingInput(slotId: string, key: string, patient: Record<string, unknown> = PATIENT) {
+  return {
+    slotId,
+    idempotencyKey: key,
+    patient,
+    clinicalHandover: { reportId: '1b2c3d4e-0000-4000-8000-00000000abcd', summary: 'Patient reports chest discomfort.', authorOdsCode: 'RX8' },
+  };
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  stack = await startStack({
+    ports: await freePorts(),
+    keepAllOutput: true,
+    // Everything logged, so the patient-data scan below reads every line the stack can write.
+    env: { LOG_LEVEL: 'debug', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '60', GATEWAY_MAX_BODY_BYTES: '20000', GATEWAY_MAX_DEPTH: '6' },
+  });
+  bsSim = stack.url('sandbox-booking-standard');
+  tokens.nhs111 = await devToken({ org: 'RX8' });
+  tokens.readOnly = await devToken({ org: 'RX8', scope: 'slots:read appointments:read' });
+  tokens.expired = await devToken({ org: 'RX8', ttlSeconds: -120 });
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  tokens.otherKey = await devToken({ org: 'RX8', privateJwk: { ...(await exportJWK(privateKey)), kid: 'sandbox-dev-1' } });
+  tokens.rateLimited = await devToken({ org: 'X26' });
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stopAll();
+  await redis?.dispose();
+});
+
+describe('authentication and scopes', () => {
+  it.each([
+    ['no token', {}, 401, 'UNAUTHENTICATED'],
+    ['an expired token', () => bearer('expired'), 401, 'UNAUTHENTICATED'],
+    ['a token signed by another key', () => bearer('otherKey'), 401, 'UNAUTHENTICATED'],
+    ['a token without the booking scope', () => bearer('readOnly'), 403, 'FORBIDDEN'],
+  ] as const)('booking with %s: %i %s, nothing executed', async (_what, headers, status, code) => {
+    const slot = await aSlot();
+    await clearSandbox(bsSim);
+    const res = await gql(stack.gatewayUrl, BOOK, { input: bookingInput(slot, `auth-${Date.now()}`) }, typeof headers === 'function' ? headers() : headers);
+    expect(res.status).toBe(status);
+    expect(res.errors?.[0]?.extensions?.code).toBe(code);
+    expect(res.data ?? null).toBeNull();
+    expect((await sandboxRequests(bsSim)).filter((r) => r.method === 'POST')).toHaveLength(0);
+  });
+
+  it('a subgraph called directly, around the gateway, refuses', async () => {
+    for (const name of ['directory', 'booking-standard', 'pas-rest', 'smart-links']) {
+      const res = await fetch(stack.url(name), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-consumer-organisation': Buffer.from('{"odsCode":"RX8","name":"x"}').toString('base64url') },
+        body: JSON.stringify({ query: '{ _service { sdl } }' }),
+      });
+      expect(res.status, name).toBe(401);
+      expect(await res.text(), name).not.toContain('type Query');
+    }
+  });
+});
+
+describe('limits', () => {
+  it('refuses an operation nested too deep (this stack allows 6 levels)', async () => {
+    const six = '{ services { nodes { ... on BookingStandardService { slots { nodes { practitioner { name } } } } } } }';
+    expect((await gql(stack.gatewayUrl, six)).status).toBe(200);
+    const seven = '{ services { edges { node { ... on BookingStandardService { slots { nodes { practitioner { name } } } } } } } }';
+    const res = await gql(stack.gatewayUrl, seven);
+    expect(res.status).toBe(400);
+    expect(res.errors![0]!.extensions!.code).toBe('DEPTH_LIMIT_EXCEEDED');
+    expect(res.errors![0]!.message).toMatch(/7 levels deep; at most 6/);
+  });
+
+  it('refuses too many aliases', async () => {
+    const q = `{ ${Array.from({ length: 31 }, (_, i) => `s${i}: service(id: "1402000101") { name }`).join(' ')} }`;
+    const res = await gql(stack.gatewayUrl, q);
+    expect(res.status).toBe(400);
+    expect(res.errors![0]).toMatchObject({ extensions: { code: 'ALIAS_LIMIT_EXCEEDED' } });
+    expect(res.errors![0]!.message).toMatch(/31 aliases; at most 30/);
+  });
+
+  it('refuses a cost above the limit: services times window days', async () => {
+    const from = new Date();
+    const to = new Date(from.getTime() + 14 * 86_400_000);
+    const q = `query($from: DateTime!, $to: DateTime!) {
+      a: services(first: 60) { nodes { ... on BookingStandardService { slots(from: $from, to: $to) { totalCount } } } }
+      b: services(first: 60) { nodes { ... on BookingStandardService { slots(from: $from, to: $to) { totalCount } } } } }`;
+    const res = await gql(stack.gatewayUrl, q, { from: from.toISOString(), to: to.toISOString() });
+    expect(res.status).toBe(400);
+    expect(res.errors![0]!.extensions!.code).toBe('COST_LIMIT_EXCEEDED');
+    expect(res.errors![0]!.message).toMatch(/cost 1680/);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const res = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ service(id: "1") { name } }`, variables: { pad: 'x'.repeat(30_000) } }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('rate-limits a consumer with 429 and Retry-After', async () => {
+    let limited: Awaited<ReturnType<typeof gql>> | undefined;
+    for (let i = 0; i < 70 && !limited; i++) {
+      const res = await gql(stack.gatewayUrl, '{ __typename }', {}, bearer('rateLimited'));
+      if (res.status === 429) limited = res;
+    }
+    expect(limited).toBeDefined();
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited!.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+    // Another consumer is not affected.
+    expect((await gql(stack.gatewayUrl, '{ __typename }', {}, bearer('nhs111'))).status).toBe(200);
+  });
+});
+
+describe('GraphQL over HTTP', () => {
+  it('answers application/graphql-response+json with 4xx for requests that never executed', async () => {
+    const ok = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    const invalid = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ noSuchField }' }),
+    });
+    expect(invalid.status).toBe(400);
+    const unparsable = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{"}' });
+    expect(unparsable.status).toBe(400);
+  });
+
+  it('runs queries over GET, refuses mutations over GET, and blocks cross-site simple requests (CSRF)', async () => {
+    const get = await fetch(`${stack.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(get.status).toBe(200);
+    const mutation = await fetch(`${stack.gatewayUrl}?query=${encodeURIComponent('mutation { cancelAppointment(input: { appointmentId: "x" }) { outcome } }')}`, {
+      headers: { 'apollo-require-preflight': 'true', ...bearer('nhs111') },
+    });
+    expect(mutation.status).toBe(405);
+    const simple = await fetch(`${stack.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}`);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/CSRF/i);
+  });
+});
+
+describe('observability', () => {
+  it('returns a trace id, and exposes the named series on /metrics after traffic', async () => {
+    const res = await gql(stack.gatewayUrl, SLOTS, { id: '1402000101', from: new Date().toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }, bearer('nhs111'));
+    expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const gateway = await (await fetch(`http://127.0.0.1:${stack.port('gateway')}/metrics`)).text();
+    expect(gateway).toMatch(/graphql_request_duration_seconds_count\{type="query",status="200"\} [1-9]/);
+    expect(gateway).toMatch(/subgraph_fetch_duration_seconds_count\{subgraph="booking-standard",outcome="200"\} [1-9]/);
+    expect(gateway).toMatch(/graphql_errors_total\{code="[A-Z_]+"\} [1-9]/);
+    const bs = await (await fetch(`http://127.0.0.1:${stack.port('booking-standard')}/metrics`)).text();
+    expect(bs).toMatch(/supplier_request_duration_seconds_count\{system="harbour-uec",method="GET",outcome="2xx"\} [1-9]/);
+    expect(bs).toMatch(/slot_cache_lookups_total\{system="harbour-uec",result="(miss|hit|stale)"\} [1-9]/);
+    expect(bs).toMatch(/supplier_circuit_state\{system="harbour-uec"\} 0/);
+  });
+
+  it('finishes a request in flight when the gateway is told to stop', async () => {
+    await injectFault(bsSim, { pathPrefix: '/harbour/', delayMs: 1200, times: 1 });
+    const inFlight = gql(stack.gatewayUrl, SLOTS, { id: '1402000102', from: new Date().toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }, bearer('nhs111'));
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = stack.stop('gateway');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.service.slots.nodes.length).toBeGreaterThan(0);
+    await stopping;
+    await stack.start('gateway');
+  });
+});
+
+describe('no patient data at rest or in logs', () => {
+  it('after booking, cancelling and failing a booking, no Redis key or value and no log line holds the patient', async () => {
+    const slot = await aSlot();
+    const booked = await gql(stack.gatewayUrl, BOOK, { input: bookingInput(slot, `pii-${Date.now()}`) }, bearer('nhs111'));
+    expect(booked.data!.bookAppointment.outcome).toBe('BOOKED');
+    const cancelled = await gql(stack.gatewayUrl, `mutation($id: ID!) { cancelAppointment(input: { appointmentId: $id }) { outcome } }`, { id: booked.data!.bookAppointment.appointment.id }, bearer('nhs111'));
+    expect(cancelled.data!.cancelAppointment.outcome).toBe('CANCELLED');
+    // Refused by the provider (slot taken) and by us (a bad NHS number spelled as the patient typed it).
+    const taken = await gql(stack.gatewayUrl, BOOK, { input: bookingInput(slot, `pii-a-${Date.now()}`) }, bearer('nhs111'));
+    await gql(stack.gatewayUrl, BOOK, { input: bookingInput(slot, `pii-b-${Date.now()}`) }, bearer('nhs111'));
+    expect(['BOOKED', 'SLOT_UNAVAILABLE']).toContain(taken.data!.bookAppointment.outcome);
+    const invalid = await gql(stack.gatewayUrl, BOOK, { input: bookingInput(slot, `pii-c-${Date.now()}`, { ...PATIENT, nhsNumber: '943 476 5918' }) }, bearer('nhs111'));
+    expect(invalid.data!.bookAppointment.outcome).toBe('INVALID_PATIENT');
+    await new Promise((r) => setTimeout(r, 300)); // let the processes flush their logs
+
+    const keys = await redis.client().keys('*');
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      const type = await redis.client().type(key);
+      const value = type === 'string' ? ((await redis.client().get(key)) ?? '') : JSON.stringify(type === 'hash' ? await redis.client().hgetall(key) : await redis.client().dump(key));
+      for (const secret of SECRETS) {
+        expect(key).not.toContain(secret);
+        expect(value, `Redis ${key}`).not.toContain(secret);
+      }
+    }
+    let lines = 0;
+    for (const name of ['gateway', 'directory', 'booking-standard', 'pas-rest', 'smart-links']) {
+      const output = stack.output(name);
+      lines += output.split('\n').length;
+      for (const secret of SECRETS) expect(output, `${name} logs`).not.toContain(secret);
+    }
+    expect(lines).toBeGreaterThan(20);
+  });
+});
