@@ -16,7 +16,7 @@ import type { LocationRecord } from './records/location.js';
 import type { PractitionerRoleRecord } from './records/practitioner-role.js';
 import type { ScheduleRecord } from './records/schedule.js';
 import type { SlotRecord } from './records/slot.js';
-import { serviceId } from './service-id.js';
+import { NO_SERVICE_TYPE_CODE, serviceId } from './service-id.js';
 import { checkOffset, formatOffset } from './timezone.js';
 import type { FeedIssue, FeedResourceType, FeedService, FeedServiceType, FeedSlot } from './types.js';
 
@@ -81,7 +81,7 @@ export function joinFeed(systemId: string, feed: ParsedFeed): Joined {
     }
   }
   for (const [id, service] of services) {
-    service.serviceTypeName = [...names.get(id)!].join(', ') || (service.serviceTypeCode === 'other' ? 'Other' : service.serviceTypeCode);
+    service.serviceTypeName = [...names.get(id)!].join(', ') || (service.serviceTypeCode === NO_SERVICE_TYPE_CODE ? 'Other' : service.serviceTypeCode);
   }
   disambiguateNames([...services.values()], log);
 
@@ -97,7 +97,7 @@ function newService(id: string, systemId: string, l: LocationRecord, code: strin
     locationId: l.id,
     name: l.name,
     serviceType: type,
-    serviceTypeCode: code ?? 'other',
+    serviceTypeCode: code ?? NO_SERVICE_TYPE_CODE,
     serviceTypeName: '',
     address: l.address,
     position: l.position,
