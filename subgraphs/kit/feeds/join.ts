@@ -247,6 +247,9 @@ function slotKey(r: SlotRecord, idCounts: Map<string, number>, keys: Set<string>
  * Not corrected: "09:00-05:00" on a July day in Boston could be 09:00 local with the winter offset pasted on (the
  * usual bug), or a correct instant rendered in the wrong offset (10:00 local). One record cannot say which, and
  * moving a slot by an hour on a guess is worse than showing it as published and saying so.
+ * A time written in UTC is never flagged: the spec allows UTC, so a publisher that labels local clock times `Z`
+ * cannot be told from one that means it (the general-appointments data's primary-care slots start at 08:00Z,
+ * 03:00 or 04:00 in Boston, which looks like exactly that; only a human can say).
  */
 function offsetSuspect(r: SlotRecord, l: LocationRecord, log: IssueLog): boolean {
   if (!l.timeZone) return false;

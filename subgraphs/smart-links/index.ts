@@ -1,0 +1,46 @@
+/**
+ * The SMART Scheduling Links adapter as its own process: `tsx subgraphs/smart-links/index.ts`.
+ *   SMART_LINKS_PORT             port (default 4004)
+ *   SMART_LINKS_REFERRAL_SOURCE  the `source` put on booking deep links: who referred the patient (default
+ *                                nhs-booking-gateway)
+ * Feeds and their polling floors come from the supplier registry (SMART_LINKS systems).
+ */
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { envPort, envString } from '../kit/env.js';
+import { createLogger } from '../kit/logger.js';
+import { loadRegistry, type Registry } from '../kit/registry.js';
+import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
+import { SmartLinksClient } from './client.js';
+import { createResolvers } from './resolvers.js';
+
+export const DEFAULT_REFERRAL_SOURCE = 'nhs-booking-gateway';
+
+/** What tests (or an embedding process) may supply instead of the environment's. */
+export interface SmartLinksOptions {
+  port?: number;
+  host?: string;
+  registry?: Registry;
+  logger?: Logger;
+  /** Clock for windows and polling decisions. */
+  now?: () => Date;
+  referralSource?: string;
+}
+
+export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Promise<RunningSubgraph> {
+  const logger = opts.logger ?? createLogger('smart-links');
+  const registry = opts.registry ?? loadRegistry();
+  const client = new SmartLinksClient(registry, { logger, ...(opts.now ? { now: opts.now } : {}) });
+  const referralSource = opts.referralSource ?? envString('SMART_LINKS_REFERRAL_SOURCE', DEFAULT_REFERRAL_SOURCE);
+  return startSubgraph({
+    name: 'smart-links',
+    resolvers: createResolvers({ registry, client, logger, referralSource, ...(opts.now ? { now: opts.now } : {}) }),
+    port: opts.port ?? envPort('SMART_LINKS_PORT', 4004),
+    ...(opts.host ? { host: opts.host } : {}),
+    logger,
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  void runSubgraphProcess(() => startSmartLinksSubgraph(), 'smart-links');
+}
