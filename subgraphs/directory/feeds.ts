@@ -3,6 +3,8 @@
  * type, as the DoS maps each service at a site separately. Pure: the feed records, the search and the origin are
  * arguments; the ingest that produces the records lives in subgraphs/kit/feeds.
  */
+import type { Logger } from 'pino';
+import type { FeedReader, FeedService } from '../kit/feeds/index.js';
 import type { ServiceType } from './generated/resolvers.js';
 import type { DirectorySearch } from './input.js';
 import type { SmartLinksServiceModel, SupplierRef } from './model.js';
@@ -115,4 +117,45 @@ export function haversineKm(a: { lat: number; lon: number }, b: { lat: number; l
   const dLon = rad(b.lon - a.lon);
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLon / 2) ** 2;
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** A feed service from the ingest (subgraphs/kit/feeds) as the directory lists it. */
+export function fromFeedService(s: FeedService): FeedServiceRecord {
+  return {
+    id: s.id,
+    systemId: s.systemId,
+    name: s.name,
+    serviceType: s.serviceType,
+    serviceTypeName: s.serviceTypeName,
+    siteId: `smart:${s.systemId}:${s.locationId}`,
+    addressLines: s.address.lines,
+    town: s.address.city,
+    postcode: s.address.postalCode,
+    lat: s.position?.lat ?? null,
+    lon: s.position?.lon ?? null,
+    phone: s.phone,
+    website: s.website,
+  };
+}
+
+/**
+ * The feeds' services, read by this process's own FeedReaders (locations and schedules only, never the large slot
+ * files). A feed that has never loaded contributes nothing, and is logged; one that fails later keeps its last state.
+ */
+export function feedDirectory(readers: readonly FeedReader[], logger: Logger): FeedDirectory {
+  return {
+    async list() {
+      const lists = await Promise.all(
+        readers.map(async (reader) => {
+          try {
+            return (await reader.snapshot()).services.map(fromFeedService);
+          } catch (err) {
+            logger.warn({ system: reader.system.id, err: (err as Error).message }, 'feed not available to the directory');
+            return [];
+          }
+        }),
+      );
+      return lists.flat();
+    },
+  };
 }

@@ -4,7 +4,9 @@
  */
 import type { Logger } from 'pino';
 import { createLogger } from '../kit/logger.js';
-import { loadRegistry, type Registry } from '../kit/registry.js';
+import { loadRegistry, type Registry, type SmartLinksSystem } from '../kit/registry.js';
+import { FeedReader } from '../kit/feeds/index.js';
+import { feedDirectory, type FeedDirectory } from './feeds.js';
 import { startSubgraph, type RunningSubgraph } from '../kit/server.js';
 import { DosClient, dosConfigFromEnv, type DosClientConfig } from './client.js';
 import type { SupplierLookup } from './map.js';
@@ -19,16 +21,27 @@ export interface DirectorySubgraphOptions {
   registry?: Registry;
   now?: () => Date;
   logger?: Logger;
+  /** Services published in feeds; by default read from every SMART_LINKS system in the registry. */
+  feeds?: FeedDirectory;
 }
 
 export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('directory');
   const registry = opts.registry ?? loadRegistry();
+  const feeds =
+    opts.feeds ??
+    feedDirectory(
+      registry.systems
+        .filter((s): s is SmartLinksSystem => s.kind === 'SMART_LINKS')
+        .map((s) => new FeedReader(s, { types: ['Location', 'Schedule', 'PractitionerRole'], logger })),
+      logger,
+    );
   const resolvers = createResolvers({
     dos: new DosClient(opts.dos ?? dosConfigFromEnv()),
     suppliers: registrySuppliers(registry),
     now: opts.now ?? (() => new Date()),
     logger,
+    feeds,
   });
   return startSubgraph({ name: 'directory', resolvers, port: opts.port, host: opts.host, logger });
 }
