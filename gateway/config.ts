@@ -4,6 +4,7 @@ import { envInt, envPort, envString, envUrl } from '../subgraphs/kit/env.js';
 import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { internalKeyFromEnv } from '../subgraphs/kit/internal-auth.js';
 
 export interface GatewayConfig {
   port: number;
@@ -28,6 +29,8 @@ export interface GatewayConfig {
   /** Unset: idempotency records are kept in process (one replica only), and start-up says so. */
   redisUrl?: string;
   idempotencySecret: string;
+  /** Signs what the gateway passes to subgraphs; they refuse unsigned requests. */
+  internalKey: string;
 }
 
 export const DEV_ISSUER = 'https://auth.sandbox.nhs-booking-gateway.invalid';
@@ -79,5 +82,6 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
     },
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     idempotencySecret: required('IDEMPOTENCY_SECRET', DEV_IDEMPOTENCY_SECRET),
+    internalKey: internalKeyFromEnv(env),
   };
 }

@@ -1,4 +1,5 @@
 /** Readiness: the gateway is ready only when every subgraph answers a trivial query. Names only, never URLs. */
+import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
 
 export interface Readiness {
   ready: boolean;
@@ -7,18 +8,19 @@ export interface Readiness {
 
 const PROBE_TIMEOUT_MS = 1500;
 
-export async function checkReadiness(subgraphUrls: Record<string, string>): Promise<Readiness> {
+export async function checkReadiness(subgraphUrls: Record<string, string>, internalKey: string): Promise<Readiness> {
   const entries = await Promise.all(
-    Object.entries(subgraphUrls).map(async ([name, url]) => [name, (await probe(url)) ? 'up' : 'down'] as const),
+    Object.entries(subgraphUrls).map(async ([name, url]) => [name, (await probe(url, internalKey)) ? 'up' : 'down'] as const),
   );
   return { ready: entries.every(([, s]) => s === 'up'), subgraphs: Object.fromEntries(entries) };
 }
 
-async function probe(url: string): Promise<boolean> {
+async function probe(url: string, internalKey: string): Promise<boolean> {
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // Signed like any gateway request: a subgraph that refuses us is not ready for us.
+      headers: { 'content-type': 'application/json', ...gatewayHeaders(null, undefined, internalKey) },
       body: JSON.stringify({ query: '{ __typename }' }),
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });

@@ -275,6 +275,7 @@ describe('ideOptions', () => {
       AUTH_AUDIENCE: 'booking',
       AUTH_PUBLIC_KEY_FILE: DEV_PUBLIC_KEY,
       IDEMPOTENCY_SECRET: 'x'.repeat(32),
+      INTERNAL_AUTH_KEY: 'y'.repeat(32),
     });
     expect(ideOptions(prod)).toMatchObject({ production: true, introspection: false });
     expect(ideOptions(prod).devToken).toBeUndefined();

@@ -23,7 +23,7 @@ try {
     logger.warn('REDIS_URL is not set: idempotency records are kept in this process, so run one gateway replica only');
   }
   const operations = buildOperationsSchema({
-    router: new SupplierRouter(registry, config.subgraphUrls, config.bookingTimeoutMs),
+    router: new SupplierRouter(registry, config.subgraphUrls, config.bookingTimeoutMs, config.internalKey),
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),
     logger,

@@ -11,8 +11,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
-import { TRACE_HEADER } from '../subgraphs/kit/server.js';
+import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
 import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { serveMetrics, subgraphFetchDuration } from '../subgraphs/kit/metrics.js';
@@ -41,6 +41,8 @@ export interface GatewayOptions {
   /** Deadline for one subgraph fetch. */
   subgraphTimeoutMs: number;
   auth: AuthConfig;
+  /** Key for signing requests to subgraphs (INTERNAL_AUTH_KEY). */
+  internalKey: string;
   limits: Limits;
   rateLimiter: RateLimiter;
   /** The gateway-owned operations, served in-process. */
@@ -99,8 +101,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         fetcher: deadlineFetch(name),
         willSendRequest({ request, context }) {
           if (!request.http) return;
-          if (context.consumer) request.http.headers.set(CONSUMER_HEADER, encodeConsumer(context.consumer));
-          if (context.traceId) request.http.headers.set(TRACE_HEADER, context.traceId);
+          // The gateway vouches for the consumer it authenticated (signed, so subgraphs refuse anything else).
+          for (const [k, v] of Object.entries(gatewayHeaders(context.consumer ?? null, context.traceId, opts.internalKey))) {
+            request.http.headers.set(k, v);
+          }
         },
       });
     },
@@ -166,7 +170,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return;
     }
     if (path === '/health/ready') {
-      void checkReadiness(opts.subgraphUrls).then((r) => sendJson(res, r.ready ? 200 : 503, r));
+      void checkReadiness(opts.subgraphUrls, opts.internalKey).then((r) => sendJson(res, r.ready ? 200 : 503, r));
       return;
     }
     if (path === '/graphql') {

@@ -4,9 +4,9 @@
  * with the consumer organisation and trace id, under a deadline.
  */
 import { SUBGRAPHS } from '../../subgraphs/catalog.js';
-import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
+import { gatewayHeaders } from '../../subgraphs/kit/internal-auth.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
-import { TRACE_HEADER } from '../../subgraphs/kit/server.js';
 
 export type SupplierOutcomeCode =
   | 'BOOKED'
@@ -85,6 +85,7 @@ export class SupplierRouter {
     /** Remote subgraph name → URL (the gateway's configuration). */
     private readonly subgraphUrls: Record<string, string>,
     private readonly timeoutMs: number,
+    private readonly internalKey: string,
   ) {}
 
   /** Systems whose kind has a booking subgraph that holds appointments (feeds hand bookings off instead). */
@@ -127,8 +128,7 @@ export class SupplierRouter {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [CONSUMER_HEADER]: encodeConsumer(ctx.consumer),
-          [TRACE_HEADER]: ctx.traceId,
+          ...gatewayHeaders(ctx.consumer, ctx.traceId, this.internalKey),
         },
         body: JSON.stringify({
           query: `${spec.type}($input: ${spec.input}!) { ${field}(input: $input) { ${spec.selection} } }`,

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBookingStandardSimulator } from '../../sandbox/booking-standard/server.js';
 import type { SandboxServer } from '../../sandbox/lib/http.js';
-import { CONSUMER_HEADER, encodeConsumer } from '../kit/consumer.js';
+import { gatewayHeaders } from '../kit/internal-auth.js';
 import { loadRegistry, type BookingStandardSystem, type Registry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import { decodeSlotId } from '../kit/slot-id.js';
@@ -36,7 +36,7 @@ const OUTCOME = `code message diagnostics appointment { ${APPOINTMENT} }`;
 async function gql(query: string, input: Record<string, unknown>, consumer: typeof NHS111 | null = NHS111): Promise<any> {
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(consumer ? { [CONSUMER_HEADER]: encodeConsumer(consumer) } : {}) },
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null) },
     body: JSON.stringify({ query, variables: { input } }),
   });
   const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };

@@ -10,6 +10,7 @@ import { SEED_SERVICES } from '../../sandbox/seed/services.js';
 import { parseRegistry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import { startDirectorySubgraph } from './subgraph.js';
+import { gatewayHeaders } from '../kit/internal-auth.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 let sim: SandboxServer;
@@ -56,7 +57,7 @@ interface GqlResult<T> {
 async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GqlResult<T>> {
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(null) },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as GqlResult<T>;

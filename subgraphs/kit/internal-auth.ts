@@ -3,7 +3,11 @@
  * signed with a key only the gateway and the subgraphs hold (HMAC-SHA256). A subgraph refuses any request without
  * a valid, fresh signature, so calling it directly (around the gateway's authentication) gets nothing.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from './consumer.js';
+
+/** The trace id header between gateway and subgraphs. */
+export const TRACE_HEADER = 'x-trace-id';
 
 export const SIGNATURE_HEADER = 'x-gateway-signature';
 
@@ -50,4 +54,21 @@ export function verifyInternal(
   const given = Buffer.from(m[2]!);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'invalid gateway signature' };
   return { ok: true };
+}
+
+/**
+ * The headers the gateway sends a subgraph: the consumer organisation, the trace id, and the signature over both.
+ * Also what tests use to call a subgraph as the gateway would.
+ */
+export function gatewayHeaders(
+  consumer: ConsumerOrganisation | null,
+  traceId: string = randomUUID(),
+  key: string = internalKeyFromEnv(),
+): Record<string, string> {
+  const encoded = consumer ? encodeConsumer(consumer) : '';
+  return {
+    ...(consumer ? { [CONSUMER_HEADER]: encoded } : {}),
+    [TRACE_HEADER]: traceId,
+    [SIGNATURE_HEADER]: signInternal(key, encoded, traceId),
+  };
 }

@@ -17,8 +17,9 @@ import type { SubgraphContext } from './context.js';
 import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
 import { serveMetrics } from './metrics.js';
+import { SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, verifyInternal } from './internal-auth.js';
 
-export const TRACE_HEADER = 'x-trace-id';
+export { TRACE_HEADER } from './internal-auth.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SubgraphOptions {
@@ -45,6 +46,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger(opts.name);
   const entry = subgraph(opts.name);
+  const internalKey = internalKeyFromEnv();
   const schema = buildSubgraphSchema([
     { typeDefs: subgraphTypeDefs(entry.dir, entry.includes), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
   ]);
@@ -83,6 +85,17 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
       return;
     }
     if (path === '/graphql') {
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      const check = verifyInternal(internalKey, header(SIGNATURE_HEADER), header(CONSUMER_HEADER) ?? '', header(TRACE_HEADER) ?? '');
+      if (!check.ok) {
+        // Only the gateway may call a subgraph: it authenticated the consumer and signed what it passes on.
+        logger.warn({ reason: check.reason }, 'refused a request not signed by the gateway');
+        sendJson(res, 401, { errors: [{ message: 'Subgraphs answer only the gateway', extensions: { code: 'UNAUTHENTICATED' } }] });
+        return;
+      }
       serveGraphQL(graphql, req, res, logger);
       return;
     }

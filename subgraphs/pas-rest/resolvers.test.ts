@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest, SandboxServer } from '../../sandbox/lib/http.js';
 import { startPasRestSimulator } from '../../sandbox/pas-rest/server.js';
-import { CONSUMER_HEADER, encodeConsumer } from '../kit/consumer.js';
+import { gatewayHeaders } from '../kit/internal-auth.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import { decodeSlotId } from '../kit/slot-id.js';
@@ -38,7 +38,7 @@ beforeEach(async () => {
 async function gql(query: string, variables: Record<string, unknown>, consumer: typeof NHS111 | null = NHS111): Promise<{ data?: any; errors?: any[] }> {
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(consumer ? { [CONSUMER_HEADER]: encodeConsumer(consumer) } : {}) },
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null) },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as { data?: any; errors?: any[] };

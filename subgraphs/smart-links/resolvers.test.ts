@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFeedPublisher } from '../../sandbox/feeds/server.js';
 import type { SandboxServer } from '../../sandbox/lib/http.js';
-import { CONSUMER_HEADER, encodeConsumer } from '../kit/consumer.js';
+import { gatewayHeaders } from '../kit/internal-auth.js';
 import { smartSystem } from '../kit/feeds/testing.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
@@ -46,7 +46,7 @@ afterAll(async () => {
 async function gql(query: string, variables: Record<string, unknown>, consumer: typeof NHS111 | null = NHS111): Promise<{ data?: any; errors?: any[] }> {
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(consumer ? { [CONSUMER_HEADER]: encodeConsumer(consumer) } : {}) },
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null) },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as never;
