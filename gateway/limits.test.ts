@@ -58,5 +58,8 @@ describe('cost: services times window days', () => {
     const ids = `{ services(first: 100, filter: { ids: ["1", "2", "3"] }) { nodes { ... on BookingStandardService { slots(from: "${iso(0)}", to: "${iso(14)}") { totalCount } } } } }`;
     expect(check(ids, {}, { ...DEFAULT_LIMITS, maxCost: 42 })).toBeNull();
     expect(check(ids, {}, { ...DEFAULT_LIMITS, maxCost: 41 })).not.toBeNull();
+    // A slot's capacity (places left) is data, not another supplier call.
+    const withCapacity = `{ services(first: 3) { nodes { ... on PasRestService { slots(first: 500) { nodes { capacity } } } } } }`;
+    expect(check(withCapacity, {}, { ...DEFAULT_LIMITS, maxCost: 3 })).toBeNull();
   });
 });

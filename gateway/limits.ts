@@ -27,8 +27,8 @@ export const DEFAULT_LIMITS: Limits = { maxDepth: 12, maxAliases: 30, maxCost: 1
 const DAY_MS = 86_400_000;
 /** Fields returning lists whose size their `first` argument sets, and the default when it is absent. */
 const LIST_FIRST_DEFAULT: Record<string, number> = { services: 20, availability: 50, slots: 100, appointments: 20 };
-/** Fields that make supplier calls, and how many window days they cost. */
-const SUPPLIER_FIELDS = new Set(['slots', 'nextAvailable', 'capacity']);
+/** Fields that make supplier calls (each costs its window days). `Slot.capacity` is a number, not a call. */
+const SUPPLIER_FIELDS = new Set(['slots', 'nextAvailable']);
 
 function tooMuch(code: string, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
