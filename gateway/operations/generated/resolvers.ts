@@ -65,6 +65,79 @@ export type AppointmentsResult = {
   failures: Array<SupplierFailure>;
 };
 
+export type Availability = {
+  __typename?: 'Availability';
+  coverage: Coverage;
+  edges: Array<AvailableSlotEdge>;
+  nodes: Array<AvailableSlot>;
+  pageInfo: AvailabilityPageInfo;
+  /** Free slots matching the search, over all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type AvailabilityPageInfo = {
+  __typename?: 'AvailabilityPageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** A point to search around: a postcode, or a latitude and longitude (WGS84). */
+export type AvailabilityPoint = {
+  lat?: InputMaybe<Scalars['Float']['input']>;
+  lon?: InputMaybe<Scalars['Float']['input']>;
+  postcode?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type AvailabilitySearch = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 200. */
+  first?: InputMaybe<Scalars['Int']['input']>;
+  /** Default now. */
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Include feed slots, which are booked on the provider's own site or by phone. */
+  includeHandoff?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Demand slot data no older than this many seconds (within each supplier's budget). */
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  near?: InputMaybe<AvailabilityPoint>;
+  /** Around `near`, in kilometres (at most 160). */
+  radiusKm?: InputMaybe<Scalars['Float']['input']>;
+  serviceIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  sort?: InputMaybe<AvailabilitySort>;
+  /** Default `from` plus 24 hours; at most 14 days after `from`. */
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+  types?: InputMaybe<Array<ServiceType>>;
+};
+
+export type AvailabilitySort =
+  | 'DISTANCE'
+  | 'START';
+
+/** The service a slot belongs to, in brief; query `service(id)` for the rest. */
+export type AvailableService = {
+  __typename?: 'AvailableService';
+  id: Scalars['ID']['output'];
+  lat?: Maybe<Scalars['Float']['output']>;
+  lon?: Maybe<Scalars['Float']['output']>;
+  name: Scalars['String']['output'];
+  postcode?: Maybe<Scalars['String']['output']>;
+  serviceType: ServiceType;
+  supplierSystem: Scalars['ID']['output'];
+};
+
+export type AvailableSlot = {
+  __typename?: 'AvailableSlot';
+  /** Straight-line distance from `near`, when given. */
+  distanceKm?: Maybe<Scalars['Float']['output']>;
+  service: AvailableService;
+  slot: Slot;
+};
+
+export type AvailableSlotEdge = {
+  __typename?: 'AvailableSlotEdge';
+  cursor: Scalars['String']['output'];
+  node: AvailableSlot;
+};
+
 export type BookAppointmentInput = {
   clinicalHandover: ClinicalHandoverInput;
   /** Shown in the provider's appointment list, e.g. "111 referral: minor injury, left wrist". At most 100 characters. */
@@ -131,6 +204,12 @@ export type CancelOutcome =
   | 'OUTCOME_UNKNOWN'
   | 'SUPPLIER_UNAVAILABLE';
 
+export type CapacityReport = {
+  __typename?: 'CapacityReport';
+  coverage: Coverage;
+  services: Array<ServiceCapacity>;
+};
+
 export type ClinicalHandoverInput = {
   /** ODS code of the organisation that wrote the report. */
   authorOdsCode: Scalars['String']['input'];
@@ -144,6 +223,29 @@ export type ClinicalHandoverInput = {
 export type ClinicalReportType =
   /** POCD_MT200001GB02: the NHS 111 / IUC encounter report. */
   | 'INTEGRATED_URGENT_CARE_REPORT';
+
+/** Which services were asked and which could not answer, and why: an honest partial answer. */
+export type Coverage = {
+  __typename?: 'Coverage';
+  failures: Array<CoverageFailure>;
+  servicesAnswered: Scalars['Int']['output'];
+  servicesAsked: Scalars['Int']['output'];
+};
+
+export type CoverageFailure = {
+  __typename?: 'CoverageFailure';
+  reason: CoverageReason;
+  serviceId: Scalars['ID']['output'];
+  serviceName?: Maybe<Scalars['String']['output']>;
+  supplierSystem: Scalars['ID']['output'];
+};
+
+export type CoverageReason =
+  | 'CIRCUIT_OPEN'
+  | 'INVALID_RESPONSE'
+  | 'RATE_LIMITED'
+  | 'TIMEOUT'
+  | 'UNAVAILABLE';
 
 /** Where a slot answer came from: the supplier just now, or our cache (see fetchedAt). */
 export type DataSource =
@@ -232,6 +334,17 @@ export type Query = {
    * Systems that do not, or cannot be reached, are listed in `failures`.
    */
   appointments: AppointmentsResult;
+  /**
+   * Where can this patient be seen soonest: free slots across every matching service and supplier system, in one list
+   * sorted by start (or by distance, then start), cursor-paginated, with a coverage report of what could not answer.
+   * Services are matched by type, distance from a point, or explicit ids; the window spans at most 14 days.
+   */
+  availability: Availability;
+  /**
+   * Capacity for DoS integrations: per service, the free slots in the window, the next available start and how old
+   * that evidence is, beside the DoS capacity status (RAG) and its age. At most 100 services per call.
+   */
+  capacity: CapacityReport;
 };
 
 
@@ -243,6 +356,46 @@ export type QueryAppointmentArgs = {
 export type QueryAppointmentsArgs = {
   patient: PatientLookupInput;
 };
+
+
+export type QueryAvailabilityArgs = {
+  search: AvailabilitySearch;
+};
+
+
+export type QueryCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  serviceIds: Array<Scalars['ID']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type ServiceCapacity = {
+  __typename?: 'ServiceCapacity';
+  /** Seconds since the supplier gave the oldest evidence behind these numbers. */
+  evidenceAgeSeconds?: Maybe<Scalars['Int']['output']>;
+  /** Free slots in the window; null when the supplier could not answer or the service takes no bookings. */
+  freeSlots?: Maybe<Scalars['Int']['output']>;
+  nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
+  /** The DoS capacity status (GREEN, AMBER, RED); null when the DoS reports none. */
+  rag?: Maybe<Scalars['String']['output']>;
+  ragAgeMinutes?: Maybe<Scalars['Int']['output']>;
+  serviceId: Scalars['ID']['output'];
+};
+
+/** The kinds of service this API lists (DoS service types, and the types published feeds use). */
+export type ServiceType =
+  | 'DIAGNOSTIC_IMAGING'
+  | 'EMERGENCY_DEPARTMENT'
+  | 'GENERAL_PRACTICE'
+  | 'GP_OUT_OF_HOURS'
+  | 'MINOR_INJURY_UNIT'
+  /** A service type this gateway does not classify (see serviceTypeName). */
+  | 'OTHER'
+  | 'PHARMACY'
+  | 'URGENT_DENTAL'
+  | 'URGENT_TREATMENT_CENTRE'
+  | 'VACCINATION';
 
 /** A bookable period at a service, the same shape whichever supplier system holds it. */
 export type Slot = {
@@ -381,6 +534,17 @@ export type ResolversTypes = ResolversObject<{
   AppointmentResult: ResolverTypeWrapper<AppointmentResult>;
   AppointmentStatus: AppointmentStatus;
   AppointmentsResult: ResolverTypeWrapper<AppointmentsResult>;
+  Availability: ResolverTypeWrapper<Availability>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AvailabilityPageInfo: ResolverTypeWrapper<AvailabilityPageInfo>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  AvailabilityPoint: AvailabilityPoint;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  AvailabilitySearch: AvailabilitySearch;
+  AvailabilitySort: AvailabilitySort;
+  AvailableService: ResolverTypeWrapper<AvailableService>;
+  AvailableSlot: ResolverTypeWrapper<AvailableSlot>;
+  AvailableSlotEdge: ResolverTypeWrapper<AvailableSlotEdge>;
   BookAppointmentInput: BookAppointmentInput;
   BookAppointmentResult: ResolverTypeWrapper<BookAppointmentResult>;
   BookingHandoff: ResolverTypeWrapper<BookingHandoff>;
@@ -388,8 +552,12 @@ export type ResolversTypes = ResolversObject<{
   CancelAppointmentInput: CancelAppointmentInput;
   CancelAppointmentResult: ResolverTypeWrapper<CancelAppointmentResult>;
   CancelOutcome: CancelOutcome;
+  CapacityReport: ResolverTypeWrapper<CapacityReport>;
   ClinicalHandoverInput: ClinicalHandoverInput;
   ClinicalReportType: ClinicalReportType;
+  Coverage: ResolverTypeWrapper<Coverage>;
+  CoverageFailure: ResolverTypeWrapper<CoverageFailure>;
+  CoverageReason: CoverageReason;
   DataSource: DataSource;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliveryChannel: DeliveryChannel;
@@ -401,9 +569,9 @@ export type ResolversTypes = ResolversObject<{
   PatientInput: PatientInput;
   PatientLookupInput: PatientLookupInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ServiceCapacity: ResolverTypeWrapper<ServiceCapacity>;
+  ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
@@ -419,12 +587,25 @@ export type ResolversParentTypes = ResolversObject<{
   AppointmentPatient: AppointmentPatient;
   AppointmentResult: AppointmentResult;
   AppointmentsResult: AppointmentsResult;
+  Availability: Availability;
+  Int: Scalars['Int']['output'];
+  AvailabilityPageInfo: AvailabilityPageInfo;
+  Boolean: Scalars['Boolean']['output'];
+  AvailabilityPoint: AvailabilityPoint;
+  Float: Scalars['Float']['output'];
+  AvailabilitySearch: AvailabilitySearch;
+  AvailableService: AvailableService;
+  AvailableSlot: AvailableSlot;
+  AvailableSlotEdge: AvailableSlotEdge;
   BookAppointmentInput: BookAppointmentInput;
   BookAppointmentResult: BookAppointmentResult;
   BookingHandoff: BookingHandoff;
   CancelAppointmentInput: CancelAppointmentInput;
   CancelAppointmentResult: CancelAppointmentResult;
+  CapacityReport: CapacityReport;
   ClinicalHandoverInput: ClinicalHandoverInput;
+  Coverage: Coverage;
+  CoverageFailure: CoverageFailure;
   DateTime: Scalars['DateTime']['output'];
   HumanNameInput: HumanNameInput;
   Mutation: Record<PropertyKey, never>;
@@ -432,9 +613,8 @@ export type ResolversParentTypes = ResolversObject<{
   PatientInput: PatientInput;
   PatientLookupInput: PatientLookupInput;
   Query: Record<PropertyKey, never>;
+  ServiceCapacity: ServiceCapacity;
   Slot: Slot;
-  Boolean: Scalars['Boolean']['output'];
-  Int: Scalars['Int']['output'];
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
   SupplierFailure: SupplierFailure;
@@ -471,6 +651,40 @@ export type AppointmentsResultResolvers<ContextType = OperationsContext, ParentT
   failures?: Resolver<Array<ResolversTypes['SupplierFailure']>, ParentType, ContextType>;
 }>;
 
+export type AvailabilityResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Availability'] = ResolversParentTypes['Availability']> = ResolversObject<{
+  coverage?: Resolver<ResolversTypes['Coverage'], ParentType, ContextType>;
+  edges?: Resolver<Array<ResolversTypes['AvailableSlotEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['AvailableSlot']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['AvailabilityPageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type AvailabilityPageInfoResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['AvailabilityPageInfo'] = ResolversParentTypes['AvailabilityPageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type AvailableServiceResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['AvailableService'] = ResolversParentTypes['AvailableService']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lat?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lon?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  postcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  serviceType?: Resolver<ResolversTypes['ServiceType'], ParentType, ContextType>;
+  supplierSystem?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type AvailableSlotResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['AvailableSlot'] = ResolversParentTypes['AvailableSlot']> = ResolversObject<{
+  distanceKm?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  service?: Resolver<ResolversTypes['AvailableService'], ParentType, ContextType>;
+  slot?: Resolver<ResolversTypes['Slot'], ParentType, ContextType>;
+}>;
+
+export type AvailableSlotEdgeResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['AvailableSlotEdge'] = ResolversParentTypes['AvailableSlotEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AvailableSlot'], ParentType, ContextType>;
+}>;
+
 export type BookAppointmentResultResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['BookAppointmentResult'] = ResolversParentTypes['BookAppointmentResult']> = ResolversObject<{
   appointment?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['OperationError']>, ParentType, ContextType>;
@@ -487,6 +701,24 @@ export type CancelAppointmentResultResolvers<ContextType = OperationsContext, Pa
   appointment?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['OperationError']>, ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['CancelOutcome'], ParentType, ContextType>;
+}>;
+
+export type CapacityReportResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['CapacityReport'] = ResolversParentTypes['CapacityReport']> = ResolversObject<{
+  coverage?: Resolver<ResolversTypes['Coverage'], ParentType, ContextType>;
+  services?: Resolver<Array<ResolversTypes['ServiceCapacity']>, ParentType, ContextType>;
+}>;
+
+export type CoverageResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Coverage'] = ResolversParentTypes['Coverage']> = ResolversObject<{
+  failures?: Resolver<Array<ResolversTypes['CoverageFailure']>, ParentType, ContextType>;
+  servicesAnswered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  servicesAsked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CoverageFailureResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['CoverageFailure'] = ResolversParentTypes['CoverageFailure']> = ResolversObject<{
+  reason?: Resolver<ResolversTypes['CoverageReason'], ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  serviceName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  supplierSystem?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -507,6 +739,17 @@ export type OperationErrorResolvers<ContextType = OperationsContext, ParentType 
 export type QueryResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   appointment?: Resolver<ResolversTypes['AppointmentResult'], ParentType, ContextType, RequireFields<QueryAppointmentArgs, 'id'>>;
   appointments?: Resolver<ResolversTypes['AppointmentsResult'], ParentType, ContextType, RequireFields<QueryAppointmentsArgs, 'patient'>>;
+  availability?: Resolver<ResolversTypes['Availability'], ParentType, ContextType, RequireFields<QueryAvailabilityArgs, 'search'>>;
+  capacity?: Resolver<ResolversTypes['CapacityReport'], ParentType, ContextType, RequireFields<QueryCapacityArgs, 'serviceIds'>>;
+}>;
+
+export type ServiceCapacityResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['ServiceCapacity'] = ResolversParentTypes['ServiceCapacity']> = ResolversObject<{
+  evidenceAgeSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  freeSlots?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  rag?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  ragAgeMinutes?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type SlotResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Slot'] = ResolversParentTypes['Slot']> = ResolversObject<{
@@ -548,13 +791,22 @@ export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
   AppointmentPatient?: AppointmentPatientResolvers<ContextType>;
   AppointmentResult?: AppointmentResultResolvers<ContextType>;
   AppointmentsResult?: AppointmentsResultResolvers<ContextType>;
+  Availability?: AvailabilityResolvers<ContextType>;
+  AvailabilityPageInfo?: AvailabilityPageInfoResolvers<ContextType>;
+  AvailableService?: AvailableServiceResolvers<ContextType>;
+  AvailableSlot?: AvailableSlotResolvers<ContextType>;
+  AvailableSlotEdge?: AvailableSlotEdgeResolvers<ContextType>;
   BookAppointmentResult?: BookAppointmentResultResolvers<ContextType>;
   BookingHandoff?: BookingHandoffResolvers<ContextType>;
   CancelAppointmentResult?: CancelAppointmentResultResolvers<ContextType>;
+  CapacityReport?: CapacityReportResolvers<ContextType>;
+  Coverage?: CoverageResolvers<ContextType>;
+  CoverageFailure?: CoverageFailureResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   OperationError?: OperationErrorResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ServiceCapacity?: ServiceCapacityResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;

@@ -205,6 +205,7 @@ export type ServiceLocation = {
   town?: Maybe<Scalars['String']['output']>;
 };
 
+/** The kinds of service this API lists (DoS service types, and the types published feeds use). */
 export type ServiceType =
   | 'DIAGNOSTIC_IMAGING'
   | 'EMERGENCY_DEPARTMENT'

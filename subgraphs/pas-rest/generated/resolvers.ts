@@ -105,6 +105,20 @@ export type QueryPasRestPatientAppointmentsArgs = {
   input: SupplierPatientAppointmentsInput;
 };
 
+/** The kinds of service this API lists (DoS service types, and the types published feeds use). */
+export type ServiceType =
+  | 'DIAGNOSTIC_IMAGING'
+  | 'EMERGENCY_DEPARTMENT'
+  | 'GENERAL_PRACTICE'
+  | 'GP_OUT_OF_HOURS'
+  | 'MINOR_INJURY_UNIT'
+  /** A service type this gateway does not classify (see serviceTypeName). */
+  | 'OTHER'
+  | 'PHARMACY'
+  | 'URGENT_DENTAL'
+  | 'URGENT_TREATMENT_CENTRE'
+  | 'VACCINATION';
+
 /** A bookable period at a service, the same shape whichever supplier system holds it. */
 export type Slot = {
   __typename?: 'Slot';
@@ -409,6 +423,7 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PasRestService: ResolverTypeWrapper<PasRestService>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;

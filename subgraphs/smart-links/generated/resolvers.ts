@@ -61,6 +61,20 @@ export type MutationSmartLinksBookArgs = {
   input: SupplierBookingInput;
 };
 
+/** The kinds of service this API lists (DoS service types, and the types published feeds use). */
+export type ServiceType =
+  | 'DIAGNOSTIC_IMAGING'
+  | 'EMERGENCY_DEPARTMENT'
+  | 'GENERAL_PRACTICE'
+  | 'GP_OUT_OF_HOURS'
+  | 'MINOR_INJURY_UNIT'
+  /** A service type this gateway does not classify (see serviceTypeName). */
+  | 'OTHER'
+  | 'PHARMACY'
+  | 'URGENT_DENTAL'
+  | 'URGENT_TREATMENT_CENTRE'
+  | 'VACCINATION';
+
 /** A bookable period at a service, the same shape whichever supplier system holds it. */
 export type Slot = {
   __typename?: 'Slot';
@@ -385,6 +399,7 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
