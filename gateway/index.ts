@@ -9,6 +9,7 @@ import { buildOperationsSchema } from './operations/index.js';
 import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore } from './operations/idempotency.js';
 import { SupplierRouter } from './operations/suppliers.js';
 import { connectRedis } from './redis.js';
+import { RedisApqCache } from './apq-cache.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit.js';
 import { startGateway } from './server.js';
 
@@ -24,6 +25,7 @@ try {
   }
   const operations = buildOperationsSchema({
     router: new SupplierRouter(registry, config.subgraphUrls, config.bookingTimeoutMs, config.internalKey),
+    availability: { registry, subgraphUrls: config.subgraphUrls, internalKey: config.internalKey, logger, now: () => new Date() },
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),
     logger,
@@ -39,6 +41,7 @@ try {
     },
     operations,
     ide: createIdeHandler(ideOptions(config)),
+    ...(redis ? { apqCache: new RedisApqCache(redis) } : {}),
     rateLimiter: redis ? new RedisRateLimiter(redis, config.rateLimitPerMinute, logger) : new MemoryRateLimiter(config.rateLimitPerMinute),
     logger,
   });

@@ -23,6 +23,7 @@ import { authenticate, authorisationPlugin, type AuthConfig, type Principal } fr
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 import { limitsPlugin, type Limits } from './limits.js';
 import { requestLogPlugin } from './request-log.js';
+import type { RedisApqCache } from './apq-cache.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface GatewayContext {
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   internalKey: string;
   limits: Limits;
   rateLimiter: RateLimiter;
+  /** Where automatic persisted queries are kept (Redis when configured); Apollo's in-memory cache otherwise. */
+  apqCache?: RedisApqCache;
   /** The gateway-owned operations, served in-process. */
   operations: GraphQLSchema;
   maxBodyBytes: number;
@@ -114,6 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     gateway,
     introspection: opts.introspection,
     includeStacktraceInErrorResponses: false,
+    ...(opts.apqCache ? { persistedQueries: { cache: opts.apqCache, ttl: 24 * 3600 } } : {}),
     formatError: (formatted, error) => {
       const masked = maskError(formatted, error);
       if (masked.extensions?.code === 'INTERNAL_SERVER_ERROR') {
