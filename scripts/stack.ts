@@ -57,6 +57,8 @@ export interface Stack {
   /** A process's URL as its clients use it (a subgraph's /graphql, a simulator's base). */
   url(name: ProcessName): string;
   port(name: ProcessName): number;
+  /** The OS process id of a running process (for CPU measurements). */
+  pid(name: ProcessName): number | undefined;
   /** Recent output of each process, for test failure messages. */
   output(name: ProcessName): string;
   stop(name: ProcessName): Promise<void>;
@@ -195,6 +197,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     gatewayUrl: urls[GATEWAY.name]!,
     url: (name) => known(urls, name),
     port: (name) => known(ports, name),
+    pid: (name) => children.get(name)?.pid,
     output: (name) => (logs.get(name) ?? []).join('\n'),
     stop,
     start,

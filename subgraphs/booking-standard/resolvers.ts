@@ -1,15 +1,23 @@
 /**
- * Thin resolvers. The slot fields come from kit/slot-windows.ts (one DataLoader per request, one provider search per
- * service over the union of its windows, run in parallel); this file supplies the search.
+ * Thin resolvers. The slot fields come from kit/slot-windows.ts (one DataLoader per request; the slot cache's day
+ * buckets, then the circuit breaker, then provider searches run in parallel); this file supplies the search. Slot
+ * answers are cached per consumer organisation: providers filter slots by the JWT's requesting organisation (some
+ * are ring-fenced for NHS 111), so one organisation's view must never be served to another.
+ *
+ * Every booking and cancellation drops the cached day of its slot, for every organisation, whatever the flow's
+ * outcome might have changed (kit/slot-cache.ts invalidateAfterWrite). It is done here, around the flows, so that
+ * it also covers a flow that failed unexpectedly after sending its write.
  *
  * The internal booking operations (schema/supplier-booking.graphql) hand over to their flows (book.ts, cancel.ts,
  * lookup.ts). Their expected failures are data with a stable code, never GraphQL errors.
  */
 import type { Logger } from 'pino';
+import type { CircuitBreakers } from '../kit/circuit-breaker.js';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { supplierError } from '../kit/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
+import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
 import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { bookFlow } from './book.js';
@@ -20,6 +28,7 @@ import type { Resolvers, SupplierOutcomeCode } from './generated/resolvers.js';
 import { patientAppointmentsFlow, readFlow } from './lookup.js';
 import { list, outcome, say, type Flow } from './outcomes.js';
 import { ScheduleServices } from './schedule-services.js';
+import { decodeSlotRef } from './slot-ref.js';
 
 // The window rules now live in the kit, shared by every supplier adapter; re-exported for existing importers.
 export { MAX_WINDOW_DAYS, checkWindow, spans } from '../kit/slot-windows.js';
@@ -31,6 +40,10 @@ export interface Deps {
   now?: () => Date;
   /** Which service each provider schedule serves, learnt from slot searches and bookings (schedule-services.ts). */
   schedules?: ScheduleServices;
+  /** Day buckets of slot answers shared across requests and replicas; absent: every read goes to the provider. */
+  slotCache?: SlotCache;
+  /** A circuit breaker per provider system around slot searches; absent: none. */
+  breakers?: CircuitBreakers;
 }
 
 export function createResolvers(deps: Deps): Resolvers {
@@ -42,6 +55,9 @@ export function createResolvers(deps: Deps): Resolvers {
     now,
     fetchSpans: (spans, consumer, traceId) => spans.map((w) => fetchSpan(w, consumer, traceId)),
     toError: toGraphQLError,
+    ...(deps.slotCache ? { cache: deps.slotCache } : {}),
+    audience: (consumer) => consumer.odsCode,
+    ...(deps.breakers ? { breakers: deps.breakers } : {}),
   });
 
   async function fetchSpan(w: SlotWindow, consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<SlotModel>> {
@@ -110,8 +126,8 @@ export function createResolvers(deps: Deps): Resolvers {
         ),
     },
     Mutation: {
-      bookingStandardBook: (_root, { input }, ctx) =>
-        operation(
+      bookingStandardBook: async (_root, { input }, ctx) => {
+        const result = await operation(
           ctx,
           'book',
           input.system,
@@ -119,9 +135,13 @@ export function createResolvers(deps: Deps): Resolvers {
           (c, m) => outcome(c, m),
           'OUTCOME_UNKNOWN',
           (flow) => bookFlow(flow, input),
-        ),
-      bookingStandardCancel: (_root, { input }, ctx) =>
-        operation(
+        );
+        const start = decodeSlotRef(input.slotRef)?.start;
+        await invalidateAfterWrite(deps.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start });
+        return result;
+      },
+      bookingStandardCancel: async (_root, { input }, ctx) => {
+        const result = await operation(
           ctx,
           'cancel',
           input.system,
@@ -129,7 +149,11 @@ export function createResolvers(deps: Deps): Resolvers {
           (c, m) => outcome(c, m),
           'OUTCOME_UNKNOWN',
           (flow) => cancelFlow(flow, input),
-        ),
+        );
+        // The appointment's time when the outcome names it; otherwise every day of the service.
+        await invalidateAfterWrite(deps.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start: result.appointment?.start });
+        return result;
+      },
     },
     HealthcareService: {
       __resolveType: () => 'BookingStandardService',

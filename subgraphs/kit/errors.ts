@@ -12,6 +12,7 @@ const REASON_TEXT: Record<UpstreamReason, string> = {
   RATE_LIMITED: 'is rate limiting us',
   INVALID_RESPONSE: 'sent a response we could not read',
   REJECTED: 'rejected the request',
+  CIRCUIT_OPEN: 'is failing; calls to it are paused for a few seconds',
 };
 
 /**

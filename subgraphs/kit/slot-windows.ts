@@ -3,14 +3,25 @@
  * the same window rules and the same batching, so a client sees one behaviour whichever supplier holds the service.
  *
  * The planner sends one batched _entities call with every service of the adapter's type in the answer. A
- * per-request DataLoader collects all their `slots` and `nextAvailable` windows; the adapter fetches each service's
- * windows as few upstream searches as possible (the union of its windows while that stays within the two-week cap),
- * and every field gets its own window back out of the shared answer.
+ * per-request DataLoader collects all their `slots` and `nextAvailable` windows, and every field gets its own window
+ * back out of a shared answer. Where that answer comes from:
+ *
+ *   with a slot cache (slot-cache.ts)   each window is the London days it touches; the cache answers each day's
+ *                                       bucket and hands the missing ones back as runs of contiguous days, which the
+ *                                       adapter fetches (one search per run) through the circuit breaker.
+ *   without                             each service's windows become as few searches as possible (their union
+ *                                       while that stays within the two-week cap), through the circuit breaker.
+ *
+ * So the order is: cache, then breaker, then the supplier. The breaker (circuit-breaker.ts) only ever sees calls
+ * the cache could not answer, and a stale bucket keeps answering while the breaker is open.
  */
 import DataLoader from 'dataloader';
+import type { CircuitBreakers, Permit } from './circuit-breaker.js';
 import type { ConsumerOrganisation } from './consumer.js';
 import type { SubgraphContext } from './context.js';
 import { forbiddenError, supplierError, userInputError } from './errors.js';
+import { daysCovering } from './london-day.js';
+import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** GP Connect's consumer rule, which providers size for: never ask for more than two weeks at once. */
@@ -23,6 +34,8 @@ export interface SlotWindow {
   serviceId: string;
   from: Date;
   to: Date;
+  /** The client's `maxAge` (seconds): cached answers older than this are not served (slot-cache.ts floors it). */
+  maxAgeSeconds?: number | null;
 }
 
 /** An adapter's answer for a window: its slots, earliest first, and when the supplier gave them. */
@@ -50,7 +63,19 @@ export interface SlotFieldsOptions<S extends TimedSlot> {
   fetchSpans: FetchSpans<S>;
   /** Turns a failed span into the GraphQL error every field of that span gets (kit/errors supplierError...). */
   toError: (system: string, err: unknown) => Error;
+  /** Day buckets shared across requests and replicas; absent: every window is fetched. Needs the freshness fields. */
+  cache?: [S] extends [CacheableSlot] ? SlotCache : never;
+  /**
+   * Whose view a slot answer is (slot-cache.ts): for suppliers that filter slots by the consumer organisation, a key
+   * naming it. Absent: the supplier answers every consumer alike, and all share one bucket.
+   */
+  audience?: (consumer: ConsumerOrganisation) => string;
+  /** One circuit breaker per supplier system around every search; absent: none. */
+  breakers?: CircuitBreakers;
 }
+
+/** The audience of suppliers whose slot answers do not depend on who asks. */
+export const SHARED_AUDIENCE = 'everyone';
 
 interface EntityRef {
   id: string;
@@ -61,6 +86,7 @@ interface SlotsArgs {
   from?: string | null;
   to?: string | null;
   first: number;
+  maxAge?: number | null;
 }
 
 interface NextAvailableArgs {
@@ -77,7 +103,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
     let l = ctx.loaders.get(opts.name) as DataLoader<SlotWindow, WindowSlots<S>, string> | undefined;
     if (!l) {
       l = new DataLoader((keys) => loadWindows(keys, ctx), {
-        cacheKeyFn: (k) => `${k.system}|${k.serviceId}|${k.from.toISOString()}|${k.to.toISOString()}`,
+        cacheKeyFn: (k) => `${k.system}|${k.serviceId}|${k.from.toISOString()}|${k.to.toISOString()}|${k.maxAgeSeconds ?? ''}`,
       });
       ctx.loaders.set(opts.name, l);
     }
@@ -87,13 +113,14 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
   async function loadWindows(keys: readonly SlotWindow[], ctx: SubgraphContext): Promise<(WindowSlots<S> | Error)[]> {
     const consumer = ctx.consumer;
     if (!consumer) return keys.map(() => forbiddenError('No consumer organisation: call through the gateway'));
+    if (opts.cache) return loadThroughCache(keys, opts.cache as SlotCache, consumer, ctx.traceId);
     const groups = new Map<string, SlotWindow[]>();
     for (const k of keys) {
       const g = `${k.system}|${k.serviceId}`;
       groups.set(g, [...(groups.get(g) ?? []), k]);
     }
     const merged = [...groups.values()].flatMap((windows) => spans(windows));
-    const promises = opts.fetchSpans(merged.map((s) => s.window), consumer, ctx.traceId);
+    const promises = fetchGuarded(merged.map((s) => s.window), consumer, ctx.traceId);
     const fetched = new Map<SlotWindow, Promise<WindowSlots<S>>>();
     merged.forEach((span, i) => {
       for (const w of span.members) fetched.set(w, promises[i]!);
@@ -110,10 +137,69 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
     );
   }
 
-  function windowFor(parent: EntityRef, from: Date, to: Date): SlotWindow {
+  /**
+   * Each window as the buckets of the days it touches. The cache merges a day asked for by several windows (the
+   * strictest maxAge wins) and fetches what it lacks as runs of days, through fetchGuarded.
+   */
+  async function loadThroughCache(
+    keys: readonly SlotWindow[],
+    cache: SlotCache,
+    consumer: ConsumerOrganisation,
+    traceId: string,
+  ): Promise<(WindowSlots<S> | Error)[]> {
+    const audience = opts.audience?.(consumer) ?? SHARED_AUDIENCE;
+    const days = keys.map((k) => daysCovering(k.from, k.to));
+    const queries = keys.flatMap((k, i) =>
+      days[i]!.map((day) => ({ system: k.system, serviceId: k.serviceId, day, audience, maxAgeSeconds: k.maxAgeSeconds ?? null })),
+    );
+    const fetchRuns = (runs: readonly SlotWindow[]) => fetchGuarded(runs, consumer, traceId) as Promise<WindowSlots<S & CacheableSlot>>[];
+    const answers = await cache.load(queries, fetchRuns);
+    let next = 0;
+    return keys.map((k, i) => {
+      const parts = answers.slice(next, (next += days[i]!.length));
+      const failed = parts.find((p): p is Error => p instanceof Error);
+      if (failed) return opts.toError(k.system, failed);
+      const found = parts as DaySlots<S>[];
+      return {
+        // Days in order, each earliest first: the concatenation is earliest first.
+        slots: found.flatMap((d) => d.slots).filter((s) => inWindow(s, k)),
+        fetchedAt: oldest(found.map((d) => d.fetchedAt)),
+      };
+    });
+  }
+
+  /**
+   * The adapter's fetchSpans behind each system's circuit breaker: a span whose system's circuit is open fails at
+   * once with CIRCUIT_OPEN and is never handed to the adapter; the others are, together, as before.
+   */
+  function fetchGuarded(spans: readonly SlotWindow[], consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<S>>[] {
+    const permits: (Permit | Error | null)[] = spans.map((w) => {
+      if (!opts.breakers) return null;
+      try {
+        return opts.breakers.for(w.system).admit();
+      } catch (err) {
+        return err as Error;
+      }
+    });
+    const admitted = spans.filter((_, i) => !(permits[i] instanceof Error));
+    const started = admitted.length > 0 ? opts.fetchSpans(admitted, consumer, traceId) : [];
+    let next = 0;
+    return spans.map((_, i) => {
+      const permit = permits[i];
+      if (permit instanceof Error) return Promise.reject(permit);
+      const p = started[next++]!;
+      p.then(
+        () => permit?.settle(),
+        (err: unknown) => permit?.settle(err),
+      );
+      return p;
+    });
+  }
+
+  function windowFor(parent: EntityRef, from: Date, to: Date, maxAgeSeconds?: number | null): SlotWindow {
     const systemId = parent.supplier?.id;
     if (!systemId) throw supplierError('unknown', 'REJECTED');
-    return { system: systemId, serviceId: parent.id, from, to };
+    return { system: systemId, serviceId: parent.id, from, to, ...(maxAgeSeconds != null ? { maxAgeSeconds } : {}) };
   }
 
   return {
@@ -124,7 +210,10 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_FIRST) {
         throw userInputError(`first must be from 1 to ${MAX_FIRST}`, 'first');
       }
-      const found = await loader(ctx).load(windowFor(parent, from, to));
+      if (args.maxAge != null && (!Number.isInteger(args.maxAge) || args.maxAge < 0)) {
+        throw userInputError('maxAge must be a whole number of seconds, 0 or more', 'maxAge');
+      }
+      const found = await loader(ctx).load(windowFor(parent, from, to, args.maxAge));
       return {
         nodes: found.slots.slice(0, args.first),
         totalCount: found.slots.length,
@@ -149,6 +238,11 @@ export function checkWindow(from: Date, to: Date): void {
   if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
     throw userInputError(`The window may span at most ${MAX_WINDOW_DAYS} days`, 'to');
   }
+}
+
+/** The earliest of several RFC 3339 instants (the oldest answer behind a list). */
+function oldest(instants: readonly string[]): string {
+  return instants.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
 }
 
 /** Inclusive at both ends, as the `slots` field documents. */

@@ -6,7 +6,8 @@ import { supplierErrors, supplierRequestDuration } from './metrics.js';
  * failures become a typed UpstreamError whose message never contains the URL.
  */
 
-export type UpstreamReason = 'TIMEOUT' | 'UNAVAILABLE' | 'RATE_LIMITED' | 'INVALID_RESPONSE' | 'REJECTED';
+/** CIRCUIT_OPEN: not called at all, because this system's circuit breaker is open (kit/circuit-breaker.ts). */
+export type UpstreamReason = 'TIMEOUT' | 'UNAVAILABLE' | 'RATE_LIMITED' | 'INVALID_RESPONSE' | 'REJECTED' | 'CIRCUIT_OPEN';
 
 export class UpstreamError extends Error {
   constructor(

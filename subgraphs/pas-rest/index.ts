@@ -4,13 +4,17 @@
  *   SUPPLIER_REGISTRY  the supplier registry; every PAS_REST system in it names the environment variable holding
  *                      its API key (`credentials.apiKeyEnv`, e.g. OAKFIELD_PAS_API_KEY), read at start-up: a missing
  *                      key stops the process with a message naming the system and the variable.
+ *   REDIS_URL          the slot cache shared by every replica; unset: kept in this process (start-up says so)
+ *   SLOT_CACHE=off     no slot cache: every slot read goes to the supplier
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { CircuitBreakers } from '../kit/circuit-breaker.js';
 import { envPort } from '../kit/env.js';
 import { createLogger } from '../kit/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
+import { slotCacheFromEnv, type SlotCache } from '../kit/slot-cache.js';
 import { PasRestClient, type ClientOptions } from './client.js';
 import { createResolvers } from './resolvers.js';
 
@@ -22,18 +26,33 @@ export interface PasRestOptions {
   /** Where API keys are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
   client?: ClientOptions;
+  /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
+  slotCache?: SlotCache | null;
+  /** Circuit breakers per supplier system; null for none; absent: the defaults (kit/circuit-breaker.ts). */
+  breakers?: CircuitBreakers | null;
 }
 
 export async function startPasRestSubgraph(opts: PasRestOptions = {}): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('pas-rest');
   const registry = opts.registry ?? loadRegistry();
   const client = PasRestClient.forRegistry(registry, opts.env ?? process.env, opts.client);
-  return startSubgraph({
-    name: 'pas-rest',
-    resolvers: createResolvers({ registry, client, logger }),
-    port: opts.port ?? envPort('PAS_REST_PORT', 4003),
-    logger,
-  });
+  const ownCache = opts.slotCache === undefined;
+  const slotCache = ownCache ? slotCacheFromEnv(registry, logger) : (opts.slotCache ?? undefined);
+  const breakers = opts.breakers === undefined ? new CircuitBreakers({}, logger) : (opts.breakers ?? undefined);
+  try {
+    return await startSubgraph({
+      name: 'pas-rest',
+      resolvers: createResolvers({ registry, client, logger, ...(slotCache ? { slotCache } : {}), ...(breakers ? { breakers } : {}) }),
+      port: opts.port ?? envPort('PAS_REST_PORT', 4003),
+      logger,
+      onClose: async () => {
+        if (ownCache) await slotCache?.close();
+      },
+    });
+  } catch (err) {
+    if (ownCache) await slotCache?.close();
+    throw err;
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

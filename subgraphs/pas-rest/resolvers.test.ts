@@ -24,7 +24,8 @@ const DAY = 24 * HOUR;
 beforeAll(async () => {
   sim = await startPasRestSimulator({ port: 0, apiKeys: ['sandbox-oakfield-key'], rateLimit: { perSecond: 1000 } });
   registry = loadRegistry(undefined, { SANDBOX_PAS_REST_URL: sim.url });
-  subgraph = await startPasRestSubgraph({ port: 0, registry, env: { OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key' }, logger: pino({ level: 'silent' }) });
+  // No slot cache: these tests count the adapter's own upstream calls (the cache's are in slot-cache.test.ts).
+  subgraph = await startPasRestSubgraph({ port: 0, registry, env: { OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key' }, logger: pino({ level: 'silent' }), slotCache: null });
 });
 afterAll(async () => {
   await subgraph.close();

@@ -3,16 +3,25 @@
  * DataLoader per request collects every PasRestService's `slots` and `nextAvailable` windows, merges each service's
  * into as few spans as the two-week cap allows, and this file fetches the spans: one clinic lookup for every unknown
  * service of the request (clinics.ts, cached), then per span one paged session search over its local dates, in
- * parallel, mapped to slots by map.ts.
+ * parallel, mapped to slots by map.ts. With a slot cache (kit/slot-cache.ts) the spans are runs of whole London
+ * days the cache lacks, which suits Oakfield exactly: a run is one `from=<date>&to=<date>` session search.
+ *
+ * Slot answers are cached once for every consumer organisation: Oakfield's sessions are "the same for everyone"
+ * (API.md section 1); the requesting organisation scopes bookings only, never what is offered.
+ *
+ * Every booking and cancellation drops the cached day of its slot (kit/slot-cache.ts invalidateAfterWrite), here
+ * around the flows so that it also covers a flow that failed unexpectedly after sending its write.
  *
  * The internal booking operations (schema/supplier-booking.graphql) hand over to their flows (book.ts, cancel.ts,
  * lookup.ts). Their expected failures are data with a stable code, never GraphQL errors.
  */
 import type { Logger } from 'pino';
+import type { CircuitBreakers } from '../kit/circuit-breaker.js';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { supplierError } from '../kit/errors.js';
 import type { PasRestSystem, Registry } from '../kit/registry.js';
+import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
 import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { bookFlow } from './book.js';
@@ -23,6 +32,7 @@ import type { Resolvers, SupplierOutcomeCode } from './generated/resolvers.js';
 import { patientAppointmentsFlow, readFlow } from './lookup.js';
 import { mapSessions, type SlotModel } from './map.js';
 import { list, outcome, say, type Flow } from './outcomes.js';
+import { decodeSlotRef } from './slot-ref.js';
 import { londonDate } from './wall-clock.js';
 
 export interface Deps {
@@ -32,6 +42,10 @@ export interface Deps {
   now?: () => Date;
   /** DoS service ↔ clinic, learnt from the supplier and kept a while (clinics.ts). */
   clinics?: ClinicDirectory;
+  /** Day buckets of slot answers shared across requests and replicas; absent: every read goes to Oakfield. */
+  slotCache?: SlotCache;
+  /** A circuit breaker per supplier system around session searches; absent: none. */
+  breakers?: CircuitBreakers;
 }
 
 export function createResolvers(deps: Deps): Resolvers {
@@ -43,6 +57,8 @@ export function createResolvers(deps: Deps): Resolvers {
     now,
     fetchSpans,
     toError: toGraphQLError,
+    ...(deps.slotCache ? { cache: deps.slotCache } : {}),
+    ...(deps.breakers ? { breakers: deps.breakers } : {}),
   });
 
   /** One clinic lookup per system for every service in the batch, then one session search per span. */
@@ -123,8 +139,8 @@ export function createResolvers(deps: Deps): Resolvers {
         ),
     },
     Mutation: {
-      pasRestBook: (_root, { input }, ctx) =>
-        operation(
+      pasRestBook: async (_root, { input }, ctx) => {
+        const result = await operation(
           ctx,
           'book',
           input.system,
@@ -132,9 +148,13 @@ export function createResolvers(deps: Deps): Resolvers {
           (c, m) => outcome(c, m),
           'OUTCOME_UNKNOWN',
           (flow) => bookFlow(flow, input),
-        ),
-      pasRestCancel: (_root, { input }, ctx) =>
-        operation(
+        );
+        const start = decodeSlotRef(input.slotRef)?.start;
+        await invalidateAfterWrite(deps.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start });
+        return result;
+      },
+      pasRestCancel: async (_root, { input }, ctx) => {
+        const result = await operation(
           ctx,
           'cancel',
           input.system,
@@ -142,7 +162,11 @@ export function createResolvers(deps: Deps): Resolvers {
           (c, m) => outcome(c, m),
           'OUTCOME_UNKNOWN',
           (flow) => cancelFlow(flow, input),
-        ),
+        );
+        // The booking's time when the outcome names it; otherwise (a DELETE with no answer) every day of the service.
+        await invalidateAfterWrite(deps.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start: result.appointment?.start });
+        return result;
+      },
     },
     HealthcareService: {
       __resolveType: () => 'PasRestService',
