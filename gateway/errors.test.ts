@@ -31,6 +31,13 @@ describe('maskError', () => {
     });
   });
 
+  it("keeps the client's own operation-name mistakes readable, as a request error", () => {
+    expect(maskError({ message: 'Unknown operation named "B".', extensions: { code: 'INTERNAL_SERVER_ERROR' } })).toEqual({
+      message: 'Unknown operation named "B".',
+      extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+    });
+  });
+
   it('scrubs hosts and ports too', () => {
     expect(scrub('connect to localhost:6379 and 192.168.0.10:443 failed')).toBe('connect to [internal] and [internal] failed');
   });

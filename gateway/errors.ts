@@ -69,7 +69,11 @@ export function maskError(formatted: GraphQLFormattedError, error?: unknown): Gr
 
   let message: string;
   let extensions: Record<string, unknown>;
-  if (down) {
+  if (isOperationResolution(formatted.message)) {
+    // The gateway's executor raises these as plain errors; they are the client's mistake, and its own words.
+    message = scrub(formatted.message);
+    extensions = { code: 'OPERATION_RESOLUTION_FAILURE' };
+  } else if (down) {
     message = down.message;
     extensions = { code: 'SUBGRAPH_UNAVAILABLE', subgraph: down.subgraph, reason: down.reason };
   } else if (code && SAFE_CODES.has(code)) {
@@ -88,6 +92,10 @@ export function maskError(formatted: GraphQLFormattedError, error?: unknown): Gr
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions,
   };
+}
+
+function isOperationResolution(message: string): boolean {
+  return /^Unknown operation named "|^Must provide operation name if query contains multiple operations/.test(message);
 }
 
 function isFetchFailure(message: string): boolean {
@@ -120,7 +128,12 @@ export const collapseErrorsPlugin: ApolloServerPlugin = {
     return {
       async willSendResponse({ response }) {
         if (response.body.kind === 'single' && response.body.singleResult.errors) {
-          response.body.singleResult.errors = collapseErrors(response.body.singleResult.errors);
+          const result = response.body.singleResult;
+          result.errors = collapseErrors(result.errors!);
+          // Nothing ran because the client named no runnable operation: a request error, not a server one.
+          if (result.data === undefined && result.errors.every((e) => e.extensions?.code === 'OPERATION_RESOLUTION_FAILURE')) {
+            response.http.status = 400;
+          }
         }
       },
     };

@@ -170,6 +170,11 @@ describe('GraphQL over HTTP', () => {
     expect(invalid.status).toBe(400);
     const unparsable = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{"}' });
     expect(unparsable.status).toBe(400);
+    for (const body of [{ query: 'query A { __typename }', operationName: 'B' }, { query: 'query A { __typename } query C { __typename }' }]) {
+      const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    }
   });
 
   it('runs queries over GET, refuses mutations over GET, and blocks cross-site simple requests (CSRF)', async () => {
