@@ -73,3 +73,27 @@ describe('rootFields', () => {
     expect(rootFields(op.selectionSet, doc).sort()).toEqual(['appointment', 'appointments', 'services']);
   });
 });
+
+describe('keys from a JWKS URL', () => {
+  it('verifies tokens against the keys an identity provider publishes, and refuses others', async () => {
+    const { createServer } = await import('node:http');
+    const { readFileSync } = await import('node:fs');
+    const jwks = JSON.stringify({ keys: [JSON.parse(readFileSync(DEV_PUBLIC_KEY, 'utf8'))] });
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/.well-known/jwks.json' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(jwks);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const key = await loadVerificationKey({ jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      const remote: AuthConfig = { ...cfg, key };
+      expect((await authenticate(`Bearer ${await devToken({ org: 'RX8' })}`, remote)).consumer.odsCode).toBe('RX8');
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const stranger = await devToken({ org: 'RX8', privateJwk: { ...(await exportJWK(privateKey)), kid: 'unknown-kid' } });
+      expect((await refusal(authenticate(`Bearer ${stranger}`, remote))).extensions.code).toBe('UNAUTHENTICATED');
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -40,6 +40,12 @@ const DEV_IDEMPOTENCY_SECRET = 'sandbox-only-idempotency-secret';
 
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
+  if (production) {
+    // Say everything that is missing at once: a deployment is fixed in one go, not one restart per setting.
+    const missing = ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'IDEMPOTENCY_SECRET', 'INTERNAL_AUTH_KEY'].filter((n) => !env[n]);
+    if (!env.AUTH_PUBLIC_KEY_FILE && !env.AUTH_JWKS_URL) missing.push('AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL');
+    if (missing.length) throw new Error(`in production these must be set: ${missing.join(', ')}`);
+  }
   const required = (name: string, devDefault: string): string => {
     const v = env[name];
     if (v) return v;

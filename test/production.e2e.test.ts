@@ -3,9 +3,10 @@
  * subgraphs, limits, the rate limit, GraphQL over HTTP, metrics, graceful shutdown, and no patient data in Redis or
  * in any log line of any process. The whole stack runs as separate processes with a real redis-server.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair } from 'jose';
-import { freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { freePort, freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
@@ -250,5 +251,65 @@ describe('no patient data at rest or in logs', () => {
       for (const secret of SECRETS) expect(output, `${name} logs`).not.toContain(secret);
     }
     expect(lines).toBeGreaterThan(20);
+  });
+});
+
+describe('in production mode', () => {
+  /** Runs a second gateway process against this stack's subgraphs, configured as production would be. */
+  function gateway(env: Record<string, string>) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/index.ts'], {
+      env: { ...process.env, ...env, NODE_ENV: 'production', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return { child, exited, output: () => output };
+  }
+  const subgraphEnv = () => ({
+    DIRECTORY_SUBGRAPH_URL: stack.url('directory'),
+    BOOKING_STANDARD_SUBGRAPH_URL: stack.url('booking-standard'),
+    PAS_REST_SUBGRAPH_URL: stack.url('pas-rest'),
+    SMART_LINKS_SUBGRAPH_URL: stack.url('smart-links'),
+  });
+
+  it('refuses to start without its security settings, naming what is missing', async () => {
+    const g = gateway({ ...subgraphEnv(), GATEWAY_PORT: String(await freePort()) });
+    expect(await g.exited).toBe(1);
+    expect(g.output()).toMatch(/in production these must be set: AUTH_ISSUER, AUTH_AUDIENCE, IDEMPOTENCY_SECRET, INTERNAL_AUTH_KEY, AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL/);
+  });
+
+  it('turns introspection and anonymous reads off', async () => {
+    const port = await freePort();
+    const g = gateway({
+      ...subgraphEnv(),
+      GATEWAY_PORT: String(port),
+      AUTH_ISSUER: 'https://auth.sandbox.nhs-booking-gateway.invalid',
+      AUTH_AUDIENCE: 'nhs-booking-gateway',
+      AUTH_PUBLIC_KEY_FILE: 'config/dev-keys/sandbox.public.jwk.json',
+      IDEMPOTENCY_SECRET: 'a-production-like-secret-value-0001',
+      // The stack's subgraphs verify the sandbox key; a real deployment sets its own on both sides.
+      INTERNAL_AUTH_KEY: 'sandbox-only-internal-signing-key',
+    });
+    try {
+      const url = `http://127.0.0.1:${port}/graphql`;
+      for (let i = 0; i < 100; i++) {
+        if (await fetch(`http://127.0.0.1:${port}/health/live`).then((r) => r.ok, () => false)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const anonymous = await gql(url, '{ __typename }');
+      expect(anonymous.status).toBe(401);
+      const introspection = await gql(url, '{ __schema { queryType { name } } }', {}, bearer('nhs111'));
+      expect(introspection.status).toBe(400);
+      expect(introspection.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const real = await gql(url, '{ service(id: "1402000101") { name } }', {}, bearer('nhs111'));
+      expect(real.data!.service.name).toMatch(/St James/);
+      const ide = await fetch(`http://127.0.0.1:${port}/graphiql/config.json`);
+      if (ide.ok) expect(await ide.text()).not.toMatch(/authorization/i);
+    } finally {
+      g.child.kill('SIGTERM');
+      await g.exited;
+    }
   });
 });
