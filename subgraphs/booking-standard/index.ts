@@ -3,10 +3,11 @@
  *   BOOKING_STANDARD_PORT  port to listen on (default 4002)
  *   REDIS_URL              the slot cache shared by every replica; unset: kept in this process (start-up says so)
  *   SLOT_CACHE=off         no slot cache: every slot read goes to the provider
+ *   CIRCUIT_BREAKER=off    no circuit breaker around slot searches
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { CircuitBreakers } from '../kit/circuit-breaker.js';
+import { circuitBreakersFromEnv, type CircuitBreakers } from '../kit/circuit-breaker.js';
 import { envPort } from '../kit/env.js';
 import { createLogger } from '../kit/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
@@ -21,7 +22,7 @@ export interface BookingStandardOptions {
   logger?: Logger;
   /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
   slotCache?: SlotCache | null;
-  /** Circuit breakers per provider system; null for none; absent: the defaults (kit/circuit-breaker.ts). */
+  /** Circuit breakers per provider system; null for none; absent: from the environment (CIRCUIT_BREAKER). */
   breakers?: CircuitBreakers | null;
 }
 
@@ -34,7 +35,7 @@ export async function startBookingStandardSubgraph(
   const client = new BookingStandardClient(registry);
   const ownCache = opts.slotCache === undefined;
   const slotCache = ownCache ? slotCacheFromEnv(registry, logger) : (opts.slotCache ?? undefined);
-  const breakers = opts.breakers === undefined ? new CircuitBreakers({}, logger) : (opts.breakers ?? undefined);
+  const breakers = opts.breakers === undefined ? circuitBreakersFromEnv(logger) : (opts.breakers ?? undefined);
   try {
     return await startSubgraph({
       name: 'booking-standard',

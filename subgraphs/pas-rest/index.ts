@@ -6,10 +6,11 @@
  *                      key stops the process with a message naming the system and the variable.
  *   REDIS_URL          the slot cache shared by every replica; unset: kept in this process (start-up says so)
  *   SLOT_CACHE=off     no slot cache: every slot read goes to the supplier
+ *   CIRCUIT_BREAKER=off no circuit breaker around session searches
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { CircuitBreakers } from '../kit/circuit-breaker.js';
+import { circuitBreakersFromEnv, type CircuitBreakers } from '../kit/circuit-breaker.js';
 import { envPort } from '../kit/env.js';
 import { createLogger } from '../kit/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
@@ -28,7 +29,7 @@ export interface PasRestOptions {
   client?: ClientOptions;
   /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
   slotCache?: SlotCache | null;
-  /** Circuit breakers per supplier system; null for none; absent: the defaults (kit/circuit-breaker.ts). */
+  /** Circuit breakers per supplier system; null for none; absent: from the environment (CIRCUIT_BREAKER). */
   breakers?: CircuitBreakers | null;
 }
 
@@ -38,7 +39,7 @@ export async function startPasRestSubgraph(opts: PasRestOptions = {}): Promise<R
   const client = PasRestClient.forRegistry(registry, opts.env ?? process.env, opts.client);
   const ownCache = opts.slotCache === undefined;
   const slotCache = ownCache ? slotCacheFromEnv(registry, logger) : (opts.slotCache ?? undefined);
-  const breakers = opts.breakers === undefined ? new CircuitBreakers({}, logger) : (opts.breakers ?? undefined);
+  const breakers = opts.breakers === undefined ? circuitBreakersFromEnv(logger) : (opts.breakers ?? undefined);
   try {
     return await startSubgraph({
       name: 'pas-rest',

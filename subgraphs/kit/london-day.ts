@@ -1,0 +1,83 @@
+/**
+ * Europe/London calendar days, the unit of the slot cache (slot-cache.ts).
+ *
+ * Why London days and not UTC days: the services and their suppliers live by the UK clock. Oakfield's API speaks
+ * only local dates (a session never crosses local midnight), Booking Standard diaries are built per local day, and a
+ * booking or cancellation names a local day. During summer time a UTC day runs from 01:00 to 01:00 local, so "this
+ * evening" would straddle two buckets, a bucket would no longer be one `from=…&to=…` date query, and invalidating
+ * "the day of this booking" would need two buckets. A London day is 23, 24 or 25 hours long; nothing here assumes 24.
+ */
+
+export type LondonDay = string; // YYYY-MM-DD
+
+const ZONE = 'Europe/London';
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+// Constructing a DateTimeFormat is dear; formatting with one is cheap. One, reused.
+const offsetFormat = new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, timeZoneName: 'longOffset' });
+
+/** Minutes east of UTC in force in London at an instant ("GMT" → 0, "GMT+01:00" → 60). */
+function offsetMinutesAt(ms: number): number {
+  const name = offsetFormat.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
+  if (!m) throw new Error(`unexpected time zone name ${name}`);
+  return m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/** The London calendar day an instant falls on. */
+export function londonDay(ms: number): LondonDay {
+  return new Date(ms + offsetMinutesAt(ms) * MINUTE_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * The instant London's clocks read 00:00 on `day`. UK clocks change at 01:00 UTC, never at local midnight, so
+ * midnight happens exactly once; of the offsets in force around it, the one that reads back as that midnight wins.
+ */
+export function dayStart(day: LondonDay): number {
+  const naive = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(naive)) throw new RangeError(`not a date: ${day}`);
+  for (const probe of [naive - 2 * HOUR_MS, naive, naive + 2 * HOUR_MS]) {
+    const candidate = naive - offsetMinutesAt(probe) * MINUTE_MS;
+    if (candidate + offsetMinutesAt(candidate) * MINUTE_MS === naive) return candidate;
+  }
+  throw new Error(`no London midnight on ${day}`);
+}
+
+/** Calendar arithmetic on the date alone (no instants, so no DST). */
+export function addDays(day: LondonDay, n: number): LondonDay {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Every London day an instant in [from, to] (both inclusive, as slot windows are) can fall on, in order. */
+export function daysCovering(from: Date, to: Date): LondonDay[] {
+  const last = londonDay(to.getTime());
+  const out: LondonDay[] = [];
+  for (let d = londonDay(from.getTime()); d <= last; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+/** The last instant of a London day (slot windows are inclusive at both ends). */
+export function dayEnd(day: LondonDay): number {
+  return dayStart(addDays(day, 1)) - 1;
+}
+
+/**
+ * Days grouped into runs of consecutive days, each spanning at most `maxSpanMs` from its first midnight to its
+ * last instant (so two weeks of days is 14 runs' worth of 24 hours, or 13 when one of them is 25 hours long).
+ */
+export function contiguousRuns(days: Iterable<LondonDay>, maxSpanMs: number): LondonDay[][] {
+  const runs: LondonDay[][] = [];
+  let current: LondonDay[] = [];
+  for (const day of [...new Set(days)].sort()) {
+    const last = current.at(-1);
+    const joins = last !== undefined && addDays(last, 1) === day && dayEnd(day) - dayStart(current[0]!) <= maxSpanMs;
+    if (!joins && current.length > 0) {
+      runs.push(current);
+      current = [];
+    }
+    current.push(day);
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
+}

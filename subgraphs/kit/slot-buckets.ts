@@ -1,0 +1,145 @@
+/**
+ * Where the slot cache keeps its day buckets: Redis (slot-buckets-redis.ts), shared by every replica of every
+ * supplier subgraph, or this process's memory when there is no REDIS_URL. Both implement BucketStore with the same
+ * semantics; the policy (freshness, staleness, single-flight, negative caching) lives above them in slot-cache.ts
+ * and is the same for both.
+ *
+ * Layout. One entry per (system, service, London day) holds:
+ *   - a generation number, bumped by every invalidation;
+ *   - per audience, the day's bucket (slots, compact JSON) and/or a recent failure (negative entry).
+ * Grouping the audiences under the day is what lets a booking invalidate the day for every audience in one step
+ * without knowing which audiences exist. A write carries the generation it read before fetching and is dropped if
+ * the day was invalidated meanwhile, so a search that raced a booking cannot put the pre-booking view back.
+ *
+ * Keys are SHA-256 digests: the inputs (registry ids, DoS service ids, ODS codes, dates) are not secret, so no
+ * keyed hash is needed, but digests keep keys short and uniform and keep identifiers out of `KEYS`/`MONITOR`.
+ * Values hold slot data and failure reasons only; the store never sees consumers, patients or tokens.
+ */
+import { createHash } from 'node:crypto';
+
+export interface BucketAddress {
+  /** Digest of (system, service, day): every audience's entry of that day lives under it. */
+  day: string;
+  /** Digest of the audience. */
+  audience: string;
+}
+
+export interface StoredEntry {
+  /** The day's generation when read: pass it back to write(). */
+  generation: number;
+  bucket?: string;
+  failure?: string;
+}
+
+/** Exactly one of bucket and failure. A bucket replaces the audience's failure; a failure leaves its bucket. */
+export interface BucketWrite {
+  address: BucketAddress;
+  generation: number;
+  bucket?: string;
+  failure?: string;
+  /** How long the day's entry must live at least (garbage collection only: freshness is decided from values). */
+  lifetimeMs: number;
+}
+
+export interface BucketStore {
+  read(addresses: readonly BucketAddress[]): Promise<StoredEntry[]>;
+  /** Stores each write whose day is still at its generation; returns how many were stored. */
+  write(writes: readonly BucketWrite[]): Promise<number>;
+  /** Drops every audience's bucket and failure of these days and bumps their generation. */
+  invalidate(days: readonly string[], lifetimeMs: number): Promise<void>;
+  /** A short exclusive lock on one bucket (single-flight); false when another holder has it. */
+  lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock if `token` still holds it. */
+  unlock(address: BucketAddress, token: string): Promise<void>;
+}
+
+export function bucketAddress(system: string, serviceId: string, day: string, audience: string): BucketAddress {
+  return { day: dayDigest(system, serviceId, day), audience: digest(audience, 16) };
+}
+
+export function dayDigest(system: string, serviceId: string, day: string): string {
+  // 128 bits: collisions across every service-day there will ever be are not a concern.
+  return digest(`${system}\n${serviceId}\n${day}`, 32);
+}
+
+function digest(text: string, hexChars: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, hexChars);
+}
+
+interface MemoryDay {
+  generation: number;
+  expiresAt: number;
+  buckets: Map<string, { bucket?: string; failure?: string }>;
+}
+
+/**
+ * The in-process store: what `npm start` uses without REDIS_URL. Single process, so single-flight is exact; bounded
+ * (the least recently written days go first when full), and entries expire like Redis keys do.
+ */
+export class MemoryBucketStore implements BucketStore {
+  private readonly days = new Map<string, MemoryDay>();
+  private readonly locks = new Map<string, { token: string; until: number }>();
+
+  constructor(
+    private readonly maxDays = 20_000,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  async read(addresses: readonly BucketAddress[]): Promise<StoredEntry[]> {
+    return addresses.map((a) => {
+      const day = this.live(a.day);
+      const entry = day?.buckets.get(a.audience);
+      return { generation: day?.generation ?? 0, ...entry };
+    });
+  }
+
+  async write(writes: readonly BucketWrite[]): Promise<number> {
+    let stored = 0;
+    for (const w of writes) {
+      const day = this.live(w.address.day) ?? { generation: 0, expiresAt: 0, buckets: new Map() };
+      if (day.generation !== w.generation) continue;
+      const current = day.buckets.get(w.address.audience) ?? {};
+      day.buckets.set(w.address.audience, w.bucket !== undefined ? { bucket: w.bucket } : { ...current, failure: w.failure! });
+      day.expiresAt = Math.max(day.expiresAt, this.clock() + w.lifetimeMs);
+      this.put(w.address.day, day);
+      stored++;
+    }
+    return stored;
+  }
+
+  async invalidate(days: readonly string[], lifetimeMs: number): Promise<void> {
+    for (const d of days) {
+      const generation = (this.live(d)?.generation ?? 0) + 1;
+      this.put(d, { generation, expiresAt: this.clock() + lifetimeMs, buckets: new Map() });
+    }
+  }
+
+  async lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean> {
+    const key = `${address.day}:${address.audience}`;
+    const held = this.locks.get(key);
+    if (held && held.until > this.clock()) return false;
+    this.locks.set(key, { token, until: this.clock() + ttlMs });
+    return true;
+  }
+
+  async unlock(address: BucketAddress, token: string): Promise<void> {
+    const key = `${address.day}:${address.audience}`;
+    if (this.locks.get(key)?.token === token) this.locks.delete(key);
+  }
+
+  private live(day: string): MemoryDay | undefined {
+    const d = this.days.get(day);
+    if (d && d.expiresAt <= this.clock()) {
+      this.days.delete(day);
+      return undefined;
+    }
+    return d;
+  }
+
+  /** (Re)inserts at the end, so Map order is write order and the front is the oldest to evict. */
+  private put(key: string, day: MemoryDay): void {
+    this.days.delete(key);
+    this.days.set(key, day);
+    while (this.days.size > this.maxDays) this.days.delete(this.days.keys().next().value!);
+  }
+}

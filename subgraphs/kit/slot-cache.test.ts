@@ -1,0 +1,348 @@
+/**
+ * The slot cache's policy through the kit's slot fields (slot-windows.ts), against a fake supplier that counts its
+ * searches, with each store: in process and a real redis-server. The clock is injected where freshness matters.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/redis.js';
+import { supplierError } from './errors.js';
+import { dayStart } from './london-day.js';
+import { registry as metrics } from './metrics.js';
+import { connectRedis, OutageLog, type RedisConnection } from './redis.js';
+import { RedisBucketStore } from './slot-buckets-redis.js';
+import { MemoryBucketStore, type BucketStore } from './slot-buckets.js';
+import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
+import { slotFields, type SlotWindow } from './slot-windows.js';
+import { UpstreamError } from './upstream.js';
+
+const HOUR = 3_600_000;
+const SECOND = 1000;
+const silent = pino({ level: 'silent' });
+
+interface TestSlot {
+  id: string;
+  start: string;
+  fetchedAt: string;
+  source: SlotSource;
+}
+
+/** A supplier with a slot on every hour; counts searches, can fail or be slow, and can ring-fence slots. */
+class FakeSupplier {
+  searches: (SlotWindow & { org: string })[] = [];
+  failWith: UpstreamError | null = null;
+  delayMs = 0;
+  /** Slots starting at these hours (UTC) are shown to RX8 only. */
+  ringFenced = new Set<number>();
+  taken = new Set<string>();
+
+  constructor(private readonly clock: () => number) {}
+
+  search(w: SlotWindow, org: string): Promise<{ slots: TestSlot[]; fetchedAt: string }> {
+    this.searches.push({ ...w, org });
+    return (async () => {
+      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.failWith) throw this.failWith;
+      const fetchedAt = new Date(this.clock()).toISOString();
+      const slots: TestSlot[] = [];
+      for (let t = Math.ceil(w.from.getTime() / HOUR) * HOUR; t <= w.to.getTime(); t += HOUR) {
+        const id = `${w.serviceId}@${t}`;
+        if (this.taken.has(id)) continue;
+        if (this.ringFenced.has(new Date(t).getUTCHours()) && org !== 'RX8') continue;
+        slots.push({ id, start: new Date(t).toISOString(), fetchedAt, source: 'LIVE' });
+      }
+      return { slots, fetchedAt };
+    })();
+  }
+}
+
+function harness(store: BucketStore, opts: { ttlSeconds?: number } = {}) {
+  const clock = { t: Date.parse('2026-11-23T08:00:00Z') };
+  const supplier = new FakeSupplier(() => clock.t);
+  const cache = new SlotCache({
+    store,
+    policy: () => policyFor({ cacheTtlSeconds: opts.ttlSeconds ?? 30, deadlineMs: 1000 }),
+    logger: silent,
+    clock: () => clock.t,
+  });
+  const fields = slotFields<TestSlot>({
+    name: 'test:slots',
+    now: () => new Date(clock.t),
+    fetchSpans: (spans, consumer) => spans.map((w) => supplier.search(w, consumer.odsCode)),
+    toError: (system, err) => (err instanceof UpstreamError ? supplierError(system, err.reason) : (err as Error)),
+    cache,
+    audience: (c) => c.odsCode,
+  });
+  async function slots(serviceId: string, from: string, to: string, extra: { maxAge?: number; org?: string } = {}) {
+    const org = extra.org ?? 'RX8';
+    return fields.slots(
+      { id: serviceId, supplier: { id: 'fake-sys' } },
+      { from, to, first: 500, ...(extra.maxAge !== undefined ? { maxAge: extra.maxAge } : {}) },
+      { consumer: { odsCode: org, name: org }, traceId: 't', loaders: new Map() },
+    );
+  }
+  return { clock, supplier, cache, slots };
+}
+
+const sources = (r: { nodes: TestSlot[] }) => new Set(r.nodes.map((n) => n.source));
+
+let redis: TestRedis;
+const connections: RedisConnection[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const c of connections) await c.close();
+  await redis.dispose();
+});
+
+async function redisStore(): Promise<BucketStore> {
+  const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
+  connections.push(conn);
+  expect(await conn.ready(5000)).toBe(true);
+  return new RedisBucketStore(conn.redis);
+}
+
+describe.each([
+  ['in process', async (): Promise<BucketStore> => new MemoryBucketStore()],
+  ['in Redis', redisStore],
+] as const)('slot cache %s', (_name, makeStore) => {
+  beforeEach(async () => {
+    await redis.client().flushall();
+  });
+
+  it('assembles windows from day buckets: one search for the missing days only; minutes apart share buckets', async () => {
+    const h = harness(await makeStore());
+    const one = await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T16:00:00Z');
+    expect(one.nodes.map((n) => n.start)).toEqual([10, 11, 12, 13, 14, 15, 16].map((x) => `2026-11-24T${x}:00:00.000Z`));
+    expect(h.supplier.searches).toHaveLength(1);
+    // The search asked for the whole London day, not the window.
+    expect(h.supplier.searches[0]).toMatchObject({ from: new Date(dayStart('2026-11-24')), to: new Date(dayStart('2026-11-25') - 1) });
+
+    const three = await h.slots('1', '2026-11-24T10:05:00Z', '2026-11-26T12:00:00Z');
+    expect(h.supplier.searches).toHaveLength(2);
+    expect(h.supplier.searches[1]).toMatchObject({ from: new Date(dayStart('2026-11-25')), to: new Date(dayStart('2026-11-27') - 1) });
+    expect(three.nodes[0]).toMatchObject({ start: '2026-11-24T11:00:00.000Z', source: 'CACHE' });
+    expect(three.nodes.at(-1)).toMatchObject({ start: '2026-11-26T12:00:00.000Z', source: 'LIVE' });
+    expect(three.totalCount).toBe(13 + 24 + 13);
+    const starts = three.nodes.map((n) => Date.parse(n.start));
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+
+    const again = await h.slots('1', '2026-11-24T10:07:00Z', '2026-11-24T16:03:00Z');
+    expect(h.supplier.searches).toHaveLength(2);
+    expect(sources(again)).toEqual(new Set(['CACHE']));
+    expect(again.nodes.map((n) => n.id)).toEqual(one.nodes.slice(1).map((n) => n.id));
+  });
+
+  it('serves a stale bucket with its original fetchedAt and refreshes it once in the background', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+
+    h.clock.t = t0 + 31 * SECOND;
+    h.supplier.delayMs = 50;
+    // Two requests read the stale bucket while its refresh is under way: both served, one refresh.
+    const [stale, staleToo] = await Promise.all([
+      h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z'),
+      h.slots('1', '2026-11-24T09:00:00Z', '2026-11-24T12:00:00Z'),
+    ]);
+    for (const r of [stale, staleToo]) {
+      expect(sources(r)).toEqual(new Set(['CACHE']));
+      expect(r.fetchedAt).toBe(new Date(t0).toISOString());
+      expect(r.nodes[0]!.fetchedAt).toBe(new Date(t0).toISOString());
+    }
+    await h.cache.idle();
+    expect(h.supplier.searches).toHaveLength(2);
+
+    const refreshed = await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    expect(refreshed.fetchedAt).toBe(new Date(t0 + 31 * SECOND).toISOString());
+    expect(sources(refreshed)).toEqual(new Set(['CACHE']));
+    expect(h.supplier.searches).toHaveLength(2);
+
+    // Past ttl + staleness nothing is served from the cache.
+    h.clock.t = t0 + 31 * SECOND + 61 * SECOND;
+    const live = await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    expect(sources(live)).toEqual(new Set(['LIVE']));
+    expect(h.supplier.searches).toHaveLength(3);
+  });
+
+  it('remembers a failure for a few seconds: the typed error again, the supplier not called', async () => {
+    const h = harness(await makeStore());
+    h.supplier.failWith = new UpstreamError('fake-sys', 'UNAVAILABLE', 503);
+    const ask = () => h.slots('2', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z').catch((e: unknown) => e);
+    expect(await ask()).toMatchObject({ extensions: { code: 'SUPPLIER_UNAVAILABLE', supplierSystem: 'fake-sys', reason: 'UNAVAILABLE' } });
+    h.supplier.failWith = null;
+    h.clock.t += 2 * SECOND;
+    expect(await ask()).toMatchObject({ extensions: { reason: 'UNAVAILABLE' } });
+    expect(h.supplier.searches).toHaveLength(1);
+
+    h.clock.t += 1.5 * SECOND;
+    expect(await ask()).toMatchObject({ totalCount: 3 });
+    expect(h.supplier.searches).toHaveLength(2);
+  });
+
+  it('honours maxAge down to its five-second floor', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    const window = ['2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z'] as const;
+    await h.slots('3', ...window);
+
+    h.clock.t = t0 + 10 * SECOND;
+    expect(sources(await h.slots('3', ...window, { maxAge: 20 }))).toEqual(new Set(['CACHE']));
+    expect(h.supplier.searches).toHaveLength(1);
+    const forced = await h.slots('3', ...window, { maxAge: 8 });
+    expect(sources(forced)).toEqual(new Set(['LIVE']));
+    expect(h.supplier.searches).toHaveLength(2);
+
+    // maxAge 0 means "as fresh as allowed": a bucket up to five seconds old is still served.
+    h.clock.t += 4 * SECOND;
+    expect(sources(await h.slots('3', ...window, { maxAge: 0 }))).toEqual(new Set(['CACHE']));
+    expect(h.supplier.searches).toHaveLength(2);
+    h.clock.t += 2 * SECOND;
+    expect(sources(await h.slots('3', ...window, { maxAge: 0 }))).toEqual(new Set(['LIVE']));
+    expect(h.supplier.searches).toHaveLength(3);
+
+    await expect(h.slots('3', ...window, { maxAge: -1 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'maxAge' } });
+  });
+
+  it('keeps each organisation\'s view: ring-fenced slots never reach another organisation', async () => {
+    const h = harness(await makeStore());
+    h.supplier.ringFenced = new Set([10, 11]);
+    const window = ['2026-11-24T09:00:00Z', '2026-11-24T12:00:00Z'] as const;
+    expect((await h.slots('4', ...window, { org: 'RX8' })).totalCount).toBe(4);
+    const other = await h.slots('4', ...window, { org: 'A91023' });
+    expect(other.nodes.map((n) => n.start)).toEqual(['2026-11-24T09:00:00.000Z', '2026-11-24T12:00:00.000Z']);
+    expect(sources(other)).toEqual(new Set(['LIVE']));
+    // Both views are now cached, each for its own organisation.
+    expect(h.supplier.searches.map((s) => s.org)).toEqual(['RX8', 'A91023']);
+    expect((await h.slots('4', ...window, { org: 'A91023' })).totalCount).toBe(2);
+    expect((await h.slots('4', ...window, { org: 'RX8' })).totalCount).toBe(4);
+    expect(h.supplier.searches).toHaveLength(2);
+  });
+
+  it('invalidation drops the day for every organisation, and a search that raced it cannot put it back', async () => {
+    const h = harness(await makeStore());
+    const window = ['2026-11-24T09:00:00Z', '2026-11-24T12:00:00Z'] as const;
+    await h.slots('5', ...window, { org: 'RX8' });
+    await h.slots('5', ...window, { org: 'A91023' });
+    h.supplier.taken.add(`5@${Date.parse('2026-11-24T10:00:00Z')}`);
+    await h.cache.slotsChanged('fake-sys', '5', '2026-11-24T10:00:00Z');
+    for (const org of ['RX8', 'A91023']) {
+      const r = await h.slots('5', ...window, { org });
+      expect(sources(r)).toEqual(new Set(['LIVE']));
+      expect(r.totalCount).toBe(3);
+    }
+
+    // A search in flight while the day is invalidated: its (pre-booking) answer is served to its own request only.
+    await h.cache.invalidate('fake-sys', '5', ['2026-11-24']);
+    h.supplier.delayMs = 100;
+    const racing = h.slots('5', ...window);
+    await new Promise((r) => setTimeout(r, 30));
+    await h.cache.invalidate('fake-sys', '5', ['2026-11-24']);
+    await racing;
+    h.supplier.delayMs = 0;
+    const searches = h.supplier.searches.length;
+    expect(sources(await h.slots('5', ...window))).toEqual(new Set(['LIVE']));
+    expect(h.supplier.searches).toHaveLength(searches + 1);
+  });
+
+  it('single-flight: 100 concurrent identical misses make one search per service and day', async () => {
+    // Several caches over one store stand for several processes (the Redis case gives each its own connection).
+    const stores = [await makeStore(), await makeStore(), await makeStore(), await makeStore()];
+    const shared = _name === 'in process' ? [stores[0]!, stores[0]!, stores[0]!, stores[0]!] : stores;
+    const replicas = shared.map((s) => harness(s));
+    for (const r of replicas) r.supplier.delayMs = 50;
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => replicas[i % 4]!.slots(String(100 + (i % 2)), '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z')),
+    );
+    const searches = replicas.flatMap((r) => r.supplier.searches);
+    expect(searches.map((s) => s.serviceId).sort()).toEqual(['100', '101']);
+    for (const a of answers) expect(a.totalCount).toBe(5);
+  });
+});
+
+describe('slot cache in Redis', () => {
+  beforeEach(async () => {
+    await redis.client().flushall();
+  });
+
+  it('hashes keys and stores slot data only', async () => {
+    const h = harness(await redisStore());
+    await h.slots('1402000101', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z', { org: 'RX8' });
+    const keys = await redis.client().keys('*');
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^slots:v1:d:[0-9a-f]{32}$/);
+    const entry = await redis.client().hgetall(keys[0]!);
+    expect(Object.keys(entry).sort()).toEqual([expect.stringMatching(/^b:[0-9a-f]{16}$/)]);
+    const raw = Object.values(entry)[0]!;
+    expect(raw).not.toMatch(/RX8|fake-sys/);
+    const stored = JSON.parse(raw) as { f: number; s: Record<string, unknown>[] };
+    // The whole day; no source, and no per-slot fetchedAt where it is the bucket's.
+    expect(stored.s[0]).toEqual({ id: expect.any(String), start: '2026-11-24T00:00:00.000Z' });
+    expect(stored.s).toHaveLength(24);
+    expect(await redis.client().pttl(keys[0]!)).toBeGreaterThan(55_000);
+  });
+
+  it('carries on without Redis while it is stopped, and uses it again when it is back', async () => {
+    const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
+    connections.push(conn);
+    expect(await conn.ready(5000)).toBe(true);
+    const h = harness(new RedisBucketStore(conn.redis));
+    const window = ['2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z'] as const;
+    await h.slots('6', ...window);
+    expect(sources(await h.slots('6', ...window))).toEqual(new Set(['CACHE']));
+
+    await redis.stop();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        const r = await h.slots('6', ...window);
+        expect(sources(r)).toEqual(new Set(['LIVE']));
+        expect(r.totalCount).toBe(3);
+        expect(performance.now() - started).toBeLessThan(600);
+      }
+      expect(h.supplier.searches).toHaveLength(4);
+    } finally {
+      await redis.start();
+    }
+    expect(await conn.ready(10_000)).toBe(true);
+    expect(sources(await h.slots('6', ...window))).toEqual(new Set(['LIVE']));
+    expect(sources(await h.slots('6', ...window))).toEqual(new Set(['CACHE']));
+    expect(h.supplier.searches).toHaveLength(5);
+  });
+
+  it('logs an outage at most once per ten seconds', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    const clock = { t: 0 };
+    const log = new OutageLog(logger, 'slot reads go to the suppliers', 10_000, () => clock.t);
+    for (let i = 0; i < 50; i++) {
+      log.report(new Error('ECONNREFUSED'));
+      clock.t += 100;
+    }
+    expect(lines).toHaveLength(1);
+    clock.t += 5_100;
+    log.report(new Error('ECONNREFUSED'));
+    expect(lines).toHaveLength(2);
+    log.recovered();
+    log.recovered();
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain('redis unavailable: slot reads go to the suppliers');
+  });
+});
+
+describe('metrics', () => {
+  it('count lookups per system by result', async () => {
+    const h = harness(new MemoryBucketStore());
+    const count = async (result: string) =>
+      (await metrics.getSingleMetric('slot_cache_lookups_total')!.get()).values.find((v) => v.labels.system === 'fake-sys' && v.labels.result === result)?.value ?? 0;
+    const before = { hit: await count('hit'), miss: await count('miss'), stale: await count('stale') };
+    await h.slots('7', '2026-11-24T10:00:00Z', '2026-11-25T12:00:00Z');
+    await h.slots('7', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    h.clock.t += 40 * SECOND;
+    await h.slots('7', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    await h.cache.idle();
+    expect(await count('miss')).toBe(before.miss + 2);
+    expect(await count('hit')).toBe(before.hit + 1);
+    expect(await count('stale')).toBe(before.stale + 1);
+  });
+});

@@ -1,0 +1,604 @@
+/**
+ * The slot cache every supplier subgraph shares through Redis (or keeps in process without REDIS_URL).
+ *
+ * Unit: a day bucket, the free slots of one service at one supplier system starting on one Europe/London day, as
+ * one audience sees them (london-day.ts says why London days). A request for any window is assembled from the
+ * buckets of the days it touches, so two clients asking for 09:00–17:00 and 09:05–17:05 share every bucket. Missing
+ * days are fetched together: one upstream call per run of contiguous missing days of a service, never one per day.
+ *
+ * Audience: Booking Standard providers filter slots by the consumer organisation in the JWT (the sandbox ring-fences
+ * some ED slots for NHS 111), so their buckets are per consumer organisation; an adapter whose supplier answers
+ * everyone alike (Oakfield: "clinics and sessions are the same for everyone") shares one audience. The adapter says
+ * which (slot-windows `audience`).
+ *
+ * Per bucket, with the supplier's policy (policyFor):
+ *   fresh      age ≤ ttl: served as CACHE with the fetchedAt the supplier's answer had.
+ *   stale      ttl < age ≤ ttl + stale: still served, and refreshed once in the background (the refresh takes the
+ *              bucket's lock, so one process refreshes while every other keeps serving the stale copy).
+ *   miss       older, absent, or older than the request's maxAge: fetched. Single-flight: the first process to
+ *              take the bucket's lock fetches; the others poll for its value, bounded by the supplier's deadline,
+ *              then fetch themselves rather than fail. Within a process, concurrent misses join one promise.
+ *   failed     the last fetch failed less than a few seconds ago: its typed failure is raised again without
+ *              calling the supplier (negative caching), unless a servable bucket exists.
+ * `maxAge` (seconds, from `slots(maxAge:)`) makes older buckets misses, but never below the supplier's floor, so a
+ * client cannot turn every request into a supplier call.
+ *
+ * Writes are conditional on the day's generation (slot-buckets.ts): `invalidate`/`slotsChanged`, called after every
+ * booking and cancellation, drop the day for every audience and stop any fetch already in flight from writing the
+ * pre-booking view back.
+ *
+ * Redis away: every store call fails fast (redis.ts); the cache then steps aside (reads go to the supplier, nothing
+ * is written) and is used again as soon as Redis answers. The cache never makes a request fail.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from './london-day.js';
+import { slotCacheLookups } from './metrics.js';
+import { connectRedis } from './redis.js';
+import type { Registry, SupplierSystem } from './registry.js';
+import { RedisBucketStore } from './slot-buckets-redis.js';
+import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from './slot-buckets.js';
+import { UpstreamError, type UpstreamReason } from './upstream.js';
+
+export type SlotSource = 'LIVE' | 'CACHE';
+
+/** What the cache needs of a slot: when it starts (its day) and the freshness fields it rewrites. */
+export interface CacheableSlot {
+  start: string;
+  fetchedAt: string;
+  source: SlotSource;
+}
+
+/** One bucket asked for. */
+export interface BucketQuery {
+  system: string;
+  serviceId: string;
+  day: LondonDay;
+  /** Who the answer is for (see the module comment); a constant for suppliers that answer everyone alike. */
+  audience: string;
+  /** The client's maxAge in seconds; absent or null: the supplier's normal freshness. */
+  maxAgeSeconds?: number | null;
+}
+
+/** Contiguous days of one service and audience, fetched in one upstream call: every slot starting in [from, to]. */
+export interface DayRun {
+  system: string;
+  serviceId: string;
+  audience: string;
+  days: LondonDay[];
+  from: Date;
+  to: Date;
+}
+
+export interface RunAnswer<S> {
+  slots: S[];
+  /** When the supplier answered (RFC 3339). */
+  fetchedAt: string;
+}
+
+/** Starts one upstream call per run, all at once (an adapter may batch work across them), one promise each. */
+export type FetchRuns<S> = (runs: readonly DayRun[]) => Promise<RunAnswer<S>>[];
+
+/** One bucket's answer: its slots (earliest first), when the supplier gave them, and whether this request asked. */
+export interface DaySlots<S> {
+  slots: S[];
+  fetchedAt: string;
+  source: SlotSource;
+}
+
+export interface CachePolicy {
+  /** Served without a second thought for this long after the supplier answered. */
+  ttlMs: number;
+  /** Then served stale (and refreshed in the background) for this much longer; never older than ttl + stale. */
+  staleMs: number;
+  /** A client's maxAge below this is raised to it. */
+  maxAgeFloorMs: number;
+  /** How long an upstream failure is remembered; a Retry-After may lengthen it up to maxNegativeMs. */
+  negativeMs: number;
+  maxNegativeMs: number;
+  /** How long a bucket's single-flight lock lives if its holder never releases it (it died mid-fetch). */
+  lockTtlMs: number;
+  /** How long a process waits for another's fetch before fetching itself. */
+  lockWaitMs: number;
+}
+
+/** Clients may ask for fresher data, but no fresher than this: five seconds bounds a client to ~0.2 calls/s per bucket. */
+export const MAX_AGE_FLOOR_MS = 5_000;
+/** Long enough to absorb a burst of retries against a failing supplier; short enough that recovery shows at once. */
+export const NEGATIVE_MS = 3_000;
+const MAX_NEGATIVE_MS = 15_000;
+/** The GP Connect cap (slot-windows MAX_WINDOW_DAYS): no upstream search spans more than two weeks. */
+const MAX_RUN_MS = 14 * 86_400_000;
+/**
+ * Days a slot can be offered for, counted from today: providers release up to two weeks ahead, plus today and
+ * yesterday (an overnight session). Invalidated wholesale when a write's day is unknown.
+ */
+const HORIZON_PAST_DAYS = 1;
+const HORIZON_FUTURE_DAYS = 15;
+
+/**
+ * The numbers, from the registry entry:
+ * - ttl: the system's `cacheTtlSeconds` (30 s in the sandbox registry);
+ * - stale: as long again, so nothing served is older than 2 × ttl (60 s): a slot list a minute old is still useful,
+ *   and the supplier checks the slot at booking anyway (SLOT_UNAVAILABLE, and the day is then invalidated);
+ * - maxAge floor: 5 s (MAX_AGE_FLOOR_MS);
+ * - negative: 3 s, or the supplier's Retry-After up to 15 s (never longer than ttl);
+ * - lock: the holder's fetch is bounded by the system's deadline (twice for an adapter that looks something up
+ *   first, as Oakfield's clinic lookup), so the lock outlives it by a second; waiters wait one deadline (plus a
+ *   moment for the holder's write) because that is as long as the holder can take to succeed or fail.
+ */
+export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'deadlineMs'>): CachePolicy {
+  const ttlMs = system.cacheTtlSeconds * 1000;
+  return {
+    ttlMs,
+    staleMs: ttlMs,
+    maxAgeFloorMs: MAX_AGE_FLOOR_MS,
+    negativeMs: Math.min(NEGATIVE_MS, ttlMs),
+    maxNegativeMs: Math.min(MAX_NEGATIVE_MS, ttlMs),
+    lockTtlMs: 2 * system.deadlineMs + 1000,
+    lockWaitMs: system.deadlineMs + 250,
+  };
+}
+
+export interface SlotCacheOptions {
+  store: BucketStore;
+  /** The policy of a registry system (policyFor). */
+  policy: (system: string) => CachePolicy;
+  logger: Logger;
+  /** Epoch milliseconds, compared with fetchedAt; injectable for tests. */
+  clock?: () => number;
+  /** Told of every failed store call (Redis away), to log; the cache itself carries on without the store. */
+  onStoreError?: (err: unknown) => void;
+  /** Called by close() (closing the Redis connection). */
+  onClose?: () => Promise<void>;
+  /** Whether the store is connected, waiting up to the given time (whenReady). Absent: always. */
+  ready?: (timeoutMs: number) => Promise<boolean>;
+}
+
+type Result<S> = DaySlots<S> | Error;
+
+/** A bucket as one load() handles it. */
+interface Bucket {
+  /** Identity in this process: the digests, so it matches what the store keys on. */
+  id: string;
+  query: BucketQuery;
+  address: BucketAddress;
+  policy: CachePolicy;
+  /** The day's generation as last read; writes are conditional on it. */
+  generation: number;
+}
+
+type Verdict<S> =
+  | { kind: 'hit' | 'stale'; answer: DaySlots<S>; refresh: boolean }
+  | { kind: 'negative'; error: UpstreamError }
+  | { kind: 'miss' };
+
+interface StoredBucket {
+  /** fetchedAt, epoch ms. */
+  f: number;
+  /** Slots without `source`, and without `fetchedAt` when it is the bucket's. */
+  s: Record<string, unknown>[];
+}
+
+interface StoredFailure {
+  r: UpstreamReason;
+  st?: number;
+  /** Remembered until (epoch ms). */
+  u: number;
+}
+
+export class SlotCache {
+  private readonly store: BucketStore;
+  private readonly clock: () => number;
+  /** Misses this process is resolving: later loads of the same bucket join them instead of racing for the lock. */
+  private readonly inFlight = new Map<string, Promise<Result<CacheableSlot>>>();
+  /** Stale buckets this process is refreshing, so each is refreshed once however often it is read meanwhile. */
+  private readonly refreshing = new Set<string>();
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly opts: SlotCacheOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /** The answer for each query, in order: its day's slots, or the typed failure of the supplier call behind it. */
+  async load<S extends CacheableSlot>(queries: readonly BucketQuery[], fetch: FetchRuns<S>): Promise<Result<S>[]> {
+    const byId = new Map<string, Bucket>();
+    const buckets = queries.map((q) => {
+      const address = bucketAddress(q.system, q.serviceId, q.day, q.audience);
+      const id = `${address.day}:${address.audience}`;
+      const known = byId.get(id);
+      if (known) {
+        known.query = { ...known.query, maxAgeSeconds: strictest(known.query.maxAgeSeconds, q.maxAgeSeconds) };
+        return known;
+      }
+      const b: Bucket = { id, query: q, address, policy: this.opts.policy(q.system), generation: 0 };
+      byId.set(id, b);
+      return b;
+    });
+    const answers = await this.resolve([...byId.values()], fetch);
+    return buckets.map((b) => answers.get(b)!);
+  }
+
+  /** Drops these days of a service for every audience (after a booking or cancellation there). */
+  async invalidate(system: string, serviceId: string, days: readonly LondonDay[]): Promise<void> {
+    const p = this.opts.policy(system);
+    try {
+      // The generation marker must outlive any fetch that read the old one: a bucket's lifetime covers that.
+      await this.store.invalidate(days.map((d) => dayDigest(system, serviceId, d)), p.ttlMs + p.staleMs + p.lockTtlMs);
+    } catch (err) {
+      this.storeFailed(err);
+    }
+  }
+
+  /**
+   * A booking or cancellation at a service may have changed the slots starting at `start`: drop that day. When the
+   * day is unknown (a cancellation whose outcome is unknown names no time), drop every day a slot can be offered for.
+   */
+  async slotsChanged(system: string, serviceId: string, start: Date | string | null | undefined): Promise<void> {
+    const ms = start == null ? NaN : typeof start === 'string' ? Date.parse(start) : start.getTime();
+    if (!Number.isNaN(ms)) return this.invalidate(system, serviceId, [londonDay(ms)]);
+    const today = londonDay(this.clock());
+    const days: LondonDay[] = [];
+    for (let i = -HORIZON_PAST_DAYS; i <= HORIZON_FUTURE_DAYS; i++) days.push(addDays(today, i));
+    return this.invalidate(system, serviceId, days);
+  }
+
+  /**
+   * Whether the store answers, waiting up to `timeoutMs` for its connection. Nothing needs to wait for it (the cache
+   * steps aside until then); processes that want their first requests cached, tests above all, may.
+   */
+  async whenReady(timeoutMs = 2000): Promise<boolean> {
+    return this.opts.ready ? this.opts.ready(timeoutMs) : true;
+  }
+
+  /** Resolves when every background refresh started so far has finished (tests; shutdown). */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    await this.opts.onClose?.();
+  }
+
+  // ---- one load --------------------------------------------------------------------------------------------------
+
+  private async resolve<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
+    let entries: StoredEntry[];
+    try {
+      entries = await this.store.read(buckets.map((b) => b.address));
+    } catch (err) {
+      this.storeFailed(err);
+      for (const b of buckets) slotCacheLookups.inc({ system: b.query.system, result: 'miss' });
+      return this.fetchAndStore(buckets, fetch, { persist: false });
+    }
+
+    const now = this.clock();
+    const answers = new Map<Bucket, Promise<Result<S>>>();
+    const misses: Bucket[] = [];
+    const toRefresh: Bucket[] = [];
+    buckets.forEach((b, i) => {
+      const entry = entries[i]!;
+      b.generation = entry.generation;
+      const v = this.judge<S>(b, entry, now);
+      slotCacheLookups.inc({ system: b.query.system, result: v.kind });
+      if (v.kind === 'hit' || v.kind === 'stale') {
+        answers.set(b, Promise.resolve(v.answer));
+        if (v.refresh && !this.refreshing.has(b.id)) toRefresh.push(b);
+      } else if (v.kind === 'negative') {
+        answers.set(b, Promise.resolve(v.error));
+      } else {
+        const joined = this.inFlight.get(b.id) as Promise<Result<S>> | undefined;
+        if (joined) answers.set(b, joined);
+        else misses.push(b);
+      }
+    });
+
+    if (misses.length > 0) {
+      // Registered before the first await, so a concurrent load in this process that reads the same miss joins.
+      const filled = this.fill(misses, fetch);
+      for (const b of misses) {
+        const p = filled.then((m) => m.get(b)!);
+        answers.set(b, p);
+        this.inFlight.set(b.id, p);
+        void p.finally(() => {
+          if (this.inFlight.get(b.id) === p) this.inFlight.delete(b.id);
+        });
+      }
+    }
+    if (toRefresh.length > 0) this.refresh(toRefresh, fetch);
+
+    const out = new Map<Bucket, Result<S>>();
+    for (const [b, p] of answers) out.set(b, await p);
+    return out;
+  }
+
+  private judge<S extends CacheableSlot>(b: Bucket, entry: StoredEntry, now: number): Verdict<S> {
+    const { policy } = b;
+    const maxAge = b.query.maxAgeSeconds;
+    const limit = Math.min(policy.ttlMs + policy.staleMs, maxAge == null ? Infinity : Math.max(maxAge * 1000, policy.maxAgeFloorMs));
+    const failure = entry.failure ? decodeFailure(entry.failure) : null;
+    const failing = failure && failure.u > now ? failure : null;
+    const cached = entry.bucket ? decodeBucket<S>(entry.bucket) : null;
+    if (cached && now - Date.parse(cached.fetchedAt) <= limit) {
+      const fresh = now - Date.parse(cached.fetchedAt) <= policy.ttlMs;
+      // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy.
+      return { kind: fresh ? 'hit' : 'stale', answer: cached, refresh: !fresh && !failing };
+    }
+    if (failing) {
+      return {
+        kind: 'negative',
+        error: new UpstreamError(b.query.system, failing.r, failing.st, 'failed moments ago (remembered by the slot cache)', failing.u - now),
+      };
+    }
+    return { kind: 'miss' };
+  }
+
+  /** Misses: take each bucket's lock; fetch those taken (or all, with the store away); wait for the others. */
+  private async fill<S extends CacheableSlot>(misses: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
+    const token = randomUUID();
+    const claims = await Promise.all(misses.map((b) => this.claim(b, token)));
+    const held = misses.filter((_, i) => claims[i] === 'held');
+    const storeAway = misses.filter((_, i) => claims[i] === 'store-away');
+    const busy = misses.filter((_, i) => claims[i] === 'busy');
+    const [fetched, unstored, waited] = await Promise.all([
+      this.fetchAndStore(held, fetch, { persist: true, token }),
+      this.fetchAndStore(storeAway, fetch, { persist: false }),
+      this.waitForOthers(busy, fetch),
+    ]);
+    return new Map([...fetched, ...unstored, ...waited]);
+  }
+
+  /**
+   * Another process (or an earlier load here) holds these buckets' locks: poll for the value it will write. A
+   * failure it wrote is raised; a lock that disappears without a value (its holder's write was dropped by an
+   * invalidation, or it died) is taken over. After lockWaitMs, fetch without the lock rather than fail.
+   */
+  private async waitForOthers<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
+    const out = new Map<Bucket, Result<S>>();
+    let pending = buckets;
+    const until = performance.now() + Math.max(0, ...buckets.map((b) => b.policy.lockWaitMs));
+    for (let delay = 10; pending.length > 0 && performance.now() < until; delay = Math.min(delay * 2, 80)) {
+      await sleep(Math.min(delay, Math.max(1, until - performance.now())));
+      let entries: StoredEntry[];
+      try {
+        entries = await this.store.read(pending.map((b) => b.address));
+      } catch (err) {
+        this.storeFailed(err);
+        break;
+      }
+      const now = this.clock();
+      const still: Bucket[] = [];
+      pending.forEach((b, i) => {
+        b.generation = entries[i]!.generation;
+        const v = this.judge<S>(b, entries[i]!, now);
+        if (v.kind === 'hit' || v.kind === 'stale') out.set(b, v.answer);
+        else if (v.kind === 'negative') out.set(b, v.error);
+        else still.push(b);
+      });
+      const token = randomUUID();
+      const claims = await Promise.all(still.map((b) => this.claim(b, token)));
+      const takeOver = still.filter((_, i) => claims[i] !== 'busy');
+      for (const [b, r] of await this.fetchAndStore(takeOver, fetch, { persist: true, token })) out.set(b, r);
+      pending = still.filter((_, i) => claims[i] === 'busy');
+    }
+    for (const [b, r] of await this.fetchAndStore(pending, fetch, { persist: true })) out.set(b, r);
+    return out;
+  }
+
+  /** Stale buckets: refreshed in the background by whichever process takes the lock; the request does not wait. */
+  private refresh<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): void {
+    for (const b of buckets) this.refreshing.add(b.id);
+    const job = (async () => {
+      const token = randomUUID();
+      const claims = await Promise.all(buckets.map((b) => this.claim(b, token)));
+      await this.fetchAndStore(buckets.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token });
+    })()
+      .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'slot cache refresh failed unexpectedly'))
+      .finally(() => {
+        for (const b of buckets) this.refreshing.delete(b.id);
+        this.background.delete(job);
+      });
+    this.background.add(job);
+  }
+
+  /**
+   * Fetches the buckets as runs of contiguous days (one upstream call each), stores each day's bucket (or the
+   * failure) unless told not to, releases the locks held with `token`, and answers every bucket.
+   */
+  private async fetchAndStore<S extends CacheableSlot>(
+    buckets: Bucket[],
+    fetch: FetchRuns<S>,
+    how: { persist: boolean; token?: string },
+  ): Promise<Map<Bucket, Result<S>>> {
+    const out = new Map<Bucket, Result<S>>();
+    if (buckets.length === 0) return out;
+    const runs = toRuns(buckets);
+    let promises: Promise<RunAnswer<S>>[];
+    try {
+      promises = fetch(runs.map((r) => r.run));
+    } catch (err) {
+      promises = runs.map(() => Promise.reject(err));
+    }
+    await Promise.all(
+      runs.map(async ({ run, members }, i) => {
+        const writes: BucketWrite[] = [];
+        try {
+          const answer = await promises[i]!;
+          const byDay = splitByDay(answer.slots, run.days);
+          for (const b of members) {
+            const slots = byDay.get(b.query.day)!;
+            out.set(b, { slots, fetchedAt: answer.fetchedAt, source: 'LIVE' });
+            writes.push({ address: b.address, generation: b.generation, bucket: encodeBucket(slots, answer.fetchedAt), lifetimeMs: b.policy.ttlMs + b.policy.staleMs });
+          }
+        } catch (err) {
+          const error = err instanceof Error ? err : new Error(String(err));
+          for (const b of members) out.set(b, error);
+          const failure = this.failureRecord(error, members[0]!.policy);
+          if (failure) {
+            for (const b of members) writes.push({ address: b.address, generation: b.generation, failure, lifetimeMs: b.policy.maxNegativeMs });
+          }
+        }
+        if (how.persist) await this.safely(() => this.store.write(writes));
+        if (how.token) await Promise.all(members.map((b) => this.safely(() => this.store.unlock(b.address, how.token!))));
+      }),
+    );
+    return out;
+  }
+
+  /** A failure worth remembering: a supplier's typed failure. Not CIRCUIT_OPEN (this process's own state) or bugs. */
+  private failureRecord(err: Error, policy: CachePolicy): string | undefined {
+    if (!(err instanceof UpstreamError) || err.reason === 'CIRCUIT_OPEN') return undefined;
+    const ms = Math.min(policy.maxNegativeMs, Math.max(policy.negativeMs, err.retryAfterMs ?? 0));
+    const record: StoredFailure = { r: err.reason, ...(err.status ? { st: err.status } : {}), u: this.clock() + ms };
+    return JSON.stringify(record);
+  }
+
+  private async claim(b: Bucket, token: string): Promise<'held' | 'busy' | 'store-away'> {
+    try {
+      return (await this.store.lock(b.address, token, b.policy.lockTtlMs)) ? 'held' : 'busy';
+    } catch (err) {
+      this.storeFailed(err);
+      return 'store-away';
+    }
+  }
+
+  private async safely(op: () => Promise<unknown>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      this.storeFailed(err);
+    }
+  }
+
+  private storeFailed(err: unknown): void {
+    this.opts.onStoreError?.(err);
+  }
+}
+
+/**
+ * Outcomes of a booking or cancellation after which the slots at its time may differ from the cache: it booked or
+ * cancelled; it may have (OUTCOME_UNKNOWN); or the slot was already taken (SLOT_UNAVAILABLE: the consumer most
+ * likely chose it from a cached list, which is therefore wrong for everyone).
+ */
+const SLOTS_CHANGED_BY = new Set(['BOOKED', 'CANCELLED', 'OUTCOME_UNKNOWN', 'SLOT_UNAVAILABLE']);
+
+/**
+ * What the adapters call after every booking and cancellation, whatever its outcome: drops the day of `start` (or
+ * every day, when unknown) if the outcome may have changed slots. Never throws: a cache that cannot be told loses
+ * nothing but freshness, which its TTL bounds.
+ */
+export async function invalidateAfterWrite(
+  cache: SlotCache | undefined,
+  write: { system: string; serviceId: string; outcome: string; start: Date | string | null | undefined },
+): Promise<void> {
+  if (!cache || !SLOTS_CHANGED_BY.has(write.outcome)) return;
+  await cache.slotsChanged(write.system, write.serviceId, write.start);
+}
+
+function strictest(a: number | null | undefined, b: number | null | undefined): number | null | undefined {
+  if (a == null) return b;
+  if (b == null) return a;
+  return Math.min(a, b);
+}
+
+/** Groups buckets into runs: per service and audience, contiguous days, each run within the two-week cap. */
+function toRuns(buckets: Bucket[]): { run: DayRun; members: Bucket[] }[] {
+  const groups = new Map<string, Map<LondonDay, Bucket>>();
+  for (const b of buckets) {
+    const k = `${b.query.system}\n${b.query.serviceId}\n${b.query.audience}`;
+    const group = groups.get(k) ?? new Map<LondonDay, Bucket>();
+    group.set(b.query.day, b);
+    groups.set(k, group);
+  }
+  return [...groups.values()].flatMap((group) =>
+    contiguousRuns(group.keys(), MAX_RUN_MS).map((days) => {
+      const members = days.map((d) => group.get(d)!);
+      const { system, serviceId, audience } = members[0]!.query;
+      return { run: { system, serviceId, audience, days, from: new Date(dayStart(days[0]!)), to: new Date(dayEnd(days.at(-1)!)) }, members };
+    }),
+  );
+}
+
+/** A run's slots into its days, earliest first; a slot outside the run's days (a lax supplier) is dropped. */
+function splitByDay<S extends CacheableSlot>(slots: readonly S[], days: readonly LondonDay[]): Map<LondonDay, S[]> {
+  const byDay = new Map<LondonDay, S[]>(days.map((d) => [d, []]));
+  for (const s of slots) byDay.get(londonDay(Date.parse(s.start)))?.push(s);
+  for (const list of byDay.values()) list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  return byDay;
+}
+
+function encodeBucket(slots: readonly CacheableSlot[], fetchedAt: string): string {
+  const stored: StoredBucket = {
+    f: Date.parse(fetchedAt),
+    s: slots.map(({ source: _source, fetchedAt: at, ...rest }) => (at === fetchedAt ? rest : { ...rest, fetchedAt: at })),
+  };
+  return JSON.stringify(stored);
+}
+
+/** A stored bucket as served: every slot marked CACHE, with the fetchedAt the supplier's answer had. */
+function decodeBucket<S extends CacheableSlot>(text: string): DaySlots<S> | null {
+  try {
+    const v = JSON.parse(text) as Partial<StoredBucket>;
+    if (typeof v.f !== 'number' || !Array.isArray(v.s)) return null;
+    const fetchedAt = new Date(v.f).toISOString();
+    return { slots: v.s.map((s) => ({ fetchedAt, ...s, source: 'CACHE' }) as unknown as S), fetchedAt, source: 'CACHE' };
+  } catch {
+    return null;
+  }
+}
+
+function decodeFailure(text: string): StoredFailure | null {
+  try {
+    const v = JSON.parse(text) as Partial<StoredFailure>;
+    return typeof v.r === 'string' && typeof v.u === 'number' ? (v as StoredFailure) : null;
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---- construction from the environment ------------------------------------------------------------------------
+
+export interface SlotCacheSetupOptions {
+  registry: Registry;
+  logger: Logger;
+  /** Redis to share buckets through; absent: this process's memory. */
+  redisUrl?: string;
+}
+
+/** The cache as a subgraph process runs it: Redis when a URL is given, else in process (and a log line saying so). */
+export function createSlotCache(opts: SlotCacheSetupOptions): SlotCache {
+  const policy = (id: string) => policyFor(opts.registry.system(id) ?? { cacheTtlSeconds: 30, deadlineMs: 2000 });
+  if (!opts.redisUrl) {
+    opts.logger.info('REDIS_URL is not set: the slot cache is kept in this process (replicas do not share it)');
+    return new SlotCache({ store: new MemoryBucketStore(), policy, logger: opts.logger });
+  }
+  // The URL may carry a password: never logged.
+  opts.logger.info('slot cache in Redis, shared by every replica');
+  const conn = connectRedis(opts.redisUrl, { logger: opts.logger, consequence: 'slot reads go straight to the suppliers, uncached' });
+  return new SlotCache({
+    store: new RedisBucketStore(conn.redis),
+    policy,
+    logger: opts.logger,
+    onStoreError: (err) => conn.outage.report(err),
+    onClose: () => conn.close(),
+    ready: (timeoutMs) => conn.ready(timeoutMs),
+  });
+}
+
+/**
+ * From the environment: REDIS_URL (shared cache) or none (in process); SLOT_CACHE=off turns caching off entirely,
+ * every slot read then going to the supplier (an operator's switch, and what tests of the adapters themselves use).
+ */
+export function slotCacheFromEnv(registry: Registry, logger: Logger, env: NodeJS.ProcessEnv = process.env): SlotCache | undefined {
+  if (env.SLOT_CACHE === 'off') {
+    logger.info('SLOT_CACHE=off: every slot read goes to the supplier');
+    return undefined;
+  }
+  return createSlotCache({ registry, logger, ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}) });
+}
