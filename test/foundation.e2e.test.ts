@@ -40,7 +40,8 @@ function window(hours = 24): { from: string; to: string } {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn' } });
+  // The uncached path: every query reaches the providers (the cache and breaker have suites of their own).
+  stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', SLOT_CACHE: 'off', CIRCUIT_BREAKER: 'off' } });
   bsSandbox = stack.url('sandbox-booking-standard');
 }, 90_000);
 

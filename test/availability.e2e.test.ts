@@ -1,0 +1,256 @@
+/**
+ * Combined availability end to end: the merged list across suppliers, its pages, what each kind of supplier failure
+ * does to the answer (within the deadline, with the right coverage entry), and persisted queries shared via Redis.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { devToken } from '../scripts/token.js';
+import { clearSandbox, gql, injectFault } from './helpers.js';
+import { startRedis, type TestRedis } from './redis.js';
+
+let stack: Stack;
+let redis: TestRedis;
+let bs: string;
+let auth: Record<string, string>;
+
+const AVAILABILITY = /* GraphQL */ `
+  query($s: AvailabilitySearch!) {
+    availability(search: $s) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      coverage { servicesAsked servicesAnswered failures { serviceId supplierSystem reason } }
+      edges { cursor node { distanceKm slot { id start serviceId source } service { id supplierSystem } } }
+    }
+  }
+`;
+
+/** A one-day window `day` days ahead, so each test reads day buckets no other test has cached. */
+function day(day: number) {
+  const from = new Date(Date.now() + day * 86_400_000);
+  from.setUTCHours(0, 0, 0, 0);
+  return { from: from.toISOString(), to: new Date(from.getTime() + 86_400_000 - 1000).toISOString() };
+}
+
+const NEAR_LEEDS = { near: { postcode: 'LS1 4AP' }, radiusKm: 15 };
+
+beforeAll(async () => {
+  redis = await startRedis();
+  // Breaker off here, so each fault shows as itself; the open circuit has its own stack below.
+  stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, CIRCUIT_BREAKER: 'off' } });
+  bs = stack.url('sandbox-booking-standard');
+  auth = { authorization: `Bearer ${await devToken({ org: 'RX8' })}` };
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stopAll();
+  await redis?.dispose();
+});
+
+beforeEach(async () => {
+  await clearSandbox(bs);
+});
+
+describe('the merged list', () => {
+  it('is sorted by start across suppliers and pages through with no slot lost or repeated', async () => {
+    const search = { ...NEAR_LEEDS, ...day(1), first: 200 };
+    const whole = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
+    expect(whole.errors).toBeUndefined();
+    const all = whole.data!.availability;
+    expect(all.coverage.failures).toEqual([]);
+    const systems = new Set(all.edges.map((e: any) => e.node.service.supplierSystem));
+    expect([...systems].sort()).toEqual(expect.arrayContaining(['harbour-uec', 'meridian-ooh', 'oakfield-pas']));
+    const starts = all.edges.map((e: any) => Date.parse(e.node.slot.start));
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+
+    const paged: string[] = [];
+    let after: string | null = null;
+    do {
+      const res: any = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...search, first: 37, ...(after ? { after } : {}) } }, auth);
+      expect(res.errors).toBeUndefined();
+      paged.push(...res.data.availability.edges.map((e: any) => e.node.slot.id));
+      after = res.data.availability.pageInfo.hasNextPage ? res.data.availability.pageInfo.endCursor : null;
+    } while (after);
+    const firstPage = all.edges.map((e: any) => e.node.slot.id);
+    expect(paged.slice(0, firstPage.length)).toEqual(firstPage);
+    expect(paged).toHaveLength(all.totalCount);
+    expect(new Set(paged).size).toBe(paged.length);
+  });
+
+  it('sorts by distance, then start', async () => {
+    const res = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(2), sort: 'DISTANCE', first: 200 } }, auth);
+    const rows = res.data!.availability.edges.map((e: any) => [e.node.distanceKm, Date.parse(e.node.slot.start)]);
+    const sorted = [...rows].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(rows).toEqual(sorted);
+  });
+
+  it('refuses a window over 14 days, an inverted one, and a cursor from another search', async () => {
+    const from = new Date();
+    const wide = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, from: from.toISOString(), to: new Date(from.getTime() + 15 * 86_400_000).toISOString() } }, auth);
+    expect(wide.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'search.to' });
+    const inverted = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, from: from.toISOString(), to: from.toISOString() } }, auth);
+    expect(inverted.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'search.to' });
+    const one = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(3), first: 1 } }, auth);
+    const other = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(4), first: 1, after: one.data!.availability.pageInfo.endCursor } }, auth);
+    expect(other.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'search.after' });
+  });
+});
+
+describe('when a supplier fails, the others still answer, within the deadline', () => {
+  const cases = [
+    ['stalls', { stall: true }, 'TIMEOUT', 5],
+    ['answers 500', { status: 500 }, 'UNAVAILABLE', 6],
+    ['answers malformed JSON', { malformed: true }, 'INVALID_RESPONSE', 7],
+    ['answers 429 with a long Retry-After', { status: 429, headers: { 'retry-after': '120' } }, 'RATE_LIMITED', 8],
+  ] as const;
+
+  it.each(cases)('Harbour %s: its services are in coverage as %s, the rest answered', async (_what, fault, reason, d) => {
+    await injectFault(bs, { pathPrefix: '/harbour/', ...fault });
+    const started = Date.now();
+    const res = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(d), first: 200 } }, auth);
+    const elapsed = Date.now() - started;
+    expect(res.errors).toBeUndefined();
+    const a = res.data!.availability;
+    const failed = a.coverage.failures;
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) expect(f).toMatchObject({ supplierSystem: 'harbour-uec', reason });
+    expect(a.coverage.servicesAnswered).toBe(a.coverage.servicesAsked - failed.length);
+    const answeredSystems = new Set(a.edges.map((e: any) => e.node.service.supplierSystem));
+    expect(answeredSystems.has('harbour-uec')).toBe(false);
+    expect(answeredSystems.has('meridian-ooh')).toBe(true);
+    expect(answeredSystems.has('oakfield-pas')).toBe(true);
+    // Harbour's deadline is 2 s; the answer never waits much past it.
+    expect(elapsed).toBeLessThan(2900);
+  });
+
+  it('a provider refusing connections: UNAVAILABLE for its services, the PAS still answers', async () => {
+    await stack.stop('sandbox-booking-standard');
+    try {
+      const res = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(9), first: 200 } }, auth);
+      const a = res.data!.availability;
+      expect(new Set(a.coverage.failures.map((f: any) => f.reason))).toEqual(new Set(['UNAVAILABLE']));
+      expect(new Set(a.coverage.failures.map((f: any) => f.supplierSystem))).toEqual(new Set(['harbour-uec', 'meridian-ooh']));
+      expect(a.edges.length).toBeGreaterThan(0);
+      expect(a.edges.every((e: any) => e.node.service.supplierSystem === 'oakfield-pas')).toBe(true);
+    } finally {
+      await stack.start('sandbox-booking-standard');
+    }
+  });
+});
+
+describe('persisted queries', () => {
+  it('registers a query hash through one gateway process and serves it from Redis after a restart', async () => {
+    const query = '{ service(id: "1402000101") { name } }';
+    const hash = createHash('sha256').update(query).digest('hex');
+    const ext = { persistedQuery: { version: 1, sha256Hash: hash } };
+    const post = (body: object) =>
+      fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+    expect((await post({ extensions: ext })).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post({ query, extensions: ext })).data.service.name).toMatch(/St James/);
+    expect(await redis.client().keys('apq:*')).toHaveLength(1);
+    await stack.stop('gateway');
+    await stack.start('gateway');
+    expect((await post({ extensions: ext })).data.service.name).toMatch(/St James/);
+  });
+});
+
+describe('with the circuit breaker and a second replica', () => {
+  let own: Stack;
+  let ownRedis: TestRedis;
+
+  beforeAll(async () => {
+    ownRedis = await startRedis();
+    own = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: ownRedis.url } });
+  }, 90_000);
+  afterAll(async () => {
+    await own?.stopAll();
+    await ownRedis?.dispose();
+  });
+
+  it('a booked slot disappears from availability at once, from every replica', async () => {
+    // A second booking-standard replica, sharing the Redis slot cache with the first.
+    const port = await freePort();
+    const replica = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/booking-standard/index.ts'], {
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        REDIS_URL: ownRedis.url,
+        BOOKING_STANDARD_PORT: String(port),
+        SANDBOX_BOOKING_STANDARD_URL: own.url('sandbox-booking-standard'),
+      },
+      stdio: 'ignore',
+    });
+    const replicaUrl = `http://127.0.0.1:${port}/graphql`;
+    try {
+      for (let i = 0; i < 100; i++) {
+        if (await fetch(`http://127.0.0.1:${port}/health/live`).then((r) => r.ok, () => false)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const w = day(12);
+      const search = { serviceIds: ['1402000105'], ...w, first: 200 };
+      const viaGateway = async () =>
+        ((await gql(own.gatewayUrl, AVAILABILITY, { s: search }, auth)).data!.availability.edges as any[]).map((e) => e.node.slot.id as string);
+      const viaReplica = async () => {
+        const res = await fetch(replicaUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...gatewayHeaders({ odsCode: 'RX8', name: 'Yorkshire Ambulance Service NHS 111' }) },
+          body: JSON.stringify({
+            query: 'query($r: [_Any!]!, $from: DateTime, $to: DateTime) { _entities(representations: $r) { ... on BookingStandardService { slots(from: $from, to: $to, first: 500) { nodes { id source } } } } }',
+            variables: { r: [{ __typename: 'BookingStandardService', id: '1402000105', supplier: { id: 'harbour-uec' } }], from: w.from, to: w.to },
+          }),
+        });
+        const body = (await res.json()) as any;
+        return (body.data._entities[0].slots.nodes as { id: string }[]).map((s) => s.id);
+      };
+      const before = await viaGateway();
+      expect(await viaReplica()).toEqual(before); // both warm, from the same cache
+      const slotId = before[Math.floor(before.length / 2)]!;
+      const booked = await gql(
+        own.gatewayUrl,
+        'mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { outcome } }',
+        {
+          input: {
+            slotId,
+            idempotencyKey: `replica-${Date.now()}`,
+            patient: { nhsNumber: '9476719931', name: { family: 'Jones', given: ['Sian'] }, birthDate: '1984-02-29', gender: 'FEMALE', address: { lines: ['1 Park Row'], postcode: 'LS1 5AB' } },
+            clinicalHandover: { reportId: '6f1f1c2e-8c7b-4d6e-9f0a-1b2c3d4e5f63', summary: 'Laceration.', authorOdsCode: 'RX8' },
+          },
+        },
+        auth,
+      );
+      expect(booked.data!.bookAppointment.outcome).toBe('BOOKED');
+      expect(await viaGateway()).not.toContain(slotId);
+      expect(await viaReplica()).not.toContain(slotId);
+    } finally {
+      replica.kill('SIGTERM');
+    }
+  });
+
+  // Last: it leaves Harbour's circuit open for its cool-down.
+  it('an open circuit answers CIRCUIT_OPEN at once, without calling the supplier, and the others still answer', async () => {
+    const sim = own.url('sandbox-booking-standard');
+    await injectFault(sim, { pathPrefix: '/harbour/', status: 500 });
+    let open: any;
+    for (let d = 10; d < 14 && !open; d++) {
+      const res = await gql(own.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(d), first: 200 } }, auth);
+      if (res.data!.availability.coverage.failures.some((f: any) => f.reason === 'CIRCUIT_OPEN')) open = res;
+    }
+    expect(open).toBeDefined();
+    const before = (await (await fetch(`${sim}/_sandbox/requests`)).json() as unknown[]).length;
+    const started = Date.now();
+    const res = await gql(own.gatewayUrl, AVAILABILITY, { s: { ...NEAR_LEEDS, ...day(1), sort: 'DISTANCE', first: 200 } }, auth);
+    const a = res.data!.availability;
+    const harbour = a.coverage.failures.filter((f: any) => f.supplierSystem === 'harbour-uec');
+    expect(harbour.length).toBeGreaterThan(0);
+    for (const f of harbour) expect(f.reason).toBe('CIRCUIT_OPEN');
+    expect(a.edges.some((e: any) => e.node.service.supplierSystem === 'oakfield-pas')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const harbourCalls = ((await (await fetch(`${sim}/_sandbox/requests`)).json()) as { path: string }[]).slice(before).filter((r) => r.path.startsWith('/harbour/'));
+    expect(harbourCalls).toHaveLength(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${own.port('booking-standard')}/metrics`)).text();
+    expect(metrics).toMatch(/supplier_circuit_state\{system="harbour-uec"\} 2/);
+    await fetch(`${sim}/_sandbox/faults`, { method: 'DELETE' });
+  });
+});
