@@ -25,7 +25,7 @@ export const supplierErrors = new Counter({
   registers: [registry],
 });
 
-/** Slot cache lookups by result (hit, stale, miss), per supplier system. */
+/** Slot cache lookups by result (hit, stale, miss, negative: a recent failure answered from the cache), per system. */
 export const slotCacheLookups = new Counter({
   name: 'slot_cache_lookups_total',
   help: 'Slot cache lookups by result',
