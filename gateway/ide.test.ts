@@ -234,7 +234,7 @@ describe('the example operations', () => {
   const examples = loadExamples(`${repoRoot}ide/examples`);
 
   it('are valid, named operations, in file order', () => {
-    expect(examples.map((e) => e.name)).toEqual(['ServicesNearPostcode', 'BookAppointment']);
+    expect(examples.map((e) => e.name)).toEqual(['ServicesNearPostcode', 'Availability', 'BookAppointment']);
     for (const e of examples) expect(() => parse(e.query)).not.toThrow();
   });
 
