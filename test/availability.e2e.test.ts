@@ -98,6 +98,50 @@ describe('the merged list', () => {
   });
 });
 
+describe('capacity for DoS integrations', () => {
+  it('per service: free places, the next start and the evidence age, consistent with the slots', async () => {
+    const w = day(2);
+    const res = await gql(
+      stack.gatewayUrl,
+      `query($from: DateTime!, $to: DateTime!) {
+        services(filter: { ids: ["1402000102", "1402000107", "1402000109"] }) { nodes { __typename id
+          slots(from: $from, to: $to, first: 500) { totalCount nodes { start capacity } }
+          capacity(from: $from, to: $to) { freeSlots nextAvailableStart evidenceAgeSeconds fetchedAt } } } }`,
+      w,
+      auth,
+    );
+    expect(res.errors).toBeUndefined();
+    for (const s of res.data!.services.nodes) {
+      const places = s.slots.nodes.reduce((n: number, x: { capacity: number | null }) => n + (x.capacity ?? 1), 0);
+      expect(s.capacity.freeSlots, s.id).toBe(places);
+      expect(s.capacity.nextAvailableStart, s.id).toBe(s.slots.nodes[0]?.start ?? null);
+      expect(s.capacity.evidenceAgeSeconds).toBeGreaterThanOrEqual(0);
+    }
+    const pas = res.data!.services.nodes.find((s: any) => s.__typename === 'PasRestService');
+    expect(pas.capacity.freeSlots).toBeGreaterThan(pas.slots.totalCount); // dental chairs: more places than times
+    expect(res.data!.services.nodes.find((s: any) => s.__typename === 'ReferralOnlyService').capacity.freeSlots).toBe(0);
+  });
+
+  it('in bulk, with the DoS capacity status and its age beside each service', async () => {
+    const w = day(2);
+    const res = await gql(
+      stack.gatewayUrl,
+      `query($ids: [ID!]!, $from: DateTime, $to: DateTime) { capacity(serviceIds: $ids, from: $from, to: $to) {
+        services { serviceId freeSlots nextAvailableStart evidenceAgeSeconds rag ragAgeMinutes }
+        coverage { servicesAsked servicesAnswered failures { serviceId reason } } } }`,
+      { ids: ['1402000101', '1402000107', '1402000109'], ...w },
+      auth,
+    );
+    expect(res.errors).toBeUndefined();
+    const byId = Object.fromEntries(res.data!.capacity.services.map((s: any) => [s.serviceId, s]));
+    expect(byId['1402000101']).toMatchObject({ rag: 'AMBER', ragAgeMinutes: expect.any(Number) });
+    expect(byId['1402000101'].freeSlots).toBeGreaterThan(0);
+    expect(byId['1402000107'].freeSlots).toBeGreaterThan(0);
+    expect(byId['1402000109']).toMatchObject({ freeSlots: null, rag: 'GREEN' }); // a pharmacy: referral only
+    expect(res.data!.capacity.coverage).toMatchObject({ servicesAsked: 2, servicesAnswered: 2, failures: [] });
+  });
+});
+
 describe('when a supplier fails, the others still answer, within the deadline', () => {
   const cases = [
     ['stalls', { stall: true }, 'TIMEOUT', 5],

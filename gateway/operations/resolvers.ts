@@ -21,6 +21,7 @@ import type {
 import { Hasher, canonicalJson, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
 import { validateBooking, type ValidBooking } from './validate.js';
+import { placesIn } from '../../subgraphs/kit/slot-windows.js';
 import {
   MAX_SERVICES,
   coverage,
@@ -276,7 +277,7 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
             const oldest = slots?.length ? Math.min(...slots.map((s) => Date.parse(s.fetchedAt))) : null;
             return {
               serviceId: id,
-              freeSlots: slots ? slots.length : null,
+              freeSlots: slots ? slots.reduce((n, s) => n + placesIn(s), 0) : null,
               nextAvailableStart: slots?.[0]?.start ?? null,
               evidenceAgeSeconds: oldest === null ? null : Math.max(0, Math.round((at - oldest) / 1000)),
               rag: service?.capacityStatus?.rag ?? null,

@@ -25,6 +25,7 @@
  * and an uncertain outcome stays OUTCOME_UNKNOWN. Every HTTP call has the system's deadlineMs; the worst case is
  * a search, two POSTs and a search and read (about 5 × deadlineMs, plus one more read per extra candidate found).
  */
+import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { UpstreamError } from '../kit/upstream.js';
 import {
   appointmentRef,
@@ -194,19 +195,9 @@ function bookedEarlier(appointment: SupplierAppointment): SupplierOutcome {
 }
 
 function refused(s: string, code: FailureCode, diagnostics: string | undefined): SupplierOutcome {
-  switch (code) {
-    case 'INVALID_PATIENT':
-      return outcome('INVALID_PATIENT', say.invalidPatient(s), { diagnostics });
-    case 'FORBIDDEN':
-      return outcome('FORBIDDEN', say.forbiddenBooking(s));
-    case 'NOT_FOUND':
-      // POST /Appointment itself is not there: registry or SDS drift, not anything about this booking.
-      return outcome('SUPPLIER_UNAVAILABLE', say.noBookingEndpoint(s));
-    case 'SUPPLIER_UNAVAILABLE':
-      return outcome('SUPPLIER_UNAVAILABLE', say.bookingUnavailable(s));
-    default:
-      return outcome('INVALID_REQUEST', say.invalidBooking(s), { diagnostics });
-  }
+  // POST /Appointment itself is not there: registry or SDS drift, not anything about this booking.
+  if (code === 'NOT_FOUND') return outcome('SUPPLIER_UNAVAILABLE', say.noBookingEndpoint(s));
+  return bookingRefusal(s, code, diagnostics);
 }
 
 function finish(flow: Flow, o: SupplierOutcome): SupplierOutcome {

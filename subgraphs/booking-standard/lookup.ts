@@ -2,6 +2,7 @@
  * Reading appointments: one by id (spec 2.5), and a patient's by NHS number (spec 2.7, optional and unreliable at
  * STU3 providers). Also the one read every flow uses, which sorts the provider's answer into what a flow acts on.
  */
+import { unreadOutcome } from '../kit/booking-outcomes.js';
 import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
 import { appointmentRef, scheduleIdOf, toSupplierAppointment } from './appointment-map.js';
 import type { FhirAppointment } from './client.js';
@@ -53,13 +54,7 @@ export async function readFlow(flow: Flow, input: SupplierAppointmentInput): Pro
 /** A read's result as an outcome: `success` with the appointment, or why not. */
 export function readOutcome(flow: Flow, read: ReadResult, serviceId: string, success: 'FOUND' | 'CANCELLED'): SupplierOutcome {
   const s = flow.system.id;
-  if (read.kind === 'failed') return outcome('SUPPLIER_UNAVAILABLE', read.reason === 'INVALID_RESPONSE' ? say.unreadable(s) : say.unavailable(s));
-  if (read.kind === 'refused') {
-    if (read.code === 'NOT_FOUND') return outcome('NOT_FOUND', say.notFound(s));
-    if (read.code === 'FORBIDDEN') return outcome('FORBIDDEN', say.forbiddenAppointment(s));
-    if (read.code === 'SUPPLIER_UNAVAILABLE') return outcome('SUPPLIER_UNAVAILABLE', say.unavailable(s));
-    return outcome('INVALID_REQUEST', say.rejected(s), { diagnostics: read.diagnostics });
-  }
+  if (read.kind !== 'ok') return unreadOutcome(s, read);
   const mapped = toSupplierAppointment(read.appointment, { serviceId, ...(read.etag ? { etag: read.etag } : {}) });
   if ('reason' in mapped) {
     flow.log.warn({ reason: mapped.reason }, 'unreadable appointment');

@@ -5,28 +5,29 @@
  * are ring-fenced for NHS 111), so one organisation's view must never be served to another.
  *
  * Every booking and cancellation drops the cached day of its slot, for every organisation, whatever the flow's
- * outcome might have changed (kit/slot-cache.ts invalidateAfterWrite). It is done here, around the flows, so that
- * it also covers a flow that failed unexpectedly after sending its write.
+ * outcome might have changed (kit/slot-cache.ts invalidateAfterWrite). kit/booking-operations.ts does it, around
+ * the flows, so that it also covers a flow that failed unexpectedly after sending its write.
  *
- * The internal booking operations (schema/supplier-booking.graphql) hand over to their flows (book.ts, cancel.ts,
- * lookup.ts). Their expected failures are data with a stable code, never GraphQL errors.
+ * The internal booking operations (schema/supplier-booking.graphql) run in kit/booking-operations.ts and hand over
+ * to their flows (book.ts, cancel.ts, lookup.ts). Their expected failures are data with a stable code, never
+ * GraphQL errors.
  */
 import type { Logger } from 'pino';
+import { bookingOperations } from '../kit/booking-operations.js';
 import type { CircuitBreakers } from '../kit/circuit-breaker.js';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
-import type { SubgraphContext } from '../kit/context.js';
 import { supplierError } from '../kit/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
-import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
+import type { SlotCache } from '../kit/slot-cache.js';
 import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
 import type { BookingStandardClient, FhirSlot } from './client.js';
 import { logicalId, mapSlots, type SlotModel } from './map.js';
-import type { Resolvers, SupplierOutcomeCode } from './generated/resolvers.js';
+import type { Resolvers } from './generated/resolvers.js';
 import { patientAppointmentsFlow, readFlow } from './lookup.js';
-import { list, outcome, say, type Flow } from './outcomes.js';
+import { say, type Flow } from './outcomes.js';
 import { ScheduleServices } from './schedule-services.js';
 import { decodeSlotRef } from './slot-ref.js';
 
@@ -85,75 +86,25 @@ export function createResolvers(deps: Deps): Resolvers {
     return supplierError(systemId, 'INVALID_RESPONSE');
   }
 
-  /**
-   * Runs one internal booking operation: refuses without a consumer organisation or for a system that is not a
-   * Booking Standard one, and turns a bug into `onBug` rather than a GraphQL error (for a booking or cancellation,
-   * OUTCOME_UNKNOWN: a write may already have gone out). Logs ids, statuses and codes only, never patient data.
-   */
-  async function operation<T>(
-    ctx: SubgraphContext,
-    op: string,
-    systemId: string,
-    ids: Record<string, string | boolean>,
-    fail: (code: SupplierOutcomeCode, message: string) => T,
-    onBug: SupplierOutcomeCode,
-    run: (flow: Flow) => Promise<T>,
-  ): Promise<T> {
-    if (!ctx.consumer) return fail('FORBIDDEN', say.noConsumer);
-    const system = deps.registry.system(systemId);
-    if (!system || system.kind !== 'BOOKING_STANDARD') return fail('INVALID_REQUEST', say.unknownSystem(systemId));
-    const log = deps.logger.child({ op, system: system.id, traceId: ctx.traceId, consumer: ctx.consumer.odsCode, ...ids });
-    try {
-      return await run({ client: deps.client, system, call: { consumer: ctx.consumer, traceId: ctx.traceId }, log, now, schedules });
-    } catch (err) {
-      // The stack without its message line: a message could quote data the flow was handling.
-      const e = err instanceof Error ? err : new Error(String(err));
-      log.error({ error: e.name, at: e.stack?.split('\n').slice(1, 4).map((l) => l.trim()) }, 'booking operation failed unexpectedly');
-      return fail(onBug, onBug === 'OUTCOME_UNKNOWN' ? say.outcomeUnknown(system.id) : say.unavailable(system.id));
-    }
-  }
+  const operations = bookingOperations({
+    kind: 'BOOKING_STANDARD',
+    registry: deps.registry,
+    logger: deps.logger,
+    slotCache: deps.slotCache,
+    messages: say,
+    flowContext: (system, call, log): Flow => ({ client: deps.client, system, call, log, now, schedules }),
+    flows: { read: readFlow, patientAppointments: patientAppointmentsFlow, book: bookFlow, cancel: cancelFlow },
+    slotStart: (input) => decodeSlotRef(input.slotRef)?.start,
+  });
 
   return {
     Query: {
-      bookingStandardAppointment: (_root, { input }, ctx) =>
-        operation(ctx, 'read', input.system, { appointment: input.appointmentRef }, (c, m) => outcome(c, m), 'SUPPLIER_UNAVAILABLE', (flow) =>
-          readFlow(flow, input),
-        ),
-      // No ids logged: the only input is the NHS number, which is patient data.
-      bookingStandardPatientAppointments: (_root, { input }, ctx) =>
-        operation(ctx, 'patientAppointments', input.system, {}, (c, m) => list(c, m), 'SUPPLIER_UNAVAILABLE', (flow) =>
-          patientAppointmentsFlow(flow, input),
-        ),
+      bookingStandardAppointment: operations.appointment,
+      bookingStandardPatientAppointments: operations.patientAppointments,
     },
     Mutation: {
-      bookingStandardBook: async (_root, { input }, ctx) => {
-        const result = await operation(
-          ctx,
-          'book',
-          input.system,
-          { serviceId: input.serviceId, requestId: input.requestId, mayHaveBooked: input.mayHaveBooked },
-          (c, m) => outcome(c, m),
-          'OUTCOME_UNKNOWN',
-          (flow) => bookFlow(flow, input),
-        );
-        const start = decodeSlotRef(input.slotRef)?.start;
-        await invalidateAfterWrite(deps.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start });
-        return result;
-      },
-      bookingStandardCancel: async (_root, { input }, ctx) => {
-        const result = await operation(
-          ctx,
-          'cancel',
-          input.system,
-          { serviceId: input.serviceId, appointment: input.appointmentRef, requestId: input.requestId },
-          (c, m) => outcome(c, m),
-          'OUTCOME_UNKNOWN',
-          (flow) => cancelFlow(flow, input),
-        );
-        // The appointment's time when the outcome names it; otherwise every day of the service.
-        await invalidateAfterWrite(deps.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start: result.appointment?.start });
-        return result;
-      },
+      bookingStandardBook: operations.book,
+      bookingStandardCancel: operations.cancel,
     },
     HealthcareService: {
       __resolveType: () => 'BookingStandardService',
@@ -162,6 +113,7 @@ export function createResolvers(deps: Deps): Resolvers {
       __resolveReference: (ref) => ref,
       slots: (parent, args, ctx) => slotFieldResolvers.slots(parent, args, ctx),
       nextAvailable: (parent, args, ctx) => slotFieldResolvers.nextAvailable(parent, args, ctx),
+      capacity: (parent, args, ctx) => slotFieldResolvers.capacity(parent, args, ctx),
     },
   };
 }

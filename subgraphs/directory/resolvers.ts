@@ -64,6 +64,10 @@ export function createResolvers(deps: DirectoryDeps): Resolvers {
       // A referral-only service takes referrals, not bookings: an empty answer, not an unreachable supplier.
       slots: () => ({ nodes: [], totalCount: 0, hasMore: false, fetchedAt: deps.now().toISOString() }),
       nextAvailable: () => null,
+      capacity: () => {
+        const now = deps.now().toISOString();
+        return { freeSlots: 0, nextAvailableStart: null, fetchedAt: now, evidenceAgeSeconds: 0 };
+      },
     },
   };
 }

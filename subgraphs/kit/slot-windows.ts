@@ -221,6 +221,22 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         fetchedAt: found.fetchedAt,
       };
     },
+    /** For DoS integrations: the same answer as `slots`, summarised; places, not rows (session slots hold several). */
+    async capacity(parent: EntityRef, args: CapacityArgs, ctx: SubgraphContext) {
+      const from = args.from ? new Date(args.from) : opts.now();
+      const to = args.to ? new Date(args.to) : new Date(from.getTime() + DAY_MS);
+      checkWindow(from, to);
+      if (args.maxAge != null && (!Number.isInteger(args.maxAge) || args.maxAge < 0)) {
+        throw userInputError('maxAge must be a whole number of seconds, 0 or more', 'maxAge');
+      }
+      const found = await loader(ctx).load(windowFor(parent, from, to, args.maxAge));
+      return {
+        freeSlots: found.slots.reduce((n, s) => n + placesIn(s), 0),
+        nextAvailableStart: found.slots[0]?.start ?? null,
+        fetchedAt: found.fetchedAt,
+        evidenceAgeSeconds: Math.max(0, Math.round((opts.now().getTime() - Date.parse(found.fetchedAt)) / 1000)),
+      };
+    },
     async nextAvailable(parent: EntityRef, args: NextAvailableArgs, ctx: SubgraphContext) {
       if (!Number.isInteger(args.withinDays) || args.withinDays < 1 || args.withinDays > MAX_WINDOW_DAYS) {
         throw userInputError(`withinDays must be from 1 to ${MAX_WINDOW_DAYS}`, 'withinDays');
@@ -231,6 +247,18 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       return found.slots[0] ?? null;
     },
   };
+}
+
+interface CapacityArgs {
+  from?: string | null;
+  to?: string | null;
+  maxAge?: number | null;
+}
+
+/** Places a slot offers: its capacity when the supplier says (sessions, feeds), else one. */
+export function placesIn(slot: object): number {
+  const c = (slot as { capacity?: number | null }).capacity;
+  return typeof c === 'number' && c >= 0 ? c : 1;
 }
 
 export function checkWindow(from: Date, to: Date): void {

@@ -27,6 +27,7 @@
  *
  * Every HTTP call has the system's deadlineMs: the worst case is two POSTs and a read (3 × deadlineMs).
  */
+import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { BOOKING_ID, type BookingAnswer, type PasBookingRequest } from './client.js';
 import { bookingRequest, classifyFailure, isBookingOf, toSupplierAppointment, type FailureCode } from './booking-map.js';
@@ -120,18 +121,8 @@ function refused(s: string, code: FailureCode, diagnostics: string | undefined, 
   if (earlierMayHaveBooked && (code === 'FORBIDDEN' || code === 'KEY_REUSED' || code === 'SUPPLIER_UNAVAILABLE')) {
     return outcome('OUTCOME_UNKNOWN', say.outcomeUnknown(s));
   }
-  switch (code) {
-    case 'INVALID_PATIENT':
-      return outcome('INVALID_PATIENT', say.invalidPatient(s), { diagnostics });
-    case 'FORBIDDEN':
-      return outcome('FORBIDDEN', say.forbiddenBooking(s));
-    case 'KEY_REUSED':
-      return outcome('INVALID_REQUEST', say.keyReused(s));
-    case 'SUPPLIER_UNAVAILABLE':
-      return outcome('SUPPLIER_UNAVAILABLE', say.bookingUnavailable(s));
-    default:
-      return outcome('INVALID_REQUEST', say.invalidBooking(s), { diagnostics });
-  }
+  if (code === 'KEY_REUSED') return outcome('INVALID_REQUEST', say.keyReused(s));
+  return bookingRefusal(s, code, diagnostics);
 }
 
 function finish(flow: Flow, o: SupplierOutcome): SupplierOutcome {

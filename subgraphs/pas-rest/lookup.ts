@@ -3,6 +3,7 @@
  * which sorts Oakfield's answer into what a flow acts on. Oakfield shows an organisation only its own bookings:
  * another organisation's is 403, which is FORBIDDEN here.
  */
+import { unreadOutcome } from '../kit/booking-outcomes.js';
 import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
 import { classifyFailure, toSupplierAppointment, type FailureCode } from './booking-map.js';
 import { BOOKING_ID, type PasBooking } from './client.js';
@@ -46,13 +47,7 @@ export async function readFlow(flow: Flow, input: SupplierAppointmentInput): Pro
 /** A read's result as an outcome: `success` with the appointment, or why not. */
 export function readOutcome(flow: Flow, read: ReadResult, serviceId: string, success: 'FOUND' | 'CANCELLED'): SupplierOutcome {
   const s = flow.system.id;
-  if (read.kind === 'failed') return outcome('SUPPLIER_UNAVAILABLE', read.reason === 'INVALID_RESPONSE' ? say.unreadable(s) : say.unavailable(s));
-  if (read.kind === 'refused') {
-    if (read.code === 'NOT_FOUND') return outcome('NOT_FOUND', say.notFound(s));
-    if (read.code === 'FORBIDDEN') return outcome('FORBIDDEN', say.forbiddenAppointment(s));
-    if (read.code === 'SUPPLIER_UNAVAILABLE') return outcome('SUPPLIER_UNAVAILABLE', say.unavailable(s));
-    return outcome('INVALID_REQUEST', say.rejected(s), { diagnostics: read.diagnostics });
-  }
+  if (read.kind !== 'ok') return unreadOutcome(s, read);
   const mapped = toSupplierAppointment(read.booking, serviceId);
   if ('reason' in mapped) {
     flow.log.warn({ reason: mapped.reason }, 'unreadable booking');

@@ -85,6 +85,7 @@ export function createResolvers(deps: Deps): Resolvers {
       __resolveReference: (ref) => ref,
       slots: (parent, args, ctx) => slotFieldResolvers.slots(parent, args, ctx),
       nextAvailable: (parent, args, ctx) => slotFieldResolvers.nextAvailable(parent, args, ctx),
+      capacity: (parent, args, ctx) => slotFieldResolvers.capacity(parent, args, ctx),
     },
     Mutation: {
       async smartLinksBook(_root, { input }, ctx: SubgraphContext) {

@@ -374,7 +374,7 @@ export type ServiceCapacity = {
   __typename?: 'ServiceCapacity';
   /** Seconds since the supplier gave the oldest evidence behind these numbers. */
   evidenceAgeSeconds?: Maybe<Scalars['Int']['output']>;
-  /** Free slots in the window; null when the supplier could not answer or the service takes no bookings. */
+  /** Free places in the window (a session time with room for two counts two); null when the supplier could not answer or the service takes no bookings. */
   freeSlots?: Maybe<Scalars['Int']['output']>;
   nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
   /** The DoS capacity status (GREEN, AMBER, RED); null when the DoS reports none. */
@@ -420,6 +420,18 @@ export type Slot = {
   source: DataSource;
   start: Scalars['DateTime']['output'];
   status: SlotStatus;
+};
+
+/** Capacity for DoS integrations: free places in a window, the next start, and how old that evidence is. */
+export type SlotCapacity = {
+  __typename?: 'SlotCapacity';
+  /** Seconds since fetchedAt, at the time of the answer. */
+  evidenceAgeSeconds: Scalars['Int']['output'];
+  /** When the supplier gave the oldest answer behind these numbers. */
+  fetchedAt: Scalars['DateTime']['output'];
+  /** Free places in the window: a session time with room for two counts two. */
+  freeSlots: Scalars['Int']['output'];
+  nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type SlotList = {
@@ -572,6 +584,7 @@ export type ResolversTypes = ResolversObject<{
   ServiceCapacity: ResolverTypeWrapper<ServiceCapacity>;
   ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
+  SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
@@ -615,6 +628,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   ServiceCapacity: ServiceCapacity;
   Slot: Slot;
+  SlotCapacity: SlotCapacity;
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
   SupplierFailure: SupplierFailure;
@@ -768,6 +782,13 @@ export type SlotResolvers<ContextType = OperationsContext, ParentType extends Re
   status?: Resolver<ResolversTypes['SlotStatus'], ParentType, ContextType>;
 }>;
 
+export type SlotCapacityResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SlotCapacity'] = ResolversParentTypes['SlotCapacity']> = ResolversObject<{
+  evidenceAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  freeSlots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
 export type SlotListResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SlotList'] = ResolversParentTypes['SlotList']> = ResolversObject<{
   fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -808,6 +829,7 @@ export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   ServiceCapacity?: ServiceCapacityResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
+  SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
   SupplierFailure?: SupplierFailureResolvers<ContextType>;

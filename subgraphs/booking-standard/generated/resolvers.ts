@@ -18,10 +18,18 @@ export type Scalars = {
 
 export type BookingStandardService = HealthcareService & {
   __typename?: 'BookingStandardService';
+  capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
   nextAvailable?: Maybe<Slot>;
   slots?: Maybe<SlotList>;
   supplier?: Maybe<SupplierSystem>;
+};
+
+
+export type BookingStandardServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -49,6 +57,8 @@ export type DeliveryChannel =
   | 'VIDEO';
 
 export type HealthcareService = {
+  /** Free places in [from, to] (default the next 24 hours), the next start and the evidence age; null when the supplier could not be reached. */
+  capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
   /** The earliest free slot from `from` (default now) within `withinDays` days; null when there is none. */
   nextAvailable?: Maybe<Slot>;
@@ -57,6 +67,13 @@ export type HealthcareService = {
    * Null when the supplier system could not be reached (see errors).
    */
   slots?: Maybe<SlotList>;
+};
+
+
+export type HealthcareServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -142,6 +159,18 @@ export type Slot = {
   source: DataSource;
   start: Scalars['DateTime']['output'];
   status: SlotStatus;
+};
+
+/** Capacity for DoS integrations: free places in a window, the next start, and how old that evidence is. */
+export type SlotCapacity = {
+  __typename?: 'SlotCapacity';
+  /** Seconds since fetchedAt, at the time of the answer. */
+  evidenceAgeSeconds: Scalars['Int']['output'];
+  /** When the supplier gave the oldest answer behind these numbers. */
+  fetchedAt: Scalars['DateTime']['output'];
+  /** Free places in the window: a session time with room for two counts two. */
+  freeSlots: Scalars['Int']['output'];
+  nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type SlotList = {
@@ -403,6 +432,10 @@ export type FederationReferenceTypes = ResolversObject<{
     & ( Record<PropertyKey, never>
         | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
         | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
         | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}> ) );
 }>;
 
@@ -415,8 +448,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   BookingStandardService: ResolverTypeWrapper<BookingStandardService>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DataSource: DataSource;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliveryChannel: DeliveryChannel;
@@ -427,6 +460,7 @@ export type ResolversTypes = ResolversObject<{
   Slot: ResolverTypeWrapper<Slot>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
@@ -449,8 +483,8 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   BookingStandardService: BookingStandardService | FederationReferenceTypes['BookingStandardService'];
-  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
   HealthcareService: ResolversInterfaceTypes<ResolversParentTypes>['HealthcareService'];
   Mutation: Record<PropertyKey, never>;
@@ -458,6 +492,7 @@ export type ResolversParentTypes = ResolversObject<{
   Slot: Slot;
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
+  SlotCapacity: SlotCapacity;
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
   SupplierAppointment: SupplierAppointment;
@@ -476,6 +511,7 @@ export type ResolversParentTypes = ResolversObject<{
 
 export type BookingStandardServiceResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['BookingStandardService'] = ResolversParentTypes['BookingStandardService'], FederationReferenceType extends FederationReferenceTypes['BookingStandardService'] = FederationReferenceTypes['BookingStandardService']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['BookingStandardService']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  capacity?: Resolver<Maybe<ResolversTypes['SlotCapacity']>, ParentType, ContextType, Partial<BookingStandardServiceCapacityArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nextAvailable?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<BookingStandardServiceNextAvailableArgs, 'withinDays'>>;
   slots?: Resolver<Maybe<ResolversTypes['SlotList']>, ParentType, ContextType, RequireFields<BookingStandardServiceSlotsArgs, 'first'>>;
@@ -514,6 +550,13 @@ export type SlotResolvers<ContextType = SubgraphContext, ParentType extends Reso
   source?: Resolver<ResolversTypes['DataSource'], ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SlotStatus'], ParentType, ContextType>;
+}>;
+
+export type SlotCapacityResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotCapacity'] = ResolversParentTypes['SlotCapacity']> = ResolversObject<{
+  evidenceAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  freeSlots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type SlotListResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotList'] = ResolversParentTypes['SlotList']> = ResolversObject<{
@@ -574,6 +617,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
+  SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
   SupplierAppointment?: SupplierAppointmentResolvers<ContextType>;

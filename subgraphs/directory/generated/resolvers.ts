@@ -138,6 +138,8 @@ export type ReferralOnlyService = HealthcareService & {
   __typename?: 'ReferralOnlyService';
   bookable: Scalars['Boolean']['output'];
   bookingRequired: Scalars['Boolean']['output'];
+  /** Always no free places. */
+  capacity?: Maybe<SlotCapacity>;
   capacityStatus?: Maybe<CapacityStatus>;
   id: Scalars['ID']['output'];
   location: ServiceLocation;
@@ -150,6 +152,14 @@ export type ReferralOnlyService = HealthcareService & {
   /** Always an empty list: the service takes referrals, not bookings. */
   slots?: Maybe<SlotList>;
   supplier?: Maybe<SupplierSystem>;
+};
+
+
+/** A service with no booking endpoint this gateway can use: refer the patient instead. It never has slots. */
+export type ReferralOnlyServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -242,6 +252,18 @@ export type Slot = {
   source: DataSource;
   start: Scalars['DateTime']['output'];
   status: SlotStatus;
+};
+
+/** Capacity for DoS integrations: free places in a window, the next start, and how old that evidence is. */
+export type SlotCapacity = {
+  __typename?: 'SlotCapacity';
+  /** Seconds since fetchedAt, at the time of the answer. */
+  evidenceAgeSeconds: Scalars['Int']['output'];
+  /** When the supplier gave the oldest answer behind these numbers. */
+  fetchedAt: Scalars['DateTime']['output'];
+  /** Free places in the window: a session time with room for two counts two. */
+  freeSlots: Scalars['Int']['output'];
+  nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type SlotList = {
@@ -440,6 +462,7 @@ export type ResolversTypes = ResolversObject<{
   ServiceLocation: ResolverTypeWrapper<ServiceLocation>;
   ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
+  SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
@@ -469,6 +492,7 @@ export type ResolversParentTypes = ResolversObject<{
   ServiceFilter: ServiceFilter;
   ServiceLocation: ServiceLocation;
   Slot: Slot;
+  SlotCapacity: SlotCapacity;
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
   SmartLinksService: SmartLinksServiceModel;
@@ -534,6 +558,7 @@ export type ReferralOnlyServiceResolvers<ContextType = SubgraphContext, ParentTy
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ReferralOnlyService']> | FederationReferenceType, FederationReferenceType, ContextType>;
   bookable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   bookingRequired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  capacity?: Resolver<Maybe<ResolversTypes['SlotCapacity']>, ParentType, ContextType, Partial<ReferralOnlyServiceCapacityArgs>>;
   capacityStatus?: Resolver<Maybe<ResolversTypes['CapacityStatus']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   location?: Resolver<ResolversTypes['ServiceLocation'], ParentType, ContextType>;
@@ -585,6 +610,13 @@ export type SlotResolvers<ContextType = SubgraphContext, ParentType extends Reso
   status?: Resolver<ResolversTypes['SlotStatus'], ParentType, ContextType>;
 }>;
 
+export type SlotCapacityResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotCapacity'] = ResolversParentTypes['SlotCapacity']> = ResolversObject<{
+  evidenceAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  freeSlots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
 export type SlotListResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotList'] = ResolversParentTypes['SlotList']> = ResolversObject<{
   fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -633,6 +665,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   ServiceEdge?: ServiceEdgeResolvers<ContextType>;
   ServiceLocation?: ServiceLocationResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
+  SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
   SmartLinksService?: SmartLinksServiceResolvers<ContextType>;

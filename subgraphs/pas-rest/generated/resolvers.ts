@@ -27,6 +27,8 @@ export type DeliveryChannel =
   | 'VIDEO';
 
 export type HealthcareService = {
+  /** Free places in [from, to] (default the next 24 hours), the next start and the evidence age; null when the supplier could not be reached. */
+  capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
   /** The earliest free slot from `from` (default now) within `withinDays` days; null when there is none. */
   nextAvailable?: Maybe<Slot>;
@@ -35,6 +37,13 @@ export type HealthcareService = {
    * Null when the supplier system could not be reached (see errors).
    */
   slots?: Maybe<SlotList>;
+};
+
+
+export type HealthcareServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -69,10 +78,18 @@ export type MutationPasRestCancelArgs = {
 
 export type PasRestService = HealthcareService & {
   __typename?: 'PasRestService';
+  capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
   nextAvailable?: Maybe<Slot>;
   slots?: Maybe<SlotList>;
   supplier?: Maybe<SupplierSystem>;
+};
+
+
+export type PasRestServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -142,6 +159,18 @@ export type Slot = {
   source: DataSource;
   start: Scalars['DateTime']['output'];
   status: SlotStatus;
+};
+
+/** Capacity for DoS integrations: free places in a window, the next start, and how old that evidence is. */
+export type SlotCapacity = {
+  __typename?: 'SlotCapacity';
+  /** Seconds since fetchedAt, at the time of the answer. */
+  evidenceAgeSeconds: Scalars['Int']['output'];
+  /** When the supplier gave the oldest answer behind these numbers. */
+  fetchedAt: Scalars['DateTime']['output'];
+  /** Free places in the window: a session time with room for two counts two. */
+  freeSlots: Scalars['Int']['output'];
+  nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type SlotList = {
@@ -403,6 +432,10 @@ export type FederationReferenceTypes = ResolversObject<{
     & ( Record<PropertyKey, never>
         | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
         | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
         | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}> ) );
 }>;
 
@@ -418,8 +451,8 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliveryChannel: DeliveryChannel;
   HealthcareService: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['HealthcareService']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PasRestService: ResolverTypeWrapper<PasRestService>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -427,6 +460,7 @@ export type ResolversTypes = ResolversObject<{
   Slot: ResolverTypeWrapper<Slot>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
@@ -450,14 +484,15 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   HealthcareService: ResolversInterfaceTypes<ResolversParentTypes>['HealthcareService'];
-  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
   Mutation: Record<PropertyKey, never>;
   PasRestService: PasRestService | FederationReferenceTypes['PasRestService'];
   Query: Record<PropertyKey, never>;
   Slot: Slot;
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
+  SlotCapacity: SlotCapacity;
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
   SupplierAppointment: SupplierAppointment;
@@ -489,6 +524,7 @@ export type MutationResolvers<ContextType = SubgraphContext, ParentType extends 
 
 export type PasRestServiceResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['PasRestService'] = ResolversParentTypes['PasRestService'], FederationReferenceType extends FederationReferenceTypes['PasRestService'] = FederationReferenceTypes['PasRestService']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PasRestService']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  capacity?: Resolver<Maybe<ResolversTypes['SlotCapacity']>, ParentType, ContextType, Partial<PasRestServiceCapacityArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nextAvailable?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<PasRestServiceNextAvailableArgs, 'withinDays'>>;
   slots?: Resolver<Maybe<ResolversTypes['SlotList']>, ParentType, ContextType, RequireFields<PasRestServiceSlotsArgs, 'first'>>;
@@ -514,6 +550,13 @@ export type SlotResolvers<ContextType = SubgraphContext, ParentType extends Reso
   source?: Resolver<ResolversTypes['DataSource'], ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SlotStatus'], ParentType, ContextType>;
+}>;
+
+export type SlotCapacityResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotCapacity'] = ResolversParentTypes['SlotCapacity']> = ResolversObject<{
+  evidenceAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  freeSlots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type SlotListResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotList'] = ResolversParentTypes['SlotList']> = ResolversObject<{
@@ -574,6 +617,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   PasRestService?: PasRestServiceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
+  SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
   SupplierAppointment?: SupplierAppointmentResolvers<ContextType>;

@@ -27,6 +27,8 @@ export type DeliveryChannel =
   | 'VIDEO';
 
 export type HealthcareService = {
+  /** Free places in [from, to] (default the next 24 hours), the next start and the evidence age; null when the supplier could not be reached. */
+  capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
   /** The earliest free slot from `from` (default now) within `withinDays` days; null when there is none. */
   nextAvailable?: Maybe<Slot>;
@@ -35,6 +37,13 @@ export type HealthcareService = {
    * Null when the supplier system could not be reached (see errors).
    */
   slots?: Maybe<SlotList>;
+};
+
+
+export type HealthcareServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -100,6 +109,18 @@ export type Slot = {
   status: SlotStatus;
 };
 
+/** Capacity for DoS integrations: free places in a window, the next start, and how old that evidence is. */
+export type SlotCapacity = {
+  __typename?: 'SlotCapacity';
+  /** Seconds since fetchedAt, at the time of the answer. */
+  evidenceAgeSeconds: Scalars['Int']['output'];
+  /** When the supplier gave the oldest answer behind these numbers. */
+  fetchedAt: Scalars['DateTime']['output'];
+  /** Free places in the window: a session time with room for two counts two. */
+  freeSlots: Scalars['Int']['output'];
+  nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
+};
+
 export type SlotList = {
   __typename?: 'SlotList';
   /** When the oldest answer behind this list was fetched from the supplier. */
@@ -125,10 +146,18 @@ export type SlotStatus =
 
 export type SmartLinksService = HealthcareService & {
   __typename?: 'SmartLinksService';
+  capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
   nextAvailable?: Maybe<Slot>;
   slots?: Maybe<SlotList>;
   supplier?: Maybe<SupplierSystem>;
+};
+
+
+export type SmartLinksServiceCapacityArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -381,6 +410,10 @@ export type FederationReferenceTypes = ResolversObject<{
     & ( Record<PropertyKey, never>
         | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
         | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
+        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
         | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}> ) );
 }>;
 
@@ -396,13 +429,14 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliveryChannel: DeliveryChannel;
   HealthcareService: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['HealthcareService']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
@@ -427,12 +461,13 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   HealthcareService: ResolversInterfaceTypes<ResolversParentTypes>['HealthcareService'];
-  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
   Mutation: Record<PropertyKey, never>;
   Slot: Slot;
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
+  SlotCapacity: SlotCapacity;
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
   SmartLinksService: SmartLinksService | FederationReferenceTypes['SmartLinksService'];
@@ -478,6 +513,13 @@ export type SlotResolvers<ContextType = SubgraphContext, ParentType extends Reso
   status?: Resolver<ResolversTypes['SlotStatus'], ParentType, ContextType>;
 }>;
 
+export type SlotCapacityResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotCapacity'] = ResolversParentTypes['SlotCapacity']> = ResolversObject<{
+  evidenceAgeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  freeSlots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
 export type SlotListResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotList'] = ResolversParentTypes['SlotList']> = ResolversObject<{
   fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -492,6 +534,7 @@ export type SlotPractitionerResolvers<ContextType = SubgraphContext, ParentType 
 
 export type SmartLinksServiceResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SmartLinksService'] = ResolversParentTypes['SmartLinksService'], FederationReferenceType extends FederationReferenceTypes['SmartLinksService'] = FederationReferenceTypes['SmartLinksService']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['SmartLinksService']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  capacity?: Resolver<Maybe<ResolversTypes['SlotCapacity']>, ParentType, ContextType, Partial<SmartLinksServiceCapacityArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nextAvailable?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<SmartLinksServiceNextAvailableArgs, 'withinDays'>>;
   slots?: Resolver<Maybe<ResolversTypes['SlotList']>, ParentType, ContextType, RequireFields<SmartLinksServiceSlotsArgs, 'first'>>;
@@ -542,6 +585,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   HealthcareService?: HealthcareServiceResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
+  SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
   SmartLinksService?: SmartLinksServiceResolvers<ContextType>;
