@@ -57,6 +57,8 @@ export type SlotData = Slot;
 
 export interface SupplierAnswers {
   slots: Map<string, SlotData[]>;
+  /** Each answering service's free slots in the window, all of them, however few were fetched. */
+  totals: Map<string, number>;
   failures: { service: DirectoryService; reason: CoverageReason }[];
 }
 
@@ -121,7 +123,13 @@ export function validateAvailability(s: AvailabilitySearch, now: Date): ValidAva
     includeHandoff: s.includeHandoff ?? true,
   };
   const fingerprint = createHash('sha256').update(canonicalJson(normalised)).digest('base64url').slice(0, 16);
-  return { ...normalised, from, to, first, offset: s.after ? decodeCursor(s.after, fingerprint) + 1 : 0, fingerprint };
+  const offset = s.after ? decodeCursor(s.after, fingerprint) + 1 : 0;
+  // Every page is exact because no service is asked for more than the page's end position, up to what one slots
+  // answer holds; past that, a narrower search (a shorter window, fewer services) is the honest answer.
+  if (offset + first > SLOTS_PER_SERVICE) {
+    throw userInputError(`A search pages through its first ${SLOTS_PER_SERVICE} slots; narrow the window or the services for later ones`, 'search.after');
+  }
+  return { ...normalised, from, to, first, offset, fingerprint };
 }
 
 export function encodeCursor(position: number, fingerprint: string): string {
@@ -223,16 +231,22 @@ export function askable(services: readonly DirectoryService[]): DirectoryService
   return services.filter((s) => s.supplier && subgraphFor(s.supplier.kind) && s.__typename !== 'ReferralOnlyService');
 }
 
-/** One `_entities` call per supplier system, all in parallel, each under that system's own deadline. */
+/**
+ * One `_entities` call per supplier system, all in parallel, each under that system's own deadline. `perService`
+ * slots are fetched from each service: a page of the merged list needs no more from any one service than the page's
+ * end position, so page one moves a page's worth of slots through the gateway, not every slot in the window.
+ */
 export async function fetchSlots(
   services: readonly DirectoryService[],
   window: { from: Date; to: Date; maxAge: number | null },
   ctx: CallContext,
   deps: AvailabilityDeps,
+  perService = SLOTS_PER_SERVICE,
 ): Promise<SupplierAnswers> {
   const bySystem = new Map<string, DirectoryService[]>();
   for (const s of askable(services)) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
-  const answers: SupplierAnswers = { slots: new Map(), failures: [] };
+  const answers: SupplierAnswers = { slots: new Map(), totals: new Map(), failures: [] };
+  const first = Math.max(1, Math.min(SLOTS_PER_SERVICE, perService));
 
   await Promise.all(
     [...bySystem].map(async ([systemId, group]) => {
@@ -241,7 +255,7 @@ export async function fetchSlots(
       const deadline = (deps.registry.system(systemId)?.deadlineMs ?? 2000) + DEADLINE_GRACE_MS;
       const typenames = [...new Set(group.map((s) => s.__typename))];
       const query = `query($reps: [_Any!]!, $from: DateTime, $to: DateTime, $maxAge: Int) { _entities(representations: $reps) { ${typenames
-        .map((t) => `... on ${t} { id slots(from: $from, to: $to, first: ${SLOTS_PER_SERVICE}, maxAge: $maxAge) { nodes { ${SLOT_FIELDS} } } }`)
+        .map((t) => `... on ${t} { id slots(from: $from, to: $to, first: ${first}, maxAge: $maxAge) { totalCount nodes { ${SLOT_FIELDS} } } }`)
         .join(' ')} } }`;
       const variables = {
         reps: group.map((s) => ({ __typename: s.__typename, id: s.id, supplier: { id: systemId } })),
@@ -251,13 +265,15 @@ export async function fetchSlots(
       };
       try {
         if (!url) throw new Error(`no subgraph for ${kind}`);
-        type Entities = { _entities: ({ id: string; slots: { nodes: SlotData[] } | null } | null)[] };
+        type Entities = { _entities: ({ id: string; slots: { totalCount: number; nodes: SlotData[] } | null } | null)[] };
         const body = await postGraphQL<Entities>(url, query, variables, ctx, deps.internalKey, deadline);
         const entities = body.data?._entities ?? [];
         group.forEach((service, i) => {
           const slots = entities[i]?.slots?.nodes;
-          if (slots) answers.slots.set(service.id, slots);
-          else {
+          if (slots) {
+            answers.slots.set(service.id, slots);
+            answers.totals.set(service.id, entities[i]!.slots!.totalCount);
+          } else {
             const error = body.errors?.find((e) => e.path?.[0] === '_entities' && e.path[1] === i) ?? body.errors?.[0];
             answers.failures.push({ service, reason: reasonOf(error) });
           }
@@ -279,29 +295,45 @@ export interface Merged {
   service: DirectoryService;
 }
 
+function isHandoff(slot: SlotData): boolean {
+  return !slot.bookable && !!slot.bookingLink;
+}
+
 /**
- * One list, in a total order (start, then distance, then service and slot id; or distance first). A service that
- * had more slots in the window than one answer holds makes the list complete only up to its last slot's start:
- * for the start order, slots after the earliest such cut-off are left out, so no page skips one it should show.
+ * One list, in a total order (start, then distance, then service and slot id; or distance first), of the slots
+ * fetched. When every service sent its first K slots, the first K positions of this list are exactly those of the
+ * complete merge: no slot among them can come from beyond any one service's first K.
  */
 export function merge(services: readonly DirectoryService[], answers: SupplierAnswers, v: Pick<ValidAvailability, 'sort' | 'includeHandoff'>): Merged[] {
   const byId = new Map(services.map((s) => [s.id, s]));
   const all: Merged[] = [];
-  let cutoff = Number.POSITIVE_INFINITY;
   for (const [serviceId, slots] of answers.slots) {
     const service = byId.get(serviceId);
     if (!service) continue;
-    if (slots.length >= SLOTS_PER_SERVICE) cutoff = Math.min(cutoff, Date.parse(slots[slots.length - 1]!.start));
     for (const slot of slots) {
-      if (!v.includeHandoff && !slot.bookable && slot.bookingLink) continue;
+      if (!v.includeHandoff && isHandoff(slot)) continue;
       all.push({ slot, service });
     }
   }
-  const kept = v.sort === 'START' ? all.filter((m) => Date.parse(m.slot.start) <= cutoff) : all;
+  const kept = all;
   const dist = (m: Merged) => m.service.distanceKm ?? Number.POSITIVE_INFINITY;
   const byStart = (a: Merged, b: Merged) => Date.parse(a.slot.start) - Date.parse(b.slot.start);
   const byTie = (a: Merged, b: Merged) => (a.service.id < b.service.id ? -1 : a.service.id > b.service.id ? 1 : a.slot.id < b.slot.id ? -1 : a.slot.id > b.slot.id ? 1 : 0);
   return kept.sort(v.sort === 'DISTANCE' ? (a, b) => dist(a) - dist(b) || byStart(a, b) || byTie(a, b) : (a, b) => byStart(a, b) || dist(a) - dist(b) || byTie(a, b));
+}
+
+/**
+ * Free slots matching the search over all pages: each service's own count. Feed services hand bookings off, so
+ * when hand-offs are excluded a service whose fetched slots are all hand-offs counts nothing.
+ */
+export function totalCount(answers: SupplierAnswers, v: Pick<ValidAvailability, 'includeHandoff'>): number {
+  let total = 0;
+  for (const [serviceId, n] of answers.totals) {
+    const slots = answers.slots.get(serviceId) ?? [];
+    if (!v.includeHandoff && slots.length > 0 && slots.every(isHandoff)) continue;
+    total += n;
+  }
+  return total;
 }
 
 export function coverage(services: readonly DirectoryService[], answers: SupplierAnswers) {

@@ -24,11 +24,13 @@ import { validateBooking, type ValidBooking } from './validate.js';
 import { placesIn } from '../../subgraphs/kit/slot-windows.js';
 import {
   MAX_SERVICES,
+  SLOTS_PER_SERVICE,
   coverage,
   encodeCursor,
   fetchSlots,
   findServices,
   merge,
+  totalCount,
   validateAvailability,
   type AvailabilityDeps,
 } from './availability.js';
@@ -232,8 +234,10 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
       async availability(_root, { search }, ctx) {
         const v = validateAvailability(search, now());
         const services = await findServices(v, ctx, deps.availability);
-        const answers = await fetchSlots(services, v, ctx, deps.availability);
+        // No service contributes beyond the page's end position (see availability.ts fetchSlots).
+        const answers = await fetchSlots(services, v, ctx, deps.availability, v.offset + v.first);
         const merged = merge(services, answers, v);
+        const total = totalCount(answers, v);
         const window = merged.slice(v.offset, v.offset + v.first);
         const edges = window.map((m, i) => ({
           cursor: encodeCursor(v.offset + i, v.fingerprint),
@@ -251,12 +255,12 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
             },
           },
         }));
-        deps.logger.info({ traceId: ctx.traceId, services: services.length, slots: merged.length, failures: answers.failures.length }, 'availability');
+        deps.logger.info({ traceId: ctx.traceId, services: services.length, slots: total, failures: answers.failures.length }, 'availability');
         return {
           edges,
           nodes: edges.map((e) => e.node),
-          pageInfo: { hasNextPage: v.offset + v.first < merged.length, endCursor: edges.at(-1)?.cursor ?? null },
-          totalCount: merged.length,
+          pageInfo: { hasNextPage: v.offset + v.first < Math.min(total, SLOTS_PER_SERVICE), endCursor: edges.at(-1)?.cursor ?? null },
+          totalCount: total,
           coverage: coverage(services, answers),
         };
       },

@@ -166,6 +166,8 @@ export function slotSearchQuery(search: SlotSearch): URLSearchParams {
   q.append('start', `ge${fhirInstant(search.from)}`);
   q.append('start', `le${fhirInstant(search.to)}`);
   for (const inc of INCLUDES) q.append('_include', inc);
+  // Standard FHIR paging: ask for larger pages (providers may cap or ignore it) so fewer round trips run in a row.
+  q.append('_count', '100');
   q.append('_format', 'json');
   return q;
 }

@@ -32,7 +32,8 @@ export function connectRedis(url: string, opts: RedisOptions): RedisConnection {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 1000,
-    commandTimeout: opts.commandTimeoutMs ?? 500,
+    // Long enough for a busy event loop not to be mistaken for an outage; short enough that a request never waits.
+    commandTimeout: opts.commandTimeoutMs ?? 1000,
     // Back off to one attempt every two seconds while it is away; never give up.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });

@@ -55,12 +55,13 @@ class FakeSupplier {
   }
 }
 
-function harness(store: BucketStore, opts: { ttlSeconds?: number } = {}) {
+function harness(store: BucketStore, opts: { ttlSeconds?: number; kind?: 'PAS_REST' | 'BOOKING_STANDARD' } = {}) {
   const clock = { t: Date.parse('2026-11-23T08:00:00Z') };
   const supplier = new FakeSupplier(() => clock.t);
   const cache = new SlotCache({
     store,
-    policy: () => policyFor({ cacheTtlSeconds: opts.ttlSeconds ?? 30, deadlineMs: 1000 }),
+    // A kind that fetches long runs: these tests count one call per run of contiguous days.
+    policy: () => policyFor({ cacheTtlSeconds: opts.ttlSeconds ?? 30, deadlineMs: 1000, kind: opts.kind ?? 'PAS_REST' }),
     logger: silent,
     clock: () => clock.t,
   });
@@ -131,6 +132,15 @@ describe.each([
     expect(h.supplier.searches).toHaveLength(2);
     expect(sources(again)).toEqual(new Set(['CACHE']));
     expect(again.nodes.map((n) => n.id)).toEqual(one.nodes.slice(1).map((n) => n.id));
+  });
+
+  it('fetches a paged supplier one day per call, all days at once: one round trip, one call per service and day', async () => {
+    const h = harness(await makeStore(), { kind: 'BOOKING_STANDARD' });
+    const three = await h.slots('1', '2026-11-24T00:00:00Z', '2026-11-26T23:00:00Z');
+    expect(h.supplier.searches.map((s) => [s.from.toISOString(), s.to.toISOString()]).sort()).toEqual(
+      ['2026-11-24', '2026-11-25', '2026-11-26'].map((d) => [new Date(dayStart(d)).toISOString(), new Date(dayStart(d) + 86_400_000 - 1).toISOString()]),
+    );
+    expect(three.totalCount).toBe(24 + 24 + 24);
   });
 
   it('serves a stale bucket with its original fetchedAt and refreshes it once in the background', async () => {

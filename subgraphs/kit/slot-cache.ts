@@ -4,7 +4,8 @@
  * Unit: a day bucket, the free slots of one service at one supplier system starting on one Europe/London day, as
  * one audience sees them (london-day.ts says why London days). A request for any window is assembled from the
  * buckets of the days it touches, so two clients asking for 09:00–17:00 and 09:05–17:05 share every bucket. Missing
- * days are fetched together: one upstream call per run of contiguous missing days of a service, never one per day.
+ * days are fetched in runs: one upstream call per run of contiguous missing days of a service, a run as long as the
+ * supplier's policy says (maxRunDays: one day for paged Booking Standard searches, so they go out in parallel).
  *
  * Audience: Booking Standard providers filter slots by the consumer organisation in the JWT (the sandbox ring-fences
  * some ED slots for NHS 111), so their buckets are per consumer organisation; an adapter whose supplier answers
@@ -100,6 +101,13 @@ export interface CachePolicy {
   lockTtlMs: number;
   /** How long a process waits for another's fetch before fetching itself. */
   lockWaitMs: number;
+  /**
+   * The most days one upstream call covers. Booking Standard searches page through `next` links one after another,
+   * so a long window is several round trips in a row: one call per day, all in parallel, answers in one round trip
+   * (and is still one call per service and day). A PAS answers a date range in one page but limits our rate, so it
+   * fetches long runs.
+   */
+  maxRunDays: number;
 }
 
 /** Clients may ask for fresher data, but no fresher than this: five seconds bounds a client to ~0.2 calls/s per bucket. */
@@ -127,7 +135,7 @@ const HORIZON_FUTURE_DAYS = 15;
  *   first, as Oakfield's clinic lookup), so the lock outlives it by a second; waiters wait one deadline (plus a
  *   moment for the holder's write) because that is as long as the holder can take to succeed or fail.
  */
-export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'deadlineMs'>): CachePolicy {
+export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'deadlineMs' | 'kind'>): CachePolicy {
   const ttlMs = system.cacheTtlSeconds * 1000;
   return {
     ttlMs,
@@ -137,6 +145,7 @@ export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'dead
     maxNegativeMs: Math.min(MAX_NEGATIVE_MS, ttlMs),
     lockTtlMs: 2 * system.deadlineMs + 1000,
     lockWaitMs: system.deadlineMs + 250,
+    maxRunDays: system.kind === 'BOOKING_STANDARD' ? 1 : 14,
   };
 }
 
@@ -513,7 +522,7 @@ function toRuns(buckets: Bucket[]): { run: DayRun; members: Bucket[] }[] {
     groups.set(k, group);
   }
   return [...groups.values()].flatMap((group) =>
-    contiguousRuns(group.keys(), MAX_RUN_MS).map((days) => {
+    contiguousRuns(group.keys(), Math.min(MAX_RUN_MS, [...group.values()][0]!.policy.maxRunDays * 86_400_000)).map((days) => {
       const members = days.map((d) => group.get(d)!);
       const { system, serviceId, audience } = members[0]!.query;
       return { run: { system, serviceId, audience, days, from: new Date(dayStart(days[0]!)), to: new Date(dayEnd(days.at(-1)!)) }, members };
@@ -573,7 +582,7 @@ export interface SlotCacheSetupOptions {
 
 /** The cache as a subgraph process runs it: Redis when a URL is given, else in process (and a log line saying so). */
 export function createSlotCache(opts: SlotCacheSetupOptions): SlotCache {
-  const policy = (id: string) => policyFor(opts.registry.system(id) ?? { cacheTtlSeconds: 30, deadlineMs: 2000 });
+  const policy = (id: string) => policyFor(opts.registry.system(id) ?? { cacheTtlSeconds: 30, deadlineMs: 2000, kind: 'PAS_REST' });
   if (!opts.redisUrl) {
     opts.logger.info('REDIS_URL is not set: the slot cache is kept in this process (replicas do not share it)');
     return new SlotCache({ store: new MemoryBucketStore(), policy, logger: opts.logger });

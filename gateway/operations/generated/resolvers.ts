@@ -90,7 +90,7 @@ export type AvailabilityPoint = {
 
 export type AvailabilitySearch = {
   after?: InputMaybe<Scalars['String']['input']>;
-  /** 1 to 200. */
+  /** 1 to 200. A search pages through its first 500 slots; narrow the window or the services for later ones. */
   first?: InputMaybe<Scalars['Int']['input']>;
   /** Default now. */
   from?: InputMaybe<Scalars['DateTime']['input']>;

@@ -1,0 +1,108 @@
+/**
+ * Reads the sandbox simulators' request logs (sandbox/lib/http.ts `GET /_sandbox/requests`) and says which upstream
+ * calls were made for which service and London day: a Booking Standard slot search names the service and its
+ * `start` range; an Oakfield session search names a clinic (mapped back to its DoS service) and a date range; feed
+ * polls are per feed, not per service.
+ */
+import { addDays, daysBetween, londonDate } from './days.js';
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string[]>;
+  status?: number;
+}
+
+export async function sandboxLog(base: string): Promise<LoggedRequest[]> {
+  const res = await fetch(`${base}/_sandbox/requests`);
+  if (!res.ok) throw new Error(`${base}/_sandbox/requests answered ${res.status}`);
+  return (await res.json()) as LoggedRequest[];
+}
+
+export async function clearSandboxLog(base: string): Promise<void> {
+  await fetch(`${base}/_sandbox/requests`, { method: 'DELETE' });
+}
+
+export interface UpstreamCount {
+  total: number;
+  /** Calls by what they were (slot search, next page, session search, clinic look-up, feed manifest or file...). */
+  byKind: Map<string, number>;
+  /** `${serviceId} ${day}` → slot searches covering that service and day. */
+  perServiceDay: Map<string, number>;
+  /** serviceId → slot searches naming it (one search may cover several days). */
+  perService: Map<string, number>;
+  /** Calls answered with a status other than 2xx/304 (a simulator's 429 counts as a call too). */
+  failed: number;
+}
+
+function bump<K>(m: Map<K, number>, k: K, by = 1): void {
+  m.set(k, (m.get(k) ?? 0) + by);
+}
+
+/**
+ * Counts the calls in the three supplier simulators' logs. `clinicService` maps Oakfield clinic ids to DoS service
+ * ids (from `GET /clinics?externalId=`).
+ */
+export function countUpstream(
+  logs: { bookingStandard: LoggedRequest[]; pas: LoggedRequest[]; feeds: LoggedRequest[] },
+  clinicService: ReadonlyMap<string, string>,
+): UpstreamCount {
+  const out: UpstreamCount = { total: 0, byKind: new Map(), perServiceDay: new Map(), perService: new Map(), failed: 0 };
+  const cover = (serviceId: string, days: string[]) => {
+    bump(out.perService, serviceId);
+    for (const d of days) bump(out.perServiceDay, `${serviceId} ${d}`);
+  };
+  const seen = (r: LoggedRequest, kind: string) => {
+    out.total += 1;
+    bump(out.byKind, kind);
+    if (r.status !== undefined && !(r.status >= 200 && r.status < 300) && r.status !== 304) out.failed += 1;
+  };
+
+  for (const r of logs.bookingStandard) {
+    if (!r.path.endsWith('/Slot')) {
+      seen(r, `booking-standard ${r.method} ${r.path.split('/').slice(-1)[0]}`);
+      continue;
+    }
+    const serviceId = r.query['schedule.actor:healthcareservice']?.[0];
+    const range = (r.query.start ?? []).map((s) => ({ op: s.slice(0, 2), at: Date.parse(s.slice(2)) }));
+    const ge = range.find((x) => x.op === 'ge')?.at;
+    const le = range.find((x) => x.op === 'le')?.at;
+    // A `next` link repeats the search's parameters and adds `_page`: a further page of the same search.
+    if (r.query._page || !serviceId || ge === undefined || le === undefined) {
+      seen(r, 'booking-standard slot search, next page');
+      continue;
+    }
+    seen(r, 'booking-standard slot search');
+    cover(serviceId, daysBetween(londonDate(ge), londonDate(le)));
+  }
+
+  for (const r of logs.pas) {
+    const sessions = /\/clinics\/([^/]+)\/sessions$/.exec(r.path);
+    if (sessions) {
+      const from = r.query.from?.[0];
+      const to = r.query.to?.[0];
+      if (r.query.cursor) {
+        seen(r, 'oakfield session search, next page');
+        continue;
+      }
+      seen(r, 'oakfield session search');
+      const serviceId = clinicService.get(decodeURIComponent(sessions[1]!)) ?? `clinic ${sessions[1]}`;
+      if (from && to) cover(serviceId, daysBetween(from, to));
+      continue;
+    }
+    seen(r, r.path.endsWith('/clinics') ? 'oakfield clinic look-up' : `oakfield ${r.method} ${r.path}`);
+  }
+
+  for (const r of logs.feeds) {
+    const feed = r.path.split('/')[1] ?? '?';
+    seen(r, r.path.includes('bulk-publish') ? `feed manifest (${feed})` : `feed file (${feed})`);
+  }
+  return out;
+}
+
+/** The service-days a search asked for: every service, every London day of the window. */
+export function askedServiceDays(serviceIds: readonly string[], firstDay: string, days: number): string[] {
+  const out: string[] = [];
+  for (const id of serviceIds) for (let i = 0; i < days; i++) out.push(`${id} ${addDays(firstDay, i)}`);
+  return out;
+}
