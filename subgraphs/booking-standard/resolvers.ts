@@ -19,8 +19,7 @@ import type { ConsumerOrganisation } from '../kit/consumer.js';
 import { supplierError } from '../kit/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
 import type { BookingStandardClient, FhirSlot } from './client.js';
@@ -55,7 +54,7 @@ export function createResolvers(deps: Deps): Resolvers {
     name: 'booking-standard:slots',
     now,
     fetchSpans: (spans, consumer, traceId) => spans.map((w) => fetchSpan(w, consumer, traceId)),
-    toError: toGraphQLError,
+    toError: slotFetchError(deps.logger, 'slot search'),
     ...(deps.slotCache ? { cache: deps.slotCache } : {}),
     audience: (consumer) => consumer.odsCode,
     ...(deps.breakers ? { breakers: deps.breakers } : {}),
@@ -76,15 +75,7 @@ export function createResolvers(deps: Deps): Resolvers {
     return { slots: mapped.slots, fetchedAt: result.fetchedAt.toISOString() };
   }
 
-  function toGraphQLError(systemId: string, err: unknown): Error {
-    if (err instanceof UpstreamError) {
-      deps.logger.warn({ system: systemId, reason: err.reason, status: err.status, detail: err.detail }, 'slot search failed');
-      return supplierError(systemId, err.reason);
-    }
-    if (err instanceof Error && 'extensions' in err) return err;
-    deps.logger.error({ system: systemId, err: (err as Error).message }, 'slot search failed unexpectedly');
-    return supplierError(systemId, 'INVALID_RESPONSE');
-  }
+
 
   const operations = bookingOperations({
     kind: 'BOOKING_STANDARD',

@@ -20,7 +20,9 @@ import type { CircuitBreakers, Permit } from './circuit-breaker.js';
 import type { ConsumerOrganisation } from './consumer.js';
 import type { SubgraphContext } from './context.js';
 import { forbiddenError, supplierError, userInputError } from './errors.js';
+import type { Logger } from 'pino';
 import { daysCovering } from './london-day.js';
+import { UpstreamError } from './upstream.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -299,4 +301,21 @@ export function spans<W extends SlotWindow>(windows: readonly W[]): { window: W;
     out.push({ window: { ...w }, members: [w] });
   }
   return out;
+}
+
+/**
+ * The usual `toError`: a supplier failure becomes the typed supplier error (its reason, never its URL), logged with
+ * the upstream detail (for operators only); anything already a GraphQL error passes; a bug reads as an unreadable
+ * answer. `what` names the call in the log ("slot search", "session search", "feed read").
+ */
+export function slotFetchError(logger: Logger, what: string): (systemId: string, err: unknown) => Error {
+  return (systemId, err) => {
+    if (err instanceof UpstreamError) {
+      logger.warn({ system: systemId, reason: err.reason, status: err.status, detail: err.detail }, `${what} failed`);
+      return supplierError(systemId, err.reason);
+    }
+    if (err instanceof Error && 'extensions' in err) return err;
+    logger.error({ system: systemId, err: (err as Error).message }, `${what} failed unexpectedly`);
+    return supplierError(systemId, 'INVALID_RESPONSE');
+  };
 }

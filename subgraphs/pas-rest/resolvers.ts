@@ -25,7 +25,7 @@ import type { ConsumerOrganisation } from '../kit/consumer.js';
 import { supplierError } from '../kit/errors.js';
 import type { PasRestSystem, Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
@@ -59,7 +59,7 @@ export function createResolvers(deps: Deps): Resolvers {
     name: 'pas-rest:slots',
     now,
     fetchSpans,
-    toError: toGraphQLError,
+    toError: slotFetchError(deps.logger, 'session search'),
     ...(deps.slotCache ? { cache: deps.slotCache } : {}),
     ...(deps.breakers ? { breakers: deps.breakers } : {}),
   });
@@ -91,15 +91,7 @@ export function createResolvers(deps: Deps): Resolvers {
     });
   }
 
-  function toGraphQLError(systemId: string, err: unknown): Error {
-    if (err instanceof UpstreamError) {
-      deps.logger.warn({ system: systemId, reason: err.reason, status: err.status, detail: err.detail }, 'session search failed');
-      return supplierError(systemId, err.reason);
-    }
-    if (err instanceof Error && 'extensions' in err) return err;
-    deps.logger.error({ system: systemId, err: (err as Error).message }, 'session search failed unexpectedly');
-    return supplierError(systemId, 'INVALID_RESPONSE');
-  }
+
 
   const operations = bookingOperations({
     kind: 'PAS_REST',

@@ -12,10 +12,9 @@
  */
 import type { Logger } from 'pino';
 import type { SubgraphContext } from '../kit/context.js';
-import { supplierError } from '../kit/errors.js';
 import type { FeedSnapshot } from '../kit/feeds/index.js';
 import type { Registry } from '../kit/registry.js';
-import { slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../kit/upstream.js';
 import type { SmartLinksClient } from './client.js';
 import type { Resolvers, SupplierOutcome, SupplierOutcomeCode } from './generated/resolvers.js';
@@ -53,7 +52,7 @@ export function createResolvers(deps: Deps): Resolvers {
     name: 'smart-links:slots',
     now,
     fetchSpans: (spans) => spans.map(fetchSpan),
-    toError: toGraphQLError,
+    toError: slotFetchError(deps.logger, 'feed read'),
   });
 
   /** One span of one service: its offered slots in the window, from the feed's snapshot (shared by every span). */
@@ -67,15 +66,7 @@ export function createResolvers(deps: Deps): Resolvers {
     return { slots, fetchedAt };
   }
 
-  function toGraphQLError(systemId: string, err: unknown): Error {
-    if (err instanceof UpstreamError) {
-      deps.logger.warn({ system: systemId, reason: err.reason, status: err.status, detail: err.detail }, 'feed read failed');
-      return supplierError(systemId, err.reason);
-    }
-    if (err instanceof Error && 'extensions' in err) return err;
-    deps.logger.error({ system: systemId, err: (err as Error).message }, 'feed read failed unexpectedly');
-    return supplierError(systemId, 'INVALID_RESPONSE');
-  }
+
 
   return {
     HealthcareService: {
