@@ -27,7 +27,7 @@ import { withCpu } from '../bench/proc.js';
 import { askedServiceDays, clearSandboxLog, countUpstream, sandboxLog } from '../bench/upstream-calls.js';
 // Type-only: puts the Hive Gateway entry (spawned below, never imported) under `tsc -p .`.
 import type * as _hiveEntry from '../bench/hive-gateway.js';
-import { PROCESSES, freePort, freePorts, startStack, type Stack } from './stack.js';
+import { PROCESSES, freePort, freePorts, startStack, stopChild, type Stack } from './stack.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const started = performance.now();
@@ -83,15 +83,7 @@ let hive: ChildProcess | undefined;
 async function stopHive(): Promise<void> {
   const child = hive;
   hive = undefined;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  if (child) await stopChild(child);
 }
 
 async function cleanup(): Promise<void> {

@@ -79,6 +79,19 @@ export interface StackOptions {
   onUnexpectedExit?: (name: ProcessName, code: number | null, signal: string | null) => void;
 }
 
+/** SIGTERM, so the process drains; SIGKILL if it has not exited after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -160,15 +173,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   async function stop(name: ProcessName): Promise<void> {
     const child = children.get(name);
     children.delete(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    if (child) await stopChild(child);
   }
 
   async function stopAll(): Promise<void> {

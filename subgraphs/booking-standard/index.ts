@@ -7,23 +7,18 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { circuitBreakersFromEnv, type CircuitBreakers } from '../kit/circuit-breaker.js';
 import { envPort } from '../kit/env.js';
 import { createLogger } from '../kit/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
-import { slotCacheFromEnv, type SlotCache } from '../kit/slot-cache.js';
+import { slotRuntime, type SlotRuntimeOptions } from '../kit/slot-runtime.js';
 import { BookingStandardClient } from './client.js';
 import { createResolvers } from './resolvers.js';
 
 /** What tests (or an embedding process) may supply instead of the environment's. */
-export interface BookingStandardOptions {
+export interface BookingStandardOptions extends SlotRuntimeOptions {
   registry?: Registry;
   logger?: Logger;
-  /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
-  slotCache?: SlotCache | null;
-  /** Circuit breakers per provider system; null for none; absent: from the environment (CIRCUIT_BREAKER). */
-  breakers?: CircuitBreakers | null;
 }
 
 export async function startBookingStandardSubgraph(
@@ -33,21 +28,17 @@ export async function startBookingStandardSubgraph(
   const logger = opts.logger ?? createLogger('booking-standard');
   const registry = opts.registry ?? loadRegistry();
   const client = new BookingStandardClient(registry);
-  const ownCache = opts.slotCache === undefined;
-  const slotCache = ownCache ? slotCacheFromEnv(registry, logger) : (opts.slotCache ?? undefined);
-  const breakers = opts.breakers === undefined ? circuitBreakersFromEnv(logger) : (opts.breakers ?? undefined);
+  const runtime = slotRuntime(registry, logger, opts);
   try {
     return await startSubgraph({
       name: 'booking-standard',
-      resolvers: createResolvers({ registry, client, logger, ...(slotCache ? { slotCache } : {}), ...(breakers ? { breakers } : {}) }),
+      resolvers: createResolvers({ registry, client, logger, ...runtime.deps }),
       port,
       logger,
-      onClose: async () => {
-        if (ownCache) await slotCache?.close();
-      },
+      onClose: () => runtime.close(),
     });
   } catch (err) {
-    if (ownCache) await slotCache?.close();
+    await runtime.close();
     throw err;
   }
 }

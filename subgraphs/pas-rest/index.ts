@@ -10,48 +10,39 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { circuitBreakersFromEnv, type CircuitBreakers } from '../kit/circuit-breaker.js';
 import { envPort } from '../kit/env.js';
 import { createLogger } from '../kit/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
-import { slotCacheFromEnv, type SlotCache } from '../kit/slot-cache.js';
+import { slotRuntime, type SlotRuntimeOptions } from '../kit/slot-runtime.js';
 import { PasRestClient, type ClientOptions } from './client.js';
 import { createResolvers } from './resolvers.js';
 
 /** What tests (or an embedding process) may supply instead of the environment's. */
-export interface PasRestOptions {
+export interface PasRestOptions extends SlotRuntimeOptions {
   port?: number;
   registry?: Registry;
   logger?: Logger;
   /** Where API keys are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
   client?: ClientOptions;
-  /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
-  slotCache?: SlotCache | null;
-  /** Circuit breakers per supplier system; null for none; absent: from the environment (CIRCUIT_BREAKER). */
-  breakers?: CircuitBreakers | null;
 }
 
 export async function startPasRestSubgraph(opts: PasRestOptions = {}): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('pas-rest');
   const registry = opts.registry ?? loadRegistry();
   const client = PasRestClient.forRegistry(registry, opts.env ?? process.env, opts.client);
-  const ownCache = opts.slotCache === undefined;
-  const slotCache = ownCache ? slotCacheFromEnv(registry, logger) : (opts.slotCache ?? undefined);
-  const breakers = opts.breakers === undefined ? circuitBreakersFromEnv(logger) : (opts.breakers ?? undefined);
+  const runtime = slotRuntime(registry, logger, opts);
   try {
     return await startSubgraph({
       name: 'pas-rest',
-      resolvers: createResolvers({ registry, client, logger, ...(slotCache ? { slotCache } : {}), ...(breakers ? { breakers } : {}) }),
+      resolvers: createResolvers({ registry, client, logger, ...runtime.deps }),
       port: opts.port ?? envPort('PAS_REST_PORT', 4003),
       logger,
-      onClose: async () => {
-        if (ownCache) await slotCache?.close();
-      },
+      onClose: () => runtime.close(),
     });
   } catch (err) {
-    if (ownCache) await slotCache?.close();
+    await runtime.close();
     throw err;
   }
 }
