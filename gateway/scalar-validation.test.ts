@@ -9,14 +9,16 @@ const schema = buildSchema(`
   type Query { slots(from: DateTime, to: DateTime, note: String): Int, search(window: Window): Int }
 `);
 
+const now = new Date('2026-11-20T12:00:00Z');
+
 function check(query: string, variables: Record<string, unknown> = {}) {
-  return checkDateTimes(schema, parse(query), variables)?.extensions ?? null;
+  return checkDateTimes(schema, parse(query), variables, now)?.extensions ?? null;
 }
 
 describe('checkDateTimes', () => {
   it('accepts RFC 3339 with an offset, in literals and variables', () => {
     expect(check('{ slots(from: "2026-11-21T10:00:00Z", to: "2026-11-21T12:00:00+01:00") }')).toBeNull();
-    expect(check('query($w: Window) { search(window: $w) }', { w: { from: '2026-03-29T01:00:00Z', days: ['2026-03-30T00:00:00+01:00'] } })).toBeNull();
+    expect(check('query($w: Window) { search(window: $w) }', { w: { from: '2026-11-21T01:00:00Z', days: ['2026-11-30T00:00:00+01:00'] } })).toBeNull();
   });
 
   it('rejects a bad literal, naming the argument', () => {
@@ -27,7 +29,16 @@ describe('checkDateTimes', () => {
 
   it('rejects bad variables, even nested in input objects and lists', () => {
     expect(check('query($f: DateTime) { slots(from: $f) }', { f: '2026-02-30' })).toMatchObject({ field: 'f' });
-    expect(check('query($w: Window) { search(window: $w) }', { w: { from: '2026-03-29T01:00:00Z', days: ['x'] } })).toMatchObject({ field: 'w.days[0]' });
+    expect(check('query($w: Window) { search(window: $w) }', { w: { from: '2026-11-21T01:00:00Z', days: ['x'] } })).toMatchObject({ field: 'w.days[0]' });
+  });
+
+  it('rejects impossible dates and instants outside a day ago to a year ahead, naming the field', () => {
+    expect(check('{ slots(from: "2026-02-30T00:00:00Z") }')).toMatchObject({ field: 'from' });
+    expect(check('{ slots(from: "2026-11-21T24:00:00Z") }')).toMatchObject({ field: 'from' });
+    expect(check('{ slots(from: "9999-12-30T00:00:00Z", to: "9999-12-31T00:00:00Z") }')).toMatchObject({ field: 'from' });
+    expect(check('{ slots(to: "+010000-01-01T00:00:00Z") }')).toMatchObject({ field: 'to' });
+    expect(check('{ search(window: { from: "1800-01-01T00:00:00Z" }) }')).toMatchObject({ field: 'window.from' });
+    expect(check('query($w: Window) { search(window: $w) }', { w: { from: '2026-11-21T00:00:00Z', days: ['2028-01-01T00:00:00Z'] } })).toMatchObject({ field: 'w.days[0]' });
   });
 
   it('leaves other strings alone', () => {

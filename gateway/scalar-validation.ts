@@ -20,50 +20,79 @@ import {
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { isRfc3339 } from '../subgraphs/kit/scalars.js';
+import { checkInstant } from '../subgraphs/kit/window-input.js';
 
 const SCALAR = 'DateTime';
 
 function invalid(field: string, value: unknown): GraphQLError {
   return new GraphQLError(
-    `${field} must be an RFC 3339 date-time with an offset, e.g. 2026-11-21T14:30:00Z; got ${JSON.stringify(value)}`,
+    `${field} must be an RFC 3339 date-time with an offset, e.g. 2026-11-21T14:30:00Z; got ${JSON.stringify(String(value).slice(0, 40))}`,
     { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 } } },
   );
 }
 
-export function checkDateTimes(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): GraphQLError | null {
+/**
+ * Every DateTime a client can send bounds a slot window, so each is also held to the window range (window-input.ts)
+ * here, before planning: nothing out of range reaches a subgraph.
+ */
+function checkDateTime(field: string, value: unknown, now: Date): GraphQLError | null {
+  if (typeof value !== 'string' || !isRfc3339(value)) return invalid(field, value);
+  try {
+    checkInstant(new Date(value), field, now);
+    return null;
+  } catch (e) {
+    return new GraphQLError((e as Error).message, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 } } });
+  }
+}
+
+export function checkDateTimes(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  now = new Date(),
+): GraphQLError | null {
   let found: GraphQLError | null = null;
   const typeInfo = new TypeInfo(schema);
+  // The input field path inside an argument's object literal, so `search: { to: … }` is named `search.to`.
+  const objectPath: string[] = [];
+  const fieldName = () => [typeInfo.getArgument()?.name ?? SCALAR, ...objectPath].join('.');
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
       VariableDefinition(node) {
         const type = typeFromAST(schema, node.type) as GraphQLInputType | undefined;
         const name = node.variable.name.value;
-        if (type && name in variables) found ??= checkValue(type, variables[name], name);
+        if (type && name in variables) found ??= checkValue(type, variables[name], name, now);
         return false;
+      },
+      ObjectField: {
+        enter(node) {
+          objectPath.push(node.name.value);
+        },
+        leave() {
+          objectPath.pop();
+        },
       },
       StringValue(node) {
         const type = typeInfo.getInputType();
-        if (type && getNamedType(type).name === SCALAR && !isRfc3339(node.value)) {
-          found ??= invalid(typeInfo.getArgument()?.name ?? SCALAR, node.value);
-        }
+        if (type && getNamedType(type).name === SCALAR) found ??= checkDateTime(fieldName(), node.value, now);
       },
       IntValue(node) {
         const type = typeInfo.getInputType();
-        if (type && getNamedType(type).name === SCALAR) found ??= invalid(typeInfo.getArgument()?.name ?? SCALAR, node.value);
+        if (type && getNamedType(type).name === SCALAR) found ??= invalid(fieldName(), node.value);
       },
     }),
   );
   return found;
 }
 
-function checkValue(type: GraphQLInputType, value: unknown, path: string): GraphQLError | null {
+function checkValue(type: GraphQLInputType, value: unknown, path: string, now: Date): GraphQLError | null {
   if (value === null || value === undefined) return null;
-  if (isNonNullType(type)) return checkValue(type.ofType, value, path);
+  if (isNonNullType(type)) return checkValue(type.ofType, value, path, now);
   if (isListType(type)) {
-    if (!Array.isArray(value)) return checkValue(type.ofType, value, path);
+    if (!Array.isArray(value)) return checkValue(type.ofType, value, path, now);
     for (const [i, v] of value.entries()) {
-      const e = checkValue(type.ofType, v, `${path}[${i}]`);
+      const e = checkValue(type.ofType, v, `${path}[${i}]`, now);
       if (e) return e;
     }
     return null;
@@ -71,12 +100,12 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string): Graph
   if (isInputObjectType(type)) {
     if (typeof value !== 'object') return null;
     for (const [k, field] of Object.entries(type.getFields())) {
-      const e = checkValue(field.type, (value as Record<string, unknown>)[k], `${path}.${k}`);
+      const e = checkValue(field.type, (value as Record<string, unknown>)[k], `${path}.${k}`, now);
       if (e) return e;
     }
     return null;
   }
-  if (type.name === SCALAR && (typeof value !== 'string' || !isRfc3339(value))) return invalid(path, value);
+  if (type.name === SCALAR) return checkDateTime(path, value, now);
   return null;
 }
 

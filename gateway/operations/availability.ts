@@ -12,12 +12,11 @@ import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
 import { userInputError } from '../../subgraphs/kit/errors.js';
 import { gatewayHeaders } from '../../subgraphs/kit/internal-auth.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
-import { isRfc3339 } from '../../subgraphs/kit/scalars.js';
+import { readWindow } from '../../subgraphs/kit/window-input.js';
 import { canonicalJson } from './idempotency.js';
 import type { AvailabilitySearch, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
 
-const DAY_MS = 86_400_000;
-export const MAX_WINDOW_DAYS = 14;
+export { MAX_WINDOW_DAYS } from '../../subgraphs/kit/window-input.js';
 export const MAX_SERVICES = 100;
 const MAX_FIRST = 200;
 /** Per service and window: the adapters' own cap on one slots answer. */
@@ -79,14 +78,9 @@ export interface ValidAvailability {
   fingerprint: string;
 }
 
-export function validateAvailability(s: AvailabilitySearch, now: Date): ValidAvailability {
-  const from = s.from ? new Date(s.from) : now;
-  const to = s.to ? new Date(s.to) : new Date(from.getTime() + DAY_MS);
-  if (s.from && !isRfc3339(s.from)) throw userInputError('search.from must be an RFC 3339 date-time with an offset', 'search.from');
-  if (to.getTime() <= from.getTime()) throw userInputError('search.to must be after search.from', 'search.to');
-  if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
-    throw userInputError(`The window may span at most ${MAX_WINDOW_DAYS} days`, 'search.to');
-  }
+/** `prefix` names the fields as the client wrote them: "search." for `availability`, none for root `capacity`. */
+export function validateAvailability(s: AvailabilitySearch, now: Date, prefix = 'search.'): ValidAvailability {
+  const { from, to } = readWindow(s, now, prefix);
   const first = s.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > MAX_FIRST) throw userInputError(`search.first must be from 1 to ${MAX_FIRST}`, 'search.first');
   const radiusKm = s.radiusKm ?? 25;

@@ -268,7 +268,7 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
         if (args.serviceIds.length === 0 || args.serviceIds.length > MAX_SERVICES) {
           throw userInputError(`serviceIds takes 1 to ${MAX_SERVICES} ids`, 'serviceIds');
         }
-        const v = validateAvailability({ serviceIds: args.serviceIds, from: args.from, to: args.to, maxAge: args.maxAge }, now());
+        const v = validateAvailability({ serviceIds: args.serviceIds, from: args.from, to: args.to, maxAge: args.maxAge }, now(), '');
         const services = await findServices(v, ctx, deps.availability);
         const answers = await fetchSlots(services, v, ctx, deps.availability);
         const at = now().getTime();

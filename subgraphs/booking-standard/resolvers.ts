@@ -31,7 +31,7 @@ import { ScheduleServices } from './schedule-services.js';
 import { decodeSlotRef } from './slot-ref.js';
 
 // The window rules now live in the kit, shared by every supplier adapter; re-exported for existing importers.
-export { MAX_WINDOW_DAYS, checkWindow, spans } from '../kit/slot-windows.js';
+export { MAX_WINDOW_DAYS, spans } from '../kit/slot-windows.js';
 
 export interface Deps {
   registry: Registry;

@@ -24,6 +24,14 @@ describe('London days', () => {
     expect(daysCovering(new Date('2026-12-30T12:00:00Z'), new Date('2027-01-02T00:00:00Z'))).toEqual(['2026-12-30', '2026-12-31', '2027-01-01', '2027-01-02']);
   });
 
+  it('count the days of a window numerically past year 9999, and refuse a window too long to iterate', () => {
+    // As strings, "+010000-01-01" sorts before "9999-12-31": a string-compared loop never ended here.
+    expect(daysCovering(new Date('9999-12-30T12:00:00Z'), new Date('9999-12-31T12:00:00Z'))).toEqual(['9999-12-30', '9999-12-31']);
+    expect(() => daysCovering(new Date('9999-12-31T12:00:00Z'), new Date(Date.parse('9999-12-31T12:00:00Z') + 86_400_000))).toThrow(RangeError);
+    expect(() => daysCovering(new Date('2026-01-01T00:00:00Z'), new Date('2027-01-01T00:00:00Z'))).toThrow(RangeError);
+    expect(() => daysCovering(new Date('2026-01-02T00:00:00Z'), new Date('2026-01-01T00:00:00Z'))).toThrow(RangeError);
+  });
+
   it('group days into runs of consecutive days within a span, a 25-hour day counted as such', () => {
     const TWO_WEEKS = 14 * 86_400_000;
     expect(contiguousRuns(['2026-11-26', '2026-11-24', '2026-11-25', '2026-11-28'], TWO_WEEKS)).toEqual([

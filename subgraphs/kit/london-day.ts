@@ -25,9 +25,16 @@ function offsetMinutesAt(ms: number): number {
   return m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
 }
 
+/** YYYY-MM-DD of a UTC instant; days outside years 0000–9999 have no such form and are refused. */
+function isoDay(ms: number): LondonDay {
+  const iso = new Date(ms).toISOString();
+  if (iso.length !== 24) throw new RangeError(`no four-digit-year day at ${iso}`);
+  return iso.slice(0, 10);
+}
+
 /** The London calendar day an instant falls on. */
 export function londonDay(ms: number): LondonDay {
-  return new Date(ms + offsetMinutesAt(ms) * MINUTE_MS).toISOString().slice(0, 10);
+  return isoDay(ms + offsetMinutesAt(ms) * MINUTE_MS);
 }
 
 /**
@@ -46,15 +53,21 @@ export function dayStart(day: LondonDay): number {
 
 /** Calendar arithmetic on the date alone (no instants, so no DST). */
 export function addDays(day: LondonDay, n: number): LondonDay {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+  return isoDay(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000);
 }
 
-/** Every London day an instant in [from, to] (both inclusive, as slot windows are) can fall on, in order. */
+/** No window reaching this module spans more (window-input.ts caps them at two weeks); a guard, not a rule. */
+export const MAX_DAYS_COVERED = 31;
+
+/**
+ * Every London day an instant in [from, to] (both inclusive, as slot windows are) can fall on, in order. Counted
+ * numerically: comparing day strings breaks past year 9999 ("+010000-01-01" sorts before "9999-12-31").
+ */
 export function daysCovering(from: Date, to: Date): LondonDay[] {
-  const last = londonDay(to.getTime());
-  const out: LondonDay[] = [];
-  for (let d = londonDay(from.getTime()); d <= last; d = addDays(d, 1)) out.push(d);
-  return out;
+  const first = londonDay(from.getTime());
+  const count = Math.round((Date.parse(`${londonDay(to.getTime())}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000) + 1;
+  if (!(count >= 1 && count <= MAX_DAYS_COVERED)) throw new RangeError(`a window of ${count} days is out of range`);
+  return Array.from({ length: count }, (_, i) => addDays(first, i));
 }
 
 /** The last instant of a London day (slot windows are inclusive at both ends). */

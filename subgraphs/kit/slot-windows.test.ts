@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkWindow, inWindow, spans, type SlotWindow } from './slot-windows.js';
+import { inWindow, spans, type SlotWindow } from './slot-windows.js';
+import { readWindow } from './window-input.js';
 
 const DAY = 86_400_000;
 const t0 = Date.parse('2026-11-23T00:00:00Z');
@@ -27,9 +28,11 @@ describe('spans', () => {
 
 describe('window rules', () => {
   it('refuse an empty or backwards window and one over fourteen days', () => {
-    expect(() => checkWindow(new Date(t0), new Date(t0))).toThrow('to must be after from');
-    expect(() => checkWindow(new Date(t0), new Date(t0 + 14 * DAY + 1))).toThrow('at most 14 days');
-    expect(() => checkWindow(new Date(t0), new Date(t0 + 14 * DAY))).not.toThrow();
+    const now = new Date(t0);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(() => readWindow({ from: iso(t0), to: iso(t0) }, now)).toThrow('to must be after from');
+    expect(() => readWindow({ from: iso(t0), to: iso(t0 + 14 * DAY + 1) }, now)).toThrow('at most 14 days');
+    expect(readWindow({ from: iso(t0), to: iso(t0 + 14 * DAY) }, now)).toEqual({ from: now, to: new Date(t0 + 14 * DAY) });
   });
 
   it('count a slot starting exactly at either end as inside', () => {

@@ -23,11 +23,10 @@ import { forbiddenError, supplierError, userInputError } from './errors.js';
 import type { Logger } from 'pino';
 import { daysCovering } from './london-day.js';
 import { UpstreamError } from './upstream.js';
+import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from './window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
-/** GP Connect's consumer rule, which providers size for: never ask for more than two weeks at once. */
-export const MAX_WINDOW_DAYS = 14;
+export { DAY_MS, MAX_WINDOW_DAYS } from './window-input.js';
 export const MAX_FIRST = 500;
 
 /** One field's question: slots of one service at one supplier system starting in [from, to]. */
@@ -206,9 +205,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
 
   return {
     async slots(parent: EntityRef, args: SlotsArgs, ctx: SubgraphContext) {
-      const from = args.from ? new Date(args.from) : opts.now();
-      const to = args.to ? new Date(args.to) : new Date(from.getTime() + DAY_MS);
-      checkWindow(from, to);
+      const { from, to } = readWindow(args, opts.now());
       if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_FIRST) {
         throw userInputError(`first must be from 1 to ${MAX_FIRST}`, 'first');
       }
@@ -225,9 +222,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
     },
     /** For DoS integrations: the same answer as `slots`, summarised; places, not rows (session slots hold several). */
     async capacity(parent: EntityRef, args: CapacityArgs, ctx: SubgraphContext) {
-      const from = args.from ? new Date(args.from) : opts.now();
-      const to = args.to ? new Date(args.to) : new Date(from.getTime() + DAY_MS);
-      checkWindow(from, to);
+      const { from, to } = readWindow(args, opts.now());
       if (args.maxAge != null && (!Number.isInteger(args.maxAge) || args.maxAge < 0)) {
         throw userInputError('maxAge must be a whole number of seconds, 0 or more', 'maxAge');
       }
@@ -243,7 +238,8 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       if (!Number.isInteger(args.withinDays) || args.withinDays < 1 || args.withinDays > MAX_WINDOW_DAYS) {
         throw userInputError(`withinDays must be from 1 to ${MAX_WINDOW_DAYS}`, 'withinDays');
       }
-      const from = args.from ? new Date(args.from) : opts.now();
+      const now = opts.now();
+      const from = args.from ? readInstant(args.from, 'from', now) : now;
       const to = new Date(from.getTime() + args.withinDays * DAY_MS);
       const found = await loader(ctx).load(windowFor(parent, from, to));
       return found.slots[0] ?? null;
@@ -261,13 +257,6 @@ interface CapacityArgs {
 export function placesIn(slot: object): number {
   const c = (slot as { capacity?: number | null }).capacity;
   return typeof c === 'number' && c >= 0 ? c : 1;
-}
-
-export function checkWindow(from: Date, to: Date): void {
-  if (to.getTime() <= from.getTime()) throw userInputError('to must be after from', 'to');
-  if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
-    throw userInputError(`The window may span at most ${MAX_WINDOW_DAYS} days`, 'to');
-  }
 }
 
 /** The earliest of several RFC 3339 instants (the oldest answer behind a list). */
