@@ -3,7 +3,7 @@ import { CircuitBreaker, CircuitBreakers, CircuitOpenError, DEFAULT_BREAKER } fr
 import { registry } from './metrics.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
 import { supplierError } from './errors.js';
-import { UpstreamError } from './upstream.js';
+import { ThrottledError, UpstreamError } from './upstream.js';
 
 function breaker(clock: { t: number }) {
   return new CircuitBreaker('sys', { ...DEFAULT_BREAKER, clock: () => clock.t });
@@ -94,6 +94,28 @@ describe('circuit breaker', () => {
     clock.t += 5_000;
     await expect(b.run(up)).resolves.toBe('ok');
     expect(b.current).toBe('closed');
+  });
+
+  it('never counts a call our own throttle held back (RATE_LIMITED, not sent): not a failure, not a success', async () => {
+    const clock = { t: 0 };
+    const b = breaker(clock);
+    const throttled = () => Promise.reject(new ThrottledError('sys', 500));
+    for (let i = 0; i < 20; i++) await expect(b.run(throttled)).rejects.toMatchObject({ reason: 'RATE_LIMITED' });
+    expect(b.current).toBe('closed');
+    // Nor does it break a run of real failures.
+    for (let i = 0; i < 4; i++) await b.run(down).catch(() => {});
+    await b.run(throttled).catch(() => {});
+    await b.run(down).catch(() => {});
+    expect(b.current).toBe('open');
+    // A throttled trial leaves the circuit half-open for the next trial.
+    clock.t += 10_000;
+    await b.run(throttled).catch(() => {});
+    expect(b.current).toBe('half-open');
+    await expect(b.run(up)).resolves.toBe('ok');
+    expect(b.current).toBe('closed');
+    // The supplier's own 429 still counts.
+    for (let i = 0; i < 5; i++) await b.run(() => Promise.reject(new UpstreamError('sys', 'RATE_LIMITED', 429))).catch(() => {});
+    expect(b.current).toBe('open');
   });
 });
 

@@ -11,6 +11,8 @@
  * What counts as a failure is what says the supplier is unwell: TIMEOUT, UNAVAILABLE (5xx, connection refused or
  * reset), RATE_LIMITED and INVALID_RESPONSE. A REJECTED answer (a 4xx about this request: say, no clinic for a
  * service) proves the supplier is up, so it counts as a success, as do our own bugs (not evidence either way).
+ * A call our own throttle refused (ThrottledError, kit/supplier-throttle.ts: RATE_LIMITED but never sent) is not
+ * counted at all, neither way: a throttled trial call leaves the circuit half-open for the next one.
  *
  * Per process: replicas learn of an outage separately, each after a handful of failed calls, which is cheap next to
  * the coordination a shared breaker would need (and a shared breaker would let one replica's network trouble stop
@@ -20,7 +22,7 @@
  */
 import type { Logger } from 'pino';
 import { circuitState } from './metrics.js';
-import { UpstreamError, type UpstreamReason } from './upstream.js';
+import { ThrottledError, UpstreamError, type UpstreamReason } from './upstream.js';
 
 export interface BreakerOptions {
   /** Failures in a row that open the circuit. */
@@ -61,7 +63,7 @@ const UNWELL: ReadonlySet<UpstreamReason> = new Set(['TIMEOUT', 'UNAVAILABLE', '
 
 /** Whether an outcome says the supplier is unwell (see the module comment). */
 export function countsAsFailure(err: unknown): boolean {
-  return err instanceof UpstreamError && UNWELL.has(err.reason);
+  return err instanceof UpstreamError && !(err instanceof ThrottledError) && UNWELL.has(err.reason);
 }
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open';
@@ -107,6 +109,8 @@ export class CircuitBreaker {
         if (settled) return;
         settled = true;
         if (trial) this.trialInFlight = false;
+        // Never sent: says nothing of the supplier (a throttled trial leaves the circuit half-open).
+        if (err instanceof ThrottledError) return;
         this.record(countsAsFailure(err), trial);
       },
     };

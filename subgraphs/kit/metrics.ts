@@ -25,6 +25,18 @@ export const supplierErrors = new Counter({
   registers: [registry],
 });
 
+/**
+ * Calls held by our own per-supplier throttle (kit/supplier-throttle.ts): `waited` went out after waiting for a token,
+ * `refused` could not have one within its deadline (RATE_LIMITED, never sent). Calls that went straight out are not
+ * counted. `store` says whose budget applied: `shared` (Redis, every replica) or `replica` (Redis away).
+ */
+export const supplierThrottle = new Counter({
+  name: 'supplier_throttle_total',
+  help: 'Supplier calls held by our own rate limit, by outcome',
+  labelNames: ['system', 'outcome', 'store'] as const,
+  registers: [registry],
+});
+
 /** Slot cache lookups by result (hit, stale, miss, negative: a recent failure answered from the cache), per system. */
 export const slotCacheLookups = new Counter({
   name: 'slot_cache_lookups_total',

@@ -13,7 +13,7 @@ import { RedisBucketStore } from './slot-buckets-redis.js';
 import { MemoryBucketStore, type BucketStore } from './slot-buckets.js';
 import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
-import { UpstreamError } from './upstream.js';
+import { ThrottledError, UpstreamError } from './upstream.js';
 
 const HOUR = 3_600_000;
 const SECOND = 1000;
@@ -292,7 +292,7 @@ describe('slot cache in Redis', () => {
     expect(await redis.client().pttl(keys[0]!)).toBeGreaterThan(55_000);
   });
 
-  it('carries on without Redis while it is stopped, and uses it again when it is back', async () => {
+  it('carries on without Redis while it is stopped (from its local copy, then the supplier), and uses Redis again when it is back', async () => {
     const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
     connections.push(conn);
     expect(await conn.ready(5000)).toBe(true);
@@ -303,21 +303,75 @@ describe('slot cache in Redis', () => {
 
     await redis.stop();
     try {
+      // What this process read from Redis moments ago answers, without waiting on Redis or calling the supplier.
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         const r = await h.slots('6', ...window);
-        expect(sources(r)).toEqual(new Set(['LIVE']));
+        expect(sources(r)).toEqual(new Set(['CACHE']));
         expect(r.totalCount).toBe(3);
         expect(performance.now() - started).toBeLessThan(600);
       }
-      expect(h.supplier.searches).toHaveLength(4);
+      expect(h.supplier.searches).toHaveLength(1);
+      // The local copy lasts seconds: then one search, kept locally in its turn.
+      h.clock.t += 6 * SECOND;
+      expect(sources(await h.slots('6', ...window))).toEqual(new Set(['LIVE']));
+      expect(sources(await h.slots('6', ...window))).toEqual(new Set(['CACHE']));
+      expect(h.supplier.searches).toHaveLength(2);
     } finally {
       await redis.start();
     }
     expect(await conn.ready(10_000)).toBe(true);
+    // Redis restarted empty: read again (its answer, not the local copy's), then cached there.
     expect(sources(await h.slots('6', ...window))).toEqual(new Set(['LIVE']));
     expect(sources(await h.slots('6', ...window))).toEqual(new Set(['CACHE']));
-    expect(h.supplier.searches).toHaveLength(5);
+    expect(h.supplier.searches).toHaveLength(3);
+    expect(await redis.client().keys('slots:v1:d:*')).toHaveLength(1);
+  });
+
+  it('with Redis stopped, concurrent misses still make one search per bucket, and failures are remembered locally', async () => {
+    const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
+    connections.push(conn);
+    expect(await conn.ready(5000)).toBe(true);
+    const h = harness(new RedisBucketStore(conn.redis));
+    h.supplier.delayMs = 50;
+    await redis.stop();
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          h.slots(String(200 + (i % 3)), i % 2 ? '2026-11-24T10:00:00Z' : '2026-11-24T09:30:00Z', '2026-11-24T14:00:00Z'),
+        ),
+      );
+      for (const a of answers) expect(a.totalCount).toBe(5);
+      expect(h.supplier.searches.map((x) => x.serviceId).sort()).toEqual(['200', '201', '202']);
+      // And the next requests within seconds are served locally.
+      await Promise.all(Array.from({ length: 30 }, (_, i) => h.slots(String(200 + (i % 3)), '2026-11-24T11:00:00Z', '2026-11-24T13:00:00Z')));
+      expect(h.supplier.searches).toHaveLength(3);
+
+      // A failing supplier is asked once per few seconds, not once per request.
+      h.supplier.failWith = new UpstreamError('fake-sys', 'UNAVAILABLE', 503);
+      const failures = await Promise.all(
+        Array.from({ length: 20 }, () => h.slots('203', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z').catch((e: unknown) => e)),
+      );
+      for (const f of failures) expect(f).toMatchObject({ extensions: { reason: 'UNAVAILABLE' } });
+      expect(await h.slots('203', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z').catch((e: unknown) => e)).toMatchObject({ extensions: { reason: 'UNAVAILABLE' } });
+      expect(h.supplier.searches.filter((x) => x.serviceId === '203')).toHaveLength(1);
+
+      // Our own throttle's refusal is not the supplier's answer: not remembered.
+      h.supplier.failWith = new ThrottledError('fake-sys', 800);
+      await h.slots('204', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z').catch(() => {});
+      h.supplier.failWith = null;
+      expect((await h.slots('204', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z')).totalCount).toBe(3);
+
+      // A booking here drops the day locally too: the next read goes to the supplier.
+      h.supplier.taken.add(`200@${Date.parse('2026-11-24T11:00:00Z')}`);
+      await h.cache.slotsChanged('fake-sys', '200', '2026-11-24T11:00:00Z');
+      const after = await h.slots('200', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z');
+      expect(sources(after)).toEqual(new Set(['LIVE']));
+      expect(after.totalCount).toBe(4);
+    } finally {
+      await redis.start();
+    }
+    expect(await conn.ready(10_000)).toBe(true);
   });
 
   it('logs an outage at most once per ten seconds', () => {

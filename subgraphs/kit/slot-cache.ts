@@ -28,8 +28,15 @@
  * booking and cancellation, drop the day for every audience and stop any fetch already in flight from writing the
  * pre-booking view back.
  *
- * Redis away: every store call fails fast (redis.ts); the cache then steps aside (reads go to the supplier, nothing
- * is written) and is used again as soon as Redis answers. The cache never makes a request fail.
+ * Single-flight in process first: a bucket this process is already fetching is joined, whatever the store says or
+ * whether it answers, so concurrent misses here make one upstream call before any cross-process lock is asked for.
+ *
+ * Redis away: every store call fails fast (redis.ts); the cache then answers from its short in-process copy
+ * (slot-buckets-local.ts: a bounded LRU of the buckets this process fetched or read in the last few seconds, judged
+ * by the same policy) and fetches only what that lacks, once per bucket (the in-process single-flight above), writing
+ * nothing to the store. Redis is used again as soon as it answers; the local copy is read only while it is away,
+ * since it cannot see other replicas' invalidations. An outage therefore costs each replica about one upstream call
+ * per bucket read every few seconds, not one per request. The cache never makes a request fail.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -37,9 +44,10 @@ import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } 
 import { slotCacheLookups } from './metrics.js';
 import { connectRedis } from './redis.js';
 import type { Registry, SupplierSystem } from './registry.js';
+import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from './slot-buckets.js';
-import { UpstreamError, type UpstreamReason } from './upstream.js';
+import { ThrottledError, UpstreamError, type UpstreamReason } from './upstream.js';
 
 export type SlotSource = 'LIVE' | 'CACHE';
 
@@ -162,6 +170,8 @@ export interface SlotCacheOptions {
   onClose?: () => Promise<void>;
   /** Whether the store is connected, waiting up to the given time (whenReady). Absent: always. */
   ready?: (timeoutMs: number) => Promise<boolean>;
+  /** The in-process copy served while the store is away (slot-buckets-local.ts); defaults DEFAULT_LOCAL_BUCKETS. */
+  local?: Partial<Omit<LocalBucketsOptions, 'clock'>>;
 }
 
 type Result<S> = DaySlots<S> | Error;
@@ -175,6 +185,8 @@ interface Bucket {
   policy: CachePolicy;
   /** The day's generation as last read; writes are conditional on it. */
   generation: number;
+  /** The local copy's invalidation counter when this load began (LocalBuckets.mark). */
+  localMark: number;
 }
 
 type Verdict<S> =
@@ -204,15 +216,19 @@ export class SlotCache {
   /** Stale buckets this process is refreshing, so each is refreshed once however often it is read meanwhile. */
   private readonly refreshing = new Set<string>();
   private readonly background = new Set<Promise<void>>();
+  /** What is served while the store is away. */
+  private readonly local: LocalBuckets;
 
   constructor(private readonly opts: SlotCacheOptions) {
     this.store = opts.store;
     this.clock = opts.clock ?? Date.now;
+    this.local = new LocalBuckets({ ...DEFAULT_LOCAL_BUCKETS, ...opts.local, clock: this.clock });
   }
 
   /** The answer for each query, in order: its day's slots, or the typed failure of the supplier call behind it. */
   async load<S extends CacheableSlot>(queries: readonly BucketQuery[], fetch: FetchRuns<S>): Promise<Result<S>[]> {
     const byId = new Map<string, Bucket>();
+    const localMark = this.local.mark();
     const buckets = queries.map((q) => {
       const address = bucketAddress(q.system, q.serviceId, q.day, q.audience);
       const id = `${address.day}:${address.audience}`;
@@ -221,7 +237,7 @@ export class SlotCache {
         known.query = { ...known.query, maxAgeSeconds: strictest(known.query.maxAgeSeconds, q.maxAgeSeconds) };
         return known;
       }
-      const b: Bucket = { id, query: q, address, policy: this.opts.policy(q.system), generation: 0 };
+      const b: Bucket = { id, query: q, address, policy: this.opts.policy(q.system), generation: 0, localMark };
       byId.set(id, b);
       return b;
     });
@@ -232,9 +248,15 @@ export class SlotCache {
   /** Drops these days of a service for every audience (after a booking or cancellation there). */
   async invalidate(system: string, serviceId: string, days: readonly LondonDay[]): Promise<void> {
     const p = this.opts.policy(system);
+    const digests = days.map((d) => dayDigest(system, serviceId, d));
+    // Locally first, whether or not the store answers: neither the local copy nor a fetch already in flight here
+    // (begun before the change) may serve these days again.
+    this.local.dropDays(digests);
+    const dropped = new Set(digests);
+    for (const id of this.inFlight.keys()) if (dropped.has(id.slice(0, id.indexOf(':')))) this.inFlight.delete(id);
     try {
       // The generation marker must outlive any fetch that read the old one: a bucket's lifetime covers that.
-      await this.store.invalidate(days.map((d) => dayDigest(system, serviceId, d)), p.ttlMs + p.staleMs + p.lockTtlMs);
+      await this.store.invalidate(digests, p.ttlMs + p.staleMs + p.lockTtlMs);
     } catch (err) {
       this.storeFailed(err);
     }
@@ -274,13 +296,12 @@ export class SlotCache {
   // ---- one load --------------------------------------------------------------------------------------------------
 
   private async resolve<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
-    let entries: StoredEntry[];
+    let entries: StoredEntry[] | null;
     try {
       entries = await this.store.read(buckets.map((b) => b.address));
     } catch (err) {
       this.storeFailed(err);
-      for (const b of buckets) slotCacheLookups.inc({ system: b.query.system, result: 'miss' });
-      return this.fetchAndStore(buckets, fetch, { persist: false });
+      entries = null;
     }
 
     const now = this.clock();
@@ -288,8 +309,15 @@ export class SlotCache {
     const misses: Bucket[] = [];
     const toRefresh: Bucket[] = [];
     buckets.forEach((b, i) => {
-      const entry = entries[i]!;
-      b.generation = entry.generation;
+      let entry: StoredEntry;
+      if (entries) {
+        entry = entries[i]!;
+        b.generation = entry.generation;
+        this.remember(b, entry);
+      } else {
+        // The store is away: this process's copy of the last few seconds stands in for it.
+        entry = { generation: 0, ...this.local.get(b.id) };
+      }
       const v = this.judge<S>(b, entry, now);
       slotCacheLookups.inc({ system: b.query.system, result: v.kind });
       if (v.kind === 'hit' || v.kind === 'stale') {
@@ -305,8 +333,9 @@ export class SlotCache {
     });
 
     if (misses.length > 0) {
-      // Registered before the first await, so a concurrent load in this process that reads the same miss joins.
-      const filled = this.fill(misses, fetch);
+      // Registered before the first await, so a concurrent load in this process that reads the same miss joins
+      // (with the store away too: then it is the only single-flight there is).
+      const filled = entries ? this.fill(misses, fetch) : this.fetchAndStore(misses, fetch, { persist: false });
       for (const b of misses) {
         const p = filled.then((m) => m.get(b)!);
         answers.set(b, p);
@@ -321,6 +350,15 @@ export class SlotCache {
     const out = new Map<Bucket, Result<S>>();
     for (const [b, p] of answers) out.set(b, await p);
     return out;
+  }
+
+  /** The store's view of a bucket, kept locally for when the store goes away. */
+  private remember(b: Bucket, entry: StoredEntry): void {
+    const value: LocalEntry = {
+      ...(entry.bucket !== undefined ? { bucket: entry.bucket } : {}),
+      ...(entry.failure !== undefined ? { failure: entry.failure } : {}),
+    };
+    this.local.put(b.id, b.address.day, value, b.localMark, true);
   }
 
   private judge<S extends CacheableSlot>(b: Bucket, entry: StoredEntry, now: number): Verdict<S> {
@@ -381,6 +419,7 @@ export class SlotCache {
       const still: Bucket[] = [];
       pending.forEach((b, i) => {
         b.generation = entries[i]!.generation;
+        this.remember(b, entries[i]!);
         const v = this.judge<S>(b, entries[i]!, now);
         if (v.kind === 'hit' || v.kind === 'stale') out.set(b, v.answer);
         else if (v.kind === 'negative') out.set(b, v.error);
@@ -402,7 +441,12 @@ export class SlotCache {
     const job = (async () => {
       const token = randomUUID();
       const claims = await Promise.all(buckets.map((b) => this.claim(b, token)));
-      await this.fetchAndStore(buckets.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token });
+      // With the store away (a stale copy served from the local one), refresh into the local copy only: once per
+      // bucket in this process (`refreshing`).
+      await Promise.all([
+        this.fetchAndStore(buckets.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token }),
+        this.fetchAndStore(buckets.filter((_, i) => claims[i] === 'store-away'), fetch, { persist: false }),
+      ]);
     })()
       .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'slot cache refresh failed unexpectedly'))
       .finally(() => {
@@ -439,14 +483,19 @@ export class SlotCache {
           for (const b of members) {
             const slots = byDay.get(b.query.day)!;
             out.set(b, { slots, fetchedAt: answer.fetchedAt, source: 'LIVE' });
-            writes.push({ address: b.address, generation: b.generation, bucket: encodeBucket(slots, answer.fetchedAt), lifetimeMs: b.policy.ttlMs + b.policy.staleMs });
+            const bucket = encodeBucket(slots, answer.fetchedAt);
+            writes.push({ address: b.address, generation: b.generation, bucket, lifetimeMs: b.policy.ttlMs + b.policy.staleMs });
+            this.local.put(b.id, b.address.day, { bucket }, b.localMark);
           }
         } catch (err) {
           const error = err instanceof Error ? err : new Error(String(err));
           for (const b of members) out.set(b, error);
           const failure = this.failureRecord(error, members[0]!.policy);
           if (failure) {
-            for (const b of members) writes.push({ address: b.address, generation: b.generation, failure, lifetimeMs: b.policy.maxNegativeMs });
+            for (const b of members) {
+              writes.push({ address: b.address, generation: b.generation, failure, lifetimeMs: b.policy.maxNegativeMs });
+              this.local.put(b.id, b.address.day, { failure }, b.localMark);
+            }
           }
         }
         if (how.persist) await this.safely(() => this.store.write(writes));
@@ -456,9 +505,12 @@ export class SlotCache {
     return out;
   }
 
-  /** A failure worth remembering: a supplier's typed failure. Not CIRCUIT_OPEN (this process's own state) or bugs. */
+  /**
+   * A failure worth remembering: a supplier's typed failure. Not CIRCUIT_OPEN or a call our own throttle held back
+   * (this process's own state, never the supplier's answer), nor bugs.
+   */
   private failureRecord(err: Error, policy: CachePolicy): string | undefined {
-    if (!(err instanceof UpstreamError) || err.reason === 'CIRCUIT_OPEN') return undefined;
+    if (!(err instanceof UpstreamError) || err.reason === 'CIRCUIT_OPEN' || err instanceof ThrottledError) return undefined;
     const ms = Math.min(policy.maxNegativeMs, Math.max(policy.negativeMs, err.retryAfterMs ?? 0));
     const record: StoredFailure = { r: err.reason, ...(err.status ? { st: err.status } : {}), u: this.clock() + ms };
     return JSON.stringify(record);

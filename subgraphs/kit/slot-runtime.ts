@@ -1,24 +1,34 @@
 /**
- * The slot cache and circuit breakers a supplier subgraph runs with, and who owns them. Absent from the options:
- * made from the environment (REDIS_URL, SLOT_CACHE, CIRCUIT_BREAKER) and closed with the subgraph. Given: the
- * caller's (a test or an embedding process), and the caller closes them. Null: none.
+ * The slot cache, circuit breakers and supplier throttle a supplier subgraph runs with, and who owns them. Absent
+ * from the options: made from the environment (REDIS_URL, SLOT_CACHE, CIRCUIT_BREAKER, SUPPLIER_THROTTLE) and closed
+ * with the subgraph. Given: the caller's (a test or an embedding process), and the caller closes them. Null: none.
+ *
+ * The throttle is installed for every upstream call this process makes (kit/upstream.ts) while the runtime is open:
+ * bookings and reads alike wait their turn.
  */
 import type { Logger } from 'pino';
 import { circuitBreakersFromEnv, type CircuitBreakers } from './circuit-breaker.js';
 import type { Registry } from './registry.js';
 import { slotCacheFromEnv, type SlotCache } from './slot-cache.js';
+import { supplierThrottleFromEnv, type SupplierThrottle } from './supplier-throttle.js';
+import { installSupplierThrottle } from './upstream.js';
 
 export interface SlotRuntimeOptions {
   /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
   slotCache?: SlotCache | null;
   /** Circuit breakers per supplier system; null for none; absent: from the environment (CIRCUIT_BREAKER). */
   breakers?: CircuitBreakers | null;
+  /**
+   * The per-supplier rate limit every upstream call of this process takes a token from; null for none; absent: from
+   * the environment (REDIS_URL, SUPPLIER_THROTTLE, SUPPLIER_THROTTLE_REPLICAS), closed with the subgraph.
+   */
+  throttle?: SupplierThrottle | null;
 }
 
 export interface SlotRuntime {
   /** Spread into the adapter's resolver dependencies. */
   deps: { slotCache?: SlotCache; breakers?: CircuitBreakers };
-  /** Closes what this runtime made itself; safe to call more than once. */
+  /** Closes what this runtime made itself and uninstalls the throttle; safe to call more than once. */
   close(): Promise<void>;
 }
 
@@ -26,13 +36,18 @@ export function slotRuntime(registry: Registry, logger: Logger, opts: SlotRuntim
   const ownCache = opts.slotCache === undefined;
   const slotCache = ownCache ? slotCacheFromEnv(registry, logger) : (opts.slotCache ?? undefined);
   const breakers = opts.breakers === undefined ? circuitBreakersFromEnv(logger) : (opts.breakers ?? undefined);
+  const ownThrottle = opts.throttle === undefined ? supplierThrottleFromEnv(registry, logger) : undefined;
+  const throttle = ownThrottle?.throttle ?? opts.throttle ?? undefined;
+  const uninstall = throttle ? installSupplierThrottle(throttle) : undefined;
   let closed = false;
   return {
     deps: { ...(slotCache ? { slotCache } : {}), ...(breakers ? { breakers } : {}) },
     async close() {
-      if (closed || !ownCache) return;
+      if (closed) return;
       closed = true;
-      await slotCache?.close();
+      uninstall?.();
+      await ownThrottle?.close();
+      if (ownCache) await slotCache?.close();
     },
   };
 }

@@ -4,6 +4,11 @@ import { supplierErrors, supplierRequestDuration } from './metrics.js';
  * The one way subgraphs call upstream systems. Every call has a deadline that covers all its attempts; only
  * idempotent methods are retried (jittered exponential backoff, honouring Retry-After when it fits the deadline);
  * failures become a typed UpstreamError whose message never contains the URL.
+ *
+ * Every attempt first takes a token from the process's supplier throttle (kit/supplier-throttle.ts, installed by
+ * kit/slot-runtime.ts), so no supplier system is called faster than its registry `rateLimitPerSecond`, whichever
+ * adapter, flow or replica calls it. A call over the limit waits for a token within its deadline; when none comes
+ * in time it fails as RATE_LIMITED with a ThrottledError, never having been sent.
  */
 
 /** CIRCUIT_OPEN: not called at all, because this system's circuit breaker is open (kit/circuit-breaker.ts). */
@@ -21,6 +26,40 @@ export class UpstreamError extends Error {
     super(`${system}: ${reason}${status ? ` (HTTP ${status})` : ''}`);
     this.name = 'UpstreamError';
   }
+}
+
+/**
+ * RATE_LIMITED by our own throttle: the call was never sent, so it says nothing about the supplier's health (the
+ * circuit breaker does not count it, the slot cache does not remember it).
+ */
+export class ThrottledError extends UpstreamError {
+  constructor(system: string, retryAfterMs?: number) {
+    super(system, 'RATE_LIMITED', undefined, 'throttled: over our own rate limit for this system, not sent', retryAfterMs);
+    this.name = 'ThrottledError';
+  }
+}
+
+/** What upstreamFetch needs of a throttle (kit/supplier-throttle.ts implements it). */
+export interface SupplierThrottleGate {
+  /**
+   * Resolves once a call to `system` may go out, waiting for a token if need be; rejects with ThrottledError when
+   * none can be had within `withinMs`. Systems it does not know are never held.
+   */
+  acquire(system: string, withinMs: number): Promise<void>;
+}
+
+const throttles: SupplierThrottleGate[] = [];
+
+/**
+ * Makes `throttle` the one every upstream call of this process goes through (a process is a replica: the throttle
+ * shares its budget with the others through Redis). Returns the undo; the most recently installed one applies.
+ */
+export function installSupplierThrottle(throttle: SupplierThrottleGate): () => void {
+  throttles.push(throttle);
+  return () => {
+    const i = throttles.lastIndexOf(throttle);
+    if (i >= 0) throttles.splice(i, 1);
+  };
 }
 
 export interface UpstreamRequest {
@@ -59,6 +98,11 @@ export async function upstreamFetch(url: string, req: UpstreamRequest): Promise<
     end({ outcome: `${Math.floor(res.status / 100)}xx` });
     return res;
   } catch (err) {
+    if (err instanceof ThrottledError) {
+      // Never sent: not a supplier error (kit/metrics supplier_throttle_total counts these).
+      end({ outcome: 'THROTTLED' });
+      throw err;
+    }
     const reason = err instanceof UpstreamError ? err.reason : 'UNAVAILABLE';
     end({ outcome: reason });
     supplierErrors.inc({ system: req.system, reason });
@@ -73,6 +117,15 @@ async function attempts(url: string, req: UpstreamRequest, method: string): Prom
   let lastError: UpstreamError | undefined;
 
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const throttle = throttles.at(-1);
+    if (throttle) {
+      try {
+        await throttle.acquire(req.system, deadline - Date.now());
+      } catch (err) {
+        // A retry that cannot have a token in time: the failure it was retrying is the truer answer.
+        throw lastError ?? err;
+      }
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     try {
