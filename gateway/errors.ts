@@ -5,6 +5,7 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { withoutInputValues } from './input-echo.js';
 
 const SAFE_CODES = new Set([
   'BAD_USER_INPUT',
@@ -77,7 +78,8 @@ export function maskError(formatted: GraphQLFormattedError, error?: unknown): Gr
     message = down.message;
     extensions = { code: 'SUBGRAPH_UNAVAILABLE', subgraph: down.subgraph, reason: down.reason };
   } else if (code && SAFE_CODES.has(code)) {
-    message = scrub(formatted.message);
+    // GraphQL's input errors quote the refused value, which in a booking is patient data: path and reason only.
+    message = withoutInputValues(scrub(formatted.message));
     extensions = Object.fromEntries(SAFE_EXTENSIONS.filter((k) => ext[k] !== undefined).map((k) => [k, ext[k]]));
   } else if (serviceName && isFetchFailure(formatted.message)) {
     message = `The ${serviceName} service is unavailable`;

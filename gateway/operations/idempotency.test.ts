@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore, canonicalJson, type IdempotencyStore } from './idempotency.js';
+import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore, canonicalJson, recordAfter, type IdempotencyStore } from './idempotency.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -47,11 +47,43 @@ describe.each([
     expect(await store.claim('k4', 'fp', 1000, t0 + 1500)).toEqual({ kind: 'claimed', mayHaveBooked: true });
   });
 
+  it('a released key is claimed afresh by the next attempt, as a first attempt', async () => {
+    const store = make();
+    await store.claim('k6', 'fp', 60_000);
+    await store.release('k6', 'fp');
+    expect(await store.claim('k6', 'fp', 60_000)).toEqual({ kind: 'claimed', mayHaveBooked: false });
+  });
+
+  it('release never removes a finished record or another input\'s pending one', async () => {
+    const store = make();
+    await store.claim('k7', 'fp', 60_000);
+    await store.finish('k7', { state: 'done', fingerprint: 'fp', result: done });
+    await store.release('k7', 'fp');
+    expect(await store.claim('k7', 'fp', 60_000)).toEqual({ kind: 'done', result: done });
+    await store.claim('k8', 'fp-a', 60_000);
+    await store.release('k8', 'fp-b');
+    expect(await store.claim('k8', 'fp-a', 60_000)).toEqual({ kind: 'in-progress' });
+  });
+
   it('lets exactly one of many concurrent claims take a key', async () => {
     const store = make();
     const claims = await Promise.all(Array.from({ length: 30 }, () => store.claim('k5', 'fp', 60_000)));
     expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
     expect(claims.filter((c) => c.kind === 'in-progress')).toHaveLength(29);
+  });
+});
+
+describe('recordAfter: only definitive outcomes are kept', () => {
+  const o = (outcome: string) => ({ outcome, appointment: null, message: null, field: null });
+  it.each(['BOOKED', 'SLOT_UNAVAILABLE', 'INVALID_PATIENT', 'INVALID_REQUEST', 'FORBIDDEN', 'BOOK_WITH_PROVIDER'])('%s is kept as done', (outcome) => {
+    expect(recordAfter('fp', o(outcome), false)).toEqual({ state: 'done', fingerprint: 'fp', result: o(outcome) });
+  });
+  it('SUPPLIER_UNAVAILABLE releases the key', () => {
+    expect(recordAfter('fp', o('SUPPLIER_UNAVAILABLE'), false)).toBe('release');
+  });
+  it('OUTCOME_UNKNOWN, or a transient failure after an attempt that may have booked, stays unknown (reconcile next)', () => {
+    expect(recordAfter('fp', o('OUTCOME_UNKNOWN'), false)).toEqual({ state: 'unknown', fingerprint: 'fp' });
+    expect(recordAfter('fp', o('SUPPLIER_UNAVAILABLE'), true)).toEqual({ state: 'unknown', fingerprint: 'fp' });
   });
 });
 

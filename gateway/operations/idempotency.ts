@@ -1,6 +1,7 @@
 /**
- * Idempotency records for bookings: the same key with the same input returns the first outcome without asking the
- * supplier again; the same key with different input is refused. Records live 24 hours in Redis (shared by every
+ * Idempotency records for bookings: the same key with the same input returns the first definitive outcome without
+ * asking the supplier again (a transient SUPPLIER_UNAVAILABLE is not kept: the next attempt tries again); the same key
+ * with different input is refused. Records live 24 hours in Redis (shared by every
  * gateway replica) or, without Redis, in process.
  *
  * No patient data in clear: the key and the input are stored only as keyed hashes (HMAC: an NHS number has too few
@@ -41,6 +42,35 @@ export interface IdempotencyStore {
    */
   claim(key: string, fingerprint: string, leaseMs: number, now?: number): Promise<Claim>;
   finish(key: string, record: Exclude<IdempotencyRecord, { state: 'pending' }>): Promise<void>;
+  /**
+   * Gives the key back after an attempt that settled nothing (the supplier was unavailable and nothing was booked),
+   * so the next attempt with it tries again. Only this attempt's own pending record is removed.
+   */
+  release(key: string, fingerprint: string): Promise<void>;
+}
+
+/**
+ * Outcomes that are final for a key: the same request would get the same answer, so a retry is answered from the
+ * record. SUPPLIER_UNAVAILABLE is transient (a 429, a 5xx before anything was accepted, an open circuit): storing it
+ * would answer SUPPLIER_UNAVAILABLE for 24 hours after the supplier recovered.
+ */
+export const DEFINITIVE_OUTCOMES: ReadonlySet<string> = new Set([
+  'BOOKED', 'SLOT_UNAVAILABLE', 'INVALID_PATIENT', 'INVALID_REQUEST', 'FORBIDDEN', 'BOOK_WITH_PROVIDER',
+]);
+
+/**
+ * What an attempt leaves for its key: the outcome when definitive; "unknown" when it may have booked (OUTCOME_UNKNOWN,
+ * or a transient failure after an earlier attempt that may have booked, so the next one still reconciles first);
+ * otherwise nothing (the key is released).
+ */
+export function recordAfter(
+  fingerprint: string,
+  result: StoredOutcome,
+  mayHaveBooked: boolean,
+): Exclude<IdempotencyRecord, { state: 'pending' }> | 'release' {
+  if (DEFINITIVE_OUTCOMES.has(result.outcome)) return { state: 'done', fingerprint, result };
+  if (result.outcome === 'OUTCOME_UNKNOWN' || mayHaveBooked) return { state: 'unknown', fingerprint };
+  return 'release';
 }
 
 /** Keyed hashing for record keys, fingerprints and derived request ids. */
@@ -96,6 +126,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   async finish(key: string, record: Exclude<IdempotencyRecord, { state: 'pending' }>): Promise<void> {
     this.records.set(key, { record, expires: Date.now() + RECORD_TTL_MS });
   }
+
+  async release(key: string, fingerprint: string): Promise<void> {
+    const current = this.records.get(key)?.record;
+    if (current?.state === 'pending' && current.fingerprint === fingerprint) this.records.delete(key);
+  }
 }
 
 // Decision and write in one step, so two replicas racing on one key cannot both take it.
@@ -117,6 +152,15 @@ if rec.state == 'unknown' or (rec.state == 'pending' and tonumber(rec.leaseUntil
   return {'claimed', '1'}
 end
 return {'in-progress', ''}
+`;
+
+// Only a pending record with this fingerprint is removed: never a finished one, never another request's.
+const RELEASE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local rec = cjson.decode(current)
+if rec.state == 'pending' and rec.fingerprint == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;
 
 export class RedisIdempotencyStore implements IdempotencyStore {
@@ -144,5 +188,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async finish(key: string, record: Exclude<IdempotencyRecord, { state: 'pending' }>): Promise<void> {
     await this.redis.set(this.prefix + key, JSON.stringify(record), 'PX', RECORD_TTL_MS);
+  }
+
+  async release(key: string, fingerprint: string): Promise<void> {
+    await this.redis.eval(RELEASE_SCRIPT, 1, this.prefix + key, fingerprint);
   }
 }

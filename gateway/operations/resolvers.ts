@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { normaliseNhsNumber } from '../../subgraphs/kit/nhs-number.js';
 import { userInputError } from '../../subgraphs/kit/errors.js';
+import { sanitiseDiagnostics } from '../../subgraphs/kit/supplier-diagnostics.js';
 import { decodeAppointmentId, encodeAppointmentId } from '../../subgraphs/kit/slot-id.js';
 import type { OperationsContext } from './context.js';
 import type {
@@ -18,7 +19,7 @@ import type {
   LookupOutcome,
   Resolvers,
 } from './generated/resolvers.js';
-import { Hasher, canonicalJson, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { Hasher, canonicalJson, recordAfter, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
 import { validateBooking, type ValidBooking } from './validate.js';
 import { placesIn } from '../../subgraphs/kit/slot-windows.js';
@@ -77,7 +78,9 @@ export function toAppointment(system: string, a: SupplierAppointment): Appointme
 }
 
 function error(message: string | null | undefined, field?: string | null, diagnostics?: string | null) {
-  return { message: message ?? 'The supplier system gave no reason', field: field ?? null, diagnostics: diagnostics ?? null };
+  // The adapters forward only sanitised OperationOutcome (or vendor envelope) text; sanitised again here, so a
+  // subgraph that forgot cannot leak a supplier's internals to a client.
+  return { message: message ?? 'The supplier system gave no reason', field: field ?? null, diagnostics: sanitiseDiagnostics(diagnostics) ?? null };
 }
 
 export function createOperationsResolvers(deps: OperationsDeps): Resolvers<OperationsContext> {
@@ -133,10 +136,10 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
       handoff: result.handoff ? { bookingLink: result.handoff.bookingLink ?? null, bookingPhone: result.handoff.bookingPhone ?? null } : null,
     };
     try {
-      await deps.store.finish(
-        key,
-        result.outcome === 'OUTCOME_UNKNOWN' ? { state: 'unknown', fingerprint } : { state: 'done', fingerprint, result: stored },
-      );
+      // Only a definitive outcome answers later attempts; after a transient failure the key is free to try again.
+      const record = recordAfter(fingerprint, stored, mayHaveBooked);
+      if (record === 'release') await deps.store.release(key, fingerprint);
+      else await deps.store.finish(key, record);
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, traceId: ctx.traceId }, 'could not record the booking outcome');
     }

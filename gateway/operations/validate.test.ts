@@ -32,6 +32,31 @@ function problem(i: BookAppointmentInput) {
 }
 
 describe('validateBooking', () => {
+  it('accepts five given names and five address lines', () => {
+    const r = validateBooking(input((i) => {
+      i.patient.name.given = ['A', 'B', 'C', 'D', 'E'];
+      i.patient.address.lines = ['1', '2', '3', '4', '5'];
+    }), now);
+    expect(r.ok).toBe(true);
+  });
+
+  it('never repeats a patient value in any message', () => {
+    const values = ['9476719932', 'Zebedee-Unique', 'Quaintstreet 42', '2099-01-01', 'NOTAPOSTCODE', 'call me maybe'];
+    const changes: ((i: BookAppointmentInput) => void)[] = [
+      (i) => { i.patient.nhsNumber = values[0]!; },
+      (i) => { i.patient.name.given = [`Zebedee\n${values[1]!}`]; },
+      (i) => { i.patient.address.lines = [`${values[2]!}${'x'.repeat(100)}`]; },
+      (i) => { i.patient.birthDate = values[3]!; },
+      (i) => { i.patient.address.postcode = values[4]!; },
+      (i) => { i.patient.phone = values[5]!; },
+      (i) => { i.patient.name.given = Array.from({ length: 6 }, () => values[1]!); },
+    ];
+    for (const change of changes) {
+      const p = problem(input(change));
+      for (const v of values) expect(p.message).not.toContain(v);
+    }
+  });
+
   it('accepts a complete booking and normalises what it can', () => {
     const r = validateBooking(input(), now);
     expect(r.ok).toBe(true);
@@ -52,6 +77,9 @@ describe('validateBooking', () => {
     ['11122233333', 'eleven digits (the NBA sample)'],
     ['94767199', 'too short'],
     ['947671993X', 'not digits'],
+    ['0000000000', 'all zeros: passes modulus 11, never issued'],
+    ['1111111111', 'one repeated digit: passes modulus 11, never issued'],
+    ['999 999 9999', 'one repeated digit, spaced'],
   ])('rejects NHS number %s (%s) as INVALID_PATIENT, without echoing it', (nhs) => {
     const p = problem(input((i) => { i.patient.nhsNumber = nhs; }));
     expect(p).toMatchObject({ outcome: 'INVALID_PATIENT', field: 'patient.nhsNumber' });
@@ -90,6 +118,13 @@ describe('validateBooking', () => {
     ['summary', (i) => { i.clinicalHandover.summary = ''; }, 'INVALID_REQUEST', 'clinicalHandover.summary'],
     ['author', (i) => { i.clinicalHandover.authorOdsCode = 'not an ods code'; }, 'INVALID_REQUEST', 'clinicalHandover.authorOdsCode'],
     ['description', (i) => { i.description = 'x'.repeat(101); }, 'INVALID_REQUEST', 'description'],
+    ['report id that is not a UUID', (i) => { i.clinicalHandover.reportId = 'report-2026-0001'; }, 'INVALID_REQUEST', 'clinicalHandover.reportId'],
+    ['six given names', (i) => { i.patient.name.given = ['A', 'B', 'C', 'D', 'E', 'F']; }, 'INVALID_PATIENT', 'patient.name.given'],
+    ['six prefixes', (i) => { i.patient.name.prefix = ['Dr', 'Prof', 'Sir', 'Rev', 'Hon', 'Capt']; }, 'INVALID_PATIENT', 'patient.name.prefix'],
+    ['six address lines', (i) => { i.patient.address.lines = ['1', '2', '3', '4', '5', '6']; }, 'INVALID_PATIENT', 'patient.address.lines'],
+    ['a given name over 100 characters', (i) => { i.patient.name.given = ['x'.repeat(101)]; }, 'INVALID_PATIENT', 'patient.name.given[0]'],
+    ['an address line over 100 characters', (i) => { i.patient.address.lines = ['x'.repeat(101)]; }, 'INVALID_PATIENT', 'patient.address.lines[0]'],
+    ['a family name over 100 characters', (i) => { i.patient.name.family = 'x'.repeat(101); }, 'INVALID_PATIENT', 'patient.name.family'],
   ])('names the field for a bad %s', (_what, change, outcome, field) => {
     expect(problem(input(change))).toMatchObject({ outcome, field });
   });

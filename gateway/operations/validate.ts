@@ -52,12 +52,17 @@ const GENDERS: Record<Gender, ValidPatient['gender']> = { MALE: 'male', FEMALE: 
 // UK postcode shape (including BFPO-free forms); the provider does not need a real one, but a typo should not travel.
 const POSTCODE = /^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$/i;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
-// The CDA document id is a UUID; providers (the NHS demonstrator among them) accept 5 to 36 characters.
-const REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{4,35}$/;
+// The CDA document id (/ClinicalDocument/id/@root) is a UUID: Oakfield requires one, and the Booking Standard's
+// DocumentReference identifier system is RFC 4122. Refused here first, naming the field.
+const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ODS_CODE = /^[A-Z0-9]{3,10}$/i;
 const PHONE = /^\+?[0-9 ()-]{7,20}$/;
 // Control characters have no place in names or addresses and break downstream systems' lists.
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** At most this many given names, name prefixes and address lines (suppliers store a handful; PDS keeps 5 lines). */
+export const MAX_GIVEN_NAMES = 5;
+export const MAX_PREFIXES = 5;
+export const MAX_ADDRESS_LINES = 5;
 
 class Problem extends Error {
   constructor(readonly problem: InputProblem) {
@@ -82,7 +87,7 @@ function text(value: string | null | undefined, field: string, max: number, outc
 
 /** YYYY-MM-DD that exists on the calendar, not after `today` (the UK date now), and not absurdly old. */
 export function checkBirthDate(value: string, today: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
+  const m = value.length <= 20 ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim()) : null;
   if (!m) return 'patient.birthDate must be a date written YYYY-MM-DD';
   const [, y, mo, d] = m;
   const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
@@ -125,13 +130,16 @@ function check(input: BookAppointmentInput, now: Date): ValidBooking {
     if (!nhsNumber) fail(P, 'patient.nhsNumber', 'patient.nhsNumber is not a valid NHS number (10 digits passing the modulus-11 check)');
   }
   const family = text(p.name.family, 'patient.name.family', 100, P)!;
+  if (p.name.given.length > MAX_GIVEN_NAMES) fail(P, 'patient.name.given', `patient.name.given takes at most ${MAX_GIVEN_NAMES} given names`);
   const given = p.name.given.map((g, i) => text(g, `patient.name.given[${i}]`, 100, P)!);
   if (given.length === 0) fail(P, 'patient.name.given', 'patient.name.given needs at least one given name');
+  if ((p.name.prefix ?? []).length > MAX_PREFIXES) fail(P, 'patient.name.prefix', `patient.name.prefix takes at most ${MAX_PREFIXES} prefixes`);
   const prefix = (p.name.prefix ?? []).map((x, i) => text(x, `patient.name.prefix[${i}]`, 20, P)!);
 
   const birthProblem = checkBirthDate(p.birthDate, ukToday(now));
   if (birthProblem) fail(P, 'patient.birthDate', birthProblem);
 
+  if (p.address.lines.length > MAX_ADDRESS_LINES) fail(P, 'patient.address.lines', `patient.address.lines takes at most ${MAX_ADDRESS_LINES} lines`);
   const addressLines = p.address.lines.map((l, i) => text(l, `patient.address.lines[${i}]`, 100, P)!);
   if (addressLines.length === 0) fail(P, 'patient.address.lines', 'patient.address.lines needs at least one line');
   const postcodeRaw = text(p.address.postcode, 'patient.address.postcode', 10, P)!;
@@ -144,7 +152,7 @@ function check(input: BookAppointmentInput, now: Date): ValidBooking {
 
   const h = input.clinicalHandover;
   const reportId = text(h.reportId, 'clinicalHandover.reportId', 36, R)!;
-  if (!REPORT_ID.test(reportId)) fail(R, 'clinicalHandover.reportId', 'clinicalHandover.reportId must be the report document id (5 to 36 letters, digits, "-" or ".")');
+  if (!REPORT_ID.test(reportId)) fail(R, 'clinicalHandover.reportId', 'clinicalHandover.reportId must be the report document id, a UUID');
   const summary = text(h.summary, 'clinicalHandover.summary', 1000, R)!;
   const authorOdsCode = text(h.authorOdsCode, 'clinicalHandover.authorOdsCode', 10, R)!;
   if (!ODS_CODE.test(authorOdsCode)) fail(R, 'clinicalHandover.authorOdsCode', 'clinicalHandover.authorOdsCode is not an ODS code');

@@ -154,24 +154,34 @@ export class AppointmentBook {
   }
 
   /**
-   * `GET /Appointment?identifier=https://fhir.nhs.uk/Id/nhs-number|<nhs>` (the registry-era search, spec §2.7; the
-   * NBA page's long parameter name is accepted too). Unpaged, future appointments only, this organisation's only.
+   * `GET /Appointment?identifier=<system>|<value>`, the one search parameter besides `_id` and `version` the
+   * CapabilityStatement declares (spec §2.2), read as a FHIR server reads it:
+   *   - with the NHS number system, the registry-era patient search (spec §2.7; the NBA page's long parameter name is
+   *     accepted too): this organisation's future appointments for that patient, unpaged;
+   *   - with any other system, FHIR's own meaning of Appointment `identifier`: appointments carrying that identifier
+   *     (a consumer's booking reference, say), this organisation's only.
+   * A token without a system, or an NHS number that is not ten digits, is a 400.
    */
   search(ctx: InteractionContext): SandboxResponse {
     const q = ctx.req.query;
     const raw = q.get('identifier') ?? q.get('Appointment.participant.actor:Patient.identifier') ?? q.get('patient:identifier');
-    const m = raw ? new RegExp(`^${SYSTEM.nhsNumber.replace(/[.]/g, '\\.')}\\|(\\d{10})$`).exec(raw) : null;
-    if (!m) {
+    const token = raw ? /^([^|]+)\|(.{1,200})$/.exec(raw) : null;
+    const nhs = token && token[1] === SYSTEM.nhsNumber ? /^(\d{10})$/.exec(token[2]!) : null;
+    const patientSearch = !!token && token[1] === SYSTEM.nhsNumber;
+    if (!token || (patientSearch && !nhs) || (!patientSearch && !q.has('identifier'))) {
       throw new FhirError(400, {
         code: 'invalid',
         spineCode: 'INVALID_PARAMETER',
         expression: 'identifier',
-        diagnostics: `Search by identifier=${SYSTEM.nhsNumber}|<NHS number>`,
+        diagnostics: `Search by identifier=${SYSTEM.nhsNumber}|<NHS number>, or identifier=<system>|<value> of the Appointment`,
       });
     }
-    const hits = [...this.byId.values()].filter(
-      (a) => a.bookedBy === ctx.consumer.odsCode && a.nhsNumber === m[1] && a.slot.endMs > ctx.nowMs,
-    );
+    const [, system, value] = token;
+    const hits = [...this.byId.values()].filter((a) => {
+      if (a.bookedBy !== ctx.consumer.odsCode) return false;
+      if (patientSearch) return a.nhsNumber === nhs![1] && a.slot.endMs > ctx.nowMs;
+      return identifiersOf(a.versions.at(-1)!.resource).some((i) => i['system'] === system && i['value'] === value);
+    });
     const entry = hits.map((a) => {
       const v = a.versions.at(-1)!;
       return { fullUrl: `${ctx.baseUrl}/Appointment/${a.id}/_history/${v.vid}`, resource: v.resource, search: { mode: 'match' } };
@@ -301,6 +311,10 @@ function withLocalPatientId(appointment: Obj, patient: { containedId: string; nh
       ? { ...r, identifier: [{ system: `https://${tenantId}.sandbox.invalid/Id/patient`, value: uuidV5(`patient|${appointmentId}`) }] }
       : r,
   );
+}
+
+function identifiersOf(r: Obj): Obj[] {
+  return Array.isArray(r['identifier']) ? (r['identifier'] as unknown[]).filter(isObj) : [];
 }
 
 function withoutServerFields(r: Obj): Obj {

@@ -273,10 +273,21 @@ describe('read and cancel', () => {
 
   beforeAll(async () => {
     [slot] = await freeSlots('1403000204');
-    const r = await call('create', '/Appointment', { body: booking(slot) });
+    const r = await call('create', '/Appointment', { body: { ...booking(slot), identifier: [{ system: 'urn:example:booking-reference', value: 'ref-0001' }] } });
     expect(r.status).toBe(201);
     booked = r.body;
     etag = r.headers.get('etag')!;
+  });
+
+  it('finds it by an identifier of the Appointment itself (FHIR `identifier`), for the booking organisation only', async () => {
+    const q = `/Appointment?identifier=${encodeURIComponent('urn:example:booking-reference|ref-0001')}`;
+    const mine = await call('search', q);
+    expect(mine.status, JSON.stringify(mine.body)).toBe(200);
+    expect(mine.body.entry.map((e: any) => e.resource.id)).toEqual([booked.id]);
+    expect((await call('search', q, { ods: 'X26' })).body.total).toBe(0);
+    const other = await call('search', `/Appointment?identifier=${encodeURIComponent('urn:example:booking-reference|ref-0002')}`);
+    expect(other.body.total).toBe(0);
+    expect((await call('search', `/Appointment?identifier=ref-0001`)).status).toBe(400);
   });
 
   it('reads the appointment with its ETag; vread gives the version', async () => {

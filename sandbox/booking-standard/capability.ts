@@ -46,7 +46,8 @@ export function capabilityStatement(tenant: Tenant, baseUrl: string): Record<str
               {
                 name: 'identifier',
                 type: 'token',
-                documentation: 'NHS number of the patient, e.g. https://fhir.nhs.uk/Id/nhs-number|9476719931',
+                documentation:
+                  'NHS number of the patient, e.g. https://fhir.nhs.uk/Id/nhs-number|9476719931; with any other system, an identifier of the Appointment itself',
               },
               { name: '_id', type: 'token', documentation: 'Logical id of the appointment' },
               { name: 'version', type: 'token', documentation: 'Version of the appointment' },

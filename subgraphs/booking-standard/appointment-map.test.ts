@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   appointmentRef,
   appointmentStatus,
+  BOOKING_REFERENCE_SYSTEM,
   bookingAppointment,
   etagValue,
   ifMatchFor,
@@ -79,6 +80,12 @@ describe('bookingAppointment (spec 2.4, 8.2)', () => {
     const id = contained(built, 'Patient').identifier;
     expect(id).toHaveLength(1);
     expect(id[0].extension[0].valueCodeableConcept.coding[0]).toMatchObject({ code: '02' });
+  });
+
+  it('carries our booking reference as an Appointment identifier when given, and none otherwise', () => {
+    const a = bookingAppointment(INPUT, slot, NOW, '5d9e2c1a-0b3f-5c4d-8e6f-112233445566');
+    expect(a.identifier).toEqual([{ system: BOOKING_REFERENCE_SYSTEM, value: '5d9e2c1a-0b3f-5c4d-8e6f-112233445566' }]);
+    expect(bookingAppointment(INPUT, slot, NOW)).not.toHaveProperty('identifier');
   });
 
   it('sends no identifier at all without an NHS number, and no actor identifier', () => {

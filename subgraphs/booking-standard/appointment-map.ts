@@ -25,6 +25,13 @@ const VERIFICATION_EXTENSION = `${CC}/Extension-CareConnect-NHSNumberVerificatio
 const VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1';
 /** Registry-style search entries name the real appointment by URL with this system (spec 2.7). */
 const URL_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';
+/**
+ * Our booking reference, carried as an Appointment.identifier: the request id the gateway derives from the client's
+ * idempotency key (the same X-Request-ID every attempt sends). The appointment's own identifier, so the provider
+ * finds it with the `identifier` search its CapabilityStatement declares (spec 2.2), and an attempt whose answer was
+ * lost can be found again without an NHS number.
+ */
+export const BOOKING_REFERENCE_SYSTEM = 'urn:nhs-booking-gateway:booking-reference';
 
 /**
  * "02 Number present but not traced". The NHS number reaches us checked against its modulus-11 check digit only:
@@ -40,7 +47,7 @@ type Booking = Pick<SupplierBookingInput, 'description' | 'patient' | 'handover'
  * The POST /Appointment body (spec 8.2): no id; status booked; the three contained resources in NBA order
  * (DocumentReference, Patient, Slot) referenced as `#id`; start and end equal to the slot's, in UTC.
  */
-export function bookingAppointment(booking: Booking, slot: SlotCopy & { scheduleId: string }, now: Date): FhirAppointment {
+export function bookingAppointment(booking: Booking, slot: SlotCopy & { scheduleId: string }, now: Date, reference?: string): FhirAppointment {
   // Local ids only have to be unique within the Appointment; the Slot keeps the provider's own id (TKW keys on it).
   const patientId = slot.slotId === 'P1' ? 'P1-patient' : 'P1';
   const documentId = slot.slotId === 'D1' ? 'D1-report' : 'D1';
@@ -50,6 +57,7 @@ export function bookingAppointment(booking: Booking, slot: SlotCopy & { schedule
   return {
     resourceType: 'Appointment',
     meta: { profile: [PROFILE.appointment] },
+    ...(reference ? { identifier: [{ system: BOOKING_REFERENCE_SYSTEM, value: reference }] } : {}),
     language: 'en-GB',
     contained: [
       documentReference(documentId, booking.handover, now),

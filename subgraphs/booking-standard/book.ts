@@ -18,14 +18,19 @@
  *                            reconcile; found → BOOKED. Otherwise, if no earlier attempt can have carried this
  *                            X-Request-ID, the provider is using `duplicate` for a taken slot (as GP Connect does)
  *                            → SLOT_UNAVAILABLE; if one can, it may have booked → OUTCOME_UNKNOWN.
- *   429, 501...              nothing was processed → SUPPLIER_UNAVAILABLE, or after a possible earlier attempt,
+ *   429                      nothing was processed: wait Retry-After and send again with the same X-Request-ID, while
+ *                            the wait fits the booking's budget (kit/rate-limit-wait.ts); beyond it, as 501.
+ *   501...                   nothing was processed → SUPPLIER_UNAVAILABLE, or after a possible earlier attempt,
  *                            reconcile → BOOKED / OUTCOME_UNKNOWN.
  *
- * Reconciling needs an NHS number and a provider that answers the search; without either it cannot find anything,
- * and an uncertain outcome stays OUTCOME_UNKNOWN. Every HTTP call has the system's deadlineMs; the worst case is
+ * Reconciling looks for our booking reference first (the request id, sent as Appointment.identifier and searched
+ * with the `identifier` parameter the CapabilityStatement declares): it needs no NHS number. A provider that does not
+ * answer that search is asked for the patient's appointments by NHS number instead; with neither, an uncertain
+ * outcome stays OUTCOME_UNKNOWN. Every HTTP call has the system's deadlineMs; the worst case is
  * a search, two POSTs and a search and read (about 5 × deadlineMs, plus one more read per extra candidate found).
  */
 import { bookingRefusal } from '../kit/booking-outcomes.js';
+import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
 import { UpstreamError } from '../kit/upstream.js';
 import {
   appointmentRef,
@@ -36,7 +41,7 @@ import {
 } from './appointment-map.js';
 import type { AppointmentAnswer, FhirAppointment } from './client.js';
 import type { SupplierAppointment, SupplierBookingInput, SupplierOutcome } from './generated/resolvers.js';
-import { FHIR_ID, readOne, searchByNhsNumber } from './lookup.js';
+import { FHIR_ID, readOne, searchByBookingReference, searchByNhsNumber } from './lookup.js';
 import { classifyFailure, logicalId, type FailureCode } from './map.js';
 import { outcome, say, type Flow } from './outcomes.js';
 import { decodeSlotRef, type SlotCopy } from './slot-ref.js';
@@ -68,14 +73,22 @@ export async function bookFlow(flow: Flow, input: SupplierBookingInput): Promise
   if (!copy.scheduleId) return finish(flow, outcome('INVALID_REQUEST', say.slotNotBookable));
   const slot: BookableSlot = { ...copy, scheduleId: copy.scheduleId };
   flow.schedules.learn(s, slot.scheduleId, input.serviceId);
-  const ctx: Ctx = { flow, slot, serviceId: input.serviceId, nhsNumber: input.patient.nhsNumber || null };
+  const ctx: Ctx = {
+    flow,
+    slot,
+    serviceId: input.serviceId,
+    nhsNumber: input.patient.nhsNumber || null,
+    reference: input.requestId,
+    rateLimitUntil: rateLimitBudget(flow.system.deadlineMs),
+  };
 
   if (input.mayHaveBooked) {
     const r = await reconcile(ctx);
     if (r.kind === 'found') return finish(flow, bookedEarlier(r.appointment));
   }
 
-  const body = bookingAppointment(input, slot, flow.now());
+  // Our booking reference travels in the Appointment, so reconciliation can find it without an NHS number.
+  const body = bookingAppointment(input, slot, flow.now(), input.requestId);
   let result = await post(ctx, body, input.requestId, 1);
   const retried = result.kind === 'lost';
   if (retried) result = await post(ctx, body, input.requestId, 2);
@@ -111,12 +124,20 @@ interface Ctx {
   slot: BookableSlot;
   serviceId: string;
   nhsNumber: string | null;
+  /** Our booking reference (the request id, derived from the client's idempotency key), in Appointment.identifier. */
+  reference: string;
+  /** End of this booking's budget for waiting out 429s (kit/rate-limit-wait.ts). */
+  rateLimitUntil: number;
 }
 
 async function post(ctx: Ctx, body: FhirAppointment, requestId: string, attempt: number): Promise<PostResult> {
   const { flow } = ctx;
   try {
-    const a = await flow.client.book(flow.system, body, requestId, flow.call);
+    // A 429 was not processed: waited out (Retry-After) and sent again with the same X-Request-ID, within the budget.
+    const a = await waitOutRateLimit(() => flow.client.book(flow.system, body, requestId, flow.call), {
+      until: ctx.rateLimitUntil,
+      onWait: (waitMs, send) => flow.log.info({ step: 'post', attempt, send, waitMs }, 'booking request rate limited; waiting as Retry-After asks'),
+    });
     flow.log.info({ step: 'post', attempt, status: a.status }, 'booking request answered');
     if (a.status >= 200 && a.status < 300) return { kind: 'created', answer: a };
     const code = classifyFailure(a.status, a.issue, true);
@@ -170,11 +191,25 @@ async function reconcile(ctx: Ctx): Promise<Reconciled> {
   flow.log.info({ step: 'reconcile', result: result.kind, ...(result.kind === 'found' ? { appointment: result.appointment.ref } : {}) }, 'reconciled');
   return result;
 
-  async function lookFor({ nhsNumber, serviceId }: Ctx): Promise<Reconciled> {
+  async function lookFor({ nhsNumber, reference }: Ctx): Promise<Reconciled> {
+    // By our booking reference first: it needs no NHS number, and only our booking carries it.
+    const byReference = await searchByBookingReference(flow, reference);
+    if (byReference.kind === 'failed') return { kind: 'unknown' };
+    if (byReference.kind === 'ok') {
+      const r = await confirm(byReference.entries);
+      if (r.kind !== 'absent' || !nhsNumber) return r;
+    }
+    // The provider does not search by our reference (or did not keep it): the patient's appointments, by NHS number.
     if (!nhsNumber) return { kind: 'unknown' };
     const found = await searchByNhsNumber(flow, nhsNumber);
     if (found.kind !== 'ok') return { kind: 'unknown' };
-    const candidates = found.entries.filter((e) => appointmentStatus(e.appointment.status) === 'BOOKED' && isBookingOf(e.appointment, slot));
+    return confirm(found.entries);
+  }
+
+  /** A booked appointment of this slot among the entries, read back (for its version) and confirmed. */
+  async function confirm(entries: { appointment: FhirAppointment; fullUrl?: string }[]): Promise<Reconciled> {
+    const { serviceId } = ctx;
+    const candidates = entries.filter((e) => appointmentStatus(e.appointment.status) === 'BOOKED' && isBookingOf(e.appointment, slot));
     for (const c of candidates) {
       const ref = appointmentRef(c.appointment, c.fullUrl);
       if (!ref || !FHIR_ID.test(ref)) continue;

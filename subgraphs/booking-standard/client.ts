@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
+import { operationOutcomeDiagnostics } from '../kit/supplier-diagnostics.js';
 import { UpstreamError, parseJson, upstreamFetch, type UpstreamResponse } from '../kit/upstream.js';
 import { consumerJwt, type RequestedScope } from './jwt.js';
 
@@ -108,8 +109,8 @@ export interface AppointmentAnswer {
   /** The first OperationOutcome issue of an error answer (what classification looks at). */
   issue?: OutcomeIssue;
   /**
-   * Every issue's diagnostics, or the start of a body that is not an OperationOutcome. Developer text that may echo
-   * the request (patient details): returned to the caller, never logged.
+   * Every issue's diagnostics, sanitised (kit supplier-diagnostics.ts); none for a body that is not an
+   * OperationOutcome. Developer text that may echo the request (patient details): returned to the caller, never logged.
    */
   diagnostics?: string;
 }
@@ -282,7 +283,19 @@ export class BookingStandardClient {
    * declares (`identifier`). Registry-era and optional: callers must expect providers to refuse it.
    */
   async searchPatientAppointments(system: BookingStandardSystem, nhsNumber: string, ctx: CallContext): Promise<SearchAnswer> {
-    const q = new URLSearchParams({ identifier: `${NHS_NUMBER_SYSTEM}|${nhsNumber}`, _format: 'json' });
+    return this.searchAppointments(system, `${NHS_NUMBER_SYSTEM}|${nhsNumber}`, ctx);
+  }
+
+  /**
+   * Appointments by one of their own identifiers (`identifier=<system>|<value>`, the search parameter the
+   * CapabilityStatement declares, spec 2.2): how a booking is found again by the reference we gave it.
+   */
+  async searchAppointmentsByIdentifier(system: BookingStandardSystem, identifierSystem: string, value: string, ctx: CallContext): Promise<SearchAnswer> {
+    return this.searchAppointments(system, `${identifierSystem}|${value}`, ctx);
+  }
+
+  private async searchAppointments(system: BookingStandardSystem, identifier: string, ctx: CallContext): Promise<SearchAnswer> {
+    const q = new URLSearchParams({ identifier, _format: 'json' });
     const res = await upstreamFetch(this.viaSsp(`${system.baseUrl}/Appointment?${q.toString()}`), {
       system: system.id,
       deadlineMs: system.deadlineMs,
@@ -318,13 +331,14 @@ function appointmentAnswer(res: UpstreamResponse, opts: { write: true } | { writ
   return { ...head, ...errorBody(res.text) };
 }
 
+/** The first issue (for classification) and the diagnostics made safe to show; a body not an OperationOutcome gives none. */
 function errorBody(text: string): { issue?: OutcomeIssue; diagnostics?: string } {
   const body = tryJson(text) as Partial<OperationOutcome> | undefined;
   if (body?.resourceType === 'OperationOutcome' && Array.isArray(body.issue) && body.issue.length > 0) {
-    const diagnostics = body.issue.map((i) => i.diagnostics).filter((d): d is string => !!d).join('; ');
+    const diagnostics = operationOutcomeDiagnostics(body);
     return { issue: body.issue[0]!, ...(diagnostics ? { diagnostics } : {}) };
   }
-  return text ? { diagnostics: text.slice(0, 500) } : {};
+  return {};
 }
 
 function tryJson(text: string): unknown {

@@ -303,22 +303,41 @@ describe('when the answer to a booking is lost', () => {
     expect(await storedFor(slotRef)).toHaveLength(1);
   });
 
-  it('twice over, with nothing booked: OUTCOME_UNKNOWN after two POSTs and a search, never a third POST', async () => {
+  it('twice over, with nothing booked: OUTCOME_UNKNOWN after two POSTs and the searches, never a third POST', async () => {
     const slotRef = await freeSlot();
     await fault({ pathPrefix: '/harbour/STU3/Appointment', method: 'POST', status: 503, times: 2 });
     const r = await bookFlow(flow(), booking(slotRef));
     expect(r).toEqual({ code: 'OUTCOME_UNKNOWN', appointment: null, message: say.outcomeUnknown('harbour-uec'), diagnostics: null });
-    expect((await requests()).map((q) => q.method)).toEqual(['POST', 'POST', 'GET']);
+    // By our booking reference, then by NHS number: neither finds a booking.
+    expect((await requests()).map((q) => q.method)).toEqual(['POST', 'POST', 'GET', 'GET']);
     expect(await storedFor(slotRef)).toHaveLength(0);
   });
 
-  it('without an NHS number there is nothing to reconcile by: OUTCOME_UNKNOWN, and still only one appointment', async () => {
+  it('without an NHS number, the booking is found by our booking reference: BOOKED, and still only one appointment', async () => {
     const slotRef = await freeSlot();
+    const input = booking(slotRef, {}, { nhsNumber: null });
     await fault({ pathPrefix: '/harbour/STU3/Appointment', method: 'POST', afterHandling: true, reset: true, times: 1 });
+    const r = await bookFlow(flow(), input);
+    expect(r).toMatchObject({ code: 'BOOKED', message: say.bookedEarlier });
+    const seen = await requests();
+    expect(seen.map((q) => [q.method, q.status])).toEqual([['POST', undefined], ['POST', 409], ['GET', 200], ['GET', 200]]);
+    // The search asked for our reference (the request id), which the appointment carries.
+    expect(seen[2]!.query['identifier']).toEqual([`urn:nhs-booking-gateway:booking-reference|${input.requestId}`]);
+    const stored = await storedFor(slotRef);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.resource['identifier']).toEqual([{ system: 'urn:nhs-booking-gateway:booking-reference', value: input.requestId }]);
+    expect(r.appointment!.ref).toBe(stored[0]!.id);
+  });
+
+  it('without an NHS number, at a provider that refuses the reference search: OUTCOME_UNKNOWN, one appointment', async () => {
+    const slotRef = await freeSlot();
+    await fault([
+      { pathPrefix: '/harbour/STU3/Appointment', method: 'POST', afterHandling: true, reset: true, times: 1 },
+      { pathPrefix: '/harbour/STU3/Appointment', method: 'GET', status: 400, times: 1 },
+    ]);
     const r = await bookFlow(flow(), booking(slotRef, {}, { nhsNumber: null }));
     expect(r).toMatchObject({ code: 'OUTCOME_UNKNOWN', message: say.outcomeUnknown('harbour-uec') });
     expect(r.message).toMatch(/same idempotency key/);
-    expect((await requests()).map((q) => q.method)).toEqual(['POST', 'POST']);
     expect(await storedFor(slotRef)).toHaveLength(1);
   });
 
@@ -363,15 +382,18 @@ describe('retrying a booking that may have been made (mayHaveBooked)', () => {
     const slotRef = await freeSlot();
     const r = await bookFlow(flow(), booking(slotRef, { mayHaveBooked: true }));
     expect(r).toMatchObject({ code: 'BOOKED', message: null });
-    expect((await requests()).map((q) => q.method)).toEqual(['GET', 'POST']);
+    expect((await requests()).map((q) => q.method)).toEqual(['GET', 'GET', 'POST']);
   });
 
-  it('without an NHS number relies on the provider refusing the repeated X-Request-ID: OUTCOME_UNKNOWN, no second booking', async () => {
+  it('without an NHS number finds the booking by our reference: the same appointment, no second POST', async () => {
     const slotRef = await freeSlot();
     const input = booking(slotRef, {}, { nhsNumber: null });
-    expect((await bookFlow(flow(), input)).code).toBe('BOOKED');
+    const first = await bookFlow(flow(), input);
+    expect(first.code).toBe('BOOKED');
+    await fetch(`${sim.url}/_sandbox/requests`, { method: 'DELETE' });
     const again = await bookFlow(flow(), { ...input, mayHaveBooked: true });
-    expect(again.code).toBe('OUTCOME_UNKNOWN');
+    expect(again).toMatchObject({ code: 'BOOKED', message: say.bookedEarlier, appointment: { ref: first.appointment!.ref } });
+    expect(await requests('POST')).toEqual([]);
     expect(await storedFor(slotRef)).toHaveLength(1);
   });
 });
@@ -387,7 +409,8 @@ describe('slot taken after an attempt that may have been ours', () => {
     await fetch(`${sim.url}/_sandbox/requests`, { method: 'DELETE' });
     const r = await bookFlow(flow(), { ...input, requestId: randomUUID(), mayHaveBooked: true });
     expect(r).toMatchObject({ code: 'BOOKED', message: say.bookedEarlier });
-    expect((await requests()).map((q) => [q.method, q.status])).toEqual([['GET', 503], ['GET', 503], ['POST', 422], ['GET', 200], ['GET', 200]]);
+    // After the POST: our (new) reference is not found, the NHS-number search finds the booking, which is read.
+    expect((await requests()).map((q) => [q.method, q.status])).toEqual([['GET', 503], ['GET', 503], ['POST', 422], ['GET', 200], ['GET', 200], ['GET', 200]]);
     expect(await storedFor(slotRef)).toHaveLength(1);
   });
 
@@ -400,6 +423,31 @@ describe('slot taken after an attempt that may have been ours', () => {
 });
 
 describe('booking refusals', () => {
+  it('429 is waited out (Retry-After) and the same request sent again with the same X-Request-ID: BOOKED', async () => {
+    const slotRef = await freeSlot();
+    await fault({ pathPrefix: '/harbour/STU3/Appointment', method: 'POST', status: 429, headers: { 'retry-after': '1' }, times: 1 });
+    expect(await bookFlow(flow(), booking(slotRef))).toMatchObject({ code: 'BOOKED' });
+    const posts = await requests('POST');
+    expect(posts.map((q) => q.status)).toEqual([429, 201]);
+    expect(posts[1]!.headers['x-request-id']).toBe(posts[0]!.headers['x-request-id']);
+    expect(await storedFor(slotRef)).toHaveLength(1);
+  });
+
+  it('429 beyond the wait budget is SUPPLIER_UNAVAILABLE, one POST', async () => {
+    const slotRef = await freeSlot();
+    await fault({ pathPrefix: '/harbour/STU3/Appointment', method: 'POST', status: 429, headers: { 'retry-after': '60' }, times: 1 });
+    expect(await bookFlow(flow(), booking(slotRef))).toMatchObject({ code: 'SUPPLIER_UNAVAILABLE' });
+    expect(await requests('POST')).toHaveLength(1);
+  });
+
+  it('an HTML error page gives no diagnostics: no stack trace, internal URL or connection string', async () => {
+    const slotRef = await freeSlot();
+    const html = '<html><body><pre>java.sql.SQLException: jdbc:postgresql://db.harbour.internal:5432/booking\n\tat com.harbour.Dao.insert(Dao.java:12)</pre>http://10.1.2.3:8080/admin</body></html>';
+    await fault({ pathPrefix: '/harbour/STU3/Appointment', method: 'POST', status: 400, body: html, headers: { 'content-type': 'text/html' }, times: 1 });
+    const r = await bookFlow(flow(), booking(slotRef));
+    expect(r).toMatchObject({ code: 'INVALID_REQUEST', diagnostics: null });
+  });
+
   it('a patient the provider rejects is INVALID_PATIENT, with the provider\'s diagnostics', async () => {
     const slotRef = await freeSlot();
     const r = await bookFlow(flow(), booking(slotRef, {}, { nhsNumber: '9476719932' }));

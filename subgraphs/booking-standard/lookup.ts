@@ -4,8 +4,8 @@
  */
 import { unreadOutcome } from '../kit/booking-outcomes.js';
 import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
-import { appointmentRef, scheduleIdOf, toSupplierAppointment } from './appointment-map.js';
-import type { FhirAppointment } from './client.js';
+import { BOOKING_REFERENCE_SYSTEM, appointmentRef, scheduleIdOf, toSupplierAppointment } from './appointment-map.js';
+import type { FhirAppointment, SearchAnswer } from './client.js';
 import type {
   SupplierAppointment,
   SupplierAppointmentInput,
@@ -70,8 +70,20 @@ export type SearchResult =
 
 /** The NHS-number search (spec 2.7), sorted into: the Appointments found, not supported here, or no answer. */
 export async function searchByNhsNumber(flow: Flow, nhsNumber: string): Promise<SearchResult> {
+  return search(flow, () => flow.client.searchPatientAppointments(flow.system, nhsNumber, flow.call));
+}
+
+/**
+ * The appointment carrying our booking reference (appointment-map BOOKING_REFERENCE_SYSTEM), by the `identifier`
+ * search: needs no NHS number. Sorted as the NHS-number search is.
+ */
+export async function searchByBookingReference(flow: Flow, reference: string): Promise<SearchResult> {
+  return search(flow, () => flow.client.searchAppointmentsByIdentifier(flow.system, BOOKING_REFERENCE_SYSTEM, reference, flow.call));
+}
+
+async function search(flow: Flow, ask: () => Promise<SearchAnswer>): Promise<SearchResult> {
   try {
-    const answer = await flow.client.searchPatientAppointments(flow.system, nhsNumber, flow.call);
+    const answer = await ask();
     flow.log.info({ step: 'search', status: answer.status }, 'patient appointment search');
     // Any refusal means the same to us: this provider will not answer this search for us (no registry-era search,
     // another parameter spelling, or the SSP not authorising the interaction). None is fixed by asking again.

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { bookingOperations } from './booking-operations.js';
+import { bookingOperations, loggableIds } from './booking-operations.js';
 import { bookingSay, outcome, type Outcome } from './booking-outcomes.js';
 import type { SubgraphContext } from './context.js';
 import { loadRegistry, type PasRestSystem } from './registry.js';
@@ -69,5 +69,20 @@ describe('booking operations', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ op: 'book', system: 'oakfield-pas', traceId: 't-1', consumer: 'RX8', requestId: 'r-1', error: 'Error' });
     expect(JSON.stringify(lines)).not.toContain('9000000009');
+  });
+});
+
+describe('loggableIds', () => {
+  it('keeps ids of an id shape and booleans; anything a client smuggled into an id is "[invalid]"', () => {
+    expect(loggableIds({ serviceId: '1402000102', requestId: '5d9e2c1a-0b3f-5c4d-8e6f-112233445566', mayHaveBooked: true })).toEqual({
+      serviceId: '1402000102',
+      requestId: '5d9e2c1a-0b3f-5c4d-8e6f-112233445566',
+      mayHaveBooked: true,
+    });
+    expect(loggableIds({ appointment: 'Jones 9476719931', serviceId: 'x\n{"level":60}', ref: 'a'.repeat(129) })).toEqual({
+      appointment: '[invalid]',
+      serviceId: '[invalid]',
+      ref: '[invalid]',
+    });
   });
 });

@@ -123,7 +123,7 @@ export function bookingOperations<
     if (!ctx.consumer) return fail('FORBIDDEN', say.noConsumer);
     const system = registry.system(systemId);
     if (!system || !isOfKind(system, opts.kind)) return fail('INVALID_REQUEST', say.unknownSystem(systemId));
-    const log = logger.child({ op, system: system.id, traceId: ctx.traceId, consumer: ctx.consumer.odsCode, ...ids });
+    const log = logger.child({ op, system: system.id, traceId: ctx.traceId, consumer: ctx.consumer.odsCode, ...loggableIds(ids) });
     try {
       return await run(opts.flowContext(system, { consumer: ctx.consumer, traceId: ctx.traceId }, log));
     } catch (err) {
@@ -168,6 +168,18 @@ export function bookingOperations<
       return write(ctx, 'cancel', input, ids, (flow) => flows.cancel(flow, input), (result) => result.appointment?.start);
     },
   };
+}
+
+/** An id's shape: letters, digits and a few separators, bounded. What a client wrote anywhere else is not logged. */
+const ID_SHAPE = /^[A-Za-z0-9._:~-]{1,128}$/;
+
+/**
+ * The ids an operation is logged with, each only once it has an id's shape. They come out of ids a client sent
+ * (slot and appointment ids are opaque to the gateway's checks), so anything else (text a client smuggled into an id)
+ * is logged as "[invalid]", never as written.
+ */
+export function loggableIds(ids: Record<string, string | boolean>): Record<string, string | boolean> {
+  return Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, typeof v === 'boolean' || ID_SHAPE.test(v) ? v : '[invalid]']));
 }
 
 function isOfKind<K extends SupplierKind>(system: SupplierSystem, kind: K): system is SystemOfKind<K> {

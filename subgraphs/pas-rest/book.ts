@@ -16,18 +16,22 @@
  *                            Oakfield would have replayed it, since it checks the key before the places.
  *   422 PATIENT_INVALID      INVALID_PATIENT; other 4xx INVALID_REQUEST, with Oakfield's message in diagnostics.
  *   401/403                  FORBIDDEN.
- *   429, or a refusal that processed nothing (401, 422 key reused, 501) after an attempt that may have booked
- *                            OUTCOME_UNKNOWN: this answer says nothing about that earlier attempt. Without one:
- *                            SUPPLIER_UNAVAILABLE for 429 and 501, the refusal's own code otherwise.
+ *   429                      not processed: wait Retry-After (plus jitter) and send the same request with the same
+ *                            key again, while the wait fits the booking's budget (kit/rate-limit-wait.ts).
+ *   429 beyond the budget, or a refusal that processed nothing (401, 422 key reused, 501) after an attempt that may
+ *                            have booked: OUTCOME_UNKNOWN: this answer says nothing about that earlier attempt.
+ *                            Without one: SUPPLIER_UNAVAILABLE for 429 and 501, the refusal's own code otherwise.
  *
  * That is also why `mayHaveBooked` needs no reconciliation search here (the Booking Standard adapter has to search
  * the patient's appointments): the same POST with the same key is itself the question "did you book this?", and
  * Oakfield answers it exactly, NHS number or not. This relies on Oakfield keeping keys for 24 hours (API.md 6.1),
  * as long as the gateway keeps its idempotency records; a retry after that is a new booking request.
  *
- * Every HTTP call has the system's deadlineMs: the worst case is two POSTs and a read (3 × deadlineMs).
+ * Every HTTP call has the system's deadlineMs: the worst case is two POSTs and a read (3 × deadlineMs), plus at most
+ * 3 × deadlineMs waiting out 429s.
  */
 import { bookingRefusal } from '../kit/booking-outcomes.js';
+import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
 import { UpstreamError } from '../kit/upstream.js';
 import { BOOKING_ID, type BookingAnswer, type PasBookingRequest } from './client.js';
 import { bookingRequest, classifyFailure, isBookingOf, toSupplierAppointment, type FailureCode } from './booking-map.js';
@@ -51,9 +55,11 @@ export async function bookFlow(flow: Flow, input: SupplierBookingInput): Promise
   if (!slot) return finish(flow, outcome('INVALID_REQUEST', say.slotRefInvalid));
   const body = bookingRequest(input, slot);
 
-  let result = await post(flow, body, input.requestId, 1);
+  // A 429 was not processed (API.md section 2): waited out within this budget and sent again with the same key.
+  const until = rateLimitBudget(flow.system.deadlineMs);
+  let result = await post(flow, body, input.requestId, 1, until);
   const retried = result.kind === 'lost';
-  if (retried) result = await post(flow, body, input.requestId, 2);
+  if (retried) result = await post(flow, body, input.requestId, 2, until);
   // An attempt before this answer may have booked: this call's first POST, or the gateway's earlier call.
   const earlierMayHaveBooked = input.mayHaveBooked || retried;
 
@@ -71,9 +77,12 @@ export async function bookFlow(flow: Flow, input: SupplierBookingInput): Promise
   }
 }
 
-async function post(flow: Flow, body: PasBookingRequest, key: string, attempt: number): Promise<PostResult> {
+async function post(flow: Flow, body: PasBookingRequest, key: string, attempt: number, until: number): Promise<PostResult> {
   try {
-    const a = await flow.client.book(flow.system, body, key, flow.call);
+    const a = await waitOutRateLimit(() => flow.client.book(flow.system, body, key, flow.call), {
+      until,
+      onWait: (waitMs, send) => flow.log.info({ step: 'post', attempt, send, waitMs }, 'booking request rate limited; waiting as Retry-After asks'),
+    });
     flow.log.info({ step: 'post', attempt, status: a.status, replayed: a.replayed, code: a.error?.code }, 'booking request answered');
     if (a.status >= 200 && a.status < 300) return { kind: 'booked', answer: a };
     const code = classifyFailure(a.status, a.error?.code, true);

@@ -127,8 +127,8 @@ describe('refusals', () => {
     for (const [status, code, booking, expected] of cases) expect([status, code, classifyFailure(status, code, booking)]).toEqual([status, code, expected]);
   });
 
-  it('keeps the start of a body that is not the vendor envelope as diagnostics', () => {
-    expect(errorBody('<html>Bad Gateway</html>')).toEqual({ diagnostics: '<html>Bad Gateway</html>' });
+  it('gives no diagnostics for a body that is not the vendor envelope (an HTML page may carry internals)', () => {
+    expect(errorBody('<html>Bad Gateway</html>')).toEqual({});
     expect(errorBody('')).toEqual({});
   });
 });

@@ -11,6 +11,7 @@
  */
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import { credential, type PasRestSystem, type Registry } from '../kit/registry.js';
+import { errorEnvelopeDiagnostics } from '../kit/supplier-diagnostics.js';
 import { UpstreamError, upstreamFetch, type UpstreamResponse } from '../kit/upstream.js';
 
 // ---- the native payloads (only what we read or send) -----------------------------------------------------------
@@ -118,8 +119,8 @@ export interface BookingAnswer {
   /** The vendor error of a 4xx. */
   error?: PasError;
   /**
-   * The error's message and details, or the start of a body that was not the vendor's envelope. Developer text that
-   * may echo the request: returned to the caller, never logged.
+   * The error's message and details, sanitised (kit supplier-diagnostics.ts); none for a body that was not the
+   * vendor's envelope. Developer text that may echo the request: returned to the caller, never logged.
    */
   diagnostics?: string;
 }
@@ -335,7 +336,10 @@ function bookingAnswer(systemId: string, res: UpstreamResponse, write: boolean):
   return { ...head, ...errorBody(res.text) };
 }
 
-/** The vendor's error envelope, with a diagnostics text; a body in another shape keeps its start as diagnostics. */
+/**
+ * The vendor's error envelope, with its message and details as diagnostics made safe to show (kit
+ * supplier-diagnostics.ts); a body in another shape (an HTML error page, a stack trace) gives no diagnostics at all.
+ */
 export function errorBody(text: string): { error?: PasError; diagnostics?: string } {
   const body = json(text) as { error?: unknown } | undefined;
   if (isObject(body) && isObject(body.error)) {
@@ -345,11 +349,10 @@ export function errorBody(text: string): { error?: PasError; diagnostics?: strin
       ...(typeof e.message === 'string' ? { message: e.message } : {}),
       ...(Array.isArray(e.details) ? { details: e.details.filter(isObject) } : {}),
     };
-    const details = (error.details ?? []).map((d) => [d.field, d.message].filter(Boolean).join(': ')).filter(Boolean);
-    const diagnostics = [error.message, ...details].filter(Boolean).join('; ');
+    const diagnostics = errorEnvelopeDiagnostics(body);
     return { error, ...(diagnostics ? { diagnostics } : {}) };
   }
-  return text ? { diagnostics: text.slice(0, 500) } : {};
+  return {};
 }
 
 function rejected(systemId: string, res: UpstreamResponse): UpstreamError {

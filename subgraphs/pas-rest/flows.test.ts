@@ -323,17 +323,29 @@ describe('retrying a booking that may have been made (mayHaveBooked)', () => {
     expect((await requests()).map((q) => q.method)).toEqual(['POST']);
   });
 
-  it('is OUTCOME_UNKNOWN, not "nothing was booked", when the supplier is rate limiting the retry', async () => {
+  it('is OUTCOME_UNKNOWN, not "nothing was booked", when the supplier rate limits the retry beyond the wait budget', async () => {
     const slotRef = await freeSlot(2);
-    await fault({ pathPrefix: '/api/v2/bookings', method: 'POST', status: 429, headers: { 'retry-after': '1' }, times: 1 });
+    await fault({ pathPrefix: '/api/v2/bookings', method: 'POST', status: 429, headers: { 'retry-after': '60' }, times: 1 });
     expect((await bookFlow(flow(), booking(slotRef, { mayHaveBooked: true }))).code).toBe('OUTCOME_UNKNOWN');
   });
 });
 
 describe('booking refusals', () => {
-  it('429 on a first attempt is SUPPLIER_UNAVAILABLE: nothing booked, POST not repeated', async () => {
+  it('429 is waited out (Retry-After) and the same request sent again with the same key: BOOKED', async () => {
     const slotRef = await freeSlot(2);
     await fault({ pathPrefix: '/api/v2/bookings', method: 'POST', status: 429, headers: { 'retry-after': '1' }, times: 1 });
+    const started = Date.now();
+    expect(await bookFlow(flow(), booking(slotRef))).toMatchObject({ code: 'BOOKED', message: null });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const posts = await requests('POST');
+    expect(posts.map((q) => q.status)).toEqual([429, 201]);
+    expect(posts[1]!.headers['idempotency-key']).toBe(posts[0]!.headers['idempotency-key']);
+    expect(posts[1]!.body).toBe(posts[0]!.body);
+  });
+
+  it('429 with a Retry-After beyond the wait budget is SUPPLIER_UNAVAILABLE: nothing booked, POST not repeated', async () => {
+    const slotRef = await freeSlot(2);
+    await fault({ pathPrefix: '/api/v2/bookings', method: 'POST', status: 429, headers: { 'retry-after': '60' }, times: 1 });
     expect(await bookFlow(flow(), booking(slotRef))).toMatchObject({ code: 'SUPPLIER_UNAVAILABLE', message: say.bookingUnavailable('oakfield-pas') });
     expect(await requests('POST')).toHaveLength(1);
   });
