@@ -3,7 +3,9 @@ import { SUBGRAPHS, defaultSubgraphUrl } from '../subgraphs/catalog.js';
 import { envInt, envPort, envString, envUrl } from '../subgraphs/kit/env.js';
 import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
-import { DEFAULT_LIMITS } from './limits.js';
+import { DEFAULT_LIMITS, type Limits } from './plugins/limits.js';
+import type { ConsumerLimitOptions } from './plugins/rate-limit/limits.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';
 import { internalKeyFromEnv } from '../subgraphs/kit/internal-auth.js';
 
 export interface GatewayConfig {
@@ -16,9 +18,12 @@ export interface GatewayConfig {
   bookingTimeoutMs: number;
   maxBodyBytes: number;
   introspection: boolean;
-  limits: { maxDepth: number; maxAliases: number; maxCost: number };
-  rateLimitPerMinute: number;
+  limits: Limits;
+  consumerLimits: ConsumerLimitOptions;
+  /** Operational endpoints (/metrics, /health/ready) listen here, apart from the public port. */
+  internalPort: number;
   auth: {
+    maxLifetimeSeconds: number;
     issuer: string;
     audience: string;
     publicKeyFile?: string;
@@ -71,9 +76,19 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
       maxDepth: envInt('GATEWAY_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 2, 100),
       maxAliases: envInt('GATEWAY_MAX_ALIASES', DEFAULT_LIMITS.maxAliases, 0, 1000),
       maxCost: envInt('GATEWAY_MAX_COST', DEFAULT_LIMITS.maxCost, 1, 1_000_000),
+      maxDirectives: envInt('GATEWAY_MAX_DIRECTIVES', DEFAULT_LIMITS.maxDirectives, 0, 1000),
+      maxTokens: envInt('GATEWAY_MAX_TOKENS', DEFAULT_LIMITS.maxTokens, 100, 100_000),
     },
-    rateLimitPerMinute: envInt('RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    consumerLimits: {
+      requestsPerMinute: envInt('RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+      // The request limit's worth of one-day searches (100 services each), or 40 of the largest searches a minute.
+      costPerMinute: envInt('COST_LIMIT_PER_MINUTE', 60_000, 1, 100_000_000),
+      failedAuthPerMinute: envInt('FAILED_AUTH_PER_MINUTE', 30, 1, 1_000_000),
+      concurrentPerConsumer: envInt('CONCURRENT_PER_CONSUMER', 64, 1, 10_000),
+    },
+    internalPort: envPort('GATEWAY_INTERNAL_PORT', 4090),
     auth: {
+      maxLifetimeSeconds: envInt('AUTH_MAX_TOKEN_LIFETIME_SECONDS', DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 60, 30 * 24 * 3600),
       issuer: required('AUTH_ISSUER', DEV_ISSUER),
       audience: required('AUTH_AUDIENCE', DEV_AUDIENCE),
       ...(publicKeyFile ? { publicKeyFile } : {}),

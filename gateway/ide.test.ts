@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Kind, parse, print, visit } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot } from '../subgraphs/kit/schema.js';
-import { authenticate, loadVerificationKey } from './auth.js';
+import { authenticate, loadVerificationKey } from './plugins/auth.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY, gatewayConfig } from './config.js';
 import { IDE_CSP, createIdeHandler, ideOptions, loadExamples, type IdeConfig, type IdeOptions } from './ide.js';
 

@@ -2,15 +2,16 @@
 import type { Redis } from 'ioredis';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
-import { loadVerificationKey } from './auth.js';
+import { loadVerificationKey } from './plugins/auth.js';
 import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
 import { buildOperationsSchema } from './operations/index.js';
 import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore } from './operations/idempotency.js';
 import { SupplierRouter } from './operations/suppliers.js';
 import { connectRedis } from './redis.js';
-import { RedisApqCache } from './apq-cache.js';
-import { MemoryRateLimiter, RedisRateLimiter } from './rate-limit.js';
+import { RedisApqCache } from './plugins/persisted-queries.js';
+import { ConsumerLimits } from './plugins/rate-limit/limits.js';
+import { RedisRateStore } from './plugins/rate-limit/redis-store.js';
 import { startGateway } from './server.js';
 
 const logger = createLogger('gateway');
@@ -38,14 +39,15 @@ try {
       key: await loadVerificationKey(config.auth),
       anonymousConsumer: config.auth.anonymousConsumer,
       clockToleranceSeconds: 30,
+      maxLifetimeSeconds: config.auth.maxLifetimeSeconds,
     },
     operations,
     ide: createIdeHandler(ideOptions(config)),
     ...(redis ? { apqCache: new RedisApqCache(redis) } : {}),
-    rateLimiter: redis ? new RedisRateLimiter(redis, config.rateLimitPerMinute, logger) : new MemoryRateLimiter(config.rateLimitPerMinute),
+    consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new RedisRateStore(redis) : null, logger),
     logger,
   });
-  logger.info({ url: gw.url }, `gateway listening on ${gw.url}`);
+  logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics and /health/ready on port ${gw.internalPort}`);
   const stop = () => {
     void gw.close().then(() => {
       redis?.disconnect();

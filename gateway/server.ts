@@ -12,19 +12,20 @@ import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { identityHeaders, signedHeaders } from '../subgraphs/kit/internal-auth.js';
 import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { serveMetrics, subgraphFetchDuration } from '../subgraphs/kit/metrics.js';
 import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
-import { dateTimeValidationPlugin } from './scalar-validation.js';
+import { dateTimeValidationPlugin } from './plugins/scalar-validation.js';
 import { checkReadiness } from './health.js';
-import { authenticate, authorisationPlugin, type AuthConfig, type Principal } from './auth.js';
+import { authenticate, authorisationPlugin, type AuthConfig, type Principal } from './plugins/auth.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
-import { limitsPlugin, type Limits } from './limits.js';
-import { requestLogPlugin } from './request-log.js';
-import type { RedisApqCache } from './apq-cache.js';
-import type { RateLimiter } from './rate-limit.js';
+import { limitsPlugin, type Limits } from './plugins/limits.js';
+import { requestLogPlugin } from './plugins/request-log.js';
+import type { RedisApqCache } from './plugins/persisted-queries.js';
+import type { ConsumerLimits } from './plugins/rate-limit/limits.js';
+import { cachedReadiness } from './readiness-cache.js';
 
 export interface GatewayContext {
   principal: Principal;
@@ -32,6 +33,8 @@ export interface GatewayContext {
   consumer: ConsumerOrganisation;
   authenticated: boolean;
   traceId: string;
+  /** Who the consumer limits count this request against: `org:<ODS>` or `anon:<address>`. */
+  limitKey: string;
 }
 
 export interface GatewayOptions {
@@ -45,7 +48,9 @@ export interface GatewayOptions {
   /** Key for signing requests to subgraphs (INTERNAL_AUTH_KEY). */
   internalKey: string;
   limits: Limits;
-  rateLimiter: RateLimiter;
+  consumerLimits: ConsumerLimits;
+  /** Port for /metrics and /health/ready, apart from the public one (0: any free port). */
+  internalPort: number;
   /** Where automatic persisted queries are kept (Redis when configured); Apollo's in-memory cache otherwise. */
   apqCache?: RedisApqCache;
   /** The gateway-owned operations, served in-process. */
@@ -64,11 +69,12 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: Server;
+  internalPort: number;
   close(): Promise<void>;
 }
 
-function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Too many requests from this consumer; retry after ${retryAfterSeconds} s`, {
+function rateLimited(retryAfterSeconds: number, what = 'Too many requests from this consumer'): GraphQLError {
+  return new GraphQLError(`${what}; retry after ${retryAfterSeconds} s`, {
     extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
   });
 }
@@ -81,7 +87,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     (async (url: string, init: RequestInit) => {
       const end = subgraphFetchDuration.startTimer({ subgraph });
       try {
-        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) });
+        // Signed here, over the final URL, method and body bytes: a captured signature is good for nothing else.
+        const headers = signedHeaders(opts.internalKey, url, init);
+        const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) });
         end({ outcome: String(res.status) });
         return res;
       } catch (err) {
@@ -104,8 +112,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         fetcher: deadlineFetch(name),
         willSendRequest({ request, context }) {
           if (!request.http) return;
-          // The gateway vouches for the consumer it authenticated (signed, so subgraphs refuse anything else).
-          for (const [k, v] of Object.entries(gatewayHeaders(context.consumer ?? null, context.traceId, opts.internalKey))) {
+          // The gateway vouches for the consumer it authenticated (signed in the fetcher, so subgraphs refuse anything else).
+          for (const [k, v] of Object.entries(identityHeaders(context.consumer ?? null, context.traceId))) {
             request.http.headers.set(k, v);
           }
         },
@@ -116,6 +124,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: opts.introspection,
+    // "Did you mean …?" would map the schema field by field while introspection is off.
+    hideSchemaDetailsFromClientErrors: !opts.introspection,
+    // Token count is checked while parsing, so an oversized document costs no more than reading it.
+    parseOptions: { maxTokens: opts.limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     ...(opts.apqCache ? { persistedQueries: { cache: opts.apqCache, ttl: 24 * 3600 } } : {}),
     formatError: (formatted, error) => {
@@ -129,7 +141,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       authorisationPlugin(),
-      limitsPlugin(opts.limits),
+      limitsPlugin(opts.limits, async (cost, { contextValue }) => {
+        const decision = await opts.consumerLimits.cost(contextValue.limitKey, cost);
+        if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds, 'This consumer has used its supplier budget for now (services times window days)');
+      }),
       requestLogPlugin(opts.logger),
       dateTimeValidationPlugin,
       collapseErrorsPlugin,
@@ -144,16 +159,30 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await apollo.start();
 
   const traceIds = new WeakMap<IncomingMessage, string>();
+  const responses = new WeakMap<IncomingMessage, ServerResponse>();
+  const limits = opts.consumerLimits;
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: opts.maxBodyBytes,
     context: async (req) => {
       const traceId = traceIds.get(req) ?? randomUUID();
       try {
-        const principal = await authenticate(req.headers.authorization, opts.auth);
-        const who = principal.authenticated ? `org:${principal.consumer.odsCode}` : `anon:${req.socket.remoteAddress ?? 'unknown'}`;
-        const decision = await opts.rateLimiter.take(who);
+        const address = req.socket.remoteAddress ?? 'unknown';
+        if (req.headers.authorization) {
+          const attempts = await limits.authAllowed(address);
+          if (!attempts.allowed) throw rateLimited(attempts.retryAfterSeconds, 'Too many failed authentications from this address');
+        }
+        const principal = await authenticate(req.headers.authorization, opts.auth).catch(async (err: unknown) => {
+          if (err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED' && req.headers.authorization) await limits.authFailed(address);
+          throw err;
+        });
+        const limitKey = principal.authenticated ? `org:${principal.consumer.odsCode}` : `anon:${address}`;
+        const decision = await limits.request(limitKey);
         if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
-        return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId };
+        // One consumer's load must not starve another's: a bounded number of its operations run at once here.
+        const release = limits.enter(limitKey);
+        if (!release) throw rateLimited(1, 'Too many operations in flight for this consumer');
+        responses.get(req)?.once('close', release);
+        return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId, limitKey };
       } catch (err) {
         // Refused before any plugin runs, so the refusal is logged here (code only).
         const code = err instanceof GraphQLError ? err.extensions.code : 'INTERNAL_SERVER_ERROR';
@@ -163,24 +192,28 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
   });
 
+  // Operational endpoints on their own port, never the public one: metrics and readiness name internals, and each
+  // readiness answer (cached briefly) costs a request to every subgraph.
+  const readiness = cachedReadiness(() => checkReadiness(opts.subgraphUrls, opts.internalKey));
+  const internal = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health/live') sendJson(res, 200, { status: 'live' });
+    else if (path === '/metrics') serveMetrics(res);
+    else if (path === '/health/ready') void readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r));
+    else sendJson(res, 404, { error: 'not found' });
+  });
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/live') {
       sendJson(res, 200, { status: 'live' });
       return;
     }
-    if (path === '/metrics') {
-      serveMetrics(res);
-      return;
-    }
-    if (path === '/health/ready') {
-      void checkReadiness(opts.subgraphUrls, opts.internalKey).then((r) => sendJson(res, r.ready ? 200 : 503, r));
-      return;
-    }
     if (path === '/graphql') {
       // One trace id per request: returned to the client, logged everywhere, sent to subgraphs and suppliers.
       const traceId = randomUUID();
       traceIds.set(req, traceId);
+      responses.set(req, res);
       res.setHeader('x-trace-id', traceId);
       serveGraphQL(graphql, req, res, opts.logger);
       return;
@@ -192,12 +225,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     sendJson(res, 404, { error: 'not found' });
   });
   const port = await listen(server, opts.port, opts.host ?? '127.0.0.1');
+  const internalPort = await listen(internal, opts.internalPort, opts.host ?? '127.0.0.1');
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}/graphql`,
     port,
     server,
+    internalPort,
     async close() {
       await drain(server, opts.shutdownGraceMs ?? 10_000);
+      await drain(internal, 1000);
       await apollo.stop();
     },
   };

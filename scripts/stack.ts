@@ -20,6 +20,9 @@ export const SANDBOXES = [
 
 export const GATEWAY = { name: 'gateway', entry: 'gateway/index.ts', portEnv: 'GATEWAY_PORT', defaultPort: 4000 } as const;
 
+/** Ports a process opens besides its main one: the gateway's operational port (/metrics, /health/ready). */
+export const EXTRA_PORTS = [{ name: 'gateway-internal', portEnv: 'GATEWAY_INTERNAL_PORT', defaultPort: 4090 }] as const;
+
 /** Sandbox-only secrets, the same on both sides of each sandbox connection. */
 const SANDBOX_SECRETS = { OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key', SANDBOX_PAS_API_KEY: 'sandbox-oakfield-key' };
 
@@ -105,14 +108,14 @@ export async function freePort(): Promise<number> {
 
 export async function freePorts(): Promise<StackPorts> {
   const ports: StackPorts = {};
-  for (const p of PROCESSES) ports[p.name] = await freePort();
+  for (const p of [...PROCESSES, ...EXTRA_PORTS]) ports[p.name] = await freePort();
   return ports;
 }
 
 /** The documented ports, each overridable by its environment variable. */
 export function configuredPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   const ports: StackPorts = {};
-  for (const p of PROCESSES) {
+  for (const p of [...PROCESSES, ...EXTRA_PORTS]) {
     const v = env[p.portEnv];
     const n = v ? Number(v) : p.defaultPort;
     if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${p.portEnv} must be a port number, got "${v}"`);
@@ -131,6 +134,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     env[p.portEnv] = String(ports[p.name]);
     if (p.urlEnv) env[p.urlEnv] = urls[p.name]!;
   }
+  for (const p of EXTRA_PORTS) env[p.portEnv] = String(ports[p.name]);
   Object.assign(env, opts.env);
 
   const children = new Map<ProcessName, ChildProcess>();

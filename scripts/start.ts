@@ -2,7 +2,7 @@
  * `npm start`: the whole stack against the sandbox, each part its own process on its documented port
  * (override any with the environment variables in the README). Ctrl-C or SIGTERM stops them all.
  */
-import { GATEWAY, PROCESSES, configuredPorts, startStack, type Stack } from './stack.js';
+import { PROCESSES, configuredPorts, startStack, type Stack } from './stack.js';
 
 let stopping = false;
 let stack: Stack | undefined;
@@ -25,7 +25,7 @@ try {
   const line = (label: string, url: string) => console.log(`  ${label.padEnd(36)} ${url}`);
   console.log('\nNHS booking gateway is running against the sandbox:\n');
   for (const p of [...PROCESSES].reverse()) line(p.label, stack.url(p.name));
-  line('gateway health', `http://127.0.0.1:${ports[GATEWAY.name]}/health/ready`);
+  line('gateway health and metrics (internal)', `http://127.0.0.1:${ports['gateway-internal']}/health/ready`);
   console.log('\nCtrl-C stops everything.\n');
 
   const stop = (signal: string) => {

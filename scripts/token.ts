@@ -22,6 +22,8 @@ export interface DevTokenOptions {
   privateJwk?: JWK;
   issuer?: string;
   audience?: string;
+  /** Issue time, seconds since the epoch (tests of refusal); default now. */
+  issuedAt?: number;
 }
 
 export async function devToken(o: DevTokenOptions): Promise<string> {
@@ -35,8 +37,8 @@ export async function devToken(o: DevTokenOptions): Promise<string> {
     .setIssuer(o.issuer ?? DEV_ISSUER)
     .setAudience(o.audience ?? DEV_AUDIENCE)
     .setSubject(o.sub ?? `dev-client-${o.org.toLowerCase()}`)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (o.ttlSeconds ?? 3600))
+    .setIssuedAt(o.issuedAt ?? Math.floor(Date.now() / 1000))
+    .setExpirationTime((o.issuedAt ?? Math.floor(Date.now() / 1000)) + (o.ttlSeconds ?? 3600))
     .sign(key);
 }
 

@@ -170,8 +170,9 @@ describe('the federated graph against the sandbox', () => {
     expect(res.raw).not.toMatch(/queryPlan/i);
   });
 
-  it('is ready when every subgraph answers', async () => {
-    const res = await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/ready`);
+  it('is ready when every subgraph answers (on the internal port; the public one serves liveness only)', async () => {
+    expect((await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/ready`)).status).toBe(404);
+    const res = await fetch(`http://127.0.0.1:${stack.port('gateway-internal')}/health/ready`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ready: true, subgraphs: { directory: 'up', 'booking-standard': 'up', 'pas-rest': 'up', 'smart-links': 'up' } });
     expect((await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/live`)).status).toBe(200);
@@ -233,7 +234,12 @@ describe('when things fail', () => {
       });
       expect(noInternalAddress(res.raw)).toBe(true);
 
-      const ready = await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/ready`);
+      // Readiness answers are reused for two seconds: ask until the outage shows.
+      let ready = await fetch(`http://127.0.0.1:${stack.port('gateway-internal')}/health/ready`);
+      for (const until = Date.now() + 15_000; ready.status !== 503 && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 200));
+        ready = await fetch(`http://127.0.0.1:${stack.port('gateway-internal')}/health/ready`);
+      }
       expect(ready.status).toBe(503);
       const body = await ready.text();
       expect(JSON.parse(body)).toEqual({ ready: false, subgraphs: { directory: 'up', 'booking-standard': 'down', 'pas-rest': 'up', 'smart-links': 'up' } });

@@ -195,7 +195,9 @@ describe('observability', () => {
   it('returns a trace id, and exposes the named series on /metrics after traffic', async () => {
     const res = await gql(stack.gatewayUrl, SLOTS, { id: '1402000101', from: new Date().toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }, bearer('nhs111'));
     expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const gateway = await (await fetch(`http://127.0.0.1:${stack.port('gateway')}/metrics`)).text();
+    expect((await fetch(`http://127.0.0.1:${stack.port('gateway')}/metrics`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${stack.port('gateway')}/health/ready`)).status).toBe(404);
+    const gateway = await (await fetch(`http://127.0.0.1:${stack.port('gateway-internal')}/metrics`)).text();
     expect(gateway).toMatch(/graphql_request_duration_seconds_count\{type="query",status="200"\} [1-9]/);
     expect(gateway).toMatch(/subgraph_fetch_duration_seconds_count\{subgraph="booking-standard",outcome="200"\} [1-9]/);
     expect(gateway).toMatch(/graphql_errors_total\{code="[A-Z_]+"\} [1-9]/);
@@ -275,16 +277,18 @@ describe('in production mode', () => {
   });
 
   it('refuses to start without its security settings, naming what is missing', async () => {
-    const g = gateway({ ...subgraphEnv(), GATEWAY_PORT: String(await freePort()) });
+    const g = gateway({ ...subgraphEnv(), GATEWAY_PORT: String(await freePort()), GATEWAY_INTERNAL_PORT: String(await freePort()) });
     expect(await g.exited).toBe(1);
     expect(g.output()).toMatch(/in production these must be set: AUTH_ISSUER, AUTH_AUDIENCE, IDEMPOTENCY_SECRET, INTERNAL_AUTH_KEY, AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL/);
   });
 
-  it('turns introspection and anonymous reads off', async () => {
+  it('turns introspection, field suggestions and anonymous reads off, and keeps operational endpoints off the public port', async () => {
     const port = await freePort();
+    const internalPort = await freePort();
     const g = gateway({
       ...subgraphEnv(),
       GATEWAY_PORT: String(port),
+      GATEWAY_INTERNAL_PORT: String(internalPort),
       AUTH_ISSUER: 'https://auth.sandbox.nhs-booking-gateway.invalid',
       AUTH_AUDIENCE: 'nhs-booking-gateway',
       AUTH_PUBLIC_KEY_FILE: 'config/dev-keys/sandbox.public.jwk.json',
@@ -305,6 +309,17 @@ describe('in production mode', () => {
       expect(introspection.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
       const real = await gql(url, '{ service(id: "1402000101") { name } }', {}, bearer('nhs111'));
       expect(real.data!.service.name).toMatch(/St James/);
+      // M3: a misspelt field must not be answered with the right name ("Did you mean …?" maps the schema).
+      const misspelt = await gql(url, '{ service(id: "1402000101") { nam } servces { totalCount } }', {}, bearer('nhs111'));
+      expect(misspelt.status).toBe(400);
+      expect(misspelt.raw).not.toMatch(/did you mean/i);
+      expect(misspelt.raw).not.toMatch(/"name"|services/);
+      // M4: metrics and readiness only on the internal port; liveness stays public.
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+      expect(await (await fetch(`http://127.0.0.1:${internalPort}/metrics`)).text()).toMatch(/graphql_request_duration_seconds/);
+      expect((await fetch(`http://127.0.0.1:${internalPort}/health/ready`)).status).toBe(200);
       const ide = await fetch(`http://127.0.0.1:${port}/graphiql/config.json`);
       if (ide.ok) expect(await ide.text()).not.toMatch(/authorization/i);
     } finally {

@@ -1,7 +1,7 @@
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { checkDateTimes } from './scalar-validation.js';
-import { redactQuoted } from './errors.js';
+import { redactQuoted } from '../errors.js';
 
 const schema = buildSchema(`
   scalar DateTime

@@ -1,9 +1,9 @@
 import { generateKeyPair, exportJWK } from 'jose';
 import { parse } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { devToken } from '../scripts/token.js';
+import { devToken } from '../../scripts/token.js';
 import { authenticate, loadVerificationKey, rootFields, type AuthConfig } from './auth.js';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY } from './config.js';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY } from '../config.js';
 
 let cfg: AuthConfig;
 beforeAll(async () => {
@@ -45,6 +45,17 @@ describe('authenticate', () => {
     const err = await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', ttlSeconds: -60 })}`, cfg));
     expect(err.message).toBe('The token has expired');
     expect(err.extensions.http.status).toBe(401);
+  });
+
+  it('refuses a token living longer than the maximum lifetime, or issued in the future', async () => {
+    const long = await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', ttlSeconds: 25 * 3600 })}`, cfg));
+    expect(long.message).toMatch(/lives longer than 86400 s/);
+    expect(long.extensions.http.status).toBe(401);
+    const future = await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', issuedAt: Math.floor(Date.now() / 1000) + 600 })}`, cfg));
+    expect(future.extensions.code).toBe('UNAUTHENTICATED');
+    expect((await authenticate(`Bearer ${await devToken({ org: 'RX8', ttlSeconds: 24 * 3600 })}`, cfg)).authenticated).toBe(true);
+    const shorter = await refusal(authenticate(`Bearer ${await devToken({ org: 'RX8', ttlSeconds: 7200 })}`, { ...cfg, maxLifetimeSeconds: 3600 }));
+    expect(shorter.message).toMatch(/3600 s/);
   });
 
   it('refuses a token signed by another key, even with the same kid', async () => {

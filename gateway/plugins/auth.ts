@@ -17,7 +17,7 @@ import {
   type CryptoKey,
 } from 'jose';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
 
 export const SCOPES = {
   readSlots: 'slots:read',
@@ -33,7 +33,11 @@ export interface AuthConfig {
   anonymousConsumer: ConsumerOrganisation | null;
   /** Accepted clock skew for exp/nbf/iat. */
   clockToleranceSeconds: number;
+  /** The longest a token may live from issue to expiry (AUTH_MAX_TOKEN_LIFETIME_SECONDS; default a day). */
+  maxLifetimeSeconds?: number;
 }
+
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 
 export interface Principal {
   consumer: ConsumerOrganisation;
@@ -80,8 +84,13 @@ export async function authenticate(authorization: string | undefined, cfg: AuthC
       audience: cfg.audience,
       algorithms: ALGORITHMS,
       clockTolerance: cfg.clockToleranceSeconds,
-      requiredClaims: ['exp', 'sub'],
+      requiredClaims: ['exp', 'sub', 'iat'],
     });
+    // A long-lived token is a standing credential; one issued in the future is forged or from a broken clock.
+    const iat = payload.iat!;
+    const maxLifetime = cfg.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    if (iat > Date.now() / 1000 + cfg.clockToleranceSeconds) throw unauthenticated('The token is issued in the future');
+    if (payload.exp! - iat > maxLifetime) throw unauthenticated(`The token lives longer than ${maxLifetime} s from issue to expiry`);
     const ods = payload.ods_code;
     const name = payload.org_name;
     if (typeof ods !== 'string' || !/^[A-Z0-9]{2,10}$/i.test(ods) || typeof name !== 'string' || !name.trim()) {

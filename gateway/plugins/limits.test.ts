@@ -63,3 +63,46 @@ describe('cost: services times window days', () => {
     expect(check(withCapacity, {}, { ...DEFAULT_LIMITS, maxCost: 3 })).toBeNull();
   });
 });
+
+describe('every field that reaches suppliers counts', () => {
+  it('availability: its serviceIds, or as many services as a search can match, times window days, times aliases', () => {
+    const search = (i: number) => `a${i}: availability(search: { near: { postcode: "LS1 4AP" }, from: "${iso(0)}", to: "${iso(14)}" }) { totalCount }`;
+    expect(check(`{ ${search(0)} }`)).toBeNull(); // 100 × 14
+    // The review's bypass: 30 aliased 14-day searches (42,000 service-days) were accepted.
+    expect(check(`{ ${Array.from({ length: 30 }, (_, i) => search(i)).join(' ')} }`)).toMatchObject({ code: 'COST_LIMIT_EXCEEDED' });
+    expect(check(`{ ${search(0)} ${search(1)} }`)).toMatchObject({ code: 'COST_LIMIT_EXCEEDED' });
+    const byIds = `query($s: AvailabilitySearch!) { availability(search: $s) { totalCount } }`;
+    expect(check(byIds, { s: { serviceIds: ['1', '2'], from: iso(0), to: iso(7) } }, { ...DEFAULT_LIMITS, maxCost: 14 })).toBeNull();
+    expect(check(byIds, { s: { serviceIds: ['1', '2'], from: iso(0), to: iso(7) } }, { ...DEFAULT_LIMITS, maxCost: 13 })).not.toBeNull();
+  });
+
+  it('capacity, at the root (its serviceIds) and on a service (one service under its list)', () => {
+    const root = `{ capacity(serviceIds: ["1", "2", "3"], from: "${iso(0)}", to: "${iso(10)}") { services { freeSlots } } }`;
+    expect(check(root, {}, { ...DEFAULT_LIMITS, maxCost: 30 })).toBeNull();
+    expect(check(root, {}, { ...DEFAULT_LIMITS, maxCost: 29 })).toMatchObject({ code: 'COST_LIMIT_EXCEEDED' });
+    const perService = `{ services(first: 10) { nodes { capacity(from: "${iso(0)}", to: "${iso(5)}") { freeSlots } } } }`;
+    expect(check(perService, {}, { ...DEFAULT_LIMITS, maxCost: 50 })).toBeNull();
+    expect(check(perService, {}, { ...DEFAULT_LIMITS, maxCost: 49 })).toMatchObject({ code: 'COST_LIMIT_EXCEEDED' });
+  });
+});
+
+describe('fragment fan-out', () => {
+  /** Each level spreads the one below twice: the executed operation doubles per level, the document grows by a line. */
+  const bomb = (levels: number) => {
+    let q = `{ services(first: 1) { nodes { ...F${levels} } } }\nfragment F0 on HealthcareService { a: name }\n`;
+    for (let i = 1; i <= levels; i++) q += `fragment F${i} on HealthcareService { ...F${i - 1} ...F${i - 1} }\n`;
+    return q;
+  };
+
+  it('is measured once per fragment: 60 levels (2^60 aliases as executed) are counted and refused', () => {
+    expect(check(bomb(60))).toMatchObject({ code: 'ALIAS_LIMIT_EXCEEDED' });
+    expect(check(bomb(4))).toBeNull(); // 16 aliases
+    expect(check(bomb(5))).toMatchObject({ code: 'ALIAS_LIMIT_EXCEEDED' }); // 32
+  });
+
+  it('counts directives at every spread, and refuses subscriptions', () => {
+    const many = `{ services { nodes { ${Array.from({ length: 51 }, () => 'name @include(if: true)').join(' ')} } } }`;
+    expect(check(many)).toMatchObject({ code: 'DIRECTIVE_LIMIT_EXCEEDED' });
+    expect(check('subscription { slotsChanged { id } }')).toMatchObject({ code: 'OPERATION_NOT_SUPPORTED', http: { status: 400 } });
+  });
+});
