@@ -2,7 +2,8 @@
  * Hive Gateway (@graphql-hive/gateway, JS runtime) serving our committed supergraph, as its own process, for the
  * bench's comparison row. Only the subgraph URLs are changed (to the bench stack's free ports) and the headers the
  * subgraphs require are added: the consumer organisation and the gateway signature (subgraphs/kit/internal-auth.ts),
- * computed here and renewed every 30 s because a signature is only accepted for 120 s. Everything else is Hive's
+ * computed per fetch over its URL, method and body, as our gateway does (a subgraph refuses a signature used twice
+ * or over anything else). Everything else is Hive's
  * defaults, minus GraphiQL, the landing page and logging below errors.
  *
  *   HIVE_PORT           where to listen (127.0.0.1)
@@ -50,17 +51,14 @@ function requiresOnly(sdl: string, subgraph: string): string {
 const committed = withSubgraphUrls(readFileSync(`${repoRoot}schema/supergraph.graphql`, 'utf8'), urls);
 const supergraph = process.env.HIVE_REQUIRES_ONLY ? requiresOnly(committed, process.env.HIVE_REQUIRES_ONLY) : committed;
 
-let signed = gatewayHeaders(BENCH_CONSUMER, randomUUID());
-setInterval(() => {
-  signed = gatewayHeaders(BENCH_CONSUMER, randomUUID());
-}, 30_000).unref();
-
 interface FetchOptions {
+  method?: string;
+  body?: unknown;
   headers?: Record<string, string>;
   [k: string]: unknown;
 }
 interface HivePlugin {
-  onFetch(payload: { options: FetchOptions; setOptions(options: FetchOptions): void }): void;
+  onFetch(payload: { url: string; options: FetchOptions; setOptions(options: FetchOptions): void }): void;
 }
 interface HiveRuntime {
   (req: IncomingMessage, res: ServerResponse): void;
@@ -79,7 +77,9 @@ const HIVE_PACKAGE = '@graphql-hive/gateway';
 const { createGatewayRuntime } = (await import(HIVE_PACKAGE)) as HiveGatewayModule;
 
 const signHeaders: HivePlugin = {
-  onFetch({ options, setOptions }) {
+  onFetch({ url, options, setOptions }) {
+    const body = typeof options.body === 'string' ? options.body : '';
+    const signed = gatewayHeaders(BENCH_CONSUMER, { method: options.method ?? 'POST', url, body }, randomUUID());
     setOptions({ ...options, headers: { ...options.headers, ...signed } });
   },
 };

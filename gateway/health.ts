@@ -17,11 +17,12 @@ export async function checkReadiness(subgraphUrls: Record<string, string>, inter
 
 async function probe(url: string, internalKey: string): Promise<boolean> {
   try {
+    const query = JSON.stringify({ query: '{ __typename }' });
     const res = await fetch(url, {
       method: 'POST',
       // Signed like any gateway request: a subgraph that refuses us is not ready for us.
-      headers: { 'content-type': 'application/json', ...gatewayHeaders(null, undefined, internalKey) },
-      body: JSON.stringify({ query: '{ __typename }' }),
+      headers: { 'content-type': 'application/json', ...gatewayHeaders(null, { method: 'POST', url, body: query }, undefined, internalKey) },
+      body: query,
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });
     if (!res.ok) return false;

@@ -154,17 +154,9 @@ function slotsCheck(slots: { nodes?: unknown[] } | null | undefined): string | n
   return null;
 }
 
-/** Signed as the gateway signs (a signature lives 120 s): renewed every 30 s, like a gateway's would be per request. */
-function signedHeaders(): () => Record<string, string> {
-  let at = 0;
-  let headers: Record<string, string> = {};
-  return () => {
-    if (Date.now() - at > 30_000) {
-      headers = gatewayHeaders(BENCH_CONSUMER, randomUUID());
-      at = Date.now();
-    }
-    return headers;
-  };
+/** Signed as the gateway signs: per request, over its URL and body (a subgraph refuses a signature used twice). */
+function signedHeaders(url: string, body: string): () => Record<string, string> {
+  return () => gatewayHeaders(BENCH_CONSUMER, { url, body }, randomUUID());
 }
 
 interface Row {
@@ -239,14 +231,14 @@ async function main(): Promise<number> {
     body: () => JSON.stringify({ query: SLOT_QUERY, variables: { id: SLOT_SERVICE.id } }),
     check: (j) => slotsCheck(j.data?.service?.slots),
   };
+  const directBody = JSON.stringify({
+    query: ENTITIES_QUERY,
+    variables: { reps: [{ __typename: 'BookingStandardService', id: SLOT_SERVICE.id, supplier: { id: SLOT_SERVICE.system } }] },
+  });
   const direct: Target = {
     url: s.url('booking-standard'),
-    body: () =>
-      JSON.stringify({
-        query: ENTITIES_QUERY,
-        variables: { reps: [{ __typename: 'BookingStandardService', id: SLOT_SERVICE.id, supplier: { id: SLOT_SERVICE.system } }] },
-      }),
-    headers: signedHeaders(),
+    body: () => directBody,
+    headers: signedHeaders(s.url('booking-standard'), directBody),
     check: (j) => slotsCheck(j.data?._entities?.[0]?.slots),
   };
 

@@ -237,13 +237,14 @@ describe('with the circuit breaker and a second replica', () => {
       const viaGateway = async () =>
         ((await gql(own.gatewayUrl, AVAILABILITY, { s: search }, auth)).data!.availability.edges as any[]).map((e) => e.node.slot.id as string);
       const viaReplica = async () => {
+        const sent = JSON.stringify({
+          query: 'query($r: [_Any!]!, $from: DateTime, $to: DateTime) { _entities(representations: $r) { ... on BookingStandardService { slots(from: $from, to: $to, first: 500) { nodes { id source } } } } }',
+          variables: { r: [{ __typename: 'BookingStandardService', id: '1402000105', supplier: { id: 'harbour-uec' } }], from: w.from, to: w.to },
+        });
         const res = await fetch(replicaUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...gatewayHeaders({ odsCode: 'RX8', name: 'Yorkshire Ambulance Service NHS 111' }) },
-          body: JSON.stringify({
-            query: 'query($r: [_Any!]!, $from: DateTime, $to: DateTime) { _entities(representations: $r) { ... on BookingStandardService { slots(from: $from, to: $to, first: 500) { nodes { id source } } } } }',
-            variables: { r: [{ __typename: 'BookingStandardService', id: '1402000105', supplier: { id: 'harbour-uec' } }], from: w.from, to: w.to },
-          }),
+          headers: { 'content-type': 'application/json', ...gatewayHeaders({ odsCode: 'RX8', name: 'Yorkshire Ambulance Service NHS 111' }, { url: replicaUrl, body: sent }) },
+          body: sent,
         });
         const body = (await res.json()) as any;
         return (body.data._entities[0].slots.nodes as { id: string }[]).map((s) => s.id);

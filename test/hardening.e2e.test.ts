@@ -83,13 +83,14 @@ describe('C1: a window far outside the calendar', () => {
         const fields = ['slots(from: $from, to: $to) { totalCount }', 'capacity(from: $from, to: $to) { freeSlots }', 'nextAvailable(from: $from) { id }'];
         for (const field of fields) {
           const takesTo = field.includes('$to');
+          const sent = JSON.stringify({
+            query: `query($r: [_Any!]!, $from: DateTime${takesTo ? ', $to: DateTime' : ''}) { _entities(representations: $r) { ... on ${typename} { ${field} } } }`,
+            variables: { r: [{ __typename: typename, id, supplier: { id: system } }], from, ...(takesTo ? { to } : {}) },
+          });
           const res = await fetch(stack.url(name), {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...gatewayHeaders({ odsCode: 'RX8', name: 'NHS 111' }) },
-            body: JSON.stringify({
-              query: `query($r: [_Any!]!, $from: DateTime${takesTo ? ', $to: DateTime' : ''}) { _entities(representations: $r) { ... on ${typename} { ${field} } } }`,
-              variables: { r: [{ __typename: typename, id, supplier: { id: system } }], from, ...(takesTo ? { to } : {}) },
-            }),
+            headers: { 'content-type': 'application/json', ...gatewayHeaders({ odsCode: 'RX8', name: 'NHS 111' }, { url: stack.url(name), body: sent }) },
+            body: sent,
           });
           const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
           // nextAvailable takes only `from`; the last window's `from` is a sane one.

@@ -162,10 +162,11 @@ const SERVICES_QUERY = /* GraphQL */ `
 `;
 
 async function postGraphQL<T>(url: string, query: string, variables: object, ctx: CallContext, key: string, deadlineMs: number): Promise<{ data?: T; errors?: GraphQLErrorShape[] }> {
+  const body = JSON.stringify({ query, variables });
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx.consumer, ctx.traceId, key) },
-    body: JSON.stringify({ query, variables }),
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, key) },
+    body,
     signal: AbortSignal.timeout(deadlineMs),
   });
   return (await res.json()) as { data?: T; errors?: GraphQLErrorShape[] };

@@ -124,16 +124,18 @@ export class SupplierRouter {
     const field = `${target.prefix}${op}`;
     let res: Response;
     try {
+      const body = JSON.stringify({
+        query: `${spec.type}($input: ${spec.input}!) { ${field}(input: $input) { ${spec.selection} } }`,
+        variables: { input },
+      });
       res = await fetch(target.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...gatewayHeaders(ctx.consumer, ctx.traceId, this.internalKey),
+          // Signed over this exact body: one use, this request only.
+          ...gatewayHeaders(ctx.consumer, { method: 'POST', url: target.url, body }, ctx.traceId, this.internalKey),
         },
-        body: JSON.stringify({
-          query: `${spec.type}($input: ${spec.input}!) { ${field}(input: $input) { ${spec.selection} } }`,
-          variables: { input },
-        }),
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

@@ -34,10 +34,11 @@ const APPOINTMENT = 'ref serviceId status start end created description version 
 const OUTCOME = `code message diagnostics appointment { ${APPOINTMENT} }`;
 
 async function gql(query: string, input: Record<string, unknown>, consumer: typeof NHS111 | null = NHS111): Promise<any> {
+  const sent = JSON.stringify({ query, variables: { input } });
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null) },
-    body: JSON.stringify({ query, variables: { input } }),
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null, { url: subgraph.url, body: sent }) },
+    body: sent,
   });
   const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
   expect(body.errors).toBeUndefined();

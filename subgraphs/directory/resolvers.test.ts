@@ -55,10 +55,11 @@ interface GqlResult<T> {
 }
 
 async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GqlResult<T>> {
+  const sent = JSON.stringify({ query, variables });
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(null) },
-    body: JSON.stringify({ query, variables }),
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(null, { url: subgraph.url, body: sent }) },
+    body: sent,
   });
   return (await res.json()) as GqlResult<T>;
 }

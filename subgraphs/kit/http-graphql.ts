@@ -10,6 +10,11 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 export interface GraphQLHttpOptions<C extends BaseContext> {
   maxBodyBytes: number;
   context: (req: IncomingMessage) => Promise<C>;
+  /**
+   * Runs once the whole body has arrived, before it is parsed: a refusal is sent as it is and nothing runs. The
+   * subgraphs check the gateway's signature here, because it covers the body.
+   */
+  authorise?: (req: IncomingMessage, rawBody: string) => Promise<{ status: number; body: unknown } | null>;
 }
 
 export class BodyTooLargeError extends Error {}
@@ -62,6 +67,13 @@ export function createGraphQLHandler<C extends BaseContext>(
         res.destroy();
       }
       return;
+    }
+    if (opts.authorise) {
+      const refusal = await opts.authorise(req, raw);
+      if (refusal) {
+        sendJson(res, refusal.status, refusal.body);
+        return;
+      }
     }
 
     const headers = new HeaderMap();

@@ -2,7 +2,7 @@
  * Every subgraph starts the same way: its SDL (shared contract + own schema) and resolvers into a federated
  * schema, Apollo Server without inline tracing or a landing page, and a node:http server with health checks.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -17,7 +17,9 @@ import type { SubgraphContext } from './context.js';
 import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
 import { serveMetrics } from './metrics.js';
-import { SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, verifyInternal } from './internal-auth.js';
+import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from './internal-auth.js';
+import { connectRedis, type RedisConnection } from './redis.js';
+import { idKeyFromEnv } from './slot-id.js';
 
 export { TRACE_HEADER } from './internal-auth.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,6 +34,11 @@ export interface SubgraphOptions {
   logger?: Logger;
   /** Called when the subgraph stops (close upstream pools, caches...). */
   onClose?: () => Promise<void>;
+  /**
+   * Where the gateway signatures already used are remembered. Default: shared through REDIS_URL when it is set
+   * (with this process as the fallback while Redis is away), this process alone otherwise.
+   */
+  replayGuard?: ReplayGuard;
 }
 
 export interface RunningSubgraph {
@@ -47,6 +54,26 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
   const logger = opts.logger ?? createLogger(opts.name);
   const entry = subgraph(opts.name);
   const internalKey = internalKeyFromEnv();
+  // Global ids are signed: refuse to start (in production) without a key, rather than on the first slot listed.
+  idKeyFromEnv();
+  let replayRedis: RedisConnection | undefined;
+  let replayGuard = opts.replayGuard;
+  if (!replayGuard) {
+    const redisUrl = process.env.REDIS_URL;
+    if (redisUrl) {
+      replayRedis = connectRedis(redisUrl, { logger, consequence: 'replayed gateway signatures are caught per replica only' });
+      const conn = replayRedis;
+      replayGuard = new ReplayGuard({ redis: conn.redis, onRedisError: (err) => conn.outage.report(err) });
+    } else {
+      replayGuard = new ReplayGuard();
+    }
+  }
+  const guard = replayGuard;
+  const refuse = (reason: string) => {
+    // Only the gateway may call a subgraph: it authenticated the consumer and signed what it passes on.
+    logger.warn({ reason }, 'refused a request not signed by the gateway');
+    return { status: 401, body: { errors: [{ message: 'Subgraphs answer only the gateway', extensions: { code: 'UNAUTHENTICATED' } }] } };
+  };
   const schema = buildSubgraphSchema([
     { typeDefs: subgraphTypeDefs(entry.dir, entry.includes), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
   ]);
@@ -60,8 +87,25 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
   });
   await apollo.start();
 
+  const header = (req: IncomingMessage, name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: MAX_BODY_BYTES,
+    // The signature covers the body, so it is checked once the body has arrived and before anything reads it.
+    authorise: async (req, rawBody) => {
+      const check = verifyInternal(internalKey, header(req, SIGNATURE_HEADER), {
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        body: rawBody,
+        consumer: header(req, CONSUMER_HEADER) ?? '',
+        traceId: header(req, TRACE_HEADER) ?? '',
+      });
+      if (!check.ok) return refuse(check.reason);
+      if (!(await guard.firstUse(check.id, check.acceptedUntilMs))) return refuse('replayed gateway signature');
+      return null;
+    },
     context: async (req) => {
       const header = req.headers[CONSUMER_HEADER];
       const trace = req.headers[TRACE_HEADER];
@@ -85,15 +129,12 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
       return;
     }
     if (path === '/graphql') {
-      const header = (name: string) => {
-        const v = req.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
-      const check = verifyInternal(internalKey, header(SIGNATURE_HEADER), header(CONSUMER_HEADER) ?? '', header(TRACE_HEADER) ?? '');
-      if (!check.ok) {
-        // Only the gateway may call a subgraph: it authenticated the consumer and signed what it passes on.
-        logger.warn({ reason: check.reason }, 'refused a request not signed by the gateway');
-        sendJson(res, 401, { errors: [{ message: 'Subgraphs answer only the gateway', extensions: { code: 'UNAUTHENTICATED' } }] });
+      // What needs no body first: an unsigned or stale request is refused without reading its body.
+      const pre = precheckInternal(header(req, SIGNATURE_HEADER));
+      if (!pre.ok) {
+        const refusal = refuse(pre.reason);
+        req.resume();
+        sendJson(res, refusal.status, refusal.body);
         return;
       }
       serveGraphQL(graphql, req, res, logger);
@@ -110,6 +151,7 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     async close() {
       await drain(server, 10_000);
       await apollo.stop();
+      await replayRedis?.close();
       await opts.onClose?.();
     },
   };

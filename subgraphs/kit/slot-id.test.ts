@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSlotId, encodeSlotId } from './slot-id.js';
+import { decodeAppointmentId, decodeSlotId, encodeAppointmentId, encodeSlotId, idKeyFromEnv } from './slot-id.js';
+
+/** An id with one of its fields edited and its MAC kept, as an attacker would (the MAC cannot be recomputed). */
+function edit(id: string, index: number, value: string): string {
+  const v = JSON.parse(Buffer.from(id, 'base64url').toString('utf8')) as string[];
+  v[index] = value;
+  return Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
+}
 
 describe('slot ids', () => {
   it('round-trips supplier, service and native reference, including awkward characters', () => {
@@ -21,15 +28,47 @@ describe('slot ids', () => {
     expect(decodeSlotId(Buffer.from('["s1","a","",""]').toString('base64url'))).toBeNull();
     expect(decodeSlotId(Buffer.from('{"x":1}').toString('base64url'))).toBeNull();
   });
+
+  it('is tamper-evident: an edited system, service or reference, a dropped or forged MAC, another key: all refused', () => {
+    const id = encodeSlotId({ system: 'harbour-uec', serviceId: '1402000101', ref: 'slot001' });
+    expect(decodeSlotId(edit(id, 1, 'meridian-ooh'))).toBeNull();
+    expect(decodeSlotId(edit(id, 2, '1402000999'))).toBeNull();
+    expect(decodeSlotId(edit(id, 3, 'slot002'))).toBeNull();
+    expect(decodeSlotId(edit(id, 4, 'A'.repeat(22)))).toBeNull();
+    // The unsigned first version of the same id.
+    expect(decodeSlotId(Buffer.from(JSON.stringify(['s1', 'harbour-uec', '1402000101', 'slot001'])).toString('base64url'))).toBeNull();
+    const other = idKeyFromEnv({ ID_SIGNING_KEY: 'another-id-signing-key-of-32-chars-or-more' });
+    expect(decodeSlotId(id, other)).toBeNull();
+    expect(decodeSlotId(encodeSlotId({ system: 'a', serviceId: 'b', ref: 'c' }, other), other)).toEqual({ system: 'a', serviceId: 'b', ref: 'c' });
+  });
 });
 
 describe('appointment ids', () => {
-  it('round-trip, and are never mistaken for slot ids (or the reverse)', async () => {
-    const { encodeAppointmentId, decodeAppointmentId } = await import('./slot-id.js');
+  it('round-trip, and are never mistaken for slot ids (or the reverse)', () => {
     const ref = { system: 'meridian-ooh', serviceId: '1402000103', ref: 'appt-123' };
     const id = encodeAppointmentId(ref);
     expect(decodeAppointmentId(id)).toEqual(ref);
     expect(decodeSlotId(id)).toBeNull();
     expect(decodeAppointmentId(encodeSlotId(ref))).toBeNull();
+    // Relabelling a slot id as an appointment id keeps a MAC made for the other kind.
+    expect(decodeAppointmentId(edit(encodeSlotId(ref), 0, 'a2'))).toBeNull();
+  });
+
+  it('are tamper-evident', () => {
+    const id = encodeAppointmentId({ system: 'meridian-ooh', serviceId: '1402000103', ref: 'appt-123' });
+    expect(decodeAppointmentId(edit(id, 2, '1402000104'))).toBeNull();
+    expect(decodeAppointmentId(edit(id, 3, 'appt-124'))).toBeNull();
+  });
+});
+
+describe('the id key', () => {
+  it('is its own key, or derived from INTERNAL_AUTH_KEY, and required (through either) in production', () => {
+    expect(() => idKeyFromEnv({ NODE_ENV: 'production' })).toThrow(/INTERNAL_AUTH_KEY must be set in production/);
+    expect(() => idKeyFromEnv({ ID_SIGNING_KEY: 'short' })).toThrow(/at least 32/);
+    const derived = idKeyFromEnv({ NODE_ENV: 'production', INTERNAL_AUTH_KEY: 'an-internal-key-of-at-least-32-characters' });
+    expect(derived.length).toBe(32);
+    // Not the request-signing key itself.
+    expect(derived.toString('utf8')).not.toContain('an-internal-key');
+    expect(idKeyFromEnv({}).equals(derived)).toBe(false);
   });
 });

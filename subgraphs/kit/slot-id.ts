@@ -2,7 +2,16 @@
  * Global ids for slots and appointments. Clients treat them as opaque; the gateway decodes them to route a booking,
  * a read or a cancellation to the supplier system that holds the thing. Tagged and versioned so the encoding can
  * change without breaking ids already handed out, and so a slot id is never mistaken for an appointment id.
+ *
+ * Tamper-evident: each id carries a MAC (HMAC-SHA256, truncated to 16 bytes) over its tag and contents, keyed by
+ * ID_SIGNING_KEY or, without it, a key derived from INTERNAL_AUTH_KEY (every subgraph and the gateway hold it).
+ * Editing anything inside an id (the supplier system, the service, the supplier's reference) makes it an id we did
+ * not issue, refused before any supplier call. Ids of the unsigned first version (`s1`, `a1`) are no longer
+ * accepted: nothing in them could be trusted.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { internalKeyFromEnv } from './internal-auth.js';
+
 export interface GlobalRef {
   /** Supplier system id from the registry. */
   system: string;
@@ -15,30 +24,67 @@ export interface GlobalRef {
 /** A slot's global reference. */
 export type SlotRef = GlobalRef;
 
-const SLOT = 's1';
-const APPOINTMENT = 'a1';
+const SLOT = 's2';
+const APPOINTMENT = 'a2';
+/** Bytes of the HMAC kept: 128 bits, beyond guessing, and short enough for ids that travel in URLs. */
+const MAC_BYTES = 16;
 
-function encode(tag: string, s: GlobalRef): string {
-  return Buffer.from(JSON.stringify([tag, s.system, s.serviceId, s.ref]), 'utf8').toString('base64url');
+/**
+ * The key for global ids: ID_SIGNING_KEY (at least 32 characters) or one derived from INTERNAL_AUTH_KEY, which
+ * production must set (so production refuses to start without one); the sandbox's derived key otherwise.
+ */
+export function idKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Buffer {
+  const own = env.ID_SIGNING_KEY;
+  if (own) {
+    if (own.length < 32) throw new Error('ID_SIGNING_KEY must be at least 32 characters');
+    return Buffer.from(own, 'utf8');
+  }
+  // A key of its own, never the request-signing key itself: a MAC of one kind is never valid as the other.
+  return createHmac('sha256', internalKeyFromEnv(env)).update('nhs-booking-gateway/global-id/v2').digest();
 }
 
-function decode(tag: string, id: string): GlobalRef | null {
-  if (!/^[A-Za-z0-9_-]{8,600}$/.test(id)) return null;
+let cached: { source: string; key: Buffer } | undefined;
+
+/** The environment's key, derived once per key configuration. */
+function currentKey(): Buffer {
+  const source = `${process.env.ID_SIGNING_KEY ?? ''}\n${process.env.INTERNAL_AUTH_KEY ?? ''}\n${process.env.NODE_ENV ?? ''}`;
+  if (cached?.source !== source) cached = { source, key: idKeyFromEnv() };
+  return cached.key;
+}
+
+function mac(key: Buffer, tag: string, s: GlobalRef): string {
+  return createHmac('sha256', key)
+    .update(JSON.stringify([tag, s.system, s.serviceId, s.ref]))
+    .digest()
+    .subarray(0, MAC_BYTES)
+    .toString('base64url');
+}
+
+function encode(tag: string, s: GlobalRef, key: Buffer): string {
+  return Buffer.from(JSON.stringify([tag, s.system, s.serviceId, s.ref, mac(key, tag, s)]), 'utf8').toString('base64url');
+}
+
+function decode(tag: string, id: string, key: Buffer): GlobalRef | null {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{8,800}$/.test(id)) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
-    if (!Array.isArray(v) || v.length !== 4 || v[0] !== tag) return null;
-    const [, system, serviceId, ref] = v as unknown[];
-    if (typeof system !== 'string' || typeof serviceId !== 'string' || typeof ref !== 'string') return null;
+    if (!Array.isArray(v) || v.length !== 5 || v[0] !== tag) return null;
+    const [, system, serviceId, ref, given] = v as unknown[];
+    if (typeof system !== 'string' || typeof serviceId !== 'string' || typeof ref !== 'string' || typeof given !== 'string') return null;
     if (!system || !serviceId || !ref) return null;
-    return { system, serviceId, ref };
+    const s = { system, serviceId, ref };
+    const expected = Buffer.from(mac(key, tag, s));
+    const actual = Buffer.from(given);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
+    return s;
   } catch {
     return null;
   }
 }
 
-export const encodeSlotId = (s: GlobalRef): string => encode(SLOT, s);
-/** Null for anything that is not a slot id we issued. */
-export const decodeSlotId = (id: string): GlobalRef | null => decode(SLOT, id);
-export const encodeAppointmentId = (s: GlobalRef): string => encode(APPOINTMENT, s);
-/** Null for anything that is not an appointment id we issued. */
-export const decodeAppointmentId = (id: string): GlobalRef | null => decode(APPOINTMENT, id);
+export const encodeSlotId = (s: GlobalRef, key: Buffer = currentKey()): string => encode(SLOT, s, key);
+/** Null for anything that is not a slot id we issued (unsigned, signed with another key, or edited). */
+export const decodeSlotId = (id: string, key: Buffer = currentKey()): GlobalRef | null => decode(SLOT, id, key);
+export const encodeAppointmentId = (s: GlobalRef, key: Buffer = currentKey()): string => encode(APPOINTMENT, s, key);
+/** Null for anything that is not an appointment id we issued (unsigned, signed with another key, or edited). */
+export const decodeAppointmentId = (id: string, key: Buffer = currentKey()): GlobalRef | null => decode(APPOINTMENT, id, key);

@@ -51,10 +51,11 @@ const FROM = new Date(dayStart(tomorrow)).toISOString();
 const TO = new Date(dayStart(addDays(tomorrow, 3)) - 1000).toISOString();
 
 async function gql(query: string, variables: Record<string, unknown>, consumer = NHS111): Promise<any> {
+  const sent = JSON.stringify({ query, variables });
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer) },
-    body: JSON.stringify({ query, variables }),
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer, { url: subgraph.url, body: sent }) },
+    body: sent,
   });
   const body = (await res.json()) as { data?: any; errors?: unknown[] };
   expect(body.errors).toBeUndefined();

@@ -44,10 +44,11 @@ afterAll(async () => {
 });
 
 async function gql(query: string, variables: Record<string, unknown>, consumer: typeof NHS111 | null = NHS111): Promise<{ data?: any; errors?: any[] }> {
+  const sent = JSON.stringify({ query, variables });
   const res = await fetch(subgraph.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null) },
-    body: JSON.stringify({ query, variables }),
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(consumer ?? null, { url: subgraph.url, body: sent }) },
+    body: sent,
   });
   return (await res.json()) as never;
 }
