@@ -53,7 +53,7 @@ describe('waitOutRateLimit', () => {
     }
   });
 
-  it('budgets three deadlines', () => {
-    expect(rateLimitBudget(2000, 1_000)).toBe(7_000);
+  it('budgets five deadlines', () => {
+    expect(rateLimitBudget(2000, 1_000)).toBe(11_000);
   });
 });

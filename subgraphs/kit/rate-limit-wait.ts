@@ -12,13 +12,15 @@
 import { UpstreamError } from './upstream.js';
 
 /**
- * How long a booking may spend waiting out 429s, as a multiple of the system's deadlineMs. A booking flow's own worst
- * case is about three to five deadlines; with this on top it stays inside the gateway's booking timeout (20 s by
- * default, GATEWAY_BOOKING_TIMEOUT_MS) for the sandbox's 2 s deadlines.
+ * How long a booking may spend waiting out 429s, as a multiple of the system's deadlineMs: long enough for a burst of
+ * bookings at one supplier (50 at once against Oakfield's 10 a second through our throttle) to be served in turn. A
+ * booking flow's own worst case is three deadlines once the 429s stop (two POSTs and a read); with this on top it
+ * stays inside the gateway's booking timeout (20 s by default, GATEWAY_BOOKING_TIMEOUT_MS) for the sandbox's 2 s
+ * deadlines. A registry with longer deadlines needs a longer gateway booking timeout.
  */
-export const RATE_LIMIT_WAIT_DEADLINES = 3;
+export const RATE_LIMIT_WAIT_DEADLINES = 5;
 /** At most this many sends of one request (the first and the retries). */
-export const MAX_RATE_LIMITED_SENDS = 6;
+export const MAX_RATE_LIMITED_SENDS = 8;
 
 export interface RateLimitWaitOptions {
   /** Epoch ms after which no retry is started: a wait that would end after it is not begun. */

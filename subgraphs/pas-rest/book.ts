@@ -28,7 +28,7 @@
  * as long as the gateway keeps its idempotency records; a retry after that is a new booking request.
  *
  * Every HTTP call has the system's deadlineMs: the worst case is two POSTs and a read (3 × deadlineMs), plus at most
- * 3 × deadlineMs waiting out 429s.
+ * 5 × deadlineMs waiting out 429s (kit/rate-limit-wait.ts).
  */
 import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
