@@ -19,7 +19,7 @@ import { UpstreamError } from '../kit/upstream.js';
 import { appointmentStatus, ifMatchFor, toSupplierAppointment } from './appointment-map.js';
 import type { AppointmentAnswer, FhirAppointment } from './client.js';
 import type { SupplierCancelInput, SupplierOutcome } from './generated/resolvers.js';
-import { FHIR_ID, readOne, readOutcome, type ReadResult } from './lookup.js';
+import { FHIR_ID, readOne, readOutcome, recordedService, type ReadResult } from './lookup.js';
 import { classifyFailure } from './map.js';
 import { outcome, say, type Flow } from './outcomes.js';
 
@@ -93,7 +93,8 @@ async function putCancelled(flow: Flow, body: FhirAppointment, ifMatch: string, 
 /** 2xx: cancelled. The body normally is the new version; if it cannot be read, read it back for the caller. */
 async function cancelled(flow: Flow, answer: AppointmentAnswer, input: SupplierCancelInput): Promise<SupplierOutcome> {
   if (answer.appointment) {
-    const mapped = toSupplierAppointment(answer.appointment, { serviceId: input.serviceId, ...(answer.etag ? { etag: answer.etag } : {}) });
+    const serviceId = recordedService(flow, answer.appointment, input.serviceId);
+    const mapped = toSupplierAppointment(answer.appointment, { serviceId, ...(answer.etag ? { etag: answer.etag } : {}) });
     if (!('reason' in mapped)) return outcome('CANCELLED', null, { appointment: mapped });
   }
   const again: ReadResult = await readOne(flow, input.appointmentRef);

@@ -51,11 +51,22 @@ export async function readFlow(flow: Flow, input: SupplierAppointmentInput): Pro
   return result;
 }
 
-/** A read's result as an outcome: `success` with the appointment, or why not. */
+/**
+ * The service an appointment is at, from the provider's record: its contained Slot's Schedule, as slot searches
+ * taught it (schedule-services.ts). Only when the record does not tell (a schedule not seen yet, or shared by two
+ * services) is it the service the appointment id names, which the gateway signed when it issued the id.
+ */
+export function recordedService(flow: Flow, appointment: FhirAppointment, fromId: string): string {
+  const recorded = flow.schedules.serviceOf(flow.system.id, scheduleIdOf(appointment));
+  if (recorded && recorded !== fromId) flow.log.warn({ serviceId: recorded, idServiceId: fromId }, 'appointment is at another service than its id names');
+  return recorded ?? fromId;
+}
+
+/** A read's result as an outcome: `success` with the appointment (at the service its record names), or why not. */
 export function readOutcome(flow: Flow, read: ReadResult, serviceId: string, success: 'FOUND' | 'CANCELLED'): SupplierOutcome {
   const s = flow.system.id;
   if (read.kind !== 'ok') return unreadOutcome(s, read);
-  const mapped = toSupplierAppointment(read.appointment, { serviceId, ...(read.etag ? { etag: read.etag } : {}) });
+  const mapped = toSupplierAppointment(read.appointment, { serviceId: recordedService(flow, read.appointment, serviceId), ...(read.etag ? { etag: read.etag } : {}) });
   if ('reason' in mapped) {
     flow.log.warn({ reason: mapped.reason }, 'unreadable appointment');
     return outcome('SUPPLIER_UNAVAILABLE', say.unreadable(s));

@@ -19,7 +19,10 @@ const booking = {
   patient: { nhsNumber: '9000000009', family: 'Patient' },
 };
 
-function setUp(book: (flow: { system: PasRestSystem }) => Promise<Outcome<string, { start: string }>>) {
+function setUp(
+  book: (flow: { system: PasRestSystem }) => Promise<Outcome<string, { start: string; serviceId?: string }>>,
+  cancel = async () => outcome('CANCELLED', null, { appointment: { start: '2026-11-24T10:00:00Z' } as { start: string; serviceId?: string } }),
+) {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
   const slotCache = createSlotCache({ registry, logger: pino({ level: 'silent' }) });
@@ -35,7 +38,7 @@ function setUp(book: (flow: { system: PasRestSystem }) => Promise<Outcome<string
       read: async () => outcome('FOUND', null),
       patientAppointments: async () => ({ code: 'FOUND' as const, message: null, appointments: [] }),
       book,
-      cancel: async () => outcome('CANCELLED', null, { appointment: { start: '2026-11-24T10:00:00Z' } }),
+      cancel,
     },
     slotStart: () => new Date('2026-11-25T09:00:00Z'),
   });
@@ -58,6 +61,16 @@ describe('booking operations', () => {
     expect(changed).toHaveBeenCalledWith('oakfield-pas', '1403000211', new Date('2026-11-25T09:00:00Z'));
     expect(await ops.cancel({}, { input: { ...booking, appointmentRef: 'a-1' } }, ctx())).toMatchObject({ code: 'CANCELLED' });
     expect(changed).toHaveBeenLastCalledWith('oakfield-pas', '1403000211', '2026-11-24T10:00:00Z');
+  });
+
+  it("invalidate after a cancellation the service the supplier's record names, and the id's too when it differs", async () => {
+    const { ops, changed } = setUp(
+      async () => outcome('BOOKED', null),
+      async () => outcome('CANCELLED', null, { appointment: { start: '2026-11-24T10:00:00Z', serviceId: '1403000299' } }),
+    );
+    expect(await ops.cancel({}, { input: { ...booking, appointmentRef: 'a-1' } }, ctx())).toMatchObject({ code: 'CANCELLED' });
+    expect(changed).toHaveBeenCalledWith('oakfield-pas', '1403000299', '2026-11-24T10:00:00Z');
+    expect(changed).toHaveBeenCalledWith('oakfield-pas', '1403000211', '2026-11-24T10:00:00Z');
   });
 
   it('turn a bug in a write into OUTCOME_UNKNOWN, logging ids and never patient data or the message', async () => {

@@ -49,10 +49,10 @@ export interface CancelInputIds {
   requestId: string;
 }
 
-/** What the kit reads of a flow's outcome: its code, and (after a cancellation) the appointment's start. */
+/** What the kit reads of a flow's outcome: its code, and (after a cancellation) the appointment's start and service. */
 export interface FlowOutcome {
   code: string;
-  appointment?: { start: string } | null;
+  appointment?: { start: string; serviceId?: string } | null;
 }
 
 /** The codes the operations give themselves: refusals, and a flow's bug (its outcome then is not known). */
@@ -144,7 +144,12 @@ export function bookingOperations<
     start: (result: O | Refusal) => Date | string | null | undefined,
   ): Promise<O | Refusal> {
     const result = await operation<O | Refusal>(ctx, op, input.system, ids, (c, m) => outcome<OperationCode, never>(c, m), 'OUTCOME_UNKNOWN', run);
-    await invalidateAfterWrite(opts.slotCache, { system: input.system, serviceId: input.serviceId, outcome: result.code, start: start(result) });
+    // The service the supplier's record puts the appointment at, when the outcome names it; the input's (from the
+    // signed id) too when they differ, so neither keeps a stale day.
+    const recorded = result.appointment?.serviceId;
+    for (const serviceId of new Set([recorded ?? input.serviceId, input.serviceId])) {
+      await invalidateAfterWrite(opts.slotCache, { system: input.system, serviceId, outcome: result.code, start: start(result) });
+    }
     return result;
   }
 

@@ -20,7 +20,7 @@ import { UpstreamError } from '../kit/upstream.js';
 import { classifyFailure, toSupplierAppointment, type FailureCode } from './booking-map.js';
 import { BOOKING_ID, type BookingAnswer } from './client.js';
 import type { SupplierCancelInput, SupplierOutcome } from './generated/resolvers.js';
-import { readOne, readOutcome } from './lookup.js';
+import { readOne, readOutcome, recordedService } from './lookup.js';
 import { outcome, say, type Flow } from './outcomes.js';
 
 type DeleteResult =
@@ -76,11 +76,11 @@ async function del(flow: Flow, ref: string, attempt: number): Promise<DeleteResu
 /** 2xx: cancelled. The body normally is the booking; if it cannot be read, read it back for the caller. */
 async function cancelled(flow: Flow, answer: BookingAnswer, input: SupplierCancelInput): Promise<SupplierOutcome> {
   if (answer.booking) {
-    const mapped = toSupplierAppointment(answer.booking, input.serviceId);
+    const mapped = toSupplierAppointment(answer.booking, await recordedService(flow, answer.booking, input.serviceId));
     if (!('reason' in mapped)) return outcome('CANCELLED', null, { appointment: mapped });
   }
   const again = await readOne(flow, input.appointmentRef);
-  const o = again.kind === 'ok' ? readOutcome(flow, again, input.serviceId, 'CANCELLED') : undefined;
+  const o = again.kind === 'ok' ? readOutcome(flow, again, await recordedService(flow, again.booking, input.serviceId), 'CANCELLED') : undefined;
   return outcome('CANCELLED', null, o?.appointment ? { appointment: o.appointment } : {});
 }
 

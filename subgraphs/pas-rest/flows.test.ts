@@ -492,3 +492,11 @@ describe('logs', () => {
     expect(text).not.toMatch(/"nhsNumber"/);
   });
 });
+
+describe('the service of a booking read or cancelled', () => {
+  it("is the one Oakfield's record names (its clinic's), not the one the request says", async () => {
+    const { ref } = await bookOne(LDI);
+    expect((await readFlow(flow(), readInput(ref, HEADINGLEY))).appointment).toMatchObject({ serviceId: LDI });
+    expect((await cancelFlow(flow(), cancelInput(ref, HEADINGLEY))).appointment).toMatchObject({ serviceId: LDI, status: 'CANCELLED' });
+  });
+});

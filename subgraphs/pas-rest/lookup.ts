@@ -39,9 +39,29 @@ export async function readOne(flow: Flow, ref: string): Promise<ReadResult> {
 /** `pasRestAppointment`: FOUND, NOT_FOUND, FORBIDDEN, INVALID_REQUEST or SUPPLIER_UNAVAILABLE. */
 export async function readFlow(flow: Flow, input: SupplierAppointmentInput): Promise<SupplierOutcome> {
   if (!BOOKING_ID.test(input.appointmentRef)) return outcome('INVALID_REQUEST', say.appointmentRefInvalid);
-  const result = readOutcome(flow, await readOne(flow, input.appointmentRef), input.serviceId, 'FOUND');
+  const read = await readOne(flow, input.appointmentRef);
+  const result = readOutcome(flow, read, read.kind === 'ok' ? await recordedService(flow, read.booking, input.serviceId) : input.serviceId, 'FOUND');
   flow.log.info({ outcome: result.code }, 'appointment lookup');
   return result;
+}
+
+/**
+ * The service a booking is at, from Oakfield's record: its clinic's DoS service (clinics.ts, cached). Only when the
+ * record does not tell (no clinic, a clinic with no single service, or the lookup failed) is it the service the
+ * appointment id names, which the gateway signed when it issued the id.
+ */
+export async function recordedService(flow: Flow, booking: PasBooking, fromId: string): Promise<string> {
+  if (typeof booking.clinicId !== 'string') return fromId;
+  let recorded: string | null;
+  try {
+    recorded = await flow.clinics.serviceOf(flow.system, booking.clinicId, flow.call);
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    flow.log.warn({ step: 'clinic', reason: err.reason, status: err.status }, 'clinic lookup failed; the service is the one the id names');
+    return fromId;
+  }
+  if (recorded && recorded !== fromId) flow.log.warn({ serviceId: recorded, idServiceId: fromId }, 'booking is at another service than its id names');
+  return recorded ?? fromId;
 }
 
 /** A read's result as an outcome: `success` with the appointment, or why not. */
