@@ -8,11 +8,15 @@ import type { GraphQLSchema } from 'graphql';
 import { subgraph } from '../../subgraphs/catalog.js';
 import { DateTime } from '../../subgraphs/kit/scalars.js';
 import { subgraphTypeDefs } from '../../subgraphs/kit/schema.js';
+import { idKeyFromEnv } from '../../subgraphs/kit/slot-id.js';
 import { createOperationsResolvers, type OperationsDeps } from './resolvers.js';
 
 export const OPERATIONS_SUBGRAPH = 'bookings';
 
 export function buildOperationsSchema(deps: OperationsDeps): GraphQLSchema {
+  // Slot and appointment ids are signed (slot-id.ts): a missing or short key stops the gateway here, at start-up,
+  // not at the first booking.
+  idKeyFromEnv();
   const entry = subgraph(OPERATIONS_SUBGRAPH);
   return buildSubgraphSchema([
     {
