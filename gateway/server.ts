@@ -3,7 +3,7 @@
  * that also answers health checks. Subgraph calls use native fetch (keep-alive, and cheaper per request than the
  * default fetcher) with a deadline, and carry the consumer organisation and a trace id.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
@@ -13,7 +13,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
 import { identityHeaders, signedHeaders } from '../subgraphs/kit/internal-auth.js';
-import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
+import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { serveMetrics, subgraphFetchDuration } from '../subgraphs/kit/metrics.js';
 import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
@@ -141,12 +141,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       authorisationPlugin(),
+      // Before the limits: a cost is only meaningful for dates that are valid in the first place.
+      dateTimeValidationPlugin,
       limitsPlugin(opts.limits, async (cost, { contextValue }) => {
         const decision = await opts.consumerLimits.cost(contextValue.limitKey, cost);
         if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds, 'This consumer has used its supplier budget for now (services times window days)');
       }),
       requestLogPlugin(opts.logger),
-      dateTimeValidationPlugin,
       collapseErrorsPlugin,
     ],
     logger: {
@@ -195,7 +196,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // Operational endpoints on their own port, never the public one: metrics and readiness name internals, and each
   // readiness answer (cached briefly) costs a request to every subgraph.
   const readiness = cachedReadiness(() => checkReadiness(opts.subgraphUrls, opts.internalKey));
-  const internal = createServer((req, res) => {
+  const internal = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/live') sendJson(res, 200, { status: 'live' });
     else if (path === '/metrics') serveMetrics(res);
@@ -203,7 +204,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     else sendJson(res, 404, { error: 'not found' });
   });
 
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/live') {
       sendJson(res, 200, { status: 'live' });

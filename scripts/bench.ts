@@ -214,7 +214,7 @@ async function main(): Promise<number> {
   const s = (stack = await startStack({
     ports: await freePorts(),
     // The per-consumer rate limit (600/min by default) would refuse a benchmark's traffic: raised, nothing else.
-    env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '1000000' },
+    env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '1000000', COST_LIMIT_PER_MINUTE: '100000000', CONCURRENT_PER_CONSUMER: '10000' },
     readyTimeoutMs: 60_000,
     // Every warning the processes log is counted after the run (what went wrong inside, not only what answered).
     keepAllOutput: true,

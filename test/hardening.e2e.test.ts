@@ -103,3 +103,129 @@ describe('C1: a window far outside the calendar', () => {
     await availabilityAnswers();
   }, 60_000);
 });
+
+describe('H1: every field that reaches suppliers is costed', () => {
+  const from = new Date(Date.now() + 3_600_000).toISOString();
+  const to = new Date(Date.now() + 3_600_000 + 14 * 86_400_000).toISOString();
+  const search = (i: number) => `a${i}: availability(search: { near: { postcode: "LS1 4AP" }, from: "${from}", to: "${to}", first: 1 }) { totalCount }`;
+
+  it('refuses 30 aliased two-week availability searches (42,000 service-days) before any supplier call', async () => {
+    const res = await gql(stack.gatewayUrl, `{ ${Array.from({ length: 30 }, (_, i) => search(i)).join(' ')} }`, {}, auth);
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
+    const capacities = `{ ${Array.from({ length: 30 }, (_, i) => `c${i}: capacity(serviceIds: ${JSON.stringify(Array.from({ length: 10 }, (_, j) => String(9_000_000_000 + j)))}, from: "${from}", to: "${to}") { services { freeSlots } }`).join(' ')} }`;
+    expect((await gql(stack.gatewayUrl, capacities, {}, auth)).errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
+  });
+
+  it("spends one consumer's supplier budget without touching another's", async () => {
+    const heavy = { authorization: `Bearer ${await devToken({ org: 'X26' })}` };
+    // 100 ids over two weeks: the largest single search (1,400 service-days); ids the directory does not know cost no supplier call.
+    const ids = Array.from({ length: 100 }, (_, i) => String(9_000_000_000 + i));
+    let refused: Awaited<ReturnType<typeof gql>> | undefined;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const res = await gql(stack.gatewayUrl, 'query($s: AvailabilitySearch!) { availability(search: $s) { totalCount } }', { s: { serviceIds: ids, from, to, first: 1 } }, heavy);
+      if (res.status === 429) refused = res;
+    }
+    expect(refused?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
+    await availabilityAnswers(); // NHS 111 (RX8) is unaffected
+  });
+});
+
+describe('H2: documents built to be expensive', () => {
+  /** Each level spreads the one below twice: 2^levels fields as executed, a line per level as sent. */
+  const bomb = (levels: number) => {
+    let q = `query { services(first: 1) { nodes { ...F${levels} } } }\nfragment F0 on HealthcareService { a: name }\n`;
+    for (let i = 1; i <= levels; i++) q += `fragment F${i} on HealthcareService { ...F${i - 1} ...F${i - 1} }\n`;
+    return q;
+  };
+
+  it('answers a fragment bomb, and one a level deeper, with a typed 400 in milliseconds', async () => {
+    for (const levels of [20, 21, 40]) {
+      let best = Infinity;
+      let last: Awaited<ReturnType<typeof gql>> | undefined;
+      // The best of five: one slow answer on a busy machine is the machine, five are the gateway.
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        last = await gql(stack.gatewayUrl, bomb(levels), {}, auth);
+        best = Math.min(best, performance.now() - t);
+      }
+      expect(last!.status).toBe(400);
+      expect(last!.errors?.[0]?.extensions?.code).toBe('ALIAS_LIMIT_EXCEEDED');
+      expect(best).toBeLessThan(50);
+    }
+  });
+
+  it('refuses a subscription, too many tokens and too many directives with typed 400s', async () => {
+    const sub = await gql(stack.gatewayUrl, 'subscription { __typename }', {}, auth);
+    expect(sub.status).toBe(400);
+    expect(sub.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_SUPPORTED');
+    const tokens = await gql(stack.gatewayUrl, `{ ${'__typename '.repeat(6000)} }`, {}, auth);
+    expect(tokens.status).toBe(400);
+    expect(tokens.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    const directives = await gql(stack.gatewayUrl, `{ ${'__typename @include(if: true) '.repeat(60)} }`, {}, auth);
+    expect(directives.status).toBe(400);
+    expect(directives.errors?.[0]?.extensions?.code).toBe('DIRECTIVE_LIMIT_EXCEEDED');
+  });
+});
+
+describe('slow and oversized requests', () => {
+  it('answers a chunked body over the limit with 413, not a reset', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(stack.gatewayUrl);
+    // A raw socket, reading while it writes as any HTTP client may: what matters is what the server sends back.
+    const answer = await new Promise<string>((resolve) => {
+      let received = '';
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST /graphql HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        const chunk = 'x'.repeat(16_384);
+        let sent = 0;
+        const pump = () => {
+          while (!received && sent < 600_000) {
+            sent += chunk.length;
+            if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return void socket.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      socket.on('data', (d: Buffer) => {
+        received += d.toString('utf8');
+        if (received.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(received);
+        }
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(received));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
+  it('closes a connection whose headers never finish within seconds', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(stack.gatewayUrl);
+    const started = Date.now();
+    const closedAfter = await new Promise<number>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n'));
+      socket.on('data', () => {});
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(Date.now() - started));
+    });
+    expect(closedAfter).toBeLessThan(30_000);
+  }, 40_000);
+});
+
+// Last in this file: it leaves 127.0.0.1 unable to authenticate for a minute.
+describe('failed authentications', () => {
+  it('are counted per client address, which is then refused for a while with Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await gql(stack.gatewayUrl, '{ __typename }', {}, { authorization: 'Bearer a.b.c' })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses).toContain(429);
+    const good = await gql(stack.gatewayUrl, '{ __typename }', {}, auth);
+    expect(good.status).toBe(429);
+    expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Anonymous reads from the address still work: only token attempts are held back.
+    expect((await gql(stack.gatewayUrl, '{ __typename }')).status).toBe(200);
+  });
+});

@@ -3,7 +3,7 @@
  * gateway also serves health checks (and later the IDE and metrics), so both the gateway and the subgraphs
  * mount GraphQL through this handler. It bounds the request body and never echoes parse details.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 
@@ -29,18 +29,37 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        // Stop reading but keep the socket: the client gets its 413 (sent with `connection: close`), not a reset.
+        req.off('data', onData);
+        req.pause();
         reject(new BodyTooLargeError());
-        req.destroy();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/**
+ * After a 413: read and drop what the client is still sending, up to `cap` bytes or two seconds, then cut the
+ * socket. Cutting it at once would reset it under the client's writes and lose the 413 with them.
+ */
+function discardRest(req: IncomingMessage, cap: number): void {
+  let dropped = 0;
+  const cut = setTimeout(() => req.socket.destroy(), 2000);
+  cut.unref();
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > cap) req.socket.destroy();
+  });
+  req.once('end', () => clearTimeout(cut));
+  req.resume();
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -62,6 +81,7 @@ export function createGraphQLHandler<C extends BaseContext>(
       raw = await readBody(req, opts.maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
+        discardRest(req, opts.maxBodyBytes * 10);
         graphQLErrorResponse(res, 413, `Request body is larger than ${opts.maxBodyBytes} bytes`, 'PAYLOAD_TOO_LARGE');
       } else {
         res.destroy();
@@ -120,9 +140,20 @@ export function serveGraphQL(
   });
 }
 
+/** Slow clients are cut off in seconds (Node's defaults are a minute for headers and five for a request). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+/** An HTTP server whose request timeouts are checked every second, not every 30 s (Node's default). */
+export function createHttpServer(handler: RequestListener): Server {
+  return createServer({ connectionsCheckingInterval: 1000, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, handler);
+}
+
 /** Listens and resolves with the bound port (the one asked for, or the one the OS chose for port 0). */
 export async function listen(server: Server, port: number, host: string): Promise<number> {
   server.keepAliveTimeout = 65_000;
+  server.headersTimeout = Math.min(server.headersTimeout, HEADERS_TIMEOUT_MS);
+  server.requestTimeout = Math.min(server.requestTimeout || REQUEST_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -2,7 +2,7 @@
  * Every subgraph starts the same way: its SDL (shared contract + own schema) and resolvers into a federated
  * schema, Apollo Server without inline tracing or a landing page, and a node:http server with health checks.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -14,7 +14,7 @@ import { subgraph } from '../catalog.js';
 import { DateTime } from './scalars.js';
 import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
-import { createGraphQLHandler, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
+import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
 import { serveMetrics } from './metrics.js';
 import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from './internal-auth.js';
@@ -118,7 +118,7 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     },
   });
 
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/live' || path === '/health/ready') {
       sendJson(res, 200, { status: 'ok', subgraph: opts.name });
