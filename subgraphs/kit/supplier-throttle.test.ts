@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/redis.js';
 import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.js';
 import { connectRedis, type RedisConnection } from './redis.js';
-import { SupplierThrottle } from './supplier-throttle.js';
+import { parseRegistry } from './registry.js';
+import { SupplierThrottle, supplierThrottleFromEnv } from './supplier-throttle.js';
 import { installSupplierThrottle, ThrottledError, UpstreamError, upstreamFetch } from './upstream.js';
 
 const silent = pino({ level: 'silent' });
@@ -147,5 +148,31 @@ describe('upstreamFetch through the throttle', () => {
     arrivals.length = 0;
     await Promise.all(Array.from({ length: 10 }, () => upstreamFetch(url, { system: 'sys', deadlineMs: 500 })));
     expect(arrivals).toHaveLength(10);
+  });
+});
+
+describe('from the environment', () => {
+  const registry = parseRegistry({
+    consumerSystem: { asid: '918999198738', endpoint: 'https://gw.example/fhir' },
+    systems: [{ id: 'oak', kind: 'PAS_REST', name: 'Oak', baseUrl: 'http://127.0.0.1:1/api', credentials: { apiKeyEnv: 'OAK_KEY' }, rateLimitPerSecond: 3 }],
+  });
+
+  it('limits each registry system to its rateLimitPerSecond, per process without REDIS_URL, split between replicas', async () => {
+    const whole = supplierThrottleFromEnv(registry, silent, {})!;
+    const half = supplierThrottleFromEnv(registry, silent, { SUPPLIER_THROTTLE_REPLICAS: '2' })!;
+    const t0 = performance.now();
+    const times = (t: SupplierThrottle) => Promise.all(Array.from({ length: 5 }, () => t.acquire('oak', 5000).then(() => performance.now() - t0)));
+    const [a, b] = await Promise.all([times(whole.throttle), times(half.throttle)]);
+    expect(admittedWithin(a, 900)).toBe(3);
+    expect(admittedWithin(b, 900)).toBe(1);
+    // Not in the registry: never held.
+    await Promise.all(Array.from({ length: 20 }, () => whole.throttle.acquire('dos', 1)));
+    await whole.close();
+    await half.close();
+  });
+
+  it('is off with SUPPLIER_THROTTLE=off, and refuses a nonsense replica count', () => {
+    expect(supplierThrottleFromEnv(registry, silent, { SUPPLIER_THROTTLE: 'off' })).toBeUndefined();
+    expect(() => supplierThrottleFromEnv(registry, silent, { SUPPLIER_THROTTLE_REPLICAS: '0' })).toThrow(/SUPPLIER_THROTTLE_REPLICAS/);
   });
 });
