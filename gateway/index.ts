@@ -13,6 +13,7 @@ import { RedisApqCache } from './plugins/persisted-queries.js';
 import { ConsumerLimits } from './plugins/rate-limit/limits.js';
 import { RedisRateStore } from './plugins/rate-limit/redis-store.js';
 import { startGateway } from './server.js';
+import { gatewayPlugins } from './plugins/index.js';
 
 const logger = createLogger('gateway');
 let redis: Redis | undefined;
@@ -31,8 +32,7 @@ try {
     hasher: new Hasher(config.idempotencySecret),
     logger,
   });
-  const gw = await startGateway({
-    ...config,
+  const plugins = gatewayPlugins({
     auth: {
       issuer: config.auth.issuer,
       audience: config.auth.audience,
@@ -41,10 +41,24 @@ try {
       clockToleranceSeconds: 30,
       maxLifetimeSeconds: config.auth.maxLifetimeSeconds,
     },
+    consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new RedisRateStore(redis) : null, logger),
+    limits: config.limits,
+    ...(redis ? { apqCache: new RedisApqCache(redis) } : {}),
+    subgraphTimeoutMs: config.subgraphTimeoutMs,
+    internalKey: config.internalKey,
+    logger,
+  });
+  const gw = await startGateway({
+    port: config.port,
+    host: config.host,
+    internalPort: config.internalPort,
+    subgraphUrls: config.subgraphUrls,
+    internalKey: config.internalKey,
+    maxBodyBytes: config.maxBodyBytes,
+    introspection: config.introspection,
+    plugins,
     operations,
     ide: createIdeHandler(ideOptions(config)),
-    ...(redis ? { apqCache: new RedisApqCache(redis) } : {}),
-    consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new RedisRateStore(redis) : null, logger),
     logger,
   });
   logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics and /health/ready on port ${gw.internalPort}`);

@@ -1,7 +1,7 @@
 /**
- * The gateway: Apollo Server 5 + @apollo/gateway over the committed static supergraph, on a node:http server
- * that also answers health checks. Subgraph calls use native fetch (keep-alive, and cheaper per request than the
- * default fetcher) with a deadline, and carry the consumer organisation and a trace id.
+ * The gateway: Apollo Server 5 + @apollo/gateway over the committed static supergraph, on a node:http server that
+ * also answers liveness (public) and metrics and readiness (internal port). Everything cross-cutting (auth, limits,
+ * rate limits, deadlines, signing, persisted queries, logging, error masking) is a plugin from gateway/plugins/.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -11,48 +11,28 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
-import { identityHeaders, signedHeaders } from '../subgraphs/kit/internal-auth.js';
 import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
-import { serveMetrics, subgraphFetchDuration } from '../subgraphs/kit/metrics.js';
-import { SubgraphUnavailableError, collapseErrorsPlugin, maskError, redactQuoted } from './errors.js';
-import { dateTimeValidationPlugin } from './plugins/scalar-validation.js';
+import { serveMetrics } from '../subgraphs/kit/metrics.js';
+import type { GatewayContext } from './context.js';
 import { checkReadiness } from './health.js';
-import { authenticate, authorisationPlugin, type AuthConfig, type Principal } from './plugins/auth.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
-import { limitsPlugin, type Limits } from './plugins/limits.js';
-import { requestLogPlugin } from './plugins/request-log.js';
-import type { RedisApqCache } from './plugins/persisted-queries.js';
-import type { ConsumerLimits } from './plugins/rate-limit/limits.js';
+import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { cachedReadiness } from './readiness-cache.js';
 
-export interface GatewayContext {
-  principal: Principal;
-  /** The consumer organisation requests are made for (from the token, or the dev consumer for anonymous reads). */
-  consumer: ConsumerOrganisation;
-  authenticated: boolean;
-  traceId: string;
-  /** Who the consumer limits count this request against: `org:<ODS>` or `anon:<address>`. */
-  limitKey: string;
-}
+export type { GatewayContext } from './context.js';
 
 export interface GatewayOptions {
   port: number;
   host?: string;
   /** Subgraph name → URL; the supergraph's own URLs are only defaults. */
   subgraphUrls: Record<string, string>;
-  /** Deadline for one subgraph fetch. */
-  subgraphTimeoutMs: number;
-  auth: AuthConfig;
-  /** Key for signing requests to subgraphs (INTERNAL_AUTH_KEY). */
+  /** The cross-cutting concerns, in order (gateway/plugins/index.ts assembles them). */
+  plugins: readonly GatewayPlugin[];
+  /** Key for signing readiness probes to subgraphs (INTERNAL_AUTH_KEY). */
   internalKey: string;
-  limits: Limits;
-  consumerLimits: ConsumerLimits;
   /** Port for /metrics and /health/ready, apart from the public one (0: any free port). */
   internalPort: number;
-  /** Where automatic persisted queries are kept (Redis when configured); Apollo's in-memory cache otherwise. */
-  apqCache?: RedisApqCache;
   /** The gateway-owned operations, served in-process. */
   operations: GraphQLSchema;
   maxBodyBytes: number;
@@ -73,31 +53,12 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function rateLimited(retryAfterSeconds: number, what = 'Too many requests from this consumer'): GraphQLError {
-  return new GraphQLError(`${what}; retry after ${retryAfterSeconds} s`, {
-    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
-  });
-}
+type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(opts.supergraphPath ?? `${repoRoot}schema/supergraph.graphql`, 'utf8');
-  // Native fetch with a deadline; a failure is re-thrown as a typed error naming the subgraph (the gateway's own
-  // error for it is a bare "fetch failed", or worse, the internal URL).
-  const deadlineFetch = (subgraph: string) =>
-    (async (url: string, init: RequestInit) => {
-      const end = subgraphFetchDuration.startTimer({ subgraph });
-      try {
-        // Signed here, over the final URL, method and body bytes: a captured signature is good for nothing else.
-        const headers = signedHeaders(opts.internalKey, url, init);
-        const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(opts.subgraphTimeoutMs) });
-        end({ outcome: String(res.status) });
-        return res;
-      } catch (err) {
-        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-        end({ outcome: timedOut ? 'TIMEOUT' : 'UNAVAILABLE' });
-        throw new SubgraphUnavailableError(subgraph, timedOut ? 'TIMEOUT' : 'UNAVAILABLE');
-      }
-    }) as unknown as NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
+  const plugins = opts.plugins;
+  const headerPlugins = plugins.filter((p) => p.subgraphHeaders);
 
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -109,13 +70,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (!target) throw new Error(`no URL for subgraph ${name}`);
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: target,
-        fetcher: deadlineFetch(name),
+        // Native fetch (keep-alive, cheaper per request than the default fetcher), wrapped by the plugins.
+        fetcher: subgraphFetch(plugins, name) as unknown as Fetcher,
         willSendRequest({ request, context }) {
           if (!request.http) return;
-          // The gateway vouches for the consumer it authenticated (signed in the fetcher, so subgraphs refuse anything else).
-          for (const [k, v] of Object.entries(identityHeaders(context.consumer ?? null, context.traceId))) {
-            request.http.headers.set(k, v);
-          }
+          for (const p of headerPlugins) for (const [k, v] of Object.entries(p.subgraphHeaders!(context as GatewayContext))) request.http.headers.set(k, v);
         },
       });
     },
@@ -126,30 +85,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     introspection: opts.introspection,
     // "Did you mean …?" would map the schema field by field while introspection is off.
     hideSchemaDetailsFromClientErrors: !opts.introspection,
-    // Token count is checked while parsing, so an oversized document costs no more than reading it.
-    parseOptions: { maxTokens: opts.limits.maxTokens },
     includeStacktraceInErrorResponses: false,
-    ...(opts.apqCache ? { persistedQueries: { cache: opts.apqCache, ttl: 24 * 3600 } } : {}),
-    formatError: (formatted, error) => {
-      const masked = maskError(formatted, error);
-      if (masked.extensions?.code === 'INTERNAL_SERVER_ERROR') {
-        // What was hidden, for operators; quoted values are dropped because messages can echo client input.
-        opts.logger.error({ path: formatted.path, original: redactQuoted(formatted.message) }, 'masked an internal error');
-      }
-      return masked;
-    },
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      authorisationPlugin(),
-      // Before the limits: a cost is only meaningful for dates that are valid in the first place.
-      dateTimeValidationPlugin,
-      limitsPlugin(opts.limits, async (cost, { contextValue }) => {
-        const decision = await opts.consumerLimits.cost(contextValue.limitKey, cost);
-        if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds, 'This consumer has used its supplier budget for now (services times window days)');
-      }),
-      requestLogPlugin(opts.logger),
-      collapseErrorsPlugin,
-    ],
+    ...serverOptions(plugins),
+    plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : []))],
     logger: {
       debug: () => {},
       info: () => {},
@@ -161,33 +99,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const traceIds = new WeakMap<IncomingMessage, string>();
   const responses = new WeakMap<IncomingMessage, ServerResponse>();
-  const limits = opts.consumerLimits;
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: opts.maxBodyBytes,
     context: async (req) => {
-      const traceId = traceIds.get(req) ?? randomUUID();
+      const scope: RequestScope = { req, res: responses.get(req), context: { traceId: traceIds.get(req) ?? randomUUID() } };
       try {
-        const address = req.socket.remoteAddress ?? 'unknown';
-        if (req.headers.authorization) {
-          const attempts = await limits.authAllowed(address);
-          if (!attempts.allowed) throw rateLimited(attempts.retryAfterSeconds, 'Too many failed authentications from this address');
-        }
-        const principal = await authenticate(req.headers.authorization, opts.auth).catch(async (err: unknown) => {
-          if (err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED' && req.headers.authorization) await limits.authFailed(address);
-          throw err;
-        });
-        const limitKey = principal.authenticated ? `org:${principal.consumer.odsCode}` : `anon:${address}`;
-        const decision = await limits.request(limitKey);
-        if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
-        // One consumer's load must not starve another's: a bounded number of its operations run at once here.
-        const release = limits.enter(limitKey);
-        if (!release) throw rateLimited(1, 'Too many operations in flight for this consumer');
-        responses.get(req)?.once('close', release);
-        return { principal, consumer: principal.consumer, authenticated: principal.authenticated, traceId, limitKey };
+        await runRequestHooks(plugins, scope);
+        return scope.context as GatewayContext;
       } catch (err) {
-        // Refused before any plugin runs, so the refusal is logged here (code only).
+        // Refused before any Apollo plugin runs, so the refusal is logged here (code only).
         const code = err instanceof GraphQLError ? err.extensions.code : 'INTERNAL_SERVER_ERROR';
-        opts.logger.info({ traceId, code }, 'graphql request refused');
+        opts.logger.info({ traceId: scope.context.traceId, code }, 'graphql request refused');
         throw err;
       }
     },

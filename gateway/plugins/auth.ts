@@ -18,6 +18,7 @@ import {
 } from 'jose';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
+import type { GatewayPlugin } from './plugin.js';
 
 export const SCOPES = {
   readSlots: 'slots:read',
@@ -153,5 +154,18 @@ export function authorisationPlugin(): ApolloServerPlugin<{ principal?: Principa
         },
       };
     },
+  };
+}
+
+/** Authentication as a gateway plugin: the principal into the context, then the scopes each root field needs. */
+export function authPlugin(cfg: AuthConfig): GatewayPlugin {
+  return {
+    name: 'auth',
+    async onRequest(scope, next) {
+      const principal = await authenticate(scope.req.headers.authorization, cfg);
+      Object.assign(scope.context, { principal, consumer: principal.consumer, authenticated: principal.authenticated });
+      await next();
+    },
+    apollo: authorisationPlugin(),
   };
 }

@@ -18,7 +18,8 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import type { ApolloServerPlugin, BaseContext, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import type { GatewayContext } from '../context.js';
+import type { GatewayPlugin } from './plugin.js';
 
 export interface Limits {
   maxDepth: number;
@@ -234,23 +235,28 @@ function fmt(n: number): string {
   return n > 1e9 ? 'more than 1000000000' : String(n);
 }
 
-/** What the operation costs, handed to whoever keeps budgets (the consumer limits) once it passes the limits. */
-export type ChargeCost<TContext extends BaseContext> = (cost: number, request: GraphQLRequestContextDidResolveOperation<TContext>) => Promise<void>;
+/** What the operation costs, handed to whoever keeps budgets (the rate-limit plugin) once it passes the limits. */
+export type ChargeCost = (context: GatewayContext, cost: number) => Promise<void>;
 
-export function limitsPlugin<TContext extends BaseContext>(limits: Limits, charge?: ChargeCost<TContext>): ApolloServerPlugin<TContext> {
+export function limitsPlugin(limits: Limits, charge?: ChargeCost): GatewayPlugin {
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation(request) {
-          const { document, operation } = request;
-          if (!operation) return;
-          if (operation.operation === 'subscription') throw checkLimits(document, operation, {}, limits)!;
-          const summary = measure(document, operation, request.request.variables ?? {});
-          const error = refusal(summary, limits);
-          if (error) throw error;
-          await charge?.(summary.cost, request);
-        },
-      };
+    name: 'limits',
+    // Token count is checked while parsing, so an oversized document costs no more than reading it.
+    server: { parseOptions: { maxTokens: limits.maxTokens } },
+    apollo: {
+      async requestDidStart() {
+        return {
+          async didResolveOperation(request) {
+            const { document, operation } = request;
+            if (!operation) return;
+            if (operation.operation === 'subscription') throw checkLimits(document, operation, {}, limits)!;
+            const summary = measure(document, operation, request.request.variables ?? {});
+            const error = refusal(summary, limits);
+            if (error) throw error;
+            await charge?.(request.contextValue, summary.cost);
+          },
+        };
+      },
     },
   };
 }

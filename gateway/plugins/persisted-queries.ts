@@ -4,6 +4,12 @@
  * full query again, as APQ intends), never an error.
  */
 import type { Redis } from 'ioredis';
+import type { GatewayPlugin } from './plugin.js';
+
+/** Without a shared cache, Apollo Server's own in-memory one (one replica's worth). */
+export function persistedQueriesPlugin(cache?: RedisApqCache, ttlSeconds = 24 * 3600): GatewayPlugin {
+  return { name: 'persisted-queries', server: cache ? { persistedQueries: { cache, ttl: ttlSeconds } } : {} };
+}
 
 /** Apollo's KeyValueCache shape (structural, so no dependency on its package). */
 interface KeyValueCacheSetOptions {

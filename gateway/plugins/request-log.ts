@@ -6,6 +6,7 @@
 import { graphqlErrors, graphqlRequests } from '../../subgraphs/kit/metrics.js';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
+import type { GatewayPlugin } from './plugin.js';
 
 interface LoggedContext {
   traceId: string;
@@ -13,7 +14,11 @@ interface LoggedContext {
   authenticated: boolean;
 }
 
-export function requestLogPlugin(logger: Logger): ApolloServerPlugin<LoggedContext> {
+export function requestLogPlugin(logger: Logger): GatewayPlugin {
+  return { name: 'request-log', apollo: requestLog(logger) };
+}
+
+function requestLog(logger: Logger): ApolloServerPlugin<LoggedContext> {
   return {
     async requestDidStart() {
       const started = performance.now();

@@ -18,7 +18,7 @@ import {
   type GraphQLSchema,
   type DocumentNode,
 } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { GatewayPlugin } from './plugin.js';
 import { isRfc3339 } from '../../subgraphs/kit/scalars.js';
 import { checkInstant } from '../../subgraphs/kit/window-input.js';
 
@@ -109,14 +109,17 @@ function checkValue(type: GraphQLInputType, value: unknown, path: string, now: D
   return null;
 }
 
-export const dateTimeValidationPlugin: ApolloServerPlugin = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ schema, document, request }) {
-        const error = checkDateTimes(schema, document, request.variables ?? {});
-        if (error) throw error;
-      },
-    };
+export const dateTimeValidationPlugin: GatewayPlugin = {
+  name: 'date-times',
+  apollo: {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request }) {
+          const error = checkDateTimes(schema, document, request.variables ?? {});
+          if (error) throw error;
+        },
+      };
+    },
   },
 };
 

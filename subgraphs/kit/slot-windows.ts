@@ -43,6 +43,12 @@ export interface SlotWindow {
 export interface WindowSlots<S> {
   slots: S[];
   fetchedAt: string;
+  /**
+   * True when these are the last good data but not current: the supplier has failed since, or (feeds) the last
+   * publication could not be read. The slots are still returned, labelled `CACHE` with their true `fetchedAt`;
+   * the gateway reports the service as `STALE` in coverage.
+   */
+  stale?: boolean;
 }
 
 /** What the kit needs of a slot: its start, RFC 3339 with an offset. */
