@@ -90,6 +90,7 @@ export function createResolvers(deps: Deps): Resolvers {
 
   return {
     Query: {
+      bookingStandardTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
       bookingStandardAppointment: operations.appointment,
       bookingStandardPatientAppointments: operations.patientAppointments,
     },

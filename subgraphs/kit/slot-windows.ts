@@ -25,6 +25,7 @@ import { daysCovering } from './london-day.js';
 import { UpstreamError } from './upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from './window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
+import { MAX_TOP_K, MAX_TOP_SERVICES, rankService, topK, type RankableSlot, type RankedService, type TopSlotsMode } from './top-slots.js';
 
 export { DAY_MS, MAX_WINDOW_DAYS } from './window-input.js';
 export const MAX_FIRST = 500;
@@ -136,7 +137,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       keys.map(async (k) => {
         try {
           const all = await fetched.get(k)!;
-          return { slots: all.slots.filter((s) => inWindow(s, k)), fetchedAt: all.fetchedAt };
+          return { slots: all.slots.filter((s) => inWindow(s, k)), fetchedAt: all.fetchedAt, ...(all.stale ? { stale: true } : {}) };
         } catch (err) {
           return opts.toError(k.system, err);
         }
@@ -240,6 +241,46 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         evidenceAgeSeconds: Math.max(0, Math.round((opts.now().getTime() - Date.parse(found.fetchedAt)) / 1000)),
       };
     },
+    /**
+     * `<prefix>TopSlots` (schema/supplier-slots.graphql; the ranking in top-slots.ts): every service's window through
+     * the same loader as the fields above, then the first K. A service that fails is reported with its typed
+     * reason; the others still answer.
+     */
+    async topSlots(input: TopSlotsInput, ctx: SubgraphContext): Promise<TopSlotsAnswer<S>> {
+      if (!Array.isArray(input.services) || input.services.length < 1 || input.services.length > MAX_TOP_SERVICES) {
+        throw userInputError(`input.services takes 1 to ${MAX_TOP_SERVICES} services`, 'input.services');
+      }
+      if (new Set(input.services.map((s) => s.id)).size !== input.services.length) {
+        throw userInputError('input.services names a service twice', 'input.services');
+      }
+      for (const s of input.services) {
+        if (typeof s.id !== 'string' || s.id.length < 1 || s.id.length > 200) throw userInputError('input.services.id must be 1 to 200 characters', 'input.services.id');
+        if (!Number.isInteger(s.rank) || s.rank < 0 || s.rank > 10_000) throw userInputError('input.services.rank must be a whole number from 0 to 10000', 'input.services.rank');
+      }
+      if (!Number.isInteger(input.first) || input.first < 1 || input.first > MAX_TOP_K) {
+        throw userInputError(`input.first must be from 1 to ${MAX_TOP_K}`, 'input.first');
+      }
+      if (input.maxAge != null && (!Number.isInteger(input.maxAge) || input.maxAge < 0)) {
+        throw userInputError('input.maxAge must be a whole number of seconds, 0 or more', 'input.maxAge');
+      }
+      const { from, to } = readWindow(input, opts.now(), 'input.');
+      const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
+      const loaded = await loader(ctx).loadMany(windows);
+      const ranked: RankedService<RankableSlot>[] = [];
+      const services: TopSlotsService[] = [];
+      input.services.forEach((s, i) => {
+        const found = loaded[i]!;
+        if (found instanceof Error) {
+          services.push({ serviceId: s.id, totalCount: null, fetchedAt: null, stale: false, failure: failureReason(found) });
+          return;
+        }
+        const r = rankService({ serviceId: s.id, rank: s.rank, slots: found.slots as unknown as readonly RankableSlot[] }, input.includeHandoff);
+        ranked.push(r);
+        services.push({ serviceId: s.id, totalCount: r.keyed.length, fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null });
+      });
+      const top = topK(ranked, input.first, input.mode);
+      return { slots: top.map((k) => ({ startMs: k.a, rank: k.b, slot: k.slot as unknown as S })), services };
+    },
     async nextAvailable(parent: EntityRef, args: NextAvailableArgs, ctx: SubgraphContext) {
       if (!Number.isInteger(args.withinDays) || args.withinDays < 1 || args.withinDays > MAX_WINDOW_DAYS) {
         throw userInputError(`withinDays must be from 1 to ${MAX_WINDOW_DAYS}`, 'withinDays');
@@ -251,6 +292,38 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       return found.slots[0] ?? null;
     },
   };
+}
+
+export interface TopSlotsInput {
+  services: readonly { id: string; system: string; rank: number }[];
+  from: string;
+  to: string;
+  first: number;
+  maxAge?: number | null;
+  mode: TopSlotsMode;
+  includeHandoff: boolean;
+}
+
+export interface TopSlotsService {
+  serviceId: string;
+  totalCount: number | null;
+  fetchedAt: string | null;
+  stale: boolean;
+  failure: string | null;
+}
+
+export interface TopSlotsAnswer<S> {
+  slots: { startMs: number; rank: number; slot: S }[];
+  services: TopSlotsService[];
+}
+
+/** A failed window's typed reason: the supplier error's, else an unreadable answer. */
+function failureReason(err: Error): string {
+  const ext = (err as { extensions?: { reason?: unknown; code?: unknown } }).extensions;
+  if (typeof ext?.reason === 'string') return ext.reason;
+  if (err instanceof UpstreamError) return err.reason;
+  if (ext?.code === 'FORBIDDEN') throw err;
+  return 'INVALID_RESPONSE';
 }
 
 interface CapacityArgs {

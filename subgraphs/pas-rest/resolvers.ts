@@ -106,6 +106,7 @@ export function createResolvers(deps: Deps): Resolvers {
 
   return {
     Query: {
+      pasRestTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
       pasRestAppointment: operations.appointment,
       pasRestPatientAppointments: operations.patientAppointments,
     },

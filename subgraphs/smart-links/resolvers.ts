@@ -78,6 +78,9 @@ export function createResolvers(deps: Deps): Resolvers {
       nextAvailable: (parent, args, ctx) => slotFieldResolvers.nextAvailable(parent, args, ctx),
       capacity: (parent, args, ctx) => slotFieldResolvers.capacity(parent, args, ctx),
     },
+    Query: {
+      smartLinksTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
+    },
     Mutation: {
       async smartLinksBook(_root, { input }, ctx: SubgraphContext) {
         if (!ctx.consumer) return outcome('FORBIDDEN', say.noConsumer);

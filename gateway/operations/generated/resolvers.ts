@@ -228,6 +228,7 @@ export type ClinicalReportType =
 export type Coverage = {
   __typename?: 'Coverage';
   failures: Array<CoverageFailure>;
+  /** Services whose slots are in the answer, STALE ones included. */
   servicesAnswered: Scalars['Int']['output'];
   servicesAsked: Scalars['Int']['output'];
 };
@@ -244,6 +245,11 @@ export type CoverageReason =
   | 'CIRCUIT_OPEN'
   | 'INVALID_RESPONSE'
   | 'RATE_LIMITED'
+  /**
+   * Answered, but with the last good data: the supplier has failed since, or its data is older than the search's
+   * maxAge. Its slots are still in the list, labelled CACHE with their true fetchedAt; it counts as answered.
+   */
+  | 'STALE'
   | 'TIMEOUT'
   | 'UNAVAILABLE';
 

@@ -110,6 +110,8 @@ export type Query = {
   __typename?: 'Query';
   pasRestAppointment: SupplierOutcome;
   pasRestPatientAppointments: SupplierAppointmentList;
+  /** The first K free slots of these services in a window (schema/supplier-slots.graphql, kit/top-slots.ts). */
+  pasRestTopSlots: SupplierTopSlots;
 };
 
 
@@ -120,6 +122,11 @@ export type QueryPasRestAppointmentArgs = {
 
 export type QueryPasRestPatientAppointmentsArgs = {
   input: SupplierPatientAppointmentsInput;
+};
+
+
+export type QueryPasRestTopSlotsArgs = {
+  input: SupplierTopSlotsInput;
 };
 
 /** The kinds of service this API lists (DoS service types, and the types published feeds use). */
@@ -335,10 +342,70 @@ export type SupplierPatientInput = {
   prefix?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** A slot with its sort key computed once: epoch milliseconds of its start. */
+export type SupplierRankedSlot = {
+  __typename?: 'SupplierRankedSlot';
+  rank: Scalars['Int']['output'];
+  slot: Slot;
+  startMs: Scalars['Float']['output'];
+};
+
+/** What one service answered: every free slot in the window counted (not only those sent), or why it could not. */
+export type SupplierServiceSlots = {
+  __typename?: 'SupplierServiceSlots';
+  /** The typed failure (TIMEOUT, UNAVAILABLE, RATE_LIMITED, CIRCUIT_OPEN, INVALID_RESPONSE, REJECTED); null when answered. */
+  failure?: Maybe<Scalars['String']['output']>;
+  /** When the supplier gave the oldest data behind this answer; null when the service failed. */
+  fetchedAt?: Maybe<Scalars['DateTime']['output']>;
+  serviceId: Scalars['ID']['output'];
+  /** The last good data, served because the supplier has failed since. */
+  stale: Scalars['Boolean']['output'];
+  /** Free slots in the window (exact; hand-offs excluded when asked); null when the service failed. */
+  totalCount?: Maybe<Scalars['Int']['output']>;
+};
+
+/** One service to ask for: its DoS id, the registry system holding it, and its place in the gateway's order. */
+export type SupplierSlotServiceInput = {
+  id: Scalars['ID']['input'];
+  /** The service's position in the gateway's service order (distance, then id): the tie-break between equal starts. */
+  rank: Scalars['Int']['input'];
+  system: Scalars['ID']['input'];
+};
+
 export type SupplierSystem = {
   __typename?: 'SupplierSystem';
   id: Scalars['ID']['output'];
 };
+
+export type SupplierTopSlots = {
+  __typename?: 'SupplierTopSlots';
+  /** One entry per service asked, in the order asked. */
+  services: Array<SupplierServiceSlots>;
+  /** Sorted as the mode says; at most `first` in all (MERGED) or per service (PER_SERVICE). */
+  slots: Array<SupplierRankedSlot>;
+};
+
+export type SupplierTopSlotsInput = {
+  /** K: 1 to 500. */
+  first: Scalars['Int']['input'];
+  from: Scalars['DateTime']['input'];
+  /** False: slots that are booked on the provider's own site (hand-offs) are neither returned nor counted. */
+  includeHandoff: Scalars['Boolean']['input'];
+  /** Seconds; cached answers older than this are refetched (never below the supplier's floor). */
+  maxAge?: InputMaybe<Scalars['Int']['input']>;
+  mode: SupplierTopSlotsMode;
+  /** At most 100 services (the gateway's own bound), each with its system. */
+  services: Array<SupplierSlotServiceInput>;
+  to: Scalars['DateTime']['input'];
+};
+
+/**
+ * MERGED: the first `first` slots of all the services together, by (start, rank, slot id): sort by start.
+ * PER_SERVICE: the first `first` slots of each service, by start: sort by distance, where the gateway orders services.
+ */
+export type SupplierTopSlotsMode =
+  | 'MERGED'
+  | 'PER_SERVICE';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -477,7 +544,14 @@ export type ResolversTypes = ResolversObject<{
   SupplierOutcomeCode: SupplierOutcomeCode;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
   SupplierPatientInput: SupplierPatientInput;
+  SupplierRankedSlot: ResolverTypeWrapper<SupplierRankedSlot>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  SupplierServiceSlots: ResolverTypeWrapper<SupplierServiceSlots>;
+  SupplierSlotServiceInput: SupplierSlotServiceInput;
   SupplierSystem: ResolverTypeWrapper<SupplierSystem>;
+  SupplierTopSlots: ResolverTypeWrapper<SupplierTopSlots>;
+  SupplierTopSlotsInput: SupplierTopSlotsInput;
+  SupplierTopSlotsMode: SupplierTopSlotsMode;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -506,7 +580,13 @@ export type ResolversParentTypes = ResolversObject<{
   SupplierOutcome: SupplierOutcome;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
   SupplierPatientInput: SupplierPatientInput;
+  SupplierRankedSlot: SupplierRankedSlot;
+  Float: Scalars['Float']['output'];
+  SupplierServiceSlots: SupplierServiceSlots;
+  SupplierSlotServiceInput: SupplierSlotServiceInput;
   SupplierSystem: SupplierSystem;
+  SupplierTopSlots: SupplierTopSlots;
+  SupplierTopSlotsInput: SupplierTopSlotsInput;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -534,6 +614,7 @@ export type PasRestServiceResolvers<ContextType = SubgraphContext, ParentType ex
 export type QueryResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   pasRestAppointment?: Resolver<ResolversTypes['SupplierOutcome'], ParentType, ContextType, RequireFields<QueryPasRestAppointmentArgs, 'input'>>;
   pasRestPatientAppointments?: Resolver<ResolversTypes['SupplierAppointmentList'], ParentType, ContextType, RequireFields<QueryPasRestPatientAppointmentsArgs, 'input'>>;
+  pasRestTopSlots?: Resolver<ResolversTypes['SupplierTopSlots'], ParentType, ContextType, RequireFields<QueryPasRestTopSlotsArgs, 'input'>>;
 }>;
 
 export type SlotResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Slot'] = ResolversParentTypes['Slot']> = ResolversObject<{
@@ -610,6 +691,25 @@ export type SupplierOutcomeResolvers<ContextType = SubgraphContext, ParentType e
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type SupplierRankedSlotResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierRankedSlot'] = ResolversParentTypes['SupplierRankedSlot']> = ResolversObject<{
+  rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  slot?: Resolver<ResolversTypes['Slot'], ParentType, ContextType>;
+  startMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type SupplierServiceSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierServiceSlots'] = ResolversParentTypes['SupplierServiceSlots']> = ResolversObject<{
+  failure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fetchedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  stale?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type SupplierTopSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierTopSlots'] = ResolversParentTypes['SupplierTopSlots']> = ResolversObject<{
+  services?: Resolver<Array<ResolversTypes['SupplierServiceSlots']>, ParentType, ContextType>;
+  slots?: Resolver<Array<ResolversTypes['SupplierRankedSlot']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   HealthcareService?: HealthcareServiceResolvers<ContextType>;
@@ -625,5 +725,8 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierAppointmentPatient?: SupplierAppointmentPatientResolvers<ContextType>;
   SupplierHandoff?: SupplierHandoffResolvers<ContextType>;
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
+  SupplierRankedSlot?: SupplierRankedSlotResolvers<ContextType>;
+  SupplierServiceSlots?: SupplierServiceSlotsResolvers<ContextType>;
+  SupplierTopSlots?: SupplierTopSlotsResolvers<ContextType>;
 }>;
 
