@@ -50,6 +50,20 @@ beforeEach(async () => {
 });
 
 describe('finding the clinic for a DoS service', () => {
+  it('reads the whole clinic list, every page in id order, each clinic once (the list clinics.ts keeps)', async () => {
+    const all = await client.allClinics(oakfield(), call);
+    const paged = await PasRestClient.forRegistry(registry, ENV, { pageSize: 3 }).allClinics(oakfield(), call);
+    expect(all.length).toBeGreaterThan(3);
+    expect(paged.map((c) => c.id)).toEqual(all.map((c) => c.id));
+    expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
+    expect(all.map((c) => c.id)).toEqual([...all.map((c) => c.id)].sort());
+    expect(all.some((c) => c.externalIds?.some((e) => e.system === 'dos' && e.value === '1402000107'))).toBe(true);
+    const log = await requests();
+    expect(log[0]!.query).toEqual({ limit: ['100'] });
+    expect(log.slice(1).every((r) => r.path === '/api/v2/clinics' && r.query['limit']?.[0] === '3')).toBe(true);
+    expect(log).toHaveLength(1 + Math.ceil(all.length / 3));
+  });
+
   it('looks clinics up by their DoS external id, several in one request, and sends key, organisation and trace id', async () => {
     const clinics = await client.clinicsForServices(oakfield(), ['1402000107', '1403000206', '1402000101'], call);
     expect(clinics.map((c) => c.externalIds?.[0]?.value).sort()).toEqual(['1402000107', '1403000206']);

@@ -141,6 +141,8 @@ export interface CallContext {
 export const MAX_PAGE_SIZE = 100;
 /** A page cap, so a supplier whose `next` links loop cannot hold a request forever. */
 const MAX_PAGES = 20;
+/** The whole clinic list (clinics.ts) may be longer: up to 10,000 clinics at the largest page size. */
+const MAX_CLINIC_LIST_PAGES = 100;
 /** At most this many `externalId` filters per clinic lookup (API.md section 4). */
 const MAX_EXTERNAL_IDS = 50;
 /** Booking ids are opaque, up to 64 characters from this alphabet (API.md section 6): nothing else reaches a URL. */
@@ -185,6 +187,14 @@ export class PasRestClient {
       out.push(...(await this.listOrThrow<PasClinic>(system, `/clinics?${q.toString()}`, ctx, isClinic)));
     }
     return out;
+  }
+
+  /**
+   * Every clinic of the tenant (`GET /clinics`, no filter, in id order), every page within one deadline: the list
+   * clinics.ts keeps and refreshes in the background, so a slot search needs no look-up first.
+   */
+  async allClinics(system: PasRestSystem, ctx: CallContext): Promise<PasClinic[]> {
+    return this.listOrThrow<PasClinic>(system, '/clinics', ctx, isClinic, MAX_CLINIC_LIST_PAGES);
   }
 
   /** One clinic; null when the supplier has none by that id. */
@@ -270,13 +280,13 @@ export class PasRestClient {
   }
 
   /** Every page of a list, within one deadline. A refusal of the first page is returned; a later one throws. */
-  private async list<T>(system: PasRestSystem, path: string, ctx: CallContext, accept: (item: unknown) => item is T): Promise<ListAnswer<T>> {
+  private async list<T>(system: PasRestSystem, path: string, ctx: CallContext, accept: (item: unknown) => item is T, maxPages = MAX_PAGES): Promise<ListAnswer<T>> {
     const deadline = Date.now() + system.deadlineMs;
     const sep = path.includes('?') ? '&' : '?';
     let next: string | undefined = this.url(system, `${path}${sep}limit=${this.pageSize}`);
     const items: T[] = [];
     for (let pages = 0; next; pages++) {
-      if (pages >= MAX_PAGES) throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, `more than ${MAX_PAGES} pages`);
+      if (pages >= maxPages) throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, `more than ${maxPages} pages`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new UpstreamError(system.id, 'TIMEOUT');
       const res = await this.get(system, next, ctx, remaining);
@@ -296,8 +306,8 @@ export class PasRestClient {
     return { status: 200, items };
   }
 
-  private async listOrThrow<T>(system: PasRestSystem, path: string, ctx: CallContext, accept: (item: unknown) => item is T): Promise<T[]> {
-    const answer = await this.list(system, path, ctx, accept);
+  private async listOrThrow<T>(system: PasRestSystem, path: string, ctx: CallContext, accept: (item: unknown) => item is T, maxPages = MAX_PAGES): Promise<T[]> {
+    const answer = await this.list(system, path, ctx, accept, maxPages);
     if (answer.items) return answer.items;
     // 400: our query is wrong; 401: our key; 404: no such clinic (registry or supplier configuration drift). None
     // is fixed by asking again.

@@ -1,17 +1,35 @@
 /**
  * Which Oakfield clinic is which DoS service. Oakfield names clinics by its own ids and carries the DoS service id as
- * an external reference (`GET /clinics?externalId=dos:<id>`); looking that up before every session search would
- * double the calls, so the answers are kept here for a while: supplier configuration only, never patient data.
+ * an external reference (API.md section 4). Looking that up before a session search would chain two round trips on
+ * every cold search, so this keeps the tenant's whole clinic list (`GET /clinics`, supplier configuration only, never
+ * patient data) per process and per system, and refreshes it in the background:
  *
- * - A lookup asks for every unknown service of a request in one call, and concurrent requests for the same service
- *   share one lookup in flight.
- * - "No clinic for this service" is kept briefly too (negative caching), so a directory/supplier mismatch does not
- *   cost a lookup per query; it is short because a clinic may be added at any time.
- * - The reverse (a clinic's service) serves bookings found by patient search, which name the clinic only.
+ * - First use: the request that first needs the list loads it, and every request arriving meanwhile waits for that
+ *   one load (single-flight), never for another. A failed first load fails those requests; the next request (or the
+ *   background retry, whichever comes first) loads again.
+ * - Warm: answered from memory, no call at all. So a cold slot search is exactly one upstream call per service, the
+ *   session search.
+ * - Refresh: every `refreshMs` (5 minutes) in the background; a request never waits for it. A refresh that fails keeps
+ *   the last good list and is retried with jittered exponential backoff (1 s doubling to 60 s), then the normal
+ *   interval again after a success.
+ * - A service the list does not carry answers null ("no clinic", reported by the resolvers as configuration drift).
+ *   When the list is older than `recheckUnknownMs` (a minute), such a miss also asks for a background refresh, so a
+ *   clinic added at Oakfield since is picked up within about a minute of being asked for.
+ * - Two clinics claiming one DoS service: neither is trusted (null), as Oakfield promises at most one.
+ * - The reverse (a clinic's service) serves bookings found by patient search, which name the clinic only: from the
+ *   list, else (a clinic not listed) one read of the clinic, kept for a while.
  *
- * Per process and bounded: the oldest entries go first when full.
+ * Oakfield authenticates every request with the system's API key (API.md section 1): there is no login and no API
+ * session to keep or renew, so the clinic list is the only thing a cold search used to wait for. Background loads
+ * are sent for the organisation of the request that last used the list (Oakfield requires one on every request;
+ * clinics are "the same for everyone").
+ *
+ * Timers are unref'd: a process never stays up for them. `close()` stops them (the subgraph's onClose).
  */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { PasRestSystem } from '../kit/registry.js';
+import { UpstreamError } from '../kit/upstream.js';
 import type { CallContext, PasClinic, PasRestClient } from './client.js';
 
 export interface ClinicRef {
@@ -21,11 +39,51 @@ export interface ClinicRef {
 }
 
 export interface ClinicDirectoryOptions {
+  /** A loaded list is refreshed in the background after this long (default 5 minutes). */
+  refreshMs?: number;
+  /** First retry after a failed load or refresh (default 1 s); doubled per failure up to `retryMaxMs` (60 s). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** A service missing from a list at least this old asks for a background refresh (default 1 minute). */
+  recheckUnknownMs?: number;
+  /** A clinic read one by one (not in the list) is kept this long, a "no such clinic" for `negativeTtlMs`. */
   ttlMs?: number;
   negativeTtlMs?: number;
   limit?: number;
   /** Monotonic milliseconds; injectable for tests. */
   clock?: () => number;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+/** What the directory says about one system's list, for operators and tests. */
+export interface ClinicListState {
+  /** When the list in use was loaded (clock ms); undefined before the first successful load. */
+  loadedAt?: number;
+  clinics: number;
+  /** Failed loads or refreshes since the last success. */
+  failures: number;
+  /** A load or refresh is in flight. */
+  loading: boolean;
+  /** When the next background load is due (clock ms), if one is scheduled. */
+  nextRefreshAt?: number;
+}
+
+interface ClinicList {
+  byService: Map<string, ClinicRef | null>;
+  byClinic: Map<string, string | null>;
+  size: number;
+  loadedAt: number;
+}
+
+interface SystemState {
+  system: PasRestSystem;
+  list?: ClinicList;
+  loading?: Promise<ClinicList>;
+  timer?: NodeJS.Timeout;
+  nextAt?: number;
+  failures: number;
+  /** The organisation background loads are sent for (the last caller's). */
+  consumer: CallContext['consumer'];
 }
 
 interface Entry<T> {
@@ -34,99 +92,205 @@ interface Entry<T> {
 }
 
 export class ClinicDirectory {
-  private readonly byService = new Map<string, Entry<ClinicRef | null>>();
+  private readonly states = new Map<string, SystemState>();
   private readonly byClinic = new Map<string, Entry<string | null>>();
-  private readonly inFlight = new Map<string, Promise<ClinicRef | null>>();
+  private readonly refreshMs: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly recheckUnknownMs: number;
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly limit: number;
   private readonly clock: () => number;
+  private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
+  private closed = false;
 
   constructor(
-    private readonly client: PasRestClient,
+    private readonly client: Pick<PasRestClient, 'allClinics' | 'clinic'>,
     opts: ClinicDirectoryOptions = {},
   ) {
+    this.refreshMs = opts.refreshMs ?? 5 * 60_000;
+    this.retryMinMs = opts.retryMinMs ?? 1000;
+    this.retryMaxMs = opts.retryMaxMs ?? 60_000;
+    this.recheckUnknownMs = opts.recheckUnknownMs ?? 60_000;
     this.ttlMs = opts.ttlMs ?? 10 * 60_000;
     this.negativeTtlMs = opts.negativeTtlMs ?? 60_000;
     this.limit = opts.limit ?? 10_000;
     this.clock = opts.clock ?? (() => performance.now());
+    this.logger = opts.logger;
   }
 
-  /** The clinic of each service (null: Oakfield holds none for it), looking up the unknown ones in one call. */
+  /** The clinic of each service (null: Oakfield lists none for it), from the kept list; waits only for a first load. */
   async clinicsFor(system: PasRestSystem, serviceIds: readonly string[], ctx: CallContext): Promise<Map<string, ClinicRef | null>> {
+    const st = this.state(system, ctx);
+    const list = st.list ?? (await this.load(st, ctx.traceId));
     const out = new Map<string, ClinicRef | null>();
-    const pending = new Map<string, Promise<ClinicRef | null>>();
-    const missing: string[] = [];
+    let unknown = false;
     for (const id of new Set(serviceIds)) {
-      const k = `${system.id}|${id}`;
-      const hit = this.fresh(this.byService, k);
-      if (hit !== undefined) out.set(id, hit);
-      else if (this.inFlight.has(k)) pending.set(id, this.inFlight.get(k)!);
-      else missing.push(id);
+      const ref = list.byService.get(id);
+      if (ref === undefined) unknown = true;
+      out.set(id, ref ?? null);
     }
-    if (missing.length > 0) {
-      const lookup = this.client.clinicsForServices(system, missing, ctx).then((clinics) => this.learnAll(system, missing, clinics));
-      for (const id of missing) {
-        const k = `${system.id}|${id}`;
-        const p = lookup.then((m) => m.get(id) ?? null);
-        this.inFlight.set(k, p);
-        pending.set(id, p);
-        // Cleared whatever happens, so a failed lookup is tried again by the next request.
-        void p.then(
-          () => this.inFlight.delete(k),
-          () => this.inFlight.delete(k),
-        );
-      }
-    }
-    for (const [id, p] of pending) out.set(id, await p);
+    // Not while refreshes are failing: their backoff stands.
+    if (unknown && this.clock() - list.loadedAt >= this.recheckUnknownMs && !st.loading && st.failures === 0) this.schedule(st, 0);
     return out;
   }
 
   /** The DoS service a clinic is, or null when it has none or several (a guess would misroute a read or cancel). */
   async serviceOf(system: PasRestSystem, clinicId: string, ctx: CallContext): Promise<string | null> {
+    const st = this.state(system, ctx);
+    let list = st.list;
+    if (!list) {
+      try {
+        list = await this.load(st, ctx.traceId);
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        // The list could not be read: reading the one clinic may still work (and its failure is the caller's).
+      }
+    }
+    const listed = list?.byClinic.get(clinicId);
+    if (listed !== undefined) return listed;
     const k = `${system.id}|${clinicId}`;
-    const hit = this.fresh(this.byClinic, k);
+    const hit = this.fresh(k);
     if (hit !== undefined) return hit;
     const clinic = await this.client.clinic(system, clinicId, ctx);
     const services = clinic ? dosIds(clinic) : [];
     const service = services.length === 1 ? services[0]! : null;
-    this.put(this.byClinic, k, service, service ? this.ttlMs : this.negativeTtlMs);
+    this.put(k, service, service ? this.ttlMs : this.negativeTtlMs);
     return service;
   }
 
-  private learnAll(system: PasRestSystem, asked: readonly string[], clinics: readonly PasClinic[]): Map<string, ClinicRef | null> {
-    const found = new Map<string, ClinicRef | null>();
-    for (const c of clinics) {
-      const ids = dosIds(c);
-      for (const id of ids) {
-        // Oakfield promises at most one clinic per external id; if two claim one, neither is trusted.
-        const ref = { id: c.id, active: c.status === undefined || c.status === 'ACTIVE' };
-        found.set(id, found.has(id) && found.get(id)?.id !== c.id ? null : ref);
-      }
-      this.put(this.byClinic, `${system.id}|${c.id}`, ids.length === 1 ? ids[0]! : null, this.ttlMs);
-    }
-    for (const id of asked) {
-      const ref = found.get(id) ?? null;
-      this.put(this.byService, `${system.id}|${id}`, ref, ref ? this.ttlMs : this.negativeTtlMs);
-    }
-    return found;
+  /**
+   * Loads the list now (joining a load in flight): what the background timer does. Resolves once it is in place;
+   * rejects when the load failed, the last good list (if any) still being served.
+   */
+  async refresh(system: PasRestSystem, ctx: CallContext): Promise<void> {
+    await this.load(this.state(system, ctx), ctx.traceId);
   }
 
-  private fresh<T>(map: Map<string, Entry<T>>, k: string): T | undefined {
-    const e = map.get(k);
+  /** Where one system's list stands. */
+  status(systemId: string): ClinicListState {
+    const st = this.states.get(systemId);
+    return {
+      ...(st?.list ? { loadedAt: st.list.loadedAt } : {}),
+      clinics: st?.list?.size ?? 0,
+      failures: st?.failures ?? 0,
+      loading: !!st?.loading,
+      ...(st?.nextAt !== undefined ? { nextRefreshAt: st.nextAt } : {}),
+    };
+  }
+
+  private state(system: PasRestSystem, ctx: CallContext): SystemState {
+    let st = this.states.get(system.id);
+    if (!st) {
+      st = { system, failures: 0, consumer: ctx.consumer };
+      this.states.set(system.id, st);
+    } else {
+      st.system = system;
+      st.consumer = ctx.consumer;
+    }
+    return st;
+  }
+
+  /** Stops every background refresh; the lists kept still answer. */
+  close(): void {
+    this.closed = true;
+    for (const st of this.states.values()) {
+      if (st.timer) clearTimeout(st.timer);
+      st.timer = undefined;
+      st.nextAt = undefined;
+    }
+  }
+
+  // ---- loading ------------------------------------------------------------------------------------------------------
+
+  /** One load per system at a time: every caller meanwhile gets the same promise. */
+  private load(st: SystemState, traceId: string = randomUUID()): Promise<ClinicList> {
+    if (st.loading) return st.loading;
+    if (st.timer) clearTimeout(st.timer);
+    st.timer = undefined;
+    st.nextAt = undefined;
+    const started = this.clock();
+    const p = this.client.allClinics(st.system, { consumer: st.consumer, traceId }).then(
+      (clinics) => {
+        const list = buildList(clinics, started);
+        st.list = list;
+        st.failures = 0;
+        this.schedule(st, this.refreshMs);
+        this.logger?.info({ system: st.system.id, clinics: list.size }, 'clinic list loaded');
+        return list;
+      },
+      (err: unknown) => {
+        st.failures += 1;
+        const wait = this.backoff(st.failures);
+        this.schedule(st, wait);
+        const e = err as UpstreamError;
+        this.logger?.warn(
+          { system: st.system.id, reason: e.reason, status: e.status, failures: st.failures, retryInMs: wait, servingListLoadedMsAgo: st.list ? Math.round(this.clock() - st.list.loadedAt) : null },
+          st.list ? 'clinic list refresh failed; the last good list is kept' : 'clinic list load failed',
+        );
+        throw err;
+      },
+    );
+    st.loading = p;
+    const clear = () => {
+      if (st.loading === p) st.loading = undefined;
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  private schedule(st: SystemState, inMs: number): void {
+    if (this.closed) return;
+    if (st.timer) clearTimeout(st.timer);
+    st.nextAt = this.clock() + inMs;
+    st.timer = setTimeout(() => {
+      st.timer = undefined;
+      st.nextAt = undefined;
+      // Failures are logged and rescheduled by load(); nobody waits on a background refresh.
+      this.load(st).catch(() => undefined);
+    }, inMs);
+    st.timer.unref();
+  }
+
+  /** Full jitter between half and all of min × 2^(failures-1), capped. */
+  private backoff(failures: number): number {
+    const ceiling = Math.min(this.retryMaxMs, this.retryMinMs * 2 ** Math.min(failures - 1, 20));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  // ---- clinics read one by one --------------------------------------------------------------------------------------
+
+  private fresh(k: string): string | null | undefined {
+    const e = this.byClinic.get(k);
     if (!e) return undefined;
     if (e.until <= this.clock()) {
-      map.delete(k);
+      this.byClinic.delete(k);
       return undefined;
     }
     return e.value;
   }
 
-  private put<T>(map: Map<string, Entry<T>>, k: string, value: T, ttl: number): void {
-    map.delete(k);
-    map.set(k, { value, until: this.clock() + ttl });
-    if (map.size > this.limit) map.delete(map.keys().next().value!);
+  private put(k: string, value: string | null, ttl: number): void {
+    this.byClinic.delete(k);
+    this.byClinic.set(k, { value, until: this.clock() + ttl });
+    if (this.byClinic.size > this.limit) this.byClinic.delete(this.byClinic.keys().next().value!);
   }
+}
+
+function buildList(clinics: readonly PasClinic[], loadedAt: number): ClinicList {
+  const byService = new Map<string, ClinicRef | null>();
+  const byClinic = new Map<string, string | null>();
+  for (const c of clinics) {
+    const ids = dosIds(c);
+    for (const id of ids) {
+      // Oakfield promises at most one clinic per external id; if two claim one, neither is trusted.
+      const ref = { id: c.id, active: c.status === undefined || c.status === 'ACTIVE' };
+      byService.set(id, byService.has(id) && byService.get(id)?.id !== c.id ? null : ref);
+    }
+    byClinic.set(c.id, ids.length === 1 ? ids[0]! : null);
+  }
+  return { byService, byClinic, size: clinics.length, loadedAt };
 }
 
 function dosIds(c: PasClinic): string[] {

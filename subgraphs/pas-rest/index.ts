@@ -16,6 +16,7 @@ import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
 import { slotRuntime, type SlotRuntimeOptions } from '../kit/slot-runtime.js';
 import { PasRestClient, type ClientOptions } from './client.js';
+import { ClinicDirectory, type ClinicDirectoryOptions } from './clinics.js';
 import { createResolvers } from './resolvers.js';
 
 /** What tests (or an embedding process) may supply instead of the environment's. */
@@ -26,6 +27,8 @@ export interface PasRestOptions extends SlotRuntimeOptions {
   /** Where API keys are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
   client?: ClientOptions;
+  /** The kept clinic list's refresh timings (clinics.ts); tests shorten them. */
+  clinics?: Omit<ClinicDirectoryOptions, 'logger'>;
 }
 
 export async function startPasRestSubgraph(opts: PasRestOptions = {}): Promise<RunningSubgraph> {
@@ -33,15 +36,21 @@ export async function startPasRestSubgraph(opts: PasRestOptions = {}): Promise<R
   const registry = opts.registry ?? loadRegistry();
   const client = PasRestClient.forRegistry(registry, opts.env ?? process.env, opts.client);
   const runtime = slotRuntime(registry, logger, opts);
+  // One per process: the clinic list every request of this process shares, refreshed in the background.
+  const clinics = new ClinicDirectory(client, { ...opts.clinics, logger });
   try {
     return await startSubgraph({
       name: 'pas-rest',
-      resolvers: createResolvers({ registry, client, logger, ...runtime.deps }),
+      resolvers: createResolvers({ registry, client, logger, clinics, ...runtime.deps }),
       port: opts.port ?? envPort('PAS_REST_PORT', 4003),
       logger,
-      onClose: () => runtime.close(),
+      onClose: async () => {
+        clinics.close();
+        await runtime.close();
+      },
     });
   } catch (err) {
+    clinics.close();
     await runtime.close();
     throw err;
   }
