@@ -3,7 +3,8 @@
  *   SMART_LINKS_PORT             port (default 4004)
  *   SMART_LINKS_REFERRAL_SOURCE  the `source` put on booking deep links: who referred the patient (default
  *                                nhs-booking-gateway)
- * Feeds and their polling floors come from the supplier registry (SMART_LINKS systems).
+ * Feeds and their polling floors come from the supplier registry (SMART_LINKS systems); REDIS_URL shares one poller
+ * and one snapshot per feed with every other process (kit/feeds/setup.ts has the other settings).
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -25,12 +26,19 @@ export interface SmartLinksOptions {
   /** Clock for windows and polling decisions. */
   now?: () => Date;
   referralSource?: string;
+  /** First start only: how long a request may wait for a feed's first snapshot (default FEED_FIRST_SNAPSHOT_WAIT_MS, 2 s). */
+  firstSnapshotWaitMs?: number;
 }
 
 export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('smart-links');
   const registry = opts.registry ?? loadRegistry();
-  const client = new SmartLinksClient(registry, { logger, ...(opts.now ? { now: opts.now } : {}) });
+  // Feeds are polled in the background from here on (one poller per feed across processes with REDIS_URL).
+  const client = new SmartLinksClient(registry, {
+    logger,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.firstSnapshotWaitMs !== undefined ? { firstSnapshotWaitMs: opts.firstSnapshotWaitMs } : {}),
+  });
   const referralSource = opts.referralSource ?? envString('SMART_LINKS_REFERRAL_SOURCE', DEFAULT_REFERRAL_SOURCE);
   return startSubgraph({
     name: 'smart-links',
@@ -38,6 +46,7 @@ export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Pro
     port: opts.port ?? envPort('SMART_LINKS_PORT', 4004),
     ...(opts.host ? { host: opts.host } : {}),
     logger,
+    onClose: () => client.close(),
   });
 }
 

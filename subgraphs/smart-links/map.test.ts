@@ -27,7 +27,7 @@ function feedSlot(over: Partial<FeedSlot> = {}): FeedSlot {
 }
 
 describe('feed slot → shared Slot', () => {
-  it('maps every field, with an opaque id that names the system, service and feed key', () => {
+  it('maps every field (from the shared snapshot: CACHE, its fetch time), with an opaque id that names the system, service and feed key', () => {
     const s = toSlot('smart-vaccines', feedSlot());
     expect(s).toEqual({
       id: expect.any(String),
@@ -42,7 +42,7 @@ describe('feed slot → shared Slot', () => {
       bookingPhone: '000-000-0000',
       bookable: false,
       fetchedAt: '2026-11-21T10:00:00.000Z',
-      source: 'LIVE',
+      source: 'CACHE',
     });
     expect(decodeSlotId(s.id)).toEqual({ system: 'smart-vaccines', serviceId: SERVICE, ref: '20' });
   });

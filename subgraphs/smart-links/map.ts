@@ -20,7 +20,7 @@ export interface SlotModel {
   bookingPhone: string | null;
   bookable: false;
   fetchedAt: string;
-  source: 'LIVE';
+  source: 'CACHE';
 }
 
 /** Free, and not published as full. */
@@ -43,9 +43,10 @@ export function toSlot(systemId: string, s: FeedSlot): SlotModel {
     bookingLink: s.bookingLink,
     bookingPhone: s.bookingPhone,
     bookable: false,
+    // The shared snapshot's fetch time (when the publisher last gave or confirmed it: kit/feeds/shared.ts).
     fetchedAt: s.fetchedAt,
-    // Read from the publisher's feed (polled within its own cache rules), not from our slot cache.
-    source: 'LIVE',
+    // Always from the snapshot a background poller keeps: never fetched for this request, so never LIVE.
+    source: 'CACHE',
   };
 }
 

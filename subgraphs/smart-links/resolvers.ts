@@ -2,10 +2,10 @@
  * Thin resolvers. The slot fields come from kit/slot-windows.ts, exactly as every supplier adapter's do (window
  * rules, per-request batching); this file supplies the spans. A SmartLinksService's id names a feed location and
  * service type (`smart:<system>:<location>:<code>`, kit/feeds/service-id.ts), `supplier { id }` (required from the
- * directory) the registry system whose feed holds it. Slots come from that feed's current snapshot, which the
- * FeedReader keeps fresh within the publisher's cache rules, so any number of services in one query cost at most
- * one poll per feed. A feed that cannot be had at all is a typed supplier error; a stale one still answers, with
- * its older `fetchedAt`.
+ * directory) the registry system whose feed holds it. Slots come from that feed's shared snapshot, which a
+ * background poller keeps fresh within the publisher's cache rules (kit/feeds/shared.ts): a request never waits for
+ * a poll. A feed that has never been read is a typed supplier error; a stale one still answers, labelled `CACHE`
+ * with its true `fetchedAt` and marked stale.
  *
  * smartLinksBook answers HANDOFF: the slot is booked on the provider's side, through its deep link (with our
  * referral parameters) or by phone. The booking input carries patient details; they are neither stored nor logged.
@@ -19,7 +19,7 @@ import { UpstreamError } from '../kit/upstream.js';
 import type { SmartLinksClient } from './client.js';
 import type { Resolvers, SupplierOutcome, SupplierOutcomeCode } from './generated/resolvers.js';
 import { referralLink } from './handoff.js';
-import { isOffered, slotsInWindow, type SlotModel } from './map.js';
+import { isOffered, type SlotModel } from './map.js';
 
 export interface Deps {
   registry: Registry;
@@ -55,18 +55,13 @@ export function createResolvers(deps: Deps): Resolvers {
     toError: slotFetchError(deps.logger, 'feed read'),
   });
 
-  /** One span of one service: its offered slots in the window, from the feed's snapshot (shared by every span). */
-  async function fetchSpan(w: SlotWindow): Promise<WindowSlots<SlotModel>> {
-    const reader = deps.client.reader(w.system);
-    if (!reader) throw new UpstreamError(w.system, 'REJECTED', undefined, 'not a SMART_LINKS system in the registry');
-    const snapshot = await reader.snapshot();
-    const slots = slotsInWindow(w.system, snapshot.slotsByService.get(w.serviceId) ?? [], w.from, w.to);
-    // The oldest file behind the answer; with no slots, when the publisher last answered.
-    const fetchedAt = slots.reduce((min, s) => (s.fetchedAt < min ? s.fetchedAt : min), slots[0]?.fetchedAt ?? snapshot.checkedAt);
-    return { slots, fetchedAt };
+  /**
+   * One span of one service: its offered slots in the window, from the feed's shared snapshot (client.ts: never
+   * waits for a poll; `fetchedAt` the snapshot's fetch time, `stale` when the last poll failed or it is too old).
+   */
+  function fetchSpan(w: SlotWindow): Promise<WindowSlots<SlotModel>> {
+    return deps.client.windowSlots(w);
   }
-
-
 
   return {
     HealthcareService: {

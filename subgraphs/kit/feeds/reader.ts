@@ -110,6 +110,24 @@ export class FeedReader {
     return this.current;
   }
 
+  /**
+   * Refreshes now, whatever the reader's own schedule says (single flight): for a poller that keeps the schedule
+   * elsewhere (shared.ts, where it is shared by every process through the feed store). Same outcomes as
+   * snapshot(): the previous feed marked stale when the refresh fails, an UpstreamError when there is none.
+   */
+  poll(): Promise<FeedSnapshot> {
+    if (this.inflight) return this.inflight;
+    this.inflight = this.refresh().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  /** When the publisher may be asked again (epoch ms): its max-age after the last answer, never before the floor. */
+  nextPollTime(): number {
+    return this.nextPollAt;
+  }
+
   private due(opts: SnapshotOptions): boolean {
     const now = this.now().getTime();
     if (now >= this.nextPollAt) return true;
