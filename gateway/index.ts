@@ -6,8 +6,12 @@ import { loadVerificationKey } from './plugins/auth.js';
 import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
 import { buildOperationsSchema } from './operations/index.js';
-import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore } from './operations/idempotency.js';
+import { Hasher } from './operations/idempotency.js';
+import { MemoryIdempotencyStore } from './operations/idempotency-memory-store.js';
+import { RedisIdempotencyStore } from './operations/idempotency-redis-store.js';
 import { SupplierRouter } from './operations/suppliers.js';
+import { AnswerCache, DirectoryCache, SlotGenerations } from './operations/read-cache.js';
+import { SubgraphClient } from './operations/subgraph-client.js';
 import { connectRedis } from './redis.js';
 import { RedisApqCache } from './plugins/persisted-queries.js';
 import { ConsumerLimits } from './plugins/rate-limit/limits.js';
@@ -25,9 +29,18 @@ try {
   } else {
     logger.warn('REDIS_URL is not set: idempotency records are kept in this process, so run one gateway replica only');
   }
+  // Every call the gateway's own operations make to a subgraph (typed documents, one error taxonomy).
+  const client = new SubgraphClient(config.subgraphUrls, config.internalKey);
   const operations = buildOperationsSchema({
-    router: new SupplierRouter(registry, config.subgraphUrls, config.bookingTimeoutMs, config.internalKey),
-    availability: { registry, subgraphUrls: config.subgraphUrls, internalKey: config.internalKey, logger, now: () => new Date() },
+    router: new SupplierRouter(registry, client, config.bookingTimeoutMs),
+    availability: {
+      registry,
+      client,
+      logger,
+      now: () => new Date(),
+      directoryCache: new DirectoryCache({ ttlMs: config.directoryCacheMs, ...(redis ? { redis } : {}) }),
+      ...(redis && config.answerCacheMs > 0 ? { answerCache: new AnswerCache({ ttlMs: config.answerCacheMs, generations: new SlotGenerations(redis) }) } : {}),
+    },
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),
     logger,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { Hasher, MemoryIdempotencyStore, RedisIdempotencyStore, canonicalJson, recordAfter, type IdempotencyStore } from './idempotency.js';
+import { Hasher, canonicalJson, recordAfter, type IdempotencyStore } from './idempotency.js';
+import { MemoryIdempotencyStore } from './idempotency-memory-store.js';
+import { RedisIdempotencyStore } from './idempotency-redis-store.js';
 
 let redis: TestRedis;
 beforeAll(async () => {

@@ -8,7 +8,6 @@
  * digits for a plain hash to hide it), and a stored outcome holds ids, times and codes, never the patient.
  */
 import { createHmac } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 export const RECORD_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -103,94 +102,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function decideClaim(current: IdempotencyRecord | null, fingerprint: string, now: number): Claim | 'take' | 'take-unknown' {
+/** What a claim does with the record it finds; the Redis store's script applies the same rules. */
+export function decideClaim(current: IdempotencyRecord | null, fingerprint: string, now: number): Claim | 'take' | 'take-unknown' {
   if (!current) return 'take';
   if (current.fingerprint !== fingerprint) return { kind: 'mismatch' };
   if (current.state === 'done') return { kind: 'done', result: current.result };
   if (current.state === 'unknown') return 'take-unknown';
   return current.leaseUntil < now ? 'take-unknown' : { kind: 'in-progress' };
-}
-
-export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly records = new Map<string, { record: IdempotencyRecord; expires: number }>();
-
-  async claim(key: string, fingerprint: string, leaseMs: number, now = Date.now()): Promise<Claim> {
-    const entry = this.records.get(key);
-    const current = entry && entry.expires > now ? entry.record : null;
-    const decision = decideClaim(current, fingerprint, now);
-    if (typeof decision !== 'string') return decision;
-    this.records.set(key, { record: { state: 'pending', fingerprint, leaseUntil: now + leaseMs }, expires: now + RECORD_TTL_MS });
-    return { kind: 'claimed', mayHaveBooked: decision === 'take-unknown' };
-  }
-
-  async finish(key: string, record: Exclude<IdempotencyRecord, { state: 'pending' }>): Promise<void> {
-    this.records.set(key, { record, expires: Date.now() + RECORD_TTL_MS });
-  }
-
-  async release(key: string, fingerprint: string): Promise<void> {
-    const current = this.records.get(key)?.record;
-    if (current?.state === 'pending' && current.fingerprint === fingerprint) this.records.delete(key);
-  }
-}
-
-// Decision and write in one step, so two replicas racing on one key cannot both take it.
-const CLAIM_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-local fingerprint = ARGV[1]
-local now = tonumber(ARGV[2])
-local pending = ARGV[3]
-local ttl = ARGV[4]
-if not current then
-  redis.call('SET', KEYS[1], pending, 'PX', ttl)
-  return {'claimed', '0'}
-end
-local rec = cjson.decode(current)
-if rec.fingerprint ~= fingerprint then return {'mismatch', ''} end
-if rec.state == 'done' then return {'done', current} end
-if rec.state == 'unknown' or (rec.state == 'pending' and tonumber(rec.leaseUntil) < now) then
-  redis.call('SET', KEYS[1], pending, 'PX', ttl)
-  return {'claimed', '1'}
-end
-return {'in-progress', ''}
-`;
-
-// Only a pending record with this fingerprint is removed: never a finished one, never another request's.
-const RELEASE_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local rec = cjson.decode(current)
-if rec.state == 'pending' and rec.fingerprint == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-export class RedisIdempotencyStore implements IdempotencyStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix = 'idem:',
-  ) {}
-
-  async claim(key: string, fingerprint: string, leaseMs: number, now = Date.now()): Promise<Claim> {
-    const pending: IdempotencyRecord = { state: 'pending', fingerprint, leaseUntil: now + leaseMs };
-    const [kind, payload] = (await this.redis.eval(
-      CLAIM_SCRIPT,
-      1,
-      this.prefix + key,
-      fingerprint,
-      String(now),
-      JSON.stringify(pending),
-      String(RECORD_TTL_MS),
-    )) as [string, string];
-    if (kind === 'claimed') return { kind: 'claimed', mayHaveBooked: payload === '1' };
-    if (kind === 'done') return { kind: 'done', result: (JSON.parse(payload) as { result: StoredOutcome }).result };
-    if (kind === 'mismatch') return { kind: 'mismatch' };
-    return { kind: 'in-progress' };
-  }
-
-  async finish(key: string, record: Exclude<IdempotencyRecord, { state: 'pending' }>): Promise<void> {
-    await this.redis.set(this.prefix + key, JSON.stringify(record), 'PX', RECORD_TTL_MS);
-  }
-
-  async release(key: string, fingerprint: string): Promise<void> {
-    await this.redis.eval(RELEASE_SCRIPT, 1, this.prefix + key, fingerprint);
-  }
 }
