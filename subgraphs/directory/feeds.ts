@@ -4,7 +4,7 @@
  * arguments; the ingest that produces the records lives in subgraphs/kit/feeds.
  */
 import type { Logger } from 'pino';
-import type { FeedReader, FeedService } from '../kit/feeds/index.js';
+import type { FeedService, FeedSnapshot } from '../kit/feeds/index.js';
 import type { ServiceType } from './generated/resolvers.js';
 import type { DirectorySearch } from './input.js';
 import type { SmartLinksServiceModel, SupplierRef } from './model.js';
@@ -138,19 +138,34 @@ export function fromFeedService(s: FeedService): FeedServiceRecord {
   };
 }
 
+/** What the directory needs of one feed: its system, and its snapshot (kit/feeds SharedFeed). */
+export interface FeedSource {
+  system: { id: string };
+  /** The snapshot in memory, waiting (first start only, bounded) for the first; throws when there is none. */
+  snapshot(): Promise<FeedSnapshot>;
+}
+
 /**
- * The feeds' services, read by this process's own FeedReaders (locations and schedules only, never the large slot
- * files). A feed that has never loaded contributes nothing, and is logged; one that fails later keeps its last state.
+ * The feeds' services, from the snapshots every process shares (kit/feeds/shared.ts: a background poller keeps
+ * them, this process only reads memory), so a search never waits for a feed to be polled, and a slow or failing
+ * publisher delays nothing. A feed that has never loaded contributes nothing, and is logged; one that fails later
+ * keeps its last state. Each snapshot's services are mapped once.
  */
-export function feedDirectory(readers: readonly FeedReader[], logger: Logger): FeedDirectory {
+export function feedDirectory(feeds: readonly FeedSource[], logger: Logger): FeedDirectory {
+  const mapped = new WeakMap<FeedSnapshot, FeedServiceRecord[]>();
+  const recordsOf = (s: FeedSnapshot) => {
+    let records = mapped.get(s);
+    if (!records) mapped.set(s, (records = s.services.map(fromFeedService)));
+    return records;
+  };
   return {
     async list() {
       const lists = await Promise.all(
-        readers.map(async (reader) => {
+        feeds.map(async (feed) => {
           try {
-            return (await reader.snapshot()).services.map(fromFeedService);
+            return recordsOf(await feed.snapshot());
           } catch (err) {
-            logger.warn({ system: reader.system.id, err: (err as Error).message }, 'feed not available to the directory');
+            logger.warn({ system: feed.system.id, err: (err as Error).message }, 'feed not available to the directory');
             return [];
           }
         }),

@@ -4,8 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { createLogger } from '../kit/logger.js';
-import { loadRegistry, type Registry, type SmartLinksSystem } from '../kit/registry.js';
-import { FeedReader } from '../kit/feeds/index.js';
+import { loadRegistry, type Registry } from '../kit/registry.js';
+import { sharedFeedsFromEnv } from '../kit/feeds/index.js';
 import { feedDirectory, type FeedDirectory } from './feeds.js';
 import { startSubgraph, type RunningSubgraph } from '../kit/server.js';
 import { DosClient, dosConfigFromEnv, type DosClientConfig } from './client.js';
@@ -21,21 +21,17 @@ export interface DirectorySubgraphOptions {
   registry?: Registry;
   now?: () => Date;
   logger?: Logger;
-  /** Services published in feeds; by default read from every SMART_LINKS system in the registry. */
+  /** Services published in feeds; by default the shared snapshots of every SMART_LINKS system in the registry. */
   feeds?: FeedDirectory;
 }
 
 export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('directory');
   const registry = opts.registry ?? loadRegistry();
-  const feeds =
-    opts.feeds ??
-    feedDirectory(
-      registry.systems
-        .filter((s): s is SmartLinksSystem => s.kind === 'SMART_LINKS')
-        .map((s) => new FeedReader(s, { types: ['Location', 'Schedule', 'PractitionerRole'], logger })),
-      logger,
-    );
+  // Feed services come from the snapshots the feed pollers share (one poller per feed across every process with
+  // REDIS_URL, the smart-links subgraphs included): started here, read from memory by searches.
+  const shared = opts.feeds ? null : sharedFeedsFromEnv(registry, { logger, ...(opts.now ? { now: opts.now } : {}) });
+  const feeds = opts.feeds ?? feedDirectory(shared!.all(), logger);
   const resolvers = createResolvers({
     dos: new DosClient(opts.dos ?? dosConfigFromEnv()),
     suppliers: registrySuppliers(registry),
@@ -43,7 +39,7 @@ export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<
     logger,
     feeds,
   });
-  return startSubgraph({ name: 'directory', resolvers, port: opts.port, host: opts.host, logger });
+  return startSubgraph({ name: 'directory', resolvers, port: opts.port, host: opts.host, logger, ...(shared ? { onClose: () => shared.close() } : {}) });
 }
 
 /** The registry as the directory sees it: a system's id, kind and name, never its URLs or credentials. */
