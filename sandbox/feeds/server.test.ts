@@ -103,4 +103,29 @@ describe('fault injection', () => {
     expect((await get('/vaccine-clinic/slots-2021-W09.ndjson')).status).toBe(503);
     expect((await get('/vaccine-clinic/slots-2021-W09.ndjson')).status).toBe(200);
   });
+
+  it('answers each file slowly (delayMs), and stalls for a while only (forMs); the log counts every manifest request', async () => {
+    await fetch(`${pub.url}/_sandbox/requests`, { method: 'DELETE' });
+    await fetch(`${pub.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/vaccine-clinic/', delayMs: 300 }) });
+    let t = performance.now();
+    expect((await get('/vaccine-clinic/locations.ndjson')).status).toBe(200);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(290);
+
+    const injected = performance.now();
+    await fetch(`${pub.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/vaccine-clinic/', stall: true, forMs: 600 }) });
+    // Stalled: no answer while the fault lasts.
+    await expect(fetch(`${pub.url}/vaccine-clinic/$bulk-publish`, { signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    // Then answered as usual, with no one removing the fault.
+    let status = 0;
+    while (status !== 200) {
+      t = performance.now();
+      status = await fetch(`${pub.url}/vaccine-clinic/$bulk-publish`, { signal: AbortSignal.timeout(300) }).then((r) => r.status, () => 0);
+    }
+    expect(t - injected).toBeGreaterThanOrEqual(590);
+    const log = (await (await fetch(`${pub.url}/_sandbox/requests`)).json()) as { path: string }[];
+    const manifests = log.filter((r) => r.path === '/vaccine-clinic/$bulk-publish').length;
+    expect(manifests).toBeGreaterThanOrEqual(2);
+    expect(log.filter((r) => r.path.endsWith('.ndjson'))).toHaveLength(1);
+    await fetch(`${pub.url}/_sandbox/faults`, { method: 'DELETE' });
+  });
 });

@@ -47,6 +47,11 @@ export interface Fault {
   afterHandling?: boolean;
   /** How many matching requests to affect; unlimited when absent. */
   times?: number;
+  /**
+   * Active for this long after it was injected, then gone (a publisher stalled "for 10 s": `{ stall: true, forMs:
+   * 10000 }` or `{ delayMs: 2000, forMs: 10000 }`); unlimited when absent.
+   */
+  forMs?: number;
 }
 
 export interface RecordedRequest {
@@ -88,7 +93,7 @@ const MAX_BODY = 5 * 1024 * 1024;
 export async function startSandboxServer(opts: SandboxOptions): Promise<SandboxServer> {
   const log: RecordedRequest[] = [];
   let seq = 0;
-  let faults: Fault[] = [];
+  let faults: (Fault & { until?: number })[] = [];
   const logLimit = opts.logLimit ?? 2000;
   const openSockets = new Set<import('node:net').Socket>();
 
@@ -185,6 +190,8 @@ export async function startSandboxServer(opts: SandboxOptions): Promise<SandboxS
   }
 
   function takeFault(sreq: SandboxRequest): Fault | undefined {
+    const now = Date.now();
+    faults = faults.filter((f) => f.until === undefined || f.until > now);
     const i = faults.findIndex(
       (f) => sreq.path.startsWith(f.pathPrefix ?? '/') && (!f.method || f.method.toUpperCase() === sreq.method),
     );
@@ -212,7 +219,8 @@ export async function startSandboxServer(opts: SandboxOptions): Promise<SandboxS
     }
     if (p === '/_sandbox/faults' && sreq.method === 'POST') {
       const parsed = JSON.parse(sreq.body || '[]') as Fault | Fault[];
-      faults = Array.isArray(parsed) ? parsed : [parsed];
+      const at = Date.now();
+      faults = (Array.isArray(parsed) ? parsed : [parsed]).map((f) => (typeof f.forMs === 'number' ? { ...f, until: at + f.forMs } : f));
       return { status: 200, body: faults };
     }
     if (p === '/_sandbox/faults' && sreq.method === 'DELETE') {
