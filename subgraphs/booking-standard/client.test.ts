@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBookingStandardSimulator } from '../../sandbox/booking-standard/server.js';
-import { startSandboxServer, type SandboxServer } from '../../sandbox/lib/http.js';
+import { startSandboxServer, type RecordedRequest, type SandboxServer } from '../../sandbox/lib/http.js';
 import { loadRegistry, parseRegistry, type BookingStandardSystem, type Registry } from '../kit/registry.js';
 import { UpstreamError } from '../kit/upstream.js';
-import { BookingStandardClient, type FhirSlot } from './client.js';
+import { BookingStandardClient, MAX_PARTS, fhirInstant, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
 import { mapSlots } from './map.js';
 
 let sim: SandboxServer;
@@ -94,6 +94,167 @@ describe('slot search against the simulator', () => {
   it('returns an empty list for a service with nothing released', async () => {
     const result = await client.searchSlots(harbour(), { serviceId: '1404000305', ...days(14) }, nhs111);
     expect(result.resources.filter((r) => r.resourceType === 'Slot')).toEqual([]);
+  });
+});
+
+describe('a paged window: the first page, then the rest of the window at once', () => {
+  /** Every Slot id of a search walked the plain way, one `next` link after another. */
+  async function sequentialIds(system: BookingStandardSystem, serviceId: string, from: Date, to: Date): Promise<{ ids: string[]; pages: number; total?: number }> {
+    const ids: string[] = [];
+    let total: number | undefined;
+    let pages = 0;
+    for (let url: string | undefined = `${system.baseUrl}/Slot?${slotSearchQuery({ serviceId, from, to }).toString()}`; url; pages++) {
+      const res = await fetch(url, { headers: client.headers(system, system.interactions.searchSlot, 'organization/slot.read', nhs111) });
+      expect(res.status).toBe(200);
+      const bundle = (await res.json()) as FhirBundle;
+      total ??= bundle.total;
+      for (const e of bundle.entry ?? []) if (e.resource?.resourceType === 'Slot') ids.push(e.resource.id!);
+      url = bundle.link?.find((l) => l.relation === 'next')?.url;
+    }
+    return { ids, pages, ...(total !== undefined ? { total } : {}) };
+  }
+
+  it('fetches the later pages in parallel, and nothing is lost or repeated', async () => {
+    const system = { ...meridian(), deadlineMs: 15_000 };
+    const serviceId = '1403000202';
+    const from = new Date(Date.now() + 3_600_000);
+    const to = new Date(from.getTime() + 7 * DAY);
+    const reference = await sequentialIds(system, serviceId, from, to);
+    expect(reference.pages).toBeGreaterThan(3); // a week of out-of-hours slots is several pages
+    expect(new Set(reference.ids).size).toBe(reference.ids.length);
+
+    await fetch(`${sim.url}/_sandbox/requests`, { method: 'DELETE' });
+    // Every search answer takes 500 ms: pages one after another would arrive at least that far apart.
+    const DELAY = 500;
+    await fetch(`${sim.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/meridian/fhir/STU3/Slot', delayMs: DELAY }) });
+    const result = await client.searchSlots(system, { serviceId, from, to }, nhs111);
+
+    const slotIds = result.resources.filter((r) => r.resourceType === 'Slot').map((r) => r.id!);
+    expect(new Set(slotIds).size).toBe(slotIds.length);
+    expect([...slotIds].sort()).toEqual([...reference.ids].sort());
+    expect(slotIds).toHaveLength(reference.total!);
+    const keys = result.resources.map((r) => `${r.resourceType}/${r.id}`);
+    expect(new Set(keys).size).toBe(keys.length);
+
+    const log = ((await requests()) as unknown as RecordedRequest[]).filter((r) => r.path.endsWith('/Slot'));
+    const [first, ...rest] = log;
+    expect(first!.query['start']).toEqual([`ge${fhirInstant(from)}`, `le${fhirInstant(to)}`]);
+    const parts = rest.filter((r) => !r.query['_page']);
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    expect(parts.length).toBeLessThanOrEqual(MAX_PARTS);
+    // The parts went out together: all of them arrived within one answer's delay of each other.
+    const arrivals = parts.map((r) => Date.parse((r as RecordedRequest & { at: string }).at));
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(DELAY);
+    // And they are the window, cut into contiguous whole-second ranges.
+    const ranges = parts
+      .map((r) => r.query['start']!.map((v) => Date.parse(v.slice(2))) as [number, number])
+      .sort((a, b) => a[0] - b[0]);
+    expect(ranges[0]![0]).toBe(Date.parse(fhirInstant(from)));
+    expect(ranges.at(-1)![1]).toBe(Date.parse(fhirInstant(to)));
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0]).toBe(ranges[i - 1]![1] + 1000);
+    // Every further page belongs to one of the parts (a part denser than average pages on its own).
+    for (const r of rest.filter((x) => x.query['_page'])) expect(parts.some((p) => p.query['start']!.join() === r.query['start']!.join())).toBe(true);
+  });
+
+  it('answers from one request when the window fits one page', async () => {
+    const result = await client.searchSlots(harbour(), { serviceId: '1402000101', from: new Date(Date.now() + 3_600_000), to: new Date(Date.now() + 13 * 3_600_000) }, nhs111);
+    expect(result.resources.some((r) => r.resourceType === 'Slot')).toBe(true);
+    expect((await requests()).filter((r) => r.path.endsWith('/Slot'))).toHaveLength(1);
+  });
+
+  describe('against a provider whose slots bunch up, with pages of ten', () => {
+    let provider: SandboxServer;
+    const T0 = Date.UTC(2030, 0, 7, 0, 0, 0);
+    // 60 slots in the first hour, then one every six hours for two days: most parts are nearly empty, one overflows.
+    const STARTS = [...Array.from({ length: 60 }, (_, i) => T0 + i * 60_000), ...Array.from({ length: 8 }, (_, i) => T0 + (i + 1) * 6 * 3_600_000)];
+    let nextHost = '';
+
+    beforeAll(async () => {
+      provider = await startSandboxServer({
+        name: 'bunched',
+        port: 0,
+        handler: (req) => {
+          const bounds = req.query.getAll('start').map((v) => ({ op: v.slice(0, 2), at: Date.parse(v.slice(2)) }));
+          const ge = bounds.find((b) => b.op === 'ge')!.at;
+          const le = bounds.find((b) => b.op === 'le')!.at;
+          const matches = STARTS.map((at, i) => ({ at, id: `s${i}` })).filter((s) => s.at >= ge && s.at <= le);
+          const offset = Number(req.query.get('_page') ?? 0);
+          const page = matches.slice(offset, offset + 10);
+          const q = new URLSearchParams(req.query);
+          q.set('_page', String(offset + 10));
+          const link = offset + 10 < matches.length ? [{ relation: 'next', url: `${nextHost || provider.url}${req.path}?${q.toString()}` }] : [];
+          return {
+            status: 200,
+            body: {
+              resourceType: 'Bundle',
+              type: 'searchset',
+              total: matches.length,
+              link,
+              entry: page.map((s) => ({ resource: { resourceType: 'Slot', id: s.id, start: new Date(s.at).toISOString(), status: 'free' } })),
+            },
+          };
+        },
+      });
+    });
+    afterAll(() => provider.close());
+    beforeEach(async () => {
+      nextHost = '';
+      await fetch(`${provider.url}/_sandbox/requests`, { method: 'DELETE' });
+    });
+
+    const bunched = () => ({ ...harbour(), baseUrl: `${provider.url}/fhir` });
+    const window = { serviceId: 'x', from: new Date(T0), to: new Date(T0 + 2 * DAY) };
+
+    it('a dense part follows its own next links: every slot once', async () => {
+      const result = await client.searchSlots(bunched(), window, nhs111);
+      expect(result.resources.map((r) => r.id).sort()).toEqual(STARTS.map((_, i) => `s${i}`).sort());
+      const log = (await (await fetch(`${provider.url}/_sandbox/requests`)).json()) as RecordedRequest[];
+      expect(log.filter((r) => r.query['_page']).length).toBeGreaterThan(0);
+    });
+
+    it('never follows a part\'s next link to another host', async () => {
+      const elsewhere = await startSandboxServer({ name: 'elsewhere', port: 0, handler: () => ({ status: 200, body: { resourceType: 'Bundle', type: 'searchset' } }) });
+      try {
+        nextHost = elsewhere.url;
+        expect(await failure(client.searchSlots(bunched(), window, nhs111))).toMatchObject({ reason: 'INVALID_RESPONSE' });
+        expect(await (await fetch(`${elsewhere.url}/_sandbox/requests`)).json()).toEqual([]);
+      } finally {
+        await elsewhere.close();
+      }
+    });
+  });
+});
+
+describe('planParts', () => {
+  const from = new Date(Date.UTC(2030, 0, 7, 9, 30, 0, 250));
+  const to = new Date(Date.UTC(2030, 0, 14, 9, 30, 0));
+  const page = (slots: number, total?: number): FhirBundle => ({
+    resourceType: 'Bundle',
+    ...(total !== undefined ? { total } : {}),
+    entry: Array.from({ length: slots }, (_, i) => ({ resource: { resourceType: 'Slot', id: String(i) } })),
+  });
+  const now = Date.UTC(2030, 0, 1);
+
+  it('cuts the window into contiguous whole-second parts, twice as many as the pages the total needs', () => {
+    const parts = planParts({ serviceId: 's', from, to }, page(100, 700), now)!;
+    expect(parts).toHaveLength(14);
+    expect(parts[0]!.from).toBe(from);
+    expect(parts.at(-1)!.to).toBe(to);
+    for (let i = 1; i < parts.length; i++) expect(parts[i]!.from.getTime()).toBe(parts[i - 1]!.to.getTime() + 1000);
+    for (const p of parts.slice(1)) expect(p.from.getTime() % 1000).toBe(0);
+  });
+
+  it('at most MAX_PARTS; one a day without a total; none for a window that fits or cannot be cut', () => {
+    expect(planParts({ serviceId: 's', from, to }, page(10, 10_000), now)).toHaveLength(MAX_PARTS);
+    expect(planParts({ serviceId: 's', from, to }, page(100), now)).toHaveLength(7);
+    expect(planParts({ serviceId: 's', from, to: new Date(from.getTime() + 1000) }, page(100, 500), now)).toBeNull();
+  });
+
+  it('starts cutting a minute from now at the earliest: no part has both bounds in the past', () => {
+    const nowMid = Date.UTC(2030, 0, 10, 12, 0, 0);
+    const parts = planParts({ serviceId: 's', from, to }, page(100, 700), nowMid)!;
+    expect(parts[0]!.from).toBe(from);
+    for (const p of parts) expect(p.to.getTime()).toBeGreaterThan(nowMid);
   });
 });
 

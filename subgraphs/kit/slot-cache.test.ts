@@ -134,13 +134,18 @@ describe.each([
     expect(again.nodes.map((n) => n.id)).toEqual(one.nodes.slice(1).map((n) => n.id));
   });
 
-  it('fetches a paged supplier one day per call, all days at once: one round trip, one call per service and day', async () => {
+  it('fetches a Booking Standard miss as one search over the missing days too, split into day buckets after', async () => {
     const h = harness(await makeStore(), { kind: 'BOOKING_STANDARD' });
     const three = await h.slots('1', '2026-11-24T00:00:00Z', '2026-11-26T23:00:00Z');
-    expect(h.supplier.searches.map((s) => [s.from.toISOString(), s.to.toISOString()]).sort()).toEqual(
-      ['2026-11-24', '2026-11-25', '2026-11-26'].map((d) => [new Date(dayStart(d)).toISOString(), new Date(dayStart(d) + 86_400_000 - 1).toISOString()]),
-    );
+    expect(h.supplier.searches.map((s) => [s.from.toISOString(), s.to.toISOString()])).toEqual([
+      [new Date(dayStart('2026-11-24')).toISOString(), new Date(dayStart('2026-11-27') - 1).toISOString()],
+    ]);
     expect(three.totalCount).toBe(24 + 24 + 24);
+    // Each day is its own bucket: the middle day alone is answered from the cache.
+    const middle = await h.slots('1', '2026-11-25T00:00:00Z', '2026-11-25T23:00:00Z');
+    expect(sources(middle)).toEqual(new Set(['CACHE']));
+    expect(middle.totalCount).toBe(24);
+    expect(h.supplier.searches).toHaveLength(1);
   });
 
   it('serves a stale bucket with its original fetchedAt and refreshes it once in the background', async () => {

@@ -4,8 +4,8 @@
  * Unit: a day bucket, the free slots of one service at one supplier system starting on one Europe/London day, as
  * one audience sees them (london-day.ts says why London days). A request for any window is assembled from the
  * buckets of the days it touches, so two clients asking for 09:00–17:00 and 09:05–17:05 share every bucket. Missing
- * days are fetched in runs: one upstream call per run of contiguous missing days of a service, a run as long as the
- * supplier's policy says (maxRunDays: one day for paged Booking Standard searches, so they go out in parallel).
+ * days are fetched in runs: one upstream search per run of contiguous missing days of a service (up to two weeks,
+ * maxRunDays), its answer split into the day buckets afterwards.
  *
  * Audience: Booking Standard providers filter slots by the consumer organisation in the JWT (the sandbox ring-fences
  * some ED slots for NHS 111), so their buckets are per consumer organisation; an adapter whose supplier answers
@@ -110,10 +110,9 @@ export interface CachePolicy {
   /** How long a process waits for another's fetch before fetching itself. */
   lockWaitMs: number;
   /**
-   * The most days one upstream call covers. Booking Standard searches page through `next` links one after another,
-   * so a long window is several round trips in a row: one call per day, all in parallel, answers in one round trip
-   * (and is still one call per service and day). A PAS answers a date range in one page but limits our rate, so it
-   * fetches long runs.
+   * The most days one upstream search covers. Every adapter fetches a run as one search: a PAS answers a date range
+   * in one page, and a Booking Standard client fetches the pages of a long window in parallel once the first shows
+   * it pages (booking-standard/client.ts planParts), rather than one search per day.
    */
   maxRunDays: number;
 }
@@ -153,7 +152,7 @@ export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'dead
     maxNegativeMs: Math.min(MAX_NEGATIVE_MS, ttlMs),
     lockTtlMs: 2 * system.deadlineMs + 1000,
     lockWaitMs: system.deadlineMs + 250,
-    maxRunDays: system.kind === 'BOOKING_STANDARD' ? 1 : 14,
+    maxRunDays: 14,
   };
 }
 
