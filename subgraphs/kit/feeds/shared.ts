@@ -146,10 +146,11 @@ export class SharedFeed {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.ticking;
+    // A poll in flight ends by its own deadlines; shutdown does not wait for it (nor for a store that hangs).
+    await bounded(this.ticking, 1000);
     if (this.holding) {
       this.holding = false;
-      await this.store.release(this.key, this.holder).catch((err: unknown) => this.opts.onStoreError(err));
+      await bounded(this.store.release(this.key, this.holder).catch((err: unknown) => this.opts.onStoreError(err)), 1000);
     }
     for (const w of this.waiters) w();
   }
@@ -354,4 +355,17 @@ export class SharedFeed {
     }
     for (const w of [...this.waiters]) w();
   }
+}
+
+/** Waits for `p`, at most `ms`. */
+function bounded(p: Promise<unknown> | null, ms: number): Promise<void> {
+  if (!p) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    void p.finally(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
