@@ -1,38 +1,52 @@
 /**
  * Combined availability: the consumer's core question, "where can this patient be seen soonest?", answered in one
- * request across every matching service and supplier system. The directory says which services match; each
- * supplier system is asked once, for all its services, through the same batched `_entities` call the planner would
- * make, under that system's deadline; the answers are merged, sorted and paginated here, and whatever could not
- * answer is reported in `coverage` instead of failing the whole answer.
+ * request across every matching service and supplier system. The directory says which services match (reused for a
+ * short while: read-cache.ts); each supplier system is asked once, for all its services, for its first K slots
+ * (`<prefix>TopSlots`, schema/supplier-slots.graphql, ranked in subgraphs/kit/top-slots.ts) under that system's
+ * deadline; the systems' sorted lists are k-way merged here and paginated, and whatever could not answer is reported
+ * in `coverage` instead of failing the whole answer. Every call is a typed document through subgraph-client.ts.
+ *
+ * Paging is exact: K is the page's end position, so the first K of the full merge are among the first K of every
+ * system's list (each sorted by the same total order), and totalCount sums each service's exact count. A search pages
+ * through its first MAX_POSITION slots: a page reaching past that is shortened to end there, and hasNextPage is false
+ * at that end, so no page the API offers is one it then refuses.
  */
 import { createHash } from 'node:crypto';
+import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { SUBGRAPHS } from '../../subgraphs/catalog.js';
 import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
 import { userInputError } from '../../subgraphs/kit/errors.js';
-import { gatewayHeaders } from '../../subgraphs/kit/internal-auth.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
+import { MAX_TOP_K, compareKeyed, kWayMerge, type Keyed, type TopSlotsMode } from '../../subgraphs/kit/top-slots.js';
 import { readWindow } from '../../subgraphs/kit/window-input.js';
 import { canonicalJson } from './idempotency.js';
-import type { AvailabilitySearch, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
+import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
+import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
+import type { AnswerCache, DirectoryCache } from './read-cache.js';
+import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
+import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
 
 export { MAX_WINDOW_DAYS } from '../../subgraphs/kit/window-input.js';
 export const MAX_SERVICES = 100;
 const MAX_FIRST = 200;
-/** Per service and window: the adapters' own cap on one slots answer. */
-export const SLOTS_PER_SERVICE = 500;
+/** A search pages through its first MAX_POSITION slots (the top-K operation's own cap on K). */
+export const MAX_POSITION = MAX_TOP_K;
+/** The longest DoS service id accepted in serviceIds. */
+const MAX_ID_LENGTH = 200;
 /** Grace on top of a system's own deadline, so its typed TIMEOUT answer arrives before we give up on it. */
 const DEADLINE_GRACE_MS = 250;
 
 export interface AvailabilityDeps {
   registry: Registry;
-  /** Remote subgraph name → URL. */
-  subgraphUrls: Record<string, string>;
-  internalKey: string;
+  client: SubgraphClient;
   logger: Logger;
   now: () => Date;
   /** Deadline for the directory look-up. */
   directoryDeadlineMs?: number;
+  /** The directory's answers, reused briefly; absent: every search asks the directory. */
+  directoryCache?: DirectoryCache<DirectoryService[]>;
+  /** Merged answers of identical searches, generation-checked; absent: none reused. */
+  answerCache?: AnswerCache<Availability>;
 }
 
 export interface CallContext {
@@ -40,24 +54,31 @@ export interface CallContext {
   traceId: string;
 }
 
-export interface DirectoryService {
-  __typename: string;
-  id: string;
-  name: string;
-  serviceType: ServiceType;
-  supplier: { id: string; kind: string } | null;
-  location: { postcode: string | null; lat: number | null; lon: number | null };
-  capacityStatus: { rag: string; ageMinutes: number } | null;
+/** A matching service as the directory answered it (generated from documents/directory.graphql). */
+export type DirectoryService = FindServicesQuery['services']['edges'][number]['node'] & {
   distanceKm: number | null;
-}
+  /** Position in the gateway's order of services (distance, then id): the tie-break between equal starts. */
+  rank: number;
+};
 
 /** A slot as the supplier subgraphs serve it (the shared contract). */
 export type SlotData = Slot;
 
+/** A slot with its sort keys, from one system's top-K answer. */
+export type RankedSlot = Keyed<SlotData> & { service: DirectoryService };
+
+export interface ServiceAnswer {
+  totalCount: number;
+  places: number;
+  fetchedAt: string | null;
+  stale: boolean;
+}
+
 export interface SupplierAnswers {
-  slots: Map<string, SlotData[]>;
-  /** Each answering service's free slots in the window, all of them, however few were fetched. */
-  totals: Map<string, number>;
+  /** Per system that answered: its slots, sorted by the mode's order. */
+  lists: RankedSlot[][];
+  /** Per answering service. */
+  services: Map<string, ServiceAnswer>;
   failures: { service: DirectoryService; reason: CoverageReason }[];
 }
 
@@ -86,7 +107,10 @@ export function validateAvailability(s: AvailabilitySearch, now: Date, prefix = 
   const radiusKm = s.radiusKm ?? 25;
   if (!(radiusKm > 0 && radiusKm <= 160)) throw userInputError('search.radiusKm must be more than 0 and at most 160', 'search.radiusKm');
   if (s.serviceIds && (s.serviceIds.length === 0 || s.serviceIds.length > MAX_SERVICES)) {
-    throw userInputError(`search.serviceIds takes 1 to ${MAX_SERVICES} ids`, 'search.serviceIds');
+    throw userInputError(`${prefix}serviceIds takes 1 to ${MAX_SERVICES} ids`, `${prefix}serviceIds`);
+  }
+  if (s.serviceIds?.some((id) => typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)) {
+    throw userInputError(`${prefix}serviceIds takes ids of 1 to ${MAX_ID_LENGTH} characters`, `${prefix}serviceIds`);
   }
   if (s.maxAge !== null && s.maxAge !== undefined && (!Number.isInteger(s.maxAge) || s.maxAge < 0)) {
     throw userInputError('search.maxAge must be a whole number of seconds', 'search.maxAge');
@@ -118,12 +142,13 @@ export function validateAvailability(s: AvailabilitySearch, now: Date, prefix = 
   };
   const fingerprint = createHash('sha256').update(canonicalJson(normalised)).digest('base64url').slice(0, 16);
   const offset = s.after ? decodeCursor(s.after, fingerprint) + 1 : 0;
-  // Every page is exact because no service is asked for more than the page's end position, up to what one slots
-  // answer holds; past that, a narrower search (a shorter window, fewer services) is the honest answer.
-  if (offset + first > SLOTS_PER_SERVICE) {
-    throw userInputError(`A search pages through its first ${SLOTS_PER_SERVICE} slots; narrow the window or the services for later ones`, 'search.after');
+  // Every page is exact because no system is asked for more than the page's end position (K), which the top-K
+  // operation caps; a page reaching past it ends there (hasNextPage then says false), and only a cursor already at
+  // the end, which no page offered as a next page, is refused.
+  if (offset >= MAX_POSITION) {
+    throw userInputError(`A search pages through its first ${MAX_POSITION} slots; narrow the window or the services for later ones`, 'search.after');
   }
-  return { ...normalised, from, to, first, offset, fingerprint };
+  return { ...normalised, from, to, first: Math.min(first, MAX_POSITION - offset), offset, fingerprint };
 }
 
 export function encodeCursor(position: number, fingerprint: string): string {
@@ -143,141 +168,125 @@ function decodeCursor(cursor: string, fingerprint: string): number {
 
 // ---- the directory ---------------------------------------------------------------------------------------------
 
-const SERVICES_QUERY = /* GraphQL */ `
-  query($filter: ServiceFilter, $near: NearInput, $radiusKm: Float, $after: String) {
-    services(filter: $filter, near: $near, radiusKm: $radiusKm, first: 100, after: $after) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges {
-        distanceKm
-        node {
-          __typename id name serviceType
-          supplier { id kind }
-          location { postcode lat lon }
-          capacityStatus { rag ageMinutes }
-        }
-      }
-    }
-  }
-`;
-
-async function postGraphQL<T>(url: string, query: string, variables: object, ctx: CallContext, key: string, deadlineMs: number): Promise<{ data?: T; errors?: GraphQLErrorShape[] }> {
-  const body = JSON.stringify({ query, variables });
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, key) },
-    body,
-    signal: AbortSignal.timeout(deadlineMs),
-  });
-  return (await res.json()) as { data?: T; errors?: GraphQLErrorShape[] };
+/** The directory could not answer: a typed error (gateway/errors.ts lets the code through), never a subgraph name. */
+export function directoryUnavailable(reason: string): GraphQLError {
+  return new GraphQLError('The directory of services is unavailable; try again shortly', { extensions: { code: 'DIRECTORY_UNAVAILABLE', reason } });
 }
 
-interface GraphQLErrorShape {
-  message: string;
-  path?: (string | number)[];
-  extensions?: { code?: string; reason?: string; field?: string };
-}
+type DirectorySearch = Pick<ValidAvailability, 'types' | 'serviceIds' | 'near' | 'radiusKm'>;
 
-/** The matching services, every page of them (at most MAX_SERVICES: a wider search is refused, not truncated). */
-export async function findServices(v: Pick<ValidAvailability, 'types' | 'serviceIds' | 'near' | 'radiusKm'>, ctx: CallContext, deps: AvailabilityDeps): Promise<DirectoryService[]> {
-  const url = deps.subgraphUrls.directory;
-  if (!url) throw new Error('no directory subgraph configured');
+/**
+ * The matching services, every page of them (at most MAX_SERVICES: a wider search is refused, not truncated), in
+ * the gateway's order (distance, then id) with each one's rank. Reused from the directory cache when warm.
+ */
+export async function findServices(v: DirectorySearch, ctx: CallContext, deps: AvailabilityDeps, prefix = 'search.'): Promise<DirectoryService[]> {
+  const search = { types: v.types, serviceIds: v.serviceIds, near: v.near, radiusKm: v.near ? v.radiusKm : null };
+  const cached = await deps.directoryCache?.get(search);
+  if (cached) return cached;
   const variables = {
     filter: { ...(v.types ? { types: v.types } : {}), ...(v.serviceIds ? { ids: v.serviceIds } : {}) },
     near: v.near,
-    radiusKm: v.near ? v.radiusKm : undefined,
+    ...(v.near ? { radiusKm: v.radiusKm } : {}),
   };
-  const out: DirectoryService[] = [];
+  const found: Omit<DirectoryService, 'rank'>[] = [];
   let after: string | null = null;
   do {
-    type Page = { services: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { distanceKm: number | null; node: Omit<DirectoryService, 'distanceKm'> }[] } };
-    const body: { data?: Page; errors?: GraphQLErrorShape[] } = await postGraphQL<Page>(url, SERVICES_QUERY, { ...variables, after }, ctx, deps.internalKey, deps.directoryDeadlineMs ?? 3000);
-    const bad = body.errors?.find((e) => e.extensions?.code === 'BAD_USER_INPUT');
-    // The directory's words about our input (an unknown postcode, say) are the client's to read.
-    if (bad) throw userInputError(bad.message, `search.${bad.extensions?.field ?? 'near'}`);
-    if (!body.data) throw new Error(`directory answered without data (${body.errors?.[0]?.extensions?.code ?? 'no code'})`);
-    const page = body.data.services;
-    if (page.totalCount > MAX_SERVICES) {
-      throw userInputError(`The search matches ${page.totalCount} services; at most ${MAX_SERVICES} can be combined: narrow it by types, radiusKm or serviceIds`, 'search');
+    let page: FindServicesQuery['services'];
+    try {
+      const answer = await deps.client.request('directory', FindServicesDocument, { ...variables, after }, ctx, deps.directoryDeadlineMs ?? 3000);
+      page = answer.data.services;
+    } catch (err) {
+      // The directory's words about our input (an unknown postcode, say) are the client's to read.
+      if (err instanceof SubgraphCallError && err.reason === 'BAD_USER_INPUT') {
+        throw userInputError(err.clientMessage ?? 'The directory refused the search', `${prefix}${err.field ?? 'near'}`);
+      }
+      deps.logger.warn({ traceId: ctx.traceId, err: (err as Error).message }, 'availability: the directory did not answer');
+      throw directoryUnavailable(err instanceof SubgraphCallError ? err.reason : 'UNAVAILABLE');
     }
-    for (const e of page.edges) out.push({ ...e.node, distanceKm: e.distanceKm });
+    if (page.totalCount > MAX_SERVICES) {
+      throw userInputError(`The search matches ${page.totalCount} services; at most ${MAX_SERVICES} can be combined: narrow it by types, radiusKm or serviceIds`, prefix ? 'search' : 'serviceIds');
+    }
+    for (const e of page.edges) found.push({ ...e.node, distanceKm: e.distanceKm });
     after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   } while (after);
-  return out;
+  const services = rankServices(found);
+  await deps.directoryCache?.set(search, services);
+  return services;
+}
+
+/** The gateway's order of services: by distance (unknown last), then id; each one's position is its rank. */
+export function rankServices<S extends { id: string; distanceKm: number | null }>(found: readonly S[]): (S & { rank: number })[] {
+  const dist = (s: { distanceKm: number | null }) => s.distanceKm ?? Number.POSITIVE_INFINITY;
+  return [...found].sort((a, b) => dist(a) - dist(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((s, rank) => ({ ...s, rank }));
 }
 
 // ---- the suppliers ---------------------------------------------------------------------------------------------
 
-const SLOT_FIELDS = 'id serviceId start end status deliveryChannel practitioner { name role } capacity bookingLink bookingPhone bookable fetchedAt source';
-
-function subgraphFor(kind: string): string | undefined {
-  return SUBGRAPHS.find((s) => s.books?.kinds.includes(kind) && s.remote)?.name;
-}
-
 const REASONS: ReadonlySet<string> = new Set(['TIMEOUT', 'UNAVAILABLE', 'RATE_LIMITED', 'CIRCUIT_OPEN', 'INVALID_RESPONSE']);
 
-function reasonOf(error: GraphQLErrorShape | undefined): CoverageReason {
-  const r = error?.extensions?.reason;
+function coverageReason(r: string | null | undefined): CoverageReason {
   return (r && REASONS.has(r) ? r : 'UNAVAILABLE') as CoverageReason;
 }
 
 /** Services whose supplier system serves slots through a subgraph; the rest (referral-only) have none to ask for. */
 export function askable(services: readonly DirectoryService[]): DirectoryService[] {
-  return services.filter((s) => s.supplier && subgraphFor(s.supplier.kind) && s.__typename !== 'ReferralOnlyService');
+  return services.filter((s) => s.supplier && topSlotsRoute(s.supplier.kind) && s.__typename !== 'ReferralOnlyService');
 }
 
 /**
- * One `_entities` call per supplier system, all in parallel, each under that system's own deadline. `perService`
- * slots are fetched from each service: a page of the merged list needs no more from any one service than the page's
- * end position, so page one moves a page's worth of slots through the gateway, not every slot in the window.
+ * One top-K call per supplier system, all in parallel, each under that system's own deadline: the first `k` slots
+ * of its services by (start, rank, id) (MERGED), or of each service (PER_SERVICE, for sort by distance and capacity).
  */
-export async function fetchSlots(
+export async function fetchTop(
   services: readonly DirectoryService[],
-  window: { from: Date; to: Date; maxAge: number | null },
+  window: { from: Date; to: Date; maxAge: number | null; includeHandoff: boolean },
   ctx: CallContext,
   deps: AvailabilityDeps,
-  perService = SLOTS_PER_SERVICE,
+  k: number,
+  mode: TopSlotsMode,
 ): Promise<SupplierAnswers> {
   const bySystem = new Map<string, DirectoryService[]>();
   for (const s of askable(services)) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
-  const answers: SupplierAnswers = { slots: new Map(), totals: new Map(), failures: [] };
-  const first = Math.max(1, Math.min(SLOTS_PER_SERVICE, perService));
+  const answers: SupplierAnswers = { lists: [], services: new Map(), failures: [] };
+  const first = Math.max(1, Math.min(MAX_TOP_K, k));
 
   await Promise.all(
     [...bySystem].map(async ([systemId, group]) => {
-      const kind = group[0]!.supplier!.kind;
-      const url = deps.subgraphUrls[subgraphFor(kind)!];
+      const route = topSlotsRoute(group[0]!.supplier!.kind)!;
       const deadline = (deps.registry.system(systemId)?.deadlineMs ?? 2000) + DEADLINE_GRACE_MS;
-      const typenames = [...new Set(group.map((s) => s.__typename))];
-      const query = `query($reps: [_Any!]!, $from: DateTime, $to: DateTime, $maxAge: Int) { _entities(representations: $reps) { ${typenames
-        .map((t) => `... on ${t} { id slots(from: $from, to: $to, first: ${first}, maxAge: $maxAge) { totalCount nodes { ${SLOT_FIELDS} } } }`)
-        .join(' ')} } }`;
-      const variables = {
-        reps: group.map((s) => ({ __typename: s.__typename, id: s.id, supplier: { id: systemId } })),
-        from: window.from.toISOString(),
-        to: window.to.toISOString(),
-        maxAge: window.maxAge,
-      };
+      const byId = new Map(group.map((s) => [s.id, s]));
+      let top: SupplierTopSlots;
       try {
-        if (!url) throw new Error(`no subgraph for ${kind}`);
-        type Entities = { _entities: ({ id: string; slots: { totalCount: number; nodes: SlotData[] } | null } | null)[] };
-        const body = await postGraphQL<Entities>(url, query, variables, ctx, deps.internalKey, deadline);
-        const entities = body.data?._entities ?? [];
-        group.forEach((service, i) => {
-          const slots = entities[i]?.slots?.nodes;
-          if (slots) {
-            answers.slots.set(service.id, slots);
-            answers.totals.set(service.id, entities[i]!.slots!.totalCount);
-          } else {
-            const error = body.errors?.find((e) => e.path?.[0] === '_entities' && e.path[1] === i) ?? body.errors?.[0];
-            answers.failures.push({ service, reason: reasonOf(error) });
-          }
-        });
+        const input = {
+          services: group.map((s) => ({ id: s.id, system: systemId, rank: s.rank })),
+          from: window.from.toISOString(),
+          to: window.to.toISOString(),
+          first,
+          maxAge: window.maxAge,
+          mode,
+          includeHandoff: window.includeHandoff,
+        };
+        top = (await deps.client.request(route.subgraph, route.doc, { input }, ctx, deadline)).data.result;
       } catch (err) {
-        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        const reason = err instanceof SubgraphCallError ? coverageReason(err.reason) : 'UNAVAILABLE';
         deps.logger.warn({ traceId: ctx.traceId, system: systemId, err: (err as Error).message }, 'availability: supplier system did not answer');
-        for (const service of group) answers.failures.push({ service, reason: timedOut ? 'TIMEOUT' : 'UNAVAILABLE' });
+        for (const service of group) answers.failures.push({ service, reason });
+        return;
       }
+      for (const s of top.services) {
+        const service = byId.get(s.serviceId);
+        if (!service) continue;
+        if (s.failure || s.totalCount == null) answers.failures.push({ service, reason: coverageReason(s.failure) });
+        else answers.services.set(s.serviceId, { totalCount: s.totalCount, places: s.places ?? s.totalCount, fetchedAt: s.fetchedAt, stale: s.stale });
+      }
+      // Sort keys as the subgraph computed them (epoch ms, rank); the service's distance from the directory.
+      const list: RankedSlot[] = [];
+      for (const r of top.slots) {
+        const service = byId.get(r.slot.serviceId);
+        if (!service || !answers.services.has(service.id)) continue;
+        list.push({ a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service });
+      }
+      answers.lists.push(list);
     }),
   );
   return answers;
@@ -285,57 +294,166 @@ export async function fetchSlots(
 
 // ---- merging ---------------------------------------------------------------------------------------------------
 
-export interface Merged {
-  slot: SlotData;
-  service: DirectoryService;
-}
-
-function isHandoff(slot: SlotData): boolean {
-  return !slot.bookable && !!slot.bookingLink;
-}
-
 /**
- * One list, in a total order (start, then distance, then service and slot id; or distance first), of the slots
- * fetched. When every service sent its first K slots, the first K positions of this list are exactly those of the
- * complete merge: no slot among them can come from beyond any one service's first K.
+ * The first `limit` slots of every system's list in one total order: by start (then rank: distance, then service
+ * id; then slot id), or by distance first (then start, rank, slot id). Keys were computed once, when the answers
+ * arrived; the comparator only compares numbers (and, on a full tie, ids).
  */
-export function merge(services: readonly DirectoryService[], answers: SupplierAnswers, v: Pick<ValidAvailability, 'sort' | 'includeHandoff'>): Merged[] {
-  const byId = new Map(services.map((s) => [s.id, s]));
-  const all: Merged[] = [];
-  for (const [serviceId, slots] of answers.slots) {
-    const service = byId.get(serviceId);
-    if (!service) continue;
-    for (const slot of slots) {
-      if (!v.includeHandoff && isHandoff(slot)) continue;
-      all.push({ slot, service });
+export function mergeTop(answers: SupplierAnswers, sort: 'START' | 'DISTANCE', limit: number): RankedSlot[] {
+  if (sort === 'START') {
+    // Each system's list is already in (start, rank, id) order: a k-way merge of a handful of lists.
+    return kWayMerge(answers.lists.map((l) => ensureSorted(l)), compareKeyed, limit);
+  }
+  // By distance: per service lists (each in start order), keyed (distance, start, rank).
+  const byService = new Map<string, RankedSlot[]>();
+  for (const list of answers.lists) {
+    for (const r of list) {
+      const keyed: RankedSlot = { ...r, a: r.service.distanceKm ?? Number.POSITIVE_INFINITY, b: r.a, c: r.service.rank };
+      const l = byService.get(r.service.id);
+      if (l) l.push(keyed);
+      else byService.set(r.service.id, [keyed]);
     }
   }
-  const kept = all;
-  const dist = (m: Merged) => m.service.distanceKm ?? Number.POSITIVE_INFINITY;
-  const byStart = (a: Merged, b: Merged) => Date.parse(a.slot.start) - Date.parse(b.slot.start);
-  const byTie = (a: Merged, b: Merged) => (a.service.id < b.service.id ? -1 : a.service.id > b.service.id ? 1 : a.slot.id < b.slot.id ? -1 : a.slot.id > b.slot.id ? 1 : 0);
-  return kept.sort(v.sort === 'DISTANCE' ? (a, b) => dist(a) - dist(b) || byStart(a, b) || byTie(a, b) : (a, b) => byStart(a, b) || dist(a) - dist(b) || byTie(a, b));
+  return kWayMerge([...byService.values()].map((l) => ensureSorted(l)), compareKeyed, limit);
+}
+
+function ensureSorted(list: RankedSlot[]): RankedSlot[] {
+  for (let i = 1; i < list.length; i++) if (compareKeyed(list[i - 1]!, list[i]!) > 0) return [...list].sort(compareKeyed);
+  return list;
+}
+
+/** What the top-K operation is asked for a sort: one merged list by start, or each service's own by distance. */
+export function modeFor(sort: 'START' | 'DISTANCE'): TopSlotsMode {
+  return sort === 'DISTANCE' ? 'PER_SERVICE' : 'MERGED';
 }
 
 /**
- * Free slots matching the search over all pages: each service's own count. Feed services hand bookings off, so
- * when hand-offs are excluded a service whose fetched slots are all hand-offs counts nothing.
+ * One page from answers fetched with K = offset + first: its slots, the exact total, and whether a next page exists
+ * that the API will serve (slots lie beyond this page, within the first MAX_POSITION).
  */
-export function totalCount(answers: SupplierAnswers, v: Pick<ValidAvailability, 'includeHandoff'>): number {
+export function pageOf(answers: SupplierAnswers, sort: 'START' | 'DISTANCE', offset: number, first: number) {
+  const k = offset + first;
+  const total = totalCount(answers);
+  return { items: mergeTop(answers, sort, k).slice(offset, k), total, hasNextPage: k < Math.min(total, MAX_POSITION) };
+}
+
+/** Free slots matching the search over all pages: each answering service's exact count (hand-offs excluded when asked). */
+export function totalCount(answers: SupplierAnswers): number {
   let total = 0;
-  for (const [serviceId, n] of answers.totals) {
-    const slots = answers.slots.get(serviceId) ?? [];
-    if (!v.includeHandoff && slots.length > 0 && slots.every(isHandoff)) continue;
-    total += n;
-  }
+  for (const s of answers.services.values()) total += s.totalCount;
   return total;
 }
 
-export function coverage(services: readonly DirectoryService[], answers: SupplierAnswers) {
-  const asked = askable(services).length;
+/**
+ * Asked, answered and why not. A service that answered with the last good data (its supplier failed since), or with
+ * data older than the search's maxAge, is answered and also listed as STALE.
+ */
+export function coverage(services: readonly DirectoryService[], answers: SupplierAnswers, maxAge: number | null, now: Date) {
+  const asked = askable(services);
+  const failures: { serviceId: string; serviceName: string; supplierSystem: string; reason: CoverageReason }[] = answers.failures.map((f) => ({
+    serviceId: f.service.id,
+    serviceName: f.service.name,
+    supplierSystem: f.service.supplier!.id,
+    reason: f.reason,
+  }));
+  for (const s of asked) {
+    const a = answers.services.get(s.id);
+    if (!a) continue;
+    const tooOld = maxAge != null && a.fetchedAt != null && now.getTime() - Date.parse(a.fetchedAt) > maxAge * 1000;
+    if (a.stale || tooOld) failures.push({ serviceId: s.id, serviceName: s.name, supplierSystem: s.supplier!.id, reason: 'STALE' });
+  }
+  return { servicesAsked: asked.length, servicesAnswered: asked.length - answers.failures.length, failures };
+}
+
+// ---- the operations --------------------------------------------------------------------------------------------
+
+function availableService(s: DirectoryService) {
   return {
-    servicesAsked: asked,
-    servicesAnswered: asked - answers.failures.length,
-    failures: answers.failures.map((f) => ({ serviceId: f.service.id, serviceName: f.service.name, supplierSystem: f.service.supplier!.id, reason: f.reason })),
+    id: s.id,
+    name: s.name,
+    serviceType: s.serviceType,
+    supplierSystem: s.supplier!.id,
+    postcode: s.location.postcode,
+    lat: s.location.lat,
+    lon: s.location.lon,
+  };
+}
+
+/** `availability`: one page of the merged list, reusing an identical search's answer while nothing was booked. */
+export async function searchAvailability(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
+  const reuse = deps.answerCache && v.maxAge === null ? deps.answerCache : undefined;
+  const key = reuse ? `${v.fingerprint}|${ctx.consumer.odsCode}|${v.offset}|${v.first}` : '';
+  if (reuse) {
+    const cached = reuse.peek(key);
+    if (cached) {
+      const pairs = (cached.answer as AvailabilityWithPairs).__pairs;
+      const now = await reuse.generationsNow(pairs, v.from, v.to).catch(() => null);
+      // Reused: nothing in it was fetched for this request, so nothing in it is LIVE.
+      if (now !== null && now === cached.generations) return asCached(cached.answer);
+    }
+  }
+  const services = await findServices(v, ctx, deps);
+  const pairs = askable(services).map((s) => ({ system: s.supplier!.id, serviceId: s.id }));
+  // Read before the fetch, so a booking during it makes the stored answer unusable (read-cache.ts SlotGenerations).
+  const before = reuse ? await reuse.generationsNow(pairs, v.from, v.to).catch(() => null) : null;
+  const k = v.offset + v.first;
+  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort));
+  const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
+  const edges = items.map((m, i) => ({
+    cursor: encodeCursor(v.offset + i, v.fingerprint),
+    node: { slot: m.slot, distanceKm: m.service.distanceKm, service: availableService(m.service) },
+  }));
+  const cov = coverage(services, answers, v.maxAge, deps.now());
+  deps.logger.info({ traceId: ctx.traceId, services: services.length, slots: total, failures: cov.failures.length }, 'availability');
+  const answer: Availability = {
+    edges,
+    nodes: edges.map((e) => e.node),
+    // A next page exists when slots lie beyond this one and within the positions a search pages through.
+    pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: total,
+    coverage: cov,
+  };
+  if (reuse && before !== null && cov.failures.length === 0) reuse.set(key, { answer: Object.assign({}, answer, { __pairs: pairs }), generations: before });
+  return answer;
+}
+
+type AvailabilityWithPairs = Availability & { __pairs: { system: string; serviceId: string }[] };
+
+function asCached(a: Availability): Availability {
+  const edges = a.edges.map((e) => (e.node.slot.source === 'LIVE' ? { ...e, node: { ...e.node, slot: { ...e.node.slot, source: 'CACHE' as const } } } : e));
+  return { edges, nodes: edges.map((e) => e.node), pageInfo: a.pageInfo, totalCount: a.totalCount, coverage: a.coverage };
+}
+
+/** Root `capacity`: per service, free places, the next start and the evidence age, from each service's first slot. */
+export async function capacityReport(
+  args: { serviceIds: readonly string[]; from?: string | null; to?: string | null; maxAge?: number | null },
+  ctx: CallContext,
+  deps: AvailabilityDeps,
+): Promise<CapacityReport> {
+  if (args.serviceIds.length === 0 || args.serviceIds.length > MAX_SERVICES) {
+    throw userInputError(`serviceIds takes 1 to ${MAX_SERVICES} ids`, 'serviceIds');
+  }
+  const v = validateAvailability({ serviceIds: [...args.serviceIds], from: args.from, to: args.to, maxAge: args.maxAge }, deps.now(), '');
+  const services = await findServices(v, ctx, deps, '');
+  const answers = await fetchTop(services, v, ctx, deps, 1, 'PER_SERVICE');
+  const at = deps.now().getTime();
+  const byId = new Map(services.map((s) => [s.id, s]));
+  const firstOf = new Map<string, SlotData>();
+  for (const list of answers.lists) for (const r of list) if (!firstOf.has(r.service.id)) firstOf.set(r.service.id, r.slot);
+  return {
+    coverage: coverage(services, answers, v.maxAge, deps.now()),
+    services: [...new Set(args.serviceIds)].map((id) => {
+      const service = byId.get(id);
+      const a = answers.services.get(id);
+      const fetchedAt = a?.fetchedAt ? Date.parse(a.fetchedAt) : null;
+      return {
+        serviceId: id,
+        freeSlots: a ? a.places : null,
+        nextAvailableStart: firstOf.get(id)?.start ?? null,
+        evidenceAgeSeconds: fetchedAt === null ? null : Math.max(0, Math.round((at - fetchedAt) / 1000)),
+        rag: service?.capacityStatus?.rag ?? null,
+        ragAgeMinutes: service?.capacityStatus?.ageMinutes ?? null,
+      };
+    }),
   };
 }

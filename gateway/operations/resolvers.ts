@@ -22,19 +22,7 @@ import type {
 import { Hasher, canonicalJson, recordAfter, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
 import { validateBooking, type ValidBooking } from './validate.js';
-import { placesIn } from '../../subgraphs/kit/slot-windows.js';
-import {
-  MAX_SERVICES,
-  SLOTS_PER_SERVICE,
-  coverage,
-  encodeCursor,
-  fetchSlots,
-  findServices,
-  merge,
-  totalCount,
-  validateAvailability,
-  type AvailabilityDeps,
-} from './availability.js';
+import { capacityReport, searchAvailability, validateAvailability, type AvailabilityDeps } from './availability.js';
 
 export interface OperationsDeps {
   router: SupplierRouter;
@@ -235,64 +223,9 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
   return {
     Query: {
       async availability(_root, { search }, ctx) {
-        const v = validateAvailability(search, now());
-        const services = await findServices(v, ctx, deps.availability);
-        // No service contributes beyond the page's end position (see availability.ts fetchSlots).
-        const answers = await fetchSlots(services, v, ctx, deps.availability, v.offset + v.first);
-        const merged = merge(services, answers, v);
-        const total = totalCount(answers, v);
-        const window = merged.slice(v.offset, v.offset + v.first);
-        const edges = window.map((m, i) => ({
-          cursor: encodeCursor(v.offset + i, v.fingerprint),
-          node: {
-            slot: m.slot,
-            distanceKm: m.service.distanceKm,
-            service: {
-              id: m.service.id,
-              name: m.service.name,
-              serviceType: m.service.serviceType,
-              supplierSystem: m.service.supplier!.id,
-              postcode: m.service.location.postcode,
-              lat: m.service.location.lat,
-              lon: m.service.location.lon,
-            },
-          },
-        }));
-        deps.logger.info({ traceId: ctx.traceId, services: services.length, slots: total, failures: answers.failures.length }, 'availability');
-        return {
-          edges,
-          nodes: edges.map((e) => e.node),
-          pageInfo: { hasNextPage: v.offset + v.first < Math.min(total, SLOTS_PER_SERVICE), endCursor: edges.at(-1)?.cursor ?? null },
-          totalCount: total,
-          coverage: coverage(services, answers),
-        };
+        return searchAvailability(validateAvailability(search, now()), ctx, deps.availability);
       },
-      async capacity(_root, args, ctx) {
-        if (args.serviceIds.length === 0 || args.serviceIds.length > MAX_SERVICES) {
-          throw userInputError(`serviceIds takes 1 to ${MAX_SERVICES} ids`, 'serviceIds');
-        }
-        const v = validateAvailability({ serviceIds: args.serviceIds, from: args.from, to: args.to, maxAge: args.maxAge }, now(), '');
-        const services = await findServices(v, ctx, deps.availability);
-        const answers = await fetchSlots(services, v, ctx, deps.availability);
-        const at = now().getTime();
-        const byId = new Map(services.map((s) => [s.id, s]));
-        return {
-          coverage: coverage(services, answers),
-          services: [...new Set(args.serviceIds)].map((id) => {
-            const service = byId.get(id);
-            const slots = answers.slots.get(id);
-            const oldest = slots?.length ? Math.min(...slots.map((s) => Date.parse(s.fetchedAt))) : null;
-            return {
-              serviceId: id,
-              freeSlots: slots ? slots.reduce((n, s) => n + placesIn(s), 0) : null,
-              nextAvailableStart: slots?.[0]?.start ?? null,
-              evidenceAgeSeconds: oldest === null ? null : Math.max(0, Math.round((at - oldest) / 1000)),
-              rag: service?.capacityStatus?.rag ?? null,
-              ragAgeMinutes: service?.capacityStatus?.ageMinutes ?? null,
-            };
-          }),
-        };
-      },
+      capacity: (_root, args, ctx) => capacityReport(args, ctx, deps.availability),
       appointment: (_root, args, ctx) => lookup(args.id, ctx),
       async appointments(_root, args, ctx) {
         const nhsNumber = normaliseNhsNumber(args.patient.nhsNumber);

@@ -1,60 +1,71 @@
 /**
  * Routing by data: from a supplier system id (decoded from a slot or appointment id) to the supplier subgraph that
- * serves that system's kind, and a call to its internal operation (schema/supplier-booking.graphql) over HTTP,
- * with the consumer organisation and trace id, under a deadline.
+ * serves that system's kind, and a call to its internal operations (schema/supplier-booking.graphql,
+ * schema/supplier-slots.graphql) through the one typed subgraph client (subgraph-client.ts), with the consumer
+ * organisation and trace id, under a deadline. The operations are the documents in documents/*.graphql; their
+ * types are generated (generated/<subgraph>.ts), so nothing here spells a query or an answer's shape.
  */
-import { SUBGRAPHS } from '../../subgraphs/catalog.js';
-import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
-import { gatewayHeaders } from '../../subgraphs/kit/internal-auth.js';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { SUBGRAPHS, type SubgraphEntry } from '../../subgraphs/catalog.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
+import * as BookingStandard from './generated/booking-standard.js';
+import * as PasRest from './generated/pas-rest.js';
+import * as SmartLinks from './generated/smart-links.js';
+import { SubgraphClient, type CallContext } from './subgraph-client.js';
 
-export type SupplierOutcomeCode =
-  | 'BOOKED'
-  | 'CANCELLED'
-  | 'FOUND'
-  | 'SLOT_UNAVAILABLE'
-  | 'INVALID_PATIENT'
-  | 'INVALID_REQUEST'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'SUPPLIER_UNAVAILABLE'
-  | 'OUTCOME_UNKNOWN'
-  | 'NOT_SUPPORTED'
-  | 'HANDOFF';
+export type { CallContext } from './subgraph-client.js';
 
-export interface SupplierAppointment {
-  ref: string;
-  serviceId: string;
-  status: 'BOOKED' | 'CANCELLED' | 'ENTERED_IN_ERROR';
-  start: string;
-  end: string;
-  created: string | null;
-  description: string | null;
-  version: string | null;
-  handoverReportId: string | null;
-  patient: { nhsNumber: string | null; family: string | null; given: string[]; birthDate: string | null } | null;
+/** The answers, as generated from the documents (the same fragments in every supplier's documents). */
+/** A booking's answer carries the hand-off (feeds); the others' do not ask for it. */
+export type SupplierOutcome = PasRest.SupplierOutcomeFieldsFragment & { handoff?: PasRest.PasRestBookMutation['result']['handoff'] };
+export type SupplierAppointment = NonNullable<PasRest.SupplierOutcomeFieldsFragment['appointment']>;
+export type SupplierAppointmentList = PasRest.SupplierAppointmentListFieldsFragment;
+export type SupplierOutcomeCode = PasRest.SupplierOutcomeCode;
+export type SupplierTopSlots = PasRest.TopSlotsFieldsFragment;
+export type SupplierTopSlotsInput = PasRest.SupplierTopSlotsInput;
+export type SupplierBookingInput = PasRest.SupplierBookingInput;
+export type SupplierCancelInput = PasRest.SupplierCancelInput;
+export type SupplierAppointmentInput = PasRest.SupplierAppointmentInput;
+export type SupplierPatientAppointmentsInput = PasRest.SupplierPatientAppointmentsInput;
+
+type Op<R, I> = TypedDocumentNode<{ result: R }, { input: I }>;
+
+/** What each supplier subgraph answers; a subgraph without an operation does not serve it (feeds hold no appointments). */
+interface SupplierDocuments {
+  topSlots: Op<SupplierTopSlots, SupplierTopSlotsInput>;
+  book: Op<SupplierOutcome, SupplierBookingInput>;
+  cancel?: Op<SupplierOutcome, SupplierCancelInput>;
+  appointment?: Op<SupplierOutcome, SupplierAppointmentInput>;
+  patientAppointments?: Op<SupplierAppointmentList, SupplierPatientAppointmentsInput>;
 }
 
-export interface SupplierOutcome {
-  code: SupplierOutcomeCode;
-  appointment: SupplierAppointment | null;
-  message: string | null;
-  diagnostics: string | null;
-  handoff?: { bookingLink: string | null; bookingPhone: string | null } | null;
-}
+/** Per supplier subgraph (subgraphs/catalog.ts name): its documents. A new adapter adds its documents here. */
+const DOCUMENTS: Readonly<Record<string, SupplierDocuments>> = {
+  'booking-standard': {
+    topSlots: BookingStandard.BookingStandardTopSlotsDocument,
+    book: BookingStandard.BookingStandardBookDocument,
+    cancel: BookingStandard.BookingStandardCancelDocument,
+    appointment: BookingStandard.BookingStandardAppointmentDocument,
+    patientAppointments: BookingStandard.BookingStandardPatientAppointmentsDocument,
+  },
+  'pas-rest': {
+    topSlots: PasRest.PasRestTopSlotsDocument,
+    book: PasRest.PasRestBookDocument,
+    cancel: PasRest.PasRestCancelDocument,
+    appointment: PasRest.PasRestAppointmentDocument,
+    patientAppointments: PasRest.PasRestPatientAppointmentsDocument,
+  },
+  'smart-links': {
+    topSlots: SmartLinks.SmartLinksTopSlotsDocument,
+    book: SmartLinks.SmartLinksBookDocument,
+  },
+};
 
-export interface SupplierAppointmentList {
-  code: SupplierOutcomeCode;
-  appointments: SupplierAppointment[];
-  message: string | null;
-}
-
-/** The call did not produce an answer: for a booking, the supplier may or may not have acted. */
+/** No subgraph serves this system (or this operation for it): nothing was sent. */
 export class SupplierCallError extends Error {
   constructor(
     readonly system: string,
-    readonly kind: 'UNROUTABLE' | 'UNREACHABLE' | 'FAILED',
+    readonly kind: 'UNROUTABLE',
     detail: string,
   ) {
     super(`${system}: ${kind}: ${detail}`);
@@ -62,93 +73,59 @@ export class SupplierCallError extends Error {
   }
 }
 
-const APPOINTMENT_FIELDS = 'ref serviceId status start end created description version handoverReportId patient { nhsNumber family given birthDate }';
-const OUTCOME_FIELDS = `code message diagnostics appointment { ${APPOINTMENT_FIELDS} }`;
-
-type Operation = 'Book' | 'Cancel' | 'Appointment' | 'PatientAppointments';
-
-const OPERATIONS: Record<Operation, { type: 'query' | 'mutation'; input: string; selection: string }> = {
-  Book: { type: 'mutation', input: 'SupplierBookingInput', selection: `${OUTCOME_FIELDS} handoff { bookingLink bookingPhone }` },
-  Cancel: { type: 'mutation', input: 'SupplierCancelInput', selection: OUTCOME_FIELDS },
-  Appointment: { type: 'query', input: 'SupplierAppointmentInput', selection: OUTCOME_FIELDS },
-  PatientAppointments: { type: 'query', input: 'SupplierPatientAppointmentsInput', selection: `code message appointments { ${APPOINTMENT_FIELDS} }` },
-};
-
-export interface CallContext {
-  consumer: ConsumerOrganisation;
-  traceId: string;
-}
-
 export class SupplierRouter {
   constructor(
     private readonly registry: Registry,
-    /** Remote subgraph name → URL (the gateway's configuration). */
-    private readonly subgraphUrls: Record<string, string>,
+    private readonly client: SubgraphClient,
     private readonly timeoutMs: number,
-    private readonly internalKey: string,
   ) {}
 
   /** Systems whose kind has a booking subgraph that holds appointments (feeds hand bookings off instead). */
   bookingSystems(): string[] {
-    return this.registry.systems.filter((s) => this.route(s.id) && !this.entry(s.id)?.books?.handoffOnly).map((s) => s.id);
+    return this.registry.systems.filter((s) => this.entry(s.id) && this.documents(s.id)?.patientAppointments).map((s) => s.id);
   }
 
-  book(system: string, input: Record<string, unknown>, ctx: CallContext): Promise<SupplierOutcome> {
-    return this.call<SupplierOutcome>(system, 'Book', input, ctx);
+  book(system: string, input: SupplierBookingInput, ctx: CallContext): Promise<SupplierOutcome> {
+    return this.call(system, 'book', input, ctx);
   }
-  cancel(system: string, input: Record<string, unknown>, ctx: CallContext): Promise<SupplierOutcome> {
-    return this.call<SupplierOutcome>(system, 'Cancel', input, ctx);
+  cancel(system: string, input: SupplierCancelInput, ctx: CallContext): Promise<SupplierOutcome> {
+    return this.call(system, 'cancel', input, ctx);
   }
-  read(system: string, input: Record<string, unknown>, ctx: CallContext): Promise<SupplierOutcome> {
-    return this.call<SupplierOutcome>(system, 'Appointment', input, ctx);
+  read(system: string, input: SupplierAppointmentInput, ctx: CallContext): Promise<SupplierOutcome> {
+    return this.call(system, 'appointment', input, ctx);
   }
-  patientAppointments(system: string, input: Record<string, unknown>, ctx: CallContext): Promise<SupplierAppointmentList> {
-    return this.call<SupplierAppointmentList>(system, 'PatientAppointments', input, ctx);
+  patientAppointments(system: string, input: SupplierPatientAppointmentsInput, ctx: CallContext): Promise<SupplierAppointmentList> {
+    return this.call(system, 'patientAppointments', input, ctx);
   }
 
-  private entry(systemId: string) {
+  private entry(systemId: string): SubgraphEntry | undefined {
     const system = this.registry.system(systemId);
-    return system && SUBGRAPHS.find((s) => s.books?.kinds.includes(system.kind));
+    const entry = system && SUBGRAPHS.find((s) => s.books?.kinds.includes(system.kind));
+    return entry && this.client.has(entry.name) ? entry : undefined;
   }
 
-  private route(systemId: string): { url: string; prefix: string } | null {
+  private documents(systemId: string): SupplierDocuments | undefined {
     const entry = this.entry(systemId);
-    const url = entry && this.subgraphUrls[entry.name];
-    return entry?.books && url ? { url, prefix: entry.books.prefix } : null;
+    return entry ? DOCUMENTS[entry.name] : undefined;
   }
 
-  private async call<T>(system: string, op: Operation, input: Record<string, unknown>, ctx: CallContext): Promise<T> {
-    const target = this.route(system);
-    if (!target) throw new SupplierCallError(system, 'UNROUTABLE', 'no booking subgraph serves this system');
-    const spec = OPERATIONS[op];
-    const field = `${target.prefix}${op}`;
-    let res: Response;
-    try {
-      const body = JSON.stringify({
-        query: `${spec.type}($input: ${spec.input}!) { ${field}(input: $input) { ${spec.selection} } }`,
-        variables: { input },
-      });
-      res = await fetch(target.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          // Signed over this exact body: one use, this request only.
-          ...gatewayHeaders(ctx.consumer, { method: 'POST', url: target.url, body }, ctx.traceId, this.internalKey),
-        },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new SupplierCallError(system, 'UNREACHABLE', (err as Error).name);
-    }
-    let body: { data?: Record<string, T | null> | null; errors?: { message: string }[] };
-    try {
-      body = (await res.json()) as typeof body;
-    } catch {
-      throw new SupplierCallError(system, 'FAILED', `HTTP ${res.status}, body not JSON`);
-    }
-    const result = body.data?.[field];
-    if (!result) throw new SupplierCallError(system, 'FAILED', `HTTP ${res.status}, ${body.errors?.length ?? 0} errors`);
-    return result;
+  private async call<K extends Exclude<keyof SupplierDocuments, 'topSlots'>>(
+    system: string,
+    op: K,
+    input: NonNullable<SupplierDocuments[K]> extends Op<unknown, infer I> ? I : never,
+    ctx: CallContext,
+  ): Promise<NonNullable<SupplierDocuments[K]> extends Op<infer R, unknown> ? R : never> {
+    const entry = this.entry(system);
+    const doc = entry && DOCUMENTS[entry.name]?.[op];
+    if (!entry || !doc) throw new SupplierCallError(system, 'UNROUTABLE', `no subgraph serves ${op} for this system`);
+    const answer = await this.client.request(entry.name, doc as unknown as Op<unknown, typeof input>, { input }, ctx, this.timeoutMs);
+    return answer.data.result as NonNullable<SupplierDocuments[K]> extends Op<infer R, unknown> ? R : never;
   }
+}
+
+/** The top-K document of the subgraph serving a registry kind, and that subgraph's name. */
+export function topSlotsRoute(kind: string): { subgraph: string; doc: SupplierDocuments['topSlots'] } | undefined {
+  const entry = SUBGRAPHS.find((s) => s.books?.kinds.includes(kind) && s.remote);
+  const docs = entry && DOCUMENTS[entry.name];
+  return entry && docs ? { subgraph: entry.name, doc: docs.topSlots } : undefined;
 }

@@ -92,7 +92,7 @@ export class RedisBucketStore implements BucketStore {
   }
 }
 
-function dayKey(day: string): string {
+export function dayKey(day: string): string {
   return `${PREFIX}d:${day}`;
 }
 

@@ -271,12 +271,12 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       input.services.forEach((s, i) => {
         const found = loaded[i]!;
         if (found instanceof Error) {
-          services.push({ serviceId: s.id, totalCount: null, fetchedAt: null, stale: false, failure: failureReason(found) });
+          services.push({ serviceId: s.id, totalCount: null, places: null, fetchedAt: null, stale: false, failure: failureReason(found) });
           return;
         }
         const r = rankService({ serviceId: s.id, rank: s.rank, slots: found.slots as unknown as readonly RankableSlot[] }, input.includeHandoff);
         ranked.push(r);
-        services.push({ serviceId: s.id, totalCount: r.keyed.length, fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null });
+        services.push({ serviceId: s.id, totalCount: r.keyed.length, places: r.keyed.reduce((n, k) => n + placesIn(k.slot), 0), fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null });
       });
       const top = topK(ranked, input.first, input.mode);
       return { slots: top.map((k) => ({ startMs: k.a, rank: k.b, slot: k.slot as unknown as S })), services };
@@ -307,6 +307,7 @@ export interface TopSlotsInput {
 export interface TopSlotsService {
   serviceId: string;
   totalCount: number | null;
+  places: number | null;
   fetchedAt: string | null;
   stale: boolean;
   failure: string | null;

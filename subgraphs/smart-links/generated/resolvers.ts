@@ -339,6 +339,8 @@ export type SupplierServiceSlots = {
   failure?: Maybe<Scalars['String']['output']>;
   /** When the supplier gave the oldest data behind this answer; null when the service failed. */
   fetchedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Free places in the window: a session slot with room for two counts two (for `capacity`); null when failed. */
+  places?: Maybe<Scalars['Int']['output']>;
   serviceId: Scalars['ID']['output'];
   /** The last good data, served because the supplier has failed since. */
   stale: Scalars['Boolean']['output'];
@@ -679,6 +681,7 @@ export type SupplierRankedSlotResolvers<ContextType = SubgraphContext, ParentTyp
 export type SupplierServiceSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierServiceSlots'] = ResolversParentTypes['SupplierServiceSlots']> = ResolversObject<{
   failure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fetchedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  places?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   stale?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;

@@ -1,0 +1,169 @@
+/**
+ * What the gateway reuses on the read path (issue 9), neither holding patient data:
+ *
+ *   DirectoryCache   the services matching a search (types, point, radius, ids), for a short while (default 30 s;
+ *                    DIRECTORY_CACHE_SECONDS, 0 turns it off): the DoS changes slowly, and a warm search then makes
+ *                    no directory call. Shared through Redis when the gateway has REDIS_URL (one key per search,
+ *                    hashed), with a bounded in-process copy in front of it (and instead of it without Redis, or
+ *                    while Redis is away).
+ *
+ *   AnswerCache      the merged answer of an identical search for the same consumer audience, for a few seconds
+ *                    (default 3 s; ANSWER_CACHE_SECONDS, 0 off), in process and bounded, reused only while every
+ *                    (system, service, London day) bucket behind it is at the generation it had before the answer
+ *                    was fetched. See `SlotGenerations` for why that check is exact and cheap.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { daysCovering } from '../../subgraphs/kit/london-day.js';
+import { dayDigest } from '../../subgraphs/kit/slot-buckets.js';
+import { dayKey } from '../../subgraphs/kit/slot-buckets-redis.js';
+
+/** A bounded map whose entries expire: insertion order is age order, so the oldest goes first when full. */
+export class TtlLru<V> {
+  private readonly map = new Map<string, { value: V; until: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  get(key: string): V | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (e.until <= this.clock()) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  set(key: string, value: V, ttlMs: number): void {
+    this.map.delete(key);
+    this.map.set(key, { value, until: this.clock() + ttlMs });
+    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export function hashKey(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 32);
+}
+
+export interface DirectoryCacheOptions {
+  ttlMs: number;
+  /** Entries kept in process. */
+  maxEntries?: number;
+  redis?: Redis;
+  onStoreError?: (err: unknown) => void;
+}
+
+/** The directory's answer to a search, reused for `ttlMs` (see the module comment). */
+export class DirectoryCache<V> {
+  private readonly local: TtlLru<V>;
+
+  constructor(private readonly opts: DirectoryCacheOptions) {
+    this.local = new TtlLru(opts.maxEntries ?? 1000);
+  }
+
+  get enabled(): boolean {
+    return this.opts.ttlMs > 0;
+  }
+
+  async get(search: unknown): Promise<V | undefined> {
+    if (!this.enabled) return undefined;
+    const key = hashKey(search);
+    const here = this.local.get(key);
+    if (here !== undefined || !this.opts.redis) return here;
+    try {
+      const text = await this.opts.redis.get(`dir:v1:${key}`);
+      if (text === null) return undefined;
+      const value = JSON.parse(text) as V;
+      // Kept here for the rest of a short while only: Redis says how long it has left; a second is enough.
+      this.local.set(key, value, Math.min(1000, this.opts.ttlMs));
+      return value;
+    } catch (err) {
+      this.opts.onStoreError?.(err);
+      return undefined;
+    }
+  }
+
+  async set(search: unknown, value: V): Promise<void> {
+    if (!this.enabled) return;
+    const key = hashKey(search);
+    this.local.set(key, value, this.opts.ttlMs);
+    if (!this.opts.redis) return;
+    try {
+      await this.opts.redis.set(`dir:v1:${key}`, JSON.stringify(value), 'PX', this.opts.ttlMs);
+    } catch (err) {
+      this.opts.onStoreError?.(err);
+    }
+  }
+}
+
+/**
+ * The slot cache's day generations (subgraphs/kit/slot-buckets*.ts), read by the gateway. Every booking and
+ * cancellation, whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches
+ * (`slots:v1:d:<digest>` field `g`, a Lua script) before its answer leaves the subgraph, and keeps that marker alive
+ * for ttl + stale + lock (over a minute). So: read every (system, service, day) generation behind an answer *before*
+ * fetching it, keep the numbers with the answer, and reuse the answer only while a fresh read gives the same numbers.
+ * A booking during or after the fetch changes at least one number (an absent day reads 0 and an invalidation makes it
+ * at least 1; a marker cannot expire and reappear with the same number within an answer's few seconds), so a
+ * booked slot is never served from a reused answer. The read is one pipelined round trip of HGETs (the generation
+ * lives in each day's hash beside its buckets, so one key per day; no MGET over hashes), far cheaper than the
+ * top-K calls it replaces. Without Redis the subgraphs' caches are per process and their generations invisible
+ * here: then nothing is reused.
+ */
+export class SlotGenerations {
+  constructor(private readonly redis: Redis) {}
+
+  /** One number per (system, service, day) of the window, in a stable order. */
+  async read(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date): Promise<string> {
+    const days = daysCovering(from, to);
+    const p = this.redis.pipeline();
+    for (const { system, serviceId } of pairs) for (const d of days) p.hget(dayKey(dayDigest(system, serviceId, d)), 'g');
+    const results = await p.exec();
+    if (!results) throw new Error('redis pipeline discarded');
+    return results
+      .map(([err, v]) => {
+        if (err) throw err;
+        return (v as string | null) ?? '0';
+      })
+      .join(',');
+  }
+}
+
+export interface CachedAnswer<A> {
+  answer: A;
+  generations: string;
+}
+
+export interface AnswerCacheOptions {
+  ttlMs: number;
+  maxEntries?: number;
+  generations: SlotGenerations;
+}
+
+/** Merged answers of identical searches, reused while their slot generations hold (see SlotGenerations). */
+export class AnswerCache<A> {
+  private readonly local: TtlLru<CachedAnswer<A>>;
+
+  constructor(private readonly opts: AnswerCacheOptions) {
+    this.local = new TtlLru(opts.maxEntries ?? 500);
+  }
+
+  /** The generations now, to store with an answer about to be fetched, or compare with a stored one. */
+  generationsNow(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date): Promise<string> {
+    return this.opts.generations.read(pairs, from, to);
+  }
+
+  peek(key: string): CachedAnswer<A> | undefined {
+    return this.local.get(key);
+  }
+
+  set(key: string, entry: CachedAnswer<A>): void {
+    this.local.set(key, entry, this.opts.ttlMs);
+  }
+}
