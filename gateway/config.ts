@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS, type Limits } from './plugins/limits.js';
 import type { ConsumerLimitOptions } from './plugins/rate-limit/limits.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';
 import { internalKeyFromEnv } from '../subgraphs/kit/internal-auth.js';
+import { assertProductionSettings, type RequiredSetting } from '../subgraphs/kit/production.js';
 
 export interface GatewayConfig {
   port: number;
@@ -16,10 +17,6 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Deadline for one booking call to a supplier subgraph: above the adapter's worst case (retry + reconcile). */
   bookingTimeoutMs: number;
-  /** How long the directory's answer to a search is reused (0: never). */
-  directoryCacheMs: number;
-  /** How long an identical search's merged answer may be reused, generation-checked (0: never; needs REDIS_URL). */
-  answerCacheMs: number;
   maxBodyBytes: number;
   introspection: boolean;
   limits: Limits;
@@ -42,6 +39,23 @@ export interface GatewayConfig {
   internalKey: string;
 }
 
+/** What the gateway refuses to start without in production (the deployment test checks the manifests against it). */
+export const PRODUCTION_REQUIRED: readonly RequiredSetting[] = [
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'IDEMPOTENCY_SECRET',
+  'INTERNAL_AUTH_KEY',
+  ['AUTH_PUBLIC_KEY_FILE', 'AUTH_JWKS_URL'],
+];
+
+/** Where the gateway listens: the public port (GraphQL, /health/live) and the internal one (/metrics, /health/ready). */
+export const GATEWAY_LISTEN = {
+  hostEnv: 'GATEWAY_HOST',
+  defaultHost: '127.0.0.1',
+  port: { env: 'GATEWAY_PORT', default: 4000 },
+  internalPort: { env: 'GATEWAY_INTERNAL_PORT', default: 4090 },
+} as const;
+
 export const DEV_ISSUER = 'https://auth.sandbox.nhs-booking-gateway.invalid';
 export const DEV_AUDIENCE = 'nhs-booking-gateway';
 export const DEV_PUBLIC_KEY = `${repoRoot}config/dev-keys/sandbox.public.jwk.json`;
@@ -49,12 +63,8 @@ const DEV_IDEMPOTENCY_SECRET = 'sandbox-only-idempotency-secret';
 
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
-  if (production) {
-    // Say everything that is missing at once: a deployment is fixed in one go, not one restart per setting.
-    const missing = ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'IDEMPOTENCY_SECRET', 'INTERNAL_AUTH_KEY'].filter((n) => !env[n]);
-    if (!env.AUTH_PUBLIC_KEY_FILE && !env.AUTH_JWKS_URL) missing.push('AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL');
-    if (missing.length) throw new Error(`in production these must be set: ${missing.join(', ')}`);
-  }
+  // Say everything that is missing at once: a deployment is fixed in one go, not one restart per setting.
+  assertProductionSettings(PRODUCTION_REQUIRED, env);
   const required = (name: string, devDefault: string): string => {
     const v = env[name];
     if (v) return v;
@@ -65,8 +75,8 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
   const publicKeyFile = jwksUrl ? undefined : required('AUTH_PUBLIC_KEY_FILE', DEV_PUBLIC_KEY);
   const anonymous = !production && envString('AUTH_ANONYMOUS_READS', 'true') !== 'false';
   return {
-    port: envPort('GATEWAY_PORT', 4000),
-    host: envString('GATEWAY_HOST', '127.0.0.1'),
+    port: envPort(GATEWAY_LISTEN.port.env, GATEWAY_LISTEN.port.default),
+    host: envString(GATEWAY_LISTEN.hostEnv, GATEWAY_LISTEN.defaultHost),
     production,
     subgraphUrls: Object.fromEntries(
       SUBGRAPHS.flatMap((s) => (s.remote ? [[s.name, envUrl(s.remote.urlEnv, defaultSubgraphUrl(s))]] : [])),
@@ -74,8 +84,6 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
     // Above the suppliers' own 2 s deadlines, so a slow supplier surfaces as its own typed error first.
     subgraphTimeoutMs: envInt('GATEWAY_SUBGRAPH_TIMEOUT_MS', 3000, 100, 60_000),
     bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
-    directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
-    answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
     maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
     introspection: !production,
     limits: {
@@ -92,7 +100,7 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
       failedAuthPerMinute: envInt('FAILED_AUTH_PER_MINUTE', 30, 1, 1_000_000),
       concurrentPerConsumer: envInt('CONCURRENT_PER_CONSUMER', 64, 1, 10_000),
     },
-    internalPort: envPort('GATEWAY_INTERNAL_PORT', 4090),
+    internalPort: envPort(GATEWAY_LISTEN.internalPort.env, GATEWAY_LISTEN.internalPort.default),
     auth: {
       maxLifetimeSeconds: envInt('AUTH_MAX_TOKEN_LIFETIME_SECONDS', DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 60, 30 * 24 * 3600),
       issuer: required('AUTH_ISSUER', DEV_ISSUER),

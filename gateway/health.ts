@@ -6,6 +6,15 @@ export interface Readiness {
   subgraphs: Record<string, 'up' | 'down'>;
 }
 
+/**
+ * Health paths: liveness on both the public and the internal port; readiness on the internal port only (each
+ * answer costs a request to every subgraph, so consumers must not be able to call it).
+ */
+export const GATEWAY_HEALTH = {
+  live: '/health/live',
+  ready: '/health/ready',
+} as const;
+
 const PROBE_TIMEOUT_MS = 1500;
 
 export async function checkReadiness(subgraphUrls: Record<string, string>, internalKey: string): Promise<Readiness> {

@@ -15,7 +15,7 @@ import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveG
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { serveMetrics } from '../subgraphs/kit/metrics.js';
 import type { GatewayContext } from './context.js';
-import { checkReadiness } from './health.js';
+import { GATEWAY_HEALTH, checkReadiness } from './health.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { cachedReadiness } from './readiness-cache.js';
@@ -120,15 +120,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const readiness = cachedReadiness(() => checkReadiness(opts.subgraphUrls, opts.internalKey));
   const internal = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health/live') sendJson(res, 200, { status: 'live' });
+    if (path === GATEWAY_HEALTH.live) sendJson(res, 200, { status: 'live' });
     else if (path === '/metrics') serveMetrics(res);
-    else if (path === '/health/ready') void readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r));
+    else if (path === GATEWAY_HEALTH.ready) void readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r));
     else sendJson(res, 404, { error: 'not found' });
   });
 
   const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health/live') {
+    if (path === GATEWAY_HEALTH.live) {
       sendJson(res, 200, { status: 'live' });
       return;
     }

@@ -1,8 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, type DocumentNode } from 'graphql';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The directory holding schema/, config/, ide/ and each subgraph's schema.graphql: two levels up from this module
+ * when it runs from source (subgraphs/kit/schema.ts), three when it runs compiled (dist/subgraphs/kit/schema.js,
+ * `npm run build`), so the files read at run time are the same ones either way.
+ */
+function findRoot(): string {
+  const candidates = ['../../', '../../../'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
+  return candidates.find((dir) => existsSync(`${dir}schema/shared.graphql`)) ?? candidates[0]!;
+}
+
+const root = findRoot();
 
 /**
  * The subgraph's own SDL followed by the shared contract and any shared fragments it includes: what every

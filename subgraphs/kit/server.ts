@@ -16,10 +16,13 @@ import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
 import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
+import { startTracing, traceHttpRequest } from './tracing.js';
 import { serveMetrics } from './metrics.js';
 import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from './internal-auth.js';
 import { connectRedis, type RedisConnection } from './redis.js';
 import { idKeyFromEnv } from './slot-id.js';
+import { envString } from './env.js';
+import { SUBGRAPH_PRODUCTION_REQUIRED, assertProductionSettings } from './production.js';
 
 export { TRACE_HEADER } from './internal-auth.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,9 +53,16 @@ export interface RunningSubgraph {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Health paths every subgraph serves on its one port (both answer 200 once it listens). */
+export const SUBGRAPH_HEALTH = { live: '/health/live', ready: '/health/ready' } as const;
+
+/** The address subgraphs listen on: loopback unless SUBGRAPH_HOST says otherwise (0.0.0.0 in a container). */
+export const SUBGRAPH_LISTEN = { hostEnv: 'SUBGRAPH_HOST', defaultHost: '127.0.0.1' } as const;
+
 export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger(opts.name);
   const entry = subgraph(opts.name);
+  assertProductionSettings(SUBGRAPH_PRODUCTION_REQUIRED);
   const internalKey = internalKeyFromEnv();
   // Global ids are signed: refuse to start (in production) without a key, rather than on the first slot listed.
   idKeyFromEnv();
@@ -120,7 +130,7 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
 
   const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health/live' || path === '/health/ready') {
+    if (path === SUBGRAPH_HEALTH.live || path === SUBGRAPH_HEALTH.ready) {
       sendJson(res, 200, { status: 'ok', subgraph: opts.name });
       return;
     }
@@ -137,13 +147,14 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
         sendJson(res, refusal.status, refusal.body);
         return;
       }
-      serveGraphQL(graphql, req, res, logger);
+      traceHttpRequest(req, res, 'subgraph operation', { 'graphql.subgraph': opts.name }, () => serveGraphQL(graphql, req, res, logger));
       return;
     }
     sendJson(res, 404, { error: 'not found' });
   });
-  const port = await listen(server, opts.port, opts.host ?? '127.0.0.1');
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}/graphql`;
+  const host = opts.host ?? envString(SUBGRAPH_LISTEN.hostEnv, SUBGRAPH_LISTEN.defaultHost);
+  const port = await listen(server, opts.port, host);
+  const url = `http://${host}:${port}/graphql`;
   return {
     url,
     port,
@@ -160,11 +171,15 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
 /** Runs a subgraph as its own process: start, log where it listens, stop cleanly on SIGINT/SIGTERM. */
 export async function runSubgraphProcess(start: () => Promise<RunningSubgraph>, name: string): Promise<void> {
   const logger = createLogger(name);
+  const stopTracing = startTracing(`${name}-subgraph`);
   try {
     const s = await start();
     logger.info({ url: s.url }, `${name} subgraph listening on ${s.url}`);
     const stop = () => {
-      void s.close().then(() => process.exit(0));
+      void s
+        .close()
+        .then(stopTracing)
+        .then(() => process.exit(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
