@@ -17,6 +17,10 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Deadline for one booking call to a supplier subgraph: above the adapter's worst case (retry + reconcile). */
   bookingTimeoutMs: number;
+  /** How long the directory's answer to a search is reused (0: never). */
+  directoryCacheMs: number;
+  /** How long an identical search's merged answer may be reused, generation-checked (0: never; needs REDIS_URL). */
+  answerCacheMs: number;
   maxBodyBytes: number;
   introspection: boolean;
   limits: Limits;
@@ -84,6 +88,8 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
     // Above the suppliers' own 2 s deadlines, so a slow supplier surfaces as its own typed error first.
     subgraphTimeoutMs: envInt('GATEWAY_SUBGRAPH_TIMEOUT_MS', 3000, 100, 60_000),
     bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
+    directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
+    answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
     maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
     introspection: !production,
     limits: {
