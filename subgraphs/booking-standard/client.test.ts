@@ -7,7 +7,7 @@ import { startBookingStandardSimulator } from '../../sandbox/booking-standard/se
 import { startSandboxServer, type RecordedRequest, type SandboxServer } from '../../sandbox/lib/http.js';
 import { loadRegistry, parseRegistry, type BookingStandardSystem, type Registry } from '../kit/registry.js';
 import { UpstreamError } from '../kit/upstream.js';
-import { BookingStandardClient, MAX_PARTS, fhirInstant, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
+import { BookingStandardClient, MAX_PARTS, fhirInstant, planFromDensity, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
 import { mapSlots } from './map.js';
 
 let sim: SandboxServer;
@@ -127,7 +127,9 @@ describe('a paged window: the first page, then the rest of the window at once', 
     // Every search answer takes 500 ms: pages one after another would arrive at least that far apart.
     const DELAY = 500;
     await fetch(`${sim.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/meridian/fhir/STU3/Slot', delayMs: DELAY }) });
-    const result = await client.searchSlots(system, { serviceId, from, to }, nhs111);
+    // A client that has not searched this service before: the first page first.
+    const fresh = new BookingStandardClient(registry);
+    const result = await fresh.searchSlots(system, { serviceId, from, to }, nhs111);
 
     const slotIds = result.resources.filter((r) => r.resourceType === 'Slot').map((r) => r.id!);
     expect(new Set(slotIds).size).toBe(slotIds.length);
@@ -154,6 +156,19 @@ describe('a paged window: the first page, then the rest of the window at once', 
     for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0]).toBe(ranges[i - 1]![1] + 1000);
     // Every further page belongs to one of the parts (a part denser than average pages on its own).
     for (const r of rest.filter((x) => x.query['_page'])) expect(parts.some((p) => p.query['start']!.join() === r.query['start']!.join())).toBe(true);
+
+    // The same client searching that service again knows it pages: the window goes out cut up front, all at once,
+    // with no first page to wait for; still every slot once.
+    await fetch(`${sim.url}/_sandbox/requests`, { method: 'DELETE' });
+    const again = await fresh.searchSlots(system, { serviceId, from, to }, nhs111);
+    const againIds = again.resources.filter((r) => r.resourceType === 'Slot').map((r) => r.id!);
+    expect(new Set(againIds).size).toBe(againIds.length);
+    expect([...againIds].sort()).toEqual([...reference.ids].sort());
+    const second = ((await requests()) as unknown as RecordedRequest[]).filter((r) => r.path.endsWith('/Slot') && !r.query['_page']);
+    expect(second.length).toBeGreaterThanOrEqual(2);
+    expect(second.some((r) => r.query['start']!.join() === [`ge${fhirInstant(from)}`, `le${fhirInstant(to)}`].join())).toBe(false);
+    const at = second.map((r) => Date.parse((r as RecordedRequest & { at: string }).at));
+    expect(Math.max(...at) - Math.min(...at)).toBeLessThan(DELAY);
   });
 
   it('answers from one request when the window fits one page', async () => {
@@ -248,6 +263,16 @@ describe('planParts', () => {
     expect(planParts({ serviceId: 's', from, to }, page(10, 10_000), now)).toHaveLength(MAX_PARTS);
     expect(planParts({ serviceId: 's', from, to }, page(100), now)).toHaveLength(7);
     expect(planParts({ serviceId: 's', from, to: new Date(from.getTime() + 1000) }, page(100, 500), now)).toBeNull();
+  });
+
+  it('cuts up front only when what the service showed last time says this window will not fit one page', () => {
+    const week = 7 * 86_400;
+    // 700 slots a week on pages of 100: a week is 14 parts, a day (100 expected, over four fifths of a page) 2.
+    expect(planFromDensity({ serviceId: 's', from, to }, { perSecond: 700 / week, pageSize: 100 }, now)).toHaveLength(14);
+    expect(planFromDensity({ serviceId: 's', from, to: new Date(from.getTime() + DAY) }, { perSecond: 700 / week, pageSize: 100 }, now)).toHaveLength(2);
+    // 70 a week: a day fits; unknown: ask whole.
+    expect(planFromDensity({ serviceId: 's', from, to: new Date(from.getTime() + DAY) }, { perSecond: 70 / week, pageSize: 100 }, now)).toBeNull();
+    expect(planFromDensity({ serviceId: 's', from, to }, undefined, now)).toBeNull();
   });
 
   it('starts cutting a minute from now at the earliest: no part has both bounds in the past', () => {

@@ -136,6 +136,8 @@ const INCLUDES = [
 
 /** A page cap over every page of one search, so a provider whose `next` links loop cannot hold a request forever. */
 const MAX_PAGES = 40;
+/** The page size we ask for (`_count`). */
+const SEARCH_COUNT = 100;
 /** At most this many searches at once for the rest of a paged window (the supplier throttle still paces them). */
 export const MAX_PARTS = 16;
 /**
@@ -153,6 +155,8 @@ interface SearchRun {
   deadline: number;
   pages: number;
   byKey: Map<string, FhirResource>;
+  /** The most slots a page with a next link held: the provider's page size; 0 until one is seen. */
+  pageSize: number;
 }
 
 export interface SlotSearch {
@@ -186,7 +190,7 @@ export function slotSearchQuery(search: SlotSearch): URLSearchParams {
   q.append('start', `le${fhirInstant(search.to)}`);
   for (const inc of INCLUDES) q.append('_include', inc);
   // Standard FHIR paging: ask for larger pages (providers may cap or ignore it) so fewer round trips run in a row.
-  q.append('_count', '100');
+  q.append('_count', String(SEARCH_COUNT));
   q.append('_format', 'json');
   return q;
 }
@@ -208,21 +212,49 @@ function slotSearchUrl(system: BookingStandardSystem, search: SlotSearch): strin
  * window; slots are kept once by id, the first page's included. Nothing is lost whatever order the provider lists
  * slots in, since the parts do not rely on the first page's contents, only on its `total`.
  *
- * Without a usable `total` (it is optional in FHIR), one part per day of the window. Providers refuse a search whose
- * bounds are both in the past (400), so the split starts a minute from now at the earliest: the first part covers
- * the window's past too. A window too short to split follows the `next` links.
+ * Without a usable `total` (it is optional in FHIR), one part per day of the window. A window too short to split
+ * follows the `next` links.
+ *
+ * The client remembers each service's density (slots per second of window, and the provider's page size) from its
+ * last complete search, so the next search of a window that will page is cut up front (planFromDensity): one round
+ * trip. Only what the provider offers in general is kept, a number per service; never a slot or anything of a patient.
  */
 export function planParts(search: SlotSearch, first: FhirBundle, nowMs = Date.now()): SlotSearch[] | null {
   const matches = (first.entry ?? []).filter((e) => e.resource?.resourceType === 'Slot').length;
+  const wanted =
+    typeof first.total === 'number' && Number.isFinite(first.total) && first.total > matches && matches > 0
+      ? Math.ceil((first.total * PART_SLACK) / matches)
+      : Math.ceil((search.to.getTime() - search.from.getTime()) / 86_400_000);
+  return cutWindow(search, wanted, nowMs);
+}
+
+/** What one service's last complete search taught: how many free slots per second of window, on pages of what size. */
+export interface SlotDensity {
+  perSecond: number;
+  pageSize: number;
+}
+
+/**
+ * Parts to send at once without a first page, when the service's last search says this window will page: then the
+ * answer takes one round trip instead of two. Null when it is expected to fit one page (four fifths of one, to be
+ * safe), or nothing is known: the search goes out whole, and planParts follows if it pages after all.
+ */
+export function planFromDensity(search: SlotSearch, learnt: SlotDensity | undefined, nowMs = Date.now()): SlotSearch[] | null {
+  if (!learnt || !(learnt.pageSize > 0)) return null;
+  const expected = (learnt.perSecond * (search.to.getTime() - search.from.getTime())) / 1000;
+  if (!(expected > 0.8 * learnt.pageSize)) return null;
+  return cutWindow(search, Math.ceil((expected * PART_SLACK) / learnt.pageSize), nowMs);
+}
+
+/**
+ * The window as `wanted` (at most MAX_PARTS) contiguous, disjoint parts of whole seconds; null when fewer than two.
+ * Providers refuse a search whose bounds are both in the past (400), so the cut starts a minute from now at the
+ * earliest and the first part covers the window's past too.
+ */
+function cutWindow(search: SlotSearch, wanted: number, nowMs: number): SlotSearch[] | null {
   const fromSec = Math.max(Math.ceil(search.from.getTime() / 1000), Math.ceil(nowMs / 1000) + 60);
   const toSec = Math.floor(search.to.getTime() / 1000);
   const seconds = toSec - fromSec + 1;
-  let wanted: number;
-  if (typeof first.total === 'number' && Number.isFinite(first.total) && first.total > matches && matches > 0) {
-    wanted = Math.ceil((first.total * PART_SLACK) / matches);
-  } else {
-    wanted = Math.ceil((toSec - fromSec) / 86_400);
-  }
   const k = Math.min(MAX_PARTS, wanted, seconds);
   if (!(k >= 2)) return null;
   const parts: SlotSearch[] = [];
@@ -239,7 +271,13 @@ export function planParts(search: SlotSearch, first: FhirBundle, nowMs = Date.no
   return parts;
 }
 
+/** How many services' densities a client remembers (the oldest learnt goes first). */
+const DENSITY_LIMIT = 20_000;
+
 export class BookingStandardClient {
+  /** By system and service: what the last complete search taught about how the next one pages. */
+  private readonly densities = new Map<string, SlotDensity>();
+
   constructor(
     private readonly registry: Registry,
     private readonly now: () => Date = () => new Date(),
@@ -278,18 +316,38 @@ export class BookingStandardClient {
 
   /**
    * Every free slot of one service in one window, with its includes: one search, and when the provider pages, the
-   * rest of the window in parallel (planParts). All pages share one deadline (the system's) and one page cap.
+   * rest of the window in parallel (planParts), or the whole window cut up front when this service's last search
+   * says it will page (planFromDensity). All pages share one deadline (the system's) and one page cap.
    */
   async searchSlots(system: BookingStandardSystem, search: SlotSearch, ctx: CallContext): Promise<SlotSearchResult> {
-    const run: SearchRun = { system, ctx, deadline: Date.now() + system.deadlineMs, pages: 0, byKey: new Map() };
-    const first = await this.searchPage(run, slotSearchUrl(system, search));
-    const next = nextPage(system, first);
-    if (next) {
-      const parts = planParts(search, first);
-      if (parts) await Promise.all(parts.map((part) => this.walk(run, slotSearchUrl(system, part))));
-      else await this.walk(run, next);
+    const run: SearchRun = { system, ctx, deadline: Date.now() + system.deadlineMs, pages: 0, byKey: new Map(), pageSize: 0 };
+    const key = `${system.id}|${search.serviceId}`;
+    const learnt = this.densities.get(key);
+    const upfront = planFromDensity(search, learnt);
+    if (upfront) {
+      await Promise.all(upfront.map((part) => this.walk(run, slotSearchUrl(system, part))));
+    } else {
+      const first = await this.searchPage(run, slotSearchUrl(system, search));
+      const next = nextPage(system, first);
+      if (next) {
+        const parts = planParts(search, first);
+        if (parts) await Promise.all(parts.map((part) => this.walk(run, slotSearchUrl(system, part))));
+        else await this.walk(run, next);
+      }
     }
+    this.learn(key, search, run, learnt);
     return { resources: [...run.byKey.values()], fetchedAt: this.now() };
+  }
+
+  private learn(key: string, search: SlotSearch, run: SearchRun, before: SlotDensity | undefined): void {
+    const seconds = (search.to.getTime() - search.from.getTime()) / 1000;
+    if (!(seconds > 0)) return;
+    let slots = 0;
+    for (const r of run.byKey.values()) if (r.resourceType === 'Slot') slots++;
+    const pageSize = run.pageSize || before?.pageSize || SEARCH_COUNT;
+    this.densities.delete(key);
+    this.densities.set(key, { perSecond: slots / seconds, pageSize });
+    if (this.densities.size > DENSITY_LIMIT) this.densities.delete(this.densities.keys().next().value!);
   }
 
   /** One search to its end, following `next` links one after another (each names the page before's last slot). */
@@ -311,10 +369,14 @@ export class BookingStandardClient {
       perAttempt: () => this.headers(system, system.interactions.searchSlot, 'organization/slot.read', ctx),
     });
     const bundle = readBundle(system.id, res);
+    let matches = 0;
     for (const e of bundle.entry ?? []) {
       const r = e.resource;
+      if (r?.resourceType === 'Slot') matches++;
       if (r?.resourceType && r.id) run.byKey.set(`${r.resourceType}/${r.id}`, r);
     }
+    // A page with a next link is a full one: the provider's page size (it may cap the _count we ask for).
+    if (matches > 0 && bundle.link?.some((l) => l.relation === 'next')) run.pageSize = Math.max(run.pageSize, matches);
     return bundle;
   }
 
