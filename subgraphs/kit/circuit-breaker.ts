@@ -12,7 +12,9 @@
  * reset), RATE_LIMITED and INVALID_RESPONSE. A REJECTED answer (a 4xx about this request: say, no clinic for a
  * service) proves the supplier is up, so it counts as a success, as do our own bugs (not evidence either way).
  * A call our own throttle refused (ThrottledError, kit/supplier-throttle.ts: RATE_LIMITED but never sent) is not
- * counted at all, neither way: a throttled trial call leaves the circuit half-open for the next one.
+ * counted at all, neither way: a throttled trial call leaves the circuit half-open for the next one. Nor is a
+ * timeout whose deadline was spent in our own process (LocalDelayError, kit/upstream.ts: queued behind the throttle
+ * or between attempts, or the event loop too busy to read the answer): our queueing is not the supplier's failure.
  *
  * Per process: replicas learn of an outage separately, each after a handful of failed calls, which is cheap next to
  * the coordination a shared breaker would need (and a shared breaker would let one replica's network trouble stop
@@ -22,7 +24,7 @@
  */
 import type { Logger } from 'pino';
 import { circuitState } from './metrics.js';
-import { ThrottledError, UpstreamError, type UpstreamReason } from './upstream.js';
+import { UpstreamError, isOwnFailure, type UpstreamReason } from './upstream.js';
 
 export interface BreakerOptions {
   /** Failures in a row that open the circuit. */
@@ -63,7 +65,7 @@ const UNWELL: ReadonlySet<UpstreamReason> = new Set(['TIMEOUT', 'UNAVAILABLE', '
 
 /** Whether an outcome says the supplier is unwell (see the module comment). */
 export function countsAsFailure(err: unknown): boolean {
-  return err instanceof UpstreamError && !(err instanceof ThrottledError) && UNWELL.has(err.reason);
+  return err instanceof UpstreamError && !isOwnFailure(err) && UNWELL.has(err.reason);
 }
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open';
@@ -109,8 +111,9 @@ export class CircuitBreaker {
         if (settled) return;
         settled = true;
         if (trial) this.trialInFlight = false;
-        // Never sent: says nothing of the supplier (a throttled trial leaves the circuit half-open).
-        if (err instanceof ThrottledError) return;
+        // Never sent, or its deadline spent in our own process: says nothing of the supplier (such a trial leaves
+        // the circuit half-open).
+        if (isOwnFailure(err)) return;
         this.record(countsAsFailure(err), trial);
       },
     };

@@ -47,7 +47,7 @@ import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from './slot-buckets.js';
-import { ThrottledError, UpstreamError, type UpstreamReason } from './upstream.js';
+import { UpstreamError, isOwnFailure, type UpstreamReason } from './upstream.js';
 
 export type SlotSource = 'LIVE' | 'CACHE';
 
@@ -509,7 +509,7 @@ export class SlotCache {
    * (this process's own state, never the supplier's answer), nor bugs.
    */
   private failureRecord(err: Error, policy: CachePolicy): string | undefined {
-    if (!(err instanceof UpstreamError) || err.reason === 'CIRCUIT_OPEN' || err instanceof ThrottledError) return undefined;
+    if (!(err instanceof UpstreamError) || err.reason === 'CIRCUIT_OPEN' || isOwnFailure(err)) return undefined;
     const ms = Math.min(policy.maxNegativeMs, Math.max(policy.negativeMs, err.retryAfterMs ?? 0));
     const record: StoredFailure = { r: err.reason, ...(err.status ? { st: err.status } : {}), u: this.clock() + ms };
     return JSON.stringify(record);

@@ -39,6 +39,29 @@ export class ThrottledError extends UpstreamError {
   }
 }
 
+/**
+ * TIMEOUT, but the deadline was spent in our own process, not at the supplier: waiting for our throttle or between
+ * attempts (so the last attempt had less than half the deadline), or with the event loop too busy to read an answer
+ * that may well have arrived (the timeout fired late). Reported as TIMEOUT like any other, but it says nothing about
+ * the supplier's health: the circuit breaker does not count it and the slot cache does not remember it.
+ */
+export class LocalDelayError extends UpstreamError {
+  constructor(
+    system: string,
+    /** How long the last attempt was in flight, and how late our own timer fired (event-loop lag), in ms. */
+    readonly inFlightMs: number,
+    readonly lagMs: number,
+  ) {
+    super(system, 'TIMEOUT', undefined, `deadline spent in our process (in flight ${Math.round(inFlightMs)} ms, timer ${Math.round(lagMs)} ms late)`);
+    this.name = 'LocalDelayError';
+  }
+}
+
+/** Not the supplier's doing (never sent, or the deadline spent here): the breaker and the slot cache ignore it. */
+export function isOwnFailure(err: unknown): boolean {
+  return err instanceof ThrottledError || err instanceof LocalDelayError;
+}
+
 /** What upstreamFetch needs of a throttle (kit/supplier-throttle.ts implements it). */
 export interface SupplierThrottleGate {
   /**
@@ -127,7 +150,9 @@ async function attempts(url: string, req: UpstreamRequest, method: string): Prom
       }
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) break;
+    // Nothing left for the supplier: the deadline went on our waits.
+    if (remaining <= 0) throw lastError ?? new LocalDelayError(req.system, 0, 0);
+    const sentAt = performance.now();
     try {
       const res = await fetch(url, {
         method,
@@ -152,6 +177,13 @@ async function attempts(url: string, req: UpstreamRequest, method: string): Prom
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       const timedOut = Date.now() >= deadline - 5 || isAbort(err);
+      if (timedOut) {
+        const inFlightMs = performance.now() - sentAt;
+        const lagMs = Math.max(0, inFlightMs - remaining);
+        // The supplier's fault only when it had most of the deadline and our timer fired about on time.
+        // (After an earlier attempt's supplier failure, that failure is the truer answer.)
+        if (remaining < req.deadlineMs / 2 || lagMs > Math.max(100, remaining / 4)) throw lastError ?? new LocalDelayError(req.system, inFlightMs, lagMs);
+      }
       lastError = new UpstreamError(req.system, timedOut ? 'TIMEOUT' : 'UNAVAILABLE', undefined, describe(err));
       if (timedOut || attempt + 1 >= maxAttempts) throw lastError;
       const wait = backoff(attempt);

@@ -1,0 +1,76 @@
+/**
+ * The circuit breaker opens on supplier failures, never on our own queueing (issue 9): a deadline spent waiting in
+ * our own process (held by the throttle, or the event loop too busy to read the answer) is a LocalDelayError, still
+ * TIMEOUT to the client, but not counted by the breaker; a supplier that really stalls through the deadline is.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandboxServer, type SandboxServer } from '../../sandbox/lib/http.js';
+import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.js';
+import { LocalDelayError, UpstreamError, installSupplierThrottle, upstreamFetch } from './upstream.js';
+
+let server: SandboxServer;
+
+beforeAll(async () => {
+  server = await startSandboxServer({ name: 'local-delay-test', port: 0, handler: () => ({ status: 200, body: { ok: true } }) });
+});
+afterAll(() => server.close());
+beforeEach(async () => {
+  await fetch(`${server.url}/_sandbox/faults`, { method: 'DELETE' });
+  // The supplier never answers: every call ends at its deadline.
+  await fetch(`${server.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ stall: true }) });
+});
+
+function breaker(): CircuitBreaker {
+  return new CircuitBreaker('sys', { ...DEFAULT_BREAKER, consecutiveFailures: 2, clock: () => performance.now() });
+}
+
+async function failure(p: Promise<unknown>): Promise<UpstreamError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(UpstreamError);
+  return err as UpstreamError;
+}
+
+describe('timeouts: the supplier’s or ours', () => {
+  it('a supplier stalling through the whole deadline is its TIMEOUT, and opens the circuit', async () => {
+    const b = breaker();
+    for (let i = 0; i < 2; i++) {
+      const err = await failure(b.run(() => upstreamFetch(`${server.url}/x`, { system: 'sys', deadlineMs: 1000, retries: 0 })));
+      expect(err.reason).toBe('TIMEOUT');
+      expect(err).not.toBeInstanceOf(LocalDelayError);
+    }
+    expect(b.current).toBe('open');
+  });
+
+  it('a deadline mostly spent waiting for our throttle is TIMEOUT to the caller, and never opens the circuit', async () => {
+    const undo = installSupplierThrottle({ acquire: (_system, withinMs) => new Promise((r) => setTimeout(r, withinMs * 0.7)) });
+    try {
+      const b = breaker();
+      for (let i = 0; i < 3; i++) {
+        const err = await failure(b.run(() => upstreamFetch(`${server.url}/x`, { system: 'sys', deadlineMs: 600, retries: 0 })));
+        expect(err.reason).toBe('TIMEOUT');
+        expect(err).toBeInstanceOf(LocalDelayError);
+      }
+      expect(b.current).toBe('closed');
+    } finally {
+      undo();
+    }
+  });
+
+  it('an event loop too busy to read the answer in time is ours, not the supplier’s', async () => {
+    const b = breaker();
+    for (let i = 0; i < 3; i++) {
+      const call = failure(b.run(() => upstreamFetch(`${server.url}/x`, { system: 'sys', deadlineMs: 200, retries: 0 })));
+      // Let the request go out, then hold the event loop well past the deadline (our CPU, not the supplier).
+      await new Promise((r) => setTimeout(r, 20));
+      const until = performance.now() + 600;
+      while (performance.now() < until) {
+        /* busy */
+      }
+      const err = await call;
+      expect(err.reason).toBe('TIMEOUT');
+      expect(err).toBeInstanceOf(LocalDelayError);
+      expect((err as LocalDelayError).lagMs).toBeGreaterThan(300);
+    }
+    expect(b.current).toBe('closed');
+  });
+});
