@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
+import { startTracing } from '../subgraphs/kit/tracing.js';
 import { loadVerificationKey } from './plugins/auth.js';
 import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
@@ -20,6 +21,7 @@ import { startGateway } from './server.js';
 import { gatewayPlugins } from './plugins/index.js';
 
 const logger = createLogger('gateway');
+const stopTracing = startTracing('gateway');
 let redis: Redis | undefined;
 try {
   const config = gatewayConfig();
@@ -76,7 +78,8 @@ try {
   });
   logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics and /health/ready on port ${gw.internalPort}`);
   const stop = () => {
-    void gw.close().then(() => {
+    void gw.close().then(async () => {
+      await stopTracing();
       redis?.disconnect();
       process.exit(0);
     });

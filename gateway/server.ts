@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { serveMetrics } from '../subgraphs/kit/metrics.js';
+import { traceHttpRequest } from '../subgraphs/kit/tracing.js';
 import type { GatewayContext } from './context.js';
 import { GATEWAY_HEALTH, checkReadiness } from './health.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
@@ -138,7 +139,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       traceIds.set(req, traceId);
       responses.set(req, res);
       res.setHeader('x-trace-id', traceId);
-      serveGraphQL(graphql, req, res, opts.logger);
+      traceHttpRequest(req, res, 'gateway request', {}, () => serveGraphQL(graphql, req, res, opts.logger));
       return;
     }
     if (opts.ide && (path === '/graphiql' || path?.startsWith('/graphiql/'))) {

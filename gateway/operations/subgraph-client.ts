@@ -13,6 +13,7 @@
  * Every request is signed with `gatewayHeaders` over the exact bytes sent (subgraphs/kit/internal-auth.ts), so a
  * subgraph accepts it once, for this consumer and trace.
  */
+import { traceHeaders } from '../../subgraphs/kit/tracing.js';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
 import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
@@ -110,7 +111,8 @@ export class SubgraphClient {
       res = await fetch(url, {
         method: 'POST',
         // Signed over this exact body: one use, this request only.
-        headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, this.internalKey) },
+        // The caller's trace goes on (W3C traceparent), beside the signed identity headers.
+        headers: { 'content-type': 'application/json', ...traceHeaders(), ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, this.internalKey) },
         body,
         signal,
       });

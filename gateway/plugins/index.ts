@@ -11,6 +11,7 @@ import { rateLimitPlugin } from './rate-limit/plugin.js';
 import type { ConsumerLimits } from './rate-limit/limits.js';
 import { requestLogPlugin } from './request-log.js';
 import { dateTimeValidationPlugin } from './scalar-validation.js';
+import { tracingPlugin } from './tracing.js';
 
 export interface GatewayPluginOptions {
   auth: AuthConfig;
@@ -37,7 +38,9 @@ export function gatewayPlugins(o: GatewayPluginOptions): GatewayPlugin[] {
     persistedQueriesPlugin(o.apqCache),
     requestLogPlugin(o.logger),
     errorMaskingPlugin(o.logger),
+    // A span per plan fetch, timed inside its deadline; the trace headers it adds are sent, and signed, after it.
     deadlinesPlugin(o.subgraphTimeoutMs),
+    tracingPlugin,
     // Last: it signs exactly what is sent.
     internalSigningPlugin(o.internalKey),
   ];

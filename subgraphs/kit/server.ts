@@ -16,6 +16,7 @@ import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
 import type { SubgraphContext } from './context.js';
 import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
 import { createLogger } from './logger.js';
+import { startTracing, traceHttpRequest } from './tracing.js';
 import { serveMetrics } from './metrics.js';
 import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from './internal-auth.js';
 import { connectRedis, type RedisConnection } from './redis.js';
@@ -146,7 +147,7 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
         sendJson(res, refusal.status, refusal.body);
         return;
       }
-      serveGraphQL(graphql, req, res, logger);
+      traceHttpRequest(req, res, 'subgraph operation', { 'graphql.subgraph': opts.name }, () => serveGraphQL(graphql, req, res, logger));
       return;
     }
     sendJson(res, 404, { error: 'not found' });
@@ -170,11 +171,15 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
 /** Runs a subgraph as its own process: start, log where it listens, stop cleanly on SIGINT/SIGTERM. */
 export async function runSubgraphProcess(start: () => Promise<RunningSubgraph>, name: string): Promise<void> {
   const logger = createLogger(name);
+  const stopTracing = startTracing(`${name}-subgraph`);
   try {
     const s = await start();
     logger.info({ url: s.url }, `${name} subgraph listening on ${s.url}`);
     const stop = () => {
-      void s.close().then(() => process.exit(0));
+      void s
+        .close()
+        .then(stopTracing)
+        .then(() => process.exit(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,4 +1,5 @@
 import { supplierErrors, supplierRequestDuration } from './metrics.js';
+import { SpanKind, inSpan, traceHeaders } from './tracing.js';
 
 /**
  * The one way subgraphs call upstream systems. Every call has a deadline that covers all its attempts; only
@@ -115,6 +116,15 @@ const BASE_BACKOFF_MS = 50;
  */
 export async function upstreamFetch(url: string, req: UpstreamRequest): Promise<UpstreamResponse> {
   const method = (req.method ?? 'GET').toUpperCase();
+  // One CLIENT span per call (all attempts), carrying the trace to the supplier as W3C traceparent.
+  return inSpan('supplier call', SpanKind.CLIENT, { 'supplier.system': req.system, 'http.request.method': method }, async (span) => {
+    const res = await measuredFetch(url, { ...req, headers: { ...req.headers, ...traceHeaders() } }, method);
+    span.setAttribute('http.response.status_code', res.status);
+    return res;
+  });
+}
+
+async function measuredFetch(url: string, req: UpstreamRequest, method: string): Promise<UpstreamResponse> {
   const end = supplierRequestDuration.startTimer({ system: req.system, method });
   try {
     const res = await attempts(url, req, method);
