@@ -87,6 +87,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // "Did you mean …?" would map the schema field by field while introspection is off.
     hideSchemaDetailsFromClientErrors: !opts.introspection,
     includeStacktraceInErrorResponses: false,
+    // The process owns SIGTERM/SIGINT (drain, then exit 0). Apollo's own handler would stop and re-raise the signal,
+    // killing the process before requests in flight finish (it is off under NODE_ENV=test, so only tests escaped it).
+    stopOnTerminationSignals: false,
     ...serverOptions(plugins),
     plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : []))],
     logger: {

@@ -92,6 +92,9 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     // Subgraphs sit behind the gateway on an internal network; the gateway owns client-facing policy.
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The process owns SIGTERM/SIGINT (runSubgraphProcess: drain, then exit 0). Apollo's own handler would stop and
+    // re-raise the signal, killing the process before requests in flight finish (off under NODE_ENV=test only).
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],
     logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
   });
