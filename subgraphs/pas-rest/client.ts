@@ -143,6 +143,11 @@ export const MAX_PAGE_SIZE = 100;
 const MAX_PAGES = 20;
 /** The whole clinic list (clinics.ts) may be longer: up to 10,000 clinics at the largest page size. */
 const MAX_CLINIC_LIST_PAGES = 100;
+/**
+ * And takes longer than one call's deadline when long: it is loaded once per process and then in the background, so
+ * it may use up to this much (a request waiting on the first load gives up at its own deadline; the load goes on).
+ */
+const CLINIC_LIST_DEADLINE_MS = 10_000;
 /** At most this many `externalId` filters per clinic lookup (API.md section 4). */
 const MAX_EXTERNAL_IDS = 50;
 /** Booking ids are opaque, up to 64 characters from this alphabet (API.md section 6): nothing else reaches a URL. */
@@ -194,7 +199,7 @@ export class PasRestClient {
    * clinics.ts keeps and refreshes in the background, so a slot search needs no look-up first.
    */
   async allClinics(system: PasRestSystem, ctx: CallContext): Promise<PasClinic[]> {
-    return this.listOrThrow<PasClinic>(system, '/clinics', ctx, isClinic, MAX_CLINIC_LIST_PAGES);
+    return this.listOrThrow<PasClinic>(system, '/clinics', ctx, isClinic, MAX_CLINIC_LIST_PAGES, Math.max(system.deadlineMs, CLINIC_LIST_DEADLINE_MS));
   }
 
   /** One clinic; null when the supplier has none by that id. */
@@ -280,8 +285,15 @@ export class PasRestClient {
   }
 
   /** Every page of a list, within one deadline. A refusal of the first page is returned; a later one throws. */
-  private async list<T>(system: PasRestSystem, path: string, ctx: CallContext, accept: (item: unknown) => item is T, maxPages = MAX_PAGES): Promise<ListAnswer<T>> {
-    const deadline = Date.now() + system.deadlineMs;
+  private async list<T>(
+    system: PasRestSystem,
+    path: string,
+    ctx: CallContext,
+    accept: (item: unknown) => item is T,
+    maxPages = MAX_PAGES,
+    deadlineMs = system.deadlineMs,
+  ): Promise<ListAnswer<T>> {
+    const deadline = Date.now() + deadlineMs;
     const sep = path.includes('?') ? '&' : '?';
     let next: string | undefined = this.url(system, `${path}${sep}limit=${this.pageSize}`);
     const items: T[] = [];
@@ -306,8 +318,15 @@ export class PasRestClient {
     return { status: 200, items };
   }
 
-  private async listOrThrow<T>(system: PasRestSystem, path: string, ctx: CallContext, accept: (item: unknown) => item is T, maxPages = MAX_PAGES): Promise<T[]> {
-    const answer = await this.list(system, path, ctx, accept, maxPages);
+  private async listOrThrow<T>(
+    system: PasRestSystem,
+    path: string,
+    ctx: CallContext,
+    accept: (item: unknown) => item is T,
+    maxPages = MAX_PAGES,
+    deadlineMs = system.deadlineMs,
+  ): Promise<T[]> {
+    const answer = await this.list(system, path, ctx, accept, maxPages, deadlineMs);
     if (answer.items) return answer.items;
     // 400: our query is wrong; 401: our key; 404: no such clinic (registry or supplier configuration drift). None
     // is fixed by asking again.
