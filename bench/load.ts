@@ -180,3 +180,52 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function rps(s: Sample): number {
   return s.wallMs > 0 ? (s.latencies.length / s.wallMs) * 1000 : Number.NaN;
 }
+
+export interface MixItem {
+  /** Which sample the request's outcome goes to. */
+  group: string;
+  target: Target;
+}
+
+/**
+ * Closed loop over a mix: at most `concurrency` in flight, each request the next item of `items` (cycled), for
+ * `durationMs` (no request starts after it) or `maxRequests`, whichever comes first. One sample per group; each
+ * group's wall time is the whole run's (its req/s is its share of the run).
+ */
+export async function runMix(
+  label: string,
+  items: readonly MixItem[],
+  opts: { concurrency: number; durationMs: number; maxRequests?: number },
+  failures: FailureLog,
+): Promise<Map<string, Sample>> {
+  if (items.length === 0) throw new Error(`${label}: nothing to run`);
+  const agent = agentFor(opts.concurrency);
+  const groups = new Map<string, { requests: number; errors: number; latencies: number[] }>();
+  for (const it of items) if (!groups.has(it.group)) groups.set(it.group, { requests: 0, errors: 0, latencies: [] });
+  let next = 0;
+  const started = performance.now();
+  const more = () => performance.now() - started < opts.durationMs && (opts.maxRequests === undefined || next < opts.maxRequests);
+  const worker = async () => {
+    while (more()) {
+      const item = items[next % items.length]!;
+      next += 1;
+      const g = groups.get(item.group)!;
+      g.requests += 1;
+      const r = await once(agent, item.target);
+      if (r.ms !== undefined) g.latencies.push(r.ms);
+      if (r.error !== undefined) {
+        g.errors += 1;
+        failures.record(`${label}, ${item.group}`, r.error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  const wallMs = performance.now() - started;
+  agent.destroy();
+  const out = new Map<string, Sample>();
+  for (const [name, g] of groups) {
+    g.latencies.sort((a, b) => a - b);
+    out.set(name, { requests: g.requests, concurrency: opts.concurrency, errors: g.errors, wallMs, latencies: g.latencies });
+  }
+  return out;
+}

@@ -1,20 +1,40 @@
 /**
- * `npm run bench`: starts its own stack (every process on a free port, a real redis-server for the slot cache),
- * warms up, measures, prints one Markdown table with the issue's targets beside the numbers, and stops everything.
- * All traffic stays on 127.0.0.1. Any wrong answer to a measured request (HTTP or GraphQL error, no slots, an
- * availability answer with coverage failures) makes it exit non-zero after the table, listing what failed.
+ * `npm run bench [-- --quick] [-- --json FILE]`: starts its own stack (every process on a free port, a real
+ * redis-server for the slot cache), warms up, measures, prints one Markdown table with issue 9's targets beside the
+ * numbers (met / not met) and the machine's load average at the start and the end, and stops everything. All
+ * traffic stays on 127.0.0.1.
  *
- * Rows:
- *   1. a one-service slot query through our gateway vs the same `_entities` call straight to the booking-standard
- *      subgraph (signed as the gateway signs), c=1 and c=10, with the gateway's CPU per request from /proc;
- *   2. `availability` over 50 services of the three supplier kinds, 7 London days: warm (right after a serial
- *      warm-up), and cold (last; Redis flushed before each round, every supplier simulator delaying each call 200 ms);
- *   3. the upstream calls 100 concurrent identical cold `availability` requests cause, from the simulators' logs;
- *   4. the row 1 slot query through Hive Gateway serving the same supergraph.
- * Rows 3 and cold start on freshly restarted supplier subgraphs, so an earlier row's open circuit is not measured.
+ * Exit status: 1 when any measured request got a wrong answer (HTTP or GraphQL error, no slots, an availability
+ * answer with coverage failures or fewer services than the same search asked before, or, in the slow-feed row, a
+ * slow publisher's slot not labelled CACHE), listing what failed; 2 when the run passes its hard time limit;
+ * 0 otherwise. A missed target alone never fails the run: targets are printed, not enforced.
+ *
+ * Rows (ids as in `--json`):
+ *   slot-gateway, slot-direct   a one-service slot query through our gateway vs the same `_entities` call straight
+ *                               to the booking-standard subgraph (signed as the gateway signs), c=1 and c=10, with
+ *                               the CPU per request of the process answering (/proc);
+ *   slot-hive                   the same query through Hive Gateway serving the same supergraph;
+ *   availability-warm-same      one identical `availability` search (50 services of the three supplier kinds,
+ *                               7 London days) right after a serial warm-up, c=1 and c=10;
+ *   availability-warm-varied    24 different searches (bench/searches.ts: every sandbox postcode twice, with type
+ *                               sets, radii, windows, page sizes and sorts; 4 by service id) over a warm cache,
+ *                               c=1 and c=10, cycled in a fixed order, no request identical to an earlier one
+ *                               (variantOf: the window ends some ms earlier, same slots);
+ *   availability-slow-feed      a mix of searches without the smart-vaccines feed's services and searches of only its
+ *                               services, c=10 for a fixed time, first against a fast publisher, then with that
+ *                               feed's publisher answering every request in 2 s (the simulator's delay fault on its
+ *                               path); the slow-publisher searches of its services must show only CACHE slots;
+ *   availability-burst          100 concurrent identical cold `availability` requests, and the upstream calls they
+ *                               cause per service and London day (simulators' logs);
+ *   availability-cold           the warm-same search (a new variant each round) with Redis emptied before each
+ *                               round, feed snapshots kept, and every supplier simulator delaying each call 200 ms,
+ *                               c=1 and c=10 (last).
+ * Burst and cold start on freshly restarted supplier subgraphs, so an earlier row's open circuit is not measured.
+ * `--quick` runs every row with a handful of requests: it checks the bench works; its numbers mean nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
@@ -22,8 +42,20 @@ import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
 import { startRedis, type TestRedis } from '../test/redis.js';
 import { BENCH_CONSUMER } from '../bench/consumer.js';
 import { addDays, londonDate, londonMidnight } from '../bench/days.js';
-import { FailureLog, agentFor, once, percentile, rounds, rps, run, type GraphQLAnswer, type Sample, type Target } from '../bench/load.js';
+import { FailureLog, agentFor, once, rounds, run, runMix, type GraphQLAnswer, type MixItem, type Sample, type Target } from '../bench/load.js';
 import { withCpu } from '../bench/proc.js';
+import * as verdicts from '../bench/rows.js';
+import { parseArgs, table, toJson, type BenchRow } from '../bench/rows.js';
+import {
+  interleave,
+  searchKey,
+  slowFeedSearches,
+  variantOf,
+  variedSearches,
+  type BenchSearch,
+  type ListedService,
+  type SearchInput,
+} from '../bench/searches.js';
 import { askedServiceDays, clearSandboxLog, countUpstream, sandboxLog } from '../bench/upstream-calls.js';
 // Type-only: puts the Hive Gateway entry (spawned below, never imported) under `tsc -p .`.
 import type * as _hiveEntry from '../bench/hive-gateway.js';
@@ -33,9 +65,9 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const started = performance.now();
 const say = (m: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}\n`);
 
-// ---- the plan: fixed request counts, so a run is bounded whatever the machine does --------------------------------
+// ---- the plan: fixed request counts (the slow-feed row: a fixed time), so a run is bounded -------------------------
 
-const N = {
+const FULL = {
   warmup: 300,
   gatewayC1: 600,
   gatewayC10: 2000,
@@ -46,19 +78,55 @@ const N = {
   availColdRoundsC10: 5,
   availWarmC1: 30,
   availWarmC10: 80,
+  /** Passes over the varied search set. */
+  variedPassesC1: 2,
+  variedPassesC10: 4,
+  slowFeedPhaseMs: 15_000,
   burst: 100,
+};
+const QUICK: typeof FULL = {
+  warmup: 20,
+  gatewayC1: 30,
+  gatewayC10: 100,
+  directC1: 30,
+  directC10: 100,
+  availWarmup: 2,
+  availColdRoundsC1: 2,
+  availColdRoundsC10: 1,
+  availWarmC1: 5,
+  availWarmC10: 20,
+  variedPassesC1: 1,
+  variedPassesC10: 1,
+  slowFeedPhaseMs: 7_000,
+  burst: 20,
 };
 const SUPPLIER_DELAY_MS = 200;
 const WINDOW_DAYS = 7;
 const SERVICES = 50;
+/**
+ * The slow publisher: one feed of the sandbox feed simulator (its data set's path), every request to it delayed
+ * through the simulator's fault injection (sandbox/lib/http.ts `POST /_sandbox/faults`).
+ */
+const SLOW_FEED = { system: 'smart-vaccines', pathPrefix: '/vaccine-clinic/', delayMs: 2000 };
+/**
+ * Feed poll floor for the bench's stack (the registry's default is 60 s): short, so the slow publisher is polled
+ * during the slow-feed row's 15 s rather than perhaps not at all.
+ */
+const FEED_POLL_FLOOR_SECONDS = 5;
+/** Redis keys a cold round keeps: the feeds' shared snapshots and leases (subgraphs/kit/feeds/store-redis.ts). */
+const COLD_KEEPS = /^feeds:/;
 /** The whole run, start-up included; past it everything is stopped and the bench fails. */
-const HARD_LIMIT_MS = 6 * 60_000;
+const HARD_LIMIT_MS = 10 * 60_000;
 
-const TARGETS = {
-  warmP99C10Ms: 25,
-  coldMs: SUPPLIER_DELAY_MS + 50,
-  callsPerServiceDay: 1,
-};
+const args = (() => {
+  try {
+    return parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(64);
+  }
+})();
+const N = args.quick ? QUICK : FULL;
 
 /** A Harbour (Booking Standard) service with slots every day: St James's Urgent Treatment Centre. */
 const SLOT_SERVICE = { id: '1402000102', system: 'harbour-uec' };
@@ -141,10 +209,18 @@ async function startHive(s: Stack, requiresOnly?: string): Promise<{ url: string
   throw new Error(`Hive Gateway did not answer within 60 s:\n${output.join('').slice(-3000)}`);
 }
 
-async function injectDelay(base: string, delayMs: number): Promise<void> {
-  const res = await fetch(`${base}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ delayMs }) });
+/** Every request to `base` (whose path starts with `pathPrefix`, when given) waits `delayMs` first; replaces any fault. */
+async function injectDelay(base: string, delayMs: number, pathPrefix?: string): Promise<void> {
+  const res = await fetch(`${base}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ delayMs, ...(pathPrefix ? { pathPrefix } : {}) }) });
   if (!res.ok) throw new Error(`could not inject a delay into ${base}: ${res.status}`);
 }
+
+async function clearFaults(base: string): Promise<void> {
+  const res = await fetch(`${base}/_sandbox/faults`, { method: 'DELETE' });
+  if (!res.ok) throw new Error(`could not clear the faults of ${base}: ${res.status}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the cases ----------------------------------------------------------------------------------------------------
 
@@ -159,73 +235,128 @@ function signedHeaders(url: string, body: string): () => Record<string, string> 
   return () => gatewayHeaders(BENCH_CONSUMER, { url, body }, randomUUID());
 }
 
-interface Row {
-  row: string;
-  case: string;
-  c: number | '';
-  n: number | '';
-  failed?: number | '';
-  rps?: number;
-  p50?: number;
-  p99?: number;
-  cpu?: number;
-  target: string;
-  met: string;
+interface AvailabilityAnswer {
+  totalCount: number;
+  coverage: { servicesAsked: number; servicesAnswered: number; failures: { serviceId: string; supplierSystem: string; reason: string }[] };
+  edges: { node: { slot: { serviceId: string; source: string }; service: { id: string; supplierSystem: string | null } } }[];
 }
 
-const fmt = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(digits));
-const yes = (ok: boolean) => (ok ? 'met' : '**not met**');
+/** The most services each search (searchKey) asked in a complete answer: no later answer may ask fewer. */
+const askedBefore = new Map<string, number>();
+/** Variants of each search (searchKey) asked so far; the next unique request asks the next one. */
+const variantsUsed = new Map<string, number>();
 
-function sampleRow(row: string, name: string, s: Sample, extra: Partial<Row> = {}): Row {
+/**
+ * One availability search as a load target. Wrong: no answer, coverage failures (incomplete), fewer services
+ * answered than asked, fewer services asked than the same search asked in a complete answer before (or
+ * `expectAsked`), no slots at all, or what `extra` says.
+ */
+function availabilityTarget(
+  url: string,
+  input: SearchInput,
+  opts: {
+    expectAsked?: number;
+    extra?: (a: AvailabilityAnswer) => string | null;
+    /** Every request a variant of `input` no request of the run has asked before (searches.ts `variantOf`). */
+    unique?: boolean;
+    /** The search this one stands for, when `input` is a variant (whose services asked are the same). */
+    base?: SearchInput;
+  } = {},
+): Target {
+  const key = searchKey(opts.base ?? input);
+  const fixed = JSON.stringify({ query: AVAILABILITY, variables: { s: input } });
+  if (opts.expectAsked !== undefined) askedBefore.set(key, opts.expectAsked);
   return {
-    row,
-    case: name,
-    c: s.concurrency,
-    n: s.requests,
-    failed: s.errors,
-    rps: rps(s),
-    p50: percentile(s.latencies, 50),
-    p99: percentile(s.latencies, 99),
-    target: '',
-    met: '',
-    ...extra,
+    url,
+    body: () => {
+      if (!opts.unique) return fixed;
+      const k = (variantsUsed.get(key) ?? 0) + 1;
+      variantsUsed.set(key, k);
+      return JSON.stringify({ query: AVAILABILITY, variables: { s: variantOf(input, k) } });
+    },
+    check: (j) => {
+      const a = j.data?.availability as AvailabilityAnswer | undefined;
+      if (!a) return 'no availability in the answer';
+      const failed = a.coverage.failures;
+      if (failed.length > 0) {
+        const why = [...new Set(failed.map((f) => `${f.supplierSystem} ${f.reason}`))].sort().join(', ');
+        return `incomplete: ${failed.length} of ${a.coverage.servicesAsked} services failed (${why})`;
+      }
+      if (a.coverage.servicesAnswered !== a.coverage.servicesAsked) return `incomplete: ${a.coverage.servicesAnswered} of ${a.coverage.servicesAsked} services answered`;
+      if (a.coverage.servicesAsked < 1) return 'the search asked no service (it measures nothing)';
+      const asked = askedBefore.get(key);
+      if (asked !== undefined && a.coverage.servicesAsked < asked) return `coverage: ${a.coverage.servicesAsked} services asked, the same search asked ${asked} before`;
+      if (!(a.totalCount > 0)) return 'no slots at all in the window';
+      const wrong = opts.extra?.(a);
+      if (wrong) return wrong;
+      if (asked === undefined || a.coverage.servicesAsked > asked) askedBefore.set(key, a.coverage.servicesAsked);
+      return null;
+    },
   };
 }
 
-function table(rows: Row[]): string {
-  const head = ['#', 'case', 'c', 'requests', 'failed', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU ms/req', 'target (issue)', 'result'];
-  const body = rows.map((r) => [r.row, r.case, String(r.c), String(r.n), String(r.failed ?? ''), fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.cpu, 2), r.target, r.met]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+/** Every slot of `system`'s services in the answer from its last snapshot, and at least one of them. */
+function allCache(system: string): (a: AvailabilityAnswer) => string | null {
+  return (a) => {
+    const own = a.edges.filter((e) => e.node.service.supplierSystem === system);
+    if (own.length === 0) return `no ${system} slot in the answer`;
+    const other = own.filter((e) => e.node.slot.source !== 'CACHE');
+    if (other.length === 0) return null;
+    const sources = [...new Set(other.map((e) => e.node.slot.source))].sort().join(', ');
+    return `${other.length} of ${own.length} ${system} slots labelled ${sources}, not CACHE`;
+  };
 }
 
 // ---- the run ------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
   const failures = new FailureLog();
-  const rows: Row[] = [];
+  const rows: (BenchRow | { note: string })[] = [];
   const notes: string[] = [];
+  const loadStart = loadavg();
 
-  const loadBefore = loadavg()[0]!;
-  say(`machine: ${cpus().length} CPUs, load average ${loadBefore.toFixed(2)} (1 min) before the run`);
+  if (args.quick) say('--quick: a handful of requests per row, to check the bench works; the numbers measure nothing');
+  say(`machine: ${cpus().length} CPUs, load average ${loadStart.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min) at the start`);
   say('starting redis-server and the stack (free ports, 127.0.0.1)');
   redis = await startRedis();
   const s = (stack = await startStack({
     ports: await freePorts(),
-    // The per-consumer rate limit (600/min by default) would refuse a benchmark's traffic: raised, nothing else.
-    env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '1000000', COST_LIMIT_PER_MINUTE: '100000000', CONCURRENT_PER_CONSUMER: '10000' },
+    env: {
+      LOG_LEVEL: 'warn',
+      REDIS_URL: redis.url,
+      // The per-consumer limits would refuse a benchmark's traffic: raised, nothing else about them.
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      COST_LIMIT_PER_MINUTE: '100000000',
+      CONCURRENT_PER_CONSUMER: '10000',
+      SMART_LINKS_POLL_FLOOR_SECONDS: String(FEED_POLL_FLOOR_SECONDS),
+    },
     readyTimeoutMs: 60_000,
     // Every warning the processes log is counted after the run (what went wrong inside, not only what answered).
     keepAllOutput: true,
   }));
   const gatewayPid = s.pid('gateway');
   if (!gatewayPid) throw new Error('no gateway process id');
+  const subgraphPid = s.pid('booking-standard');
+  // A cold cache: every key in Redis deleted (slot buckets, directory answers, merged answers, locks, limits)
+  // except the SMART feeds' shared snapshots and poller leases, which a running deployment always holds (a poller
+  // keeps them current off the request path); with feeds held in process there are none, and this is a FLUSHALL.
   const flush = async () => {
-    await redis!.client().flushall();
+    const client = redis!.client();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      const cold = keys.filter((k) => !COLD_KEEPS.test(k));
+      if (cold.length > 0) await client.del(...cold);
+    } while (cursor !== '0');
+  };
+  const simulators = {
+    bookingStandard: s.url('sandbox-booking-standard'),
+    pas: s.url('sandbox-pas-rest'),
+    feeds: s.url('sandbox-feeds'),
   };
 
-  // ---- 1: one service's slots, through the gateway and straight to the subgraph -----------------------------------
+  // ---- slot-gateway, slot-direct: one service's slots, through the gateway and straight to the subgraph ------------
   const viaGateway: Target = {
     url: s.gatewayUrl,
     body: () => JSON.stringify({ query: SLOT_QUERY, variables: { id: SLOT_SERVICE.id } }),
@@ -241,19 +372,21 @@ async function main(): Promise<number> {
     headers: signedHeaders(s.url('booking-standard'), directBody),
     check: (j) => slotsCheck(j.data?._entities?.[0]?.slots),
   };
+  const maybeCpu = async <T>(pid: number | undefined, work: () => Promise<T>): Promise<{ result: T; cpuMs?: number }> =>
+    pid ? withCpu(pid, work) : { result: await work() };
 
-  say('row 1: warm-up');
-  await run('1 warm-up (gateway)', viaGateway, { requests: N.warmup, concurrency: 10 }, failures);
-  await run('1 warm-up (direct)', direct, { requests: N.warmup, concurrency: 10 }, failures);
-  say('row 1: gateway, c=1 and c=10');
-  const g1 = await withCpu(gatewayPid, () => run('1 gateway c=1', viaGateway, { requests: N.gatewayC1, concurrency: 1 }, failures));
-  const g10 = await withCpu(gatewayPid, () => run('1 gateway c=10', viaGateway, { requests: N.gatewayC10, concurrency: 10 }, failures));
-  say('row 1: subgraph direct, c=1 and c=10');
-  const d1 = await run('1 direct c=1', direct, { requests: N.directC1, concurrency: 1 }, failures);
-  const d10 = await run('1 direct c=10', direct, { requests: N.directC10, concurrency: 10 }, failures);
+  say('slot-*: warm-up');
+  await run('slot warm-up (gateway)', viaGateway, { requests: N.warmup, concurrency: 10 }, failures);
+  await run('slot warm-up (direct)', direct, { requests: N.warmup, concurrency: 10 }, failures);
+  say('slot-gateway: c=1 and c=10');
+  const g1 = await withCpu(gatewayPid, () => run('slot-gateway c=1', viaGateway, { requests: N.gatewayC1, concurrency: 1 }, failures));
+  const g10 = await withCpu(gatewayPid, () => run('slot-gateway c=10', viaGateway, { requests: N.gatewayC10, concurrency: 10 }, failures));
+  say('slot-direct: c=1 and c=10');
+  const d1 = await maybeCpu(subgraphPid, () => run('slot-direct c=1', direct, { requests: N.directC1, concurrency: 1 }, failures));
+  const d10 = await maybeCpu(subgraphPid, () => run('slot-direct c=10', direct, { requests: N.directC10, concurrency: 10 }, failures));
 
-  // ---- 4: the same slot query through Hive Gateway ----------------------------------------------------------------
-  say('row 4: starting Hive Gateway on the same supergraph');
+  // ---- slot-hive: the same slot query through Hive Gateway --------------------------------------------------------
+  say('slot-hive: starting Hive Gateway on the same supergraph');
   let hiveGw: { url: string; pid: number };
   let hiveLabel = 'slot query, Hive Gateway 2.15.1, same supergraph';
   try {
@@ -263,21 +396,21 @@ async function main(): Promise<number> {
     say(`  Hive Gateway refuses schema/supergraph.graphql (${err.message}); retrying with @requires kept on booking-standard only`);
     notes.push(
       `Hive Gateway 2.15.1 cannot load schema/supergraph.graphql: ${err.message} (its stitching marks the shared Slot type canonical in every ` +
-        'subgraph whose @requires fields return it). Row 4 serves it the same supergraph with the @requires of pas-rest and smart-links ' +
+        'subgraph whose @requires fields return it). slot-hive serves it the same supergraph with the @requires of pas-rest and smart-links ' +
         'dropped; the measured query only reaches directory and booking-standard, whose plan is unchanged.',
     );
-    hiveLabel = 'slot query, Hive Gateway 2.15.1, supergraph with @requires on booking-standard only (note)';
+    hiveLabel = 'slot query, Hive Gateway 2.15.1, @requires on booking-standard only (note)';
     hiveGw = await startHive(s, 'booking-standard');
   }
   const viaHive: Target = { ...viaGateway, url: hiveGw.url };
-  say('row 4: Hive Gateway warm-up, c=1 and c=10');
-  await run('4 warm-up (Hive)', viaHive, { requests: N.warmup, concurrency: 10 }, failures);
-  const h1 = await withCpu(hiveGw.pid, () => run('4 Hive c=1', viaHive, { requests: N.gatewayC1, concurrency: 1 }, failures));
-  const h10 = await withCpu(hiveGw.pid, () => run('4 Hive c=10', viaHive, { requests: N.gatewayC10, concurrency: 10 }, failures));
+  say('slot-hive: warm-up, c=1 and c=10');
+  await run('slot-hive warm-up', viaHive, { requests: N.warmup, concurrency: 10 }, failures);
+  const h1 = await withCpu(hiveGw.pid, () => run('slot-hive c=1', viaHive, { requests: N.gatewayC1, concurrency: 1 }, failures));
+  const h10 = await withCpu(hiveGw.pid, () => run('slot-hive c=10', viaHive, { requests: N.gatewayC10, concurrency: 10 }, failures));
   await stopHive();
 
-  // ---- 2 and 3: availability over 50 services ---------------------------------------------------------------------
-  say('rows 2-3: choosing 50 services across the three supplier kinds');
+  // ---- availability: the 50-service set and the varied searches --------------------------------------------------
+  say('availability: choosing 50 services across the three supplier kinds');
   const all = (await (
     await fetch(s.gatewayUrl, {
       method: 'POST',
@@ -285,11 +418,10 @@ async function main(): Promise<number> {
       body: JSON.stringify({ query: '{ services(first: 100) { nodes { __typename id supplier { id kind } } } }' }),
     })
   ).json()) as GraphQLAnswer;
-  type Listed = { __typename: string; id: string; supplier: { id: string; kind: string } | null };
-  const nodes = (all.data?.services?.nodes ?? []) as Listed[];
+  const nodes = (all.data?.services?.nodes ?? []) as ListedService[];
   // Every service a Booking Standard or PAS system books, then feed services, taking from each feed in turn.
   const chosen = nodes.filter((n) => n.__typename === 'BookingStandardService' || n.__typename === 'PasRestService');
-  const feeds = new Map<string, Listed[]>();
+  const feeds = new Map<string, ListedService[]>();
   for (const n of nodes.filter((x) => x.__typename === 'SmartLinksService')) feeds.set(n.supplier!.id, [...(feeds.get(n.supplier!.id) ?? []), n]);
   const queues = [...feeds.values()].map((q) => [...q]);
   while (chosen.length < SERVICES && queues.some((q) => q.length > 0)) {
@@ -305,56 +437,86 @@ async function main(): Promise<number> {
   const firstDay = addDays(londonDate(Date.now()), 1);
   const from = new Date(londonMidnight(firstDay)).toISOString();
   const to = new Date(londonMidnight(addDays(firstDay, WINDOW_DAYS)) - 1000).toISOString();
-  const search = { serviceIds: ids, from, to, first: 100 };
-  const availability: Target = {
-    url: s.gatewayUrl,
-    body: () => JSON.stringify({ query: AVAILABILITY, variables: { s: search } }),
-    check: (j) => {
-      const a = j.data?.availability;
-      if (!a) return 'no availability in the answer';
-      const failed = a.coverage.failures as { supplierSystem: string; reason: string }[];
-      if (failed.length > 0) {
-        const why = [...new Set(failed.map((f) => `${f.supplierSystem} ${f.reason}`))].sort().join(', ');
-        return `incomplete: ${failed.length} of ${a.coverage.servicesAsked} services failed (${why})`;
-      }
-      if (a.coverage.servicesAsked !== ids.length) return `coverage: ${a.coverage.servicesAsked} services asked, not ${ids.length}`;
-      if (!(a.totalCount > 0)) return 'no slots at all in the window';
-      return null;
-    },
-  };
-  const simulators = {
-    bookingStandard: s.url('sandbox-booking-standard'),
-    pas: s.url('sandbox-pas-rest'),
-    feeds: s.url('sandbox-feeds'),
-  };
-  const label2 = `availability, ${ids.length} services × ${WINDOW_DAYS} days`;
+  const sameSearch: SearchInput = { serviceIds: ids, from, to, first: 100 };
+  const availability = availabilityTarget(s.gatewayUrl, sameSearch, { expectAsked: ids.length });
+  const label50 = `availability, ${ids.length} services × ${WINDOW_DAYS} days`;
 
-  // Warm first, right after a serial warm-up fills the cache (measured within the buckets' 30 s freshness where
-  // the machine allows); then 3, with the suppliers still healthy (one failing, or its circuit open, makes fewer
-  // calls); cold last.
-  say('rows 2-3: warm-up, one request at a time (suppliers answering at their own pace)');
-  await run('2-3 warm-up (availability)', availability, { requests: N.availWarmup, concurrency: 1 }, failures);
-  say('row 2: warm, c=1 and c=10');
-  const warm1 = await withCpu(gatewayPid, () => run('2 warm c=1', availability, { requests: N.availWarmC1, concurrency: 1 }, failures));
-  const warm10 = await withCpu(gatewayPid, () => run('2 warm c=10', availability, { requests: N.availWarmC10, concurrency: 10 }, failures));
+  // warm-same first, right after a serial warm-up fills the cache (measured within the buckets' 30 s freshness
+  // where the machine allows).
+  say('availability-warm-same: warm-up, one request at a time (suppliers answering at their own pace)');
+  await run('availability-warm-same warm-up', availability, { requests: N.availWarmup, concurrency: 1 }, failures);
+  say('availability-warm-same: c=1 and c=10');
+  const same1 = await withCpu(gatewayPid, () => run('availability-warm-same c=1', availability, { requests: N.availWarmC1, concurrency: 1 }, failures));
+  const same10 = await withCpu(gatewayPid, () => run('availability-warm-same c=10', availability, { requests: N.availWarmC10, concurrency: 10 }, failures));
 
+  const varied = variedSearches(firstDay, nodes, ids);
+  // Every request of the run a search no earlier request asked (its window's end moved by milliseconds, the same
+  // slots): the row measures the work of a search over warm caches, not a reused answer of an identical one.
+  const variedItems: MixItem[] = varied.map((v) => ({ group: 'all', target: availabilityTarget(s.gatewayUrl, v.input, { unique: true }) }));
+  // One serial pass fills the cache (and records how many services each search asks); one more before c=10, so
+  // both measure a warm cache wherever the slot buckets' freshness allows.
+  const warmVaried = (label: string) => runMix(label, variedItems, { concurrency: 1, durationMs: Number.POSITIVE_INFINITY, maxRequests: variedItems.length }, failures);
+  say(`availability-warm-varied: ${varied.length} searches; warm-up, one at a time`);
+  await warmVaried('availability-warm-varied warm-up');
+  say('availability-warm-varied: c=1');
+  const variedRun = (label: string, concurrency: number, passes: number) =>
+    withCpu(gatewayPid, async () =>
+      (await runMix(label, variedItems, { concurrency, durationMs: Number.POSITIVE_INFINITY, maxRequests: passes * variedItems.length }, failures)).get('all')!,
+    );
+  const varied1 = await variedRun('availability-warm-varied c=1', 1, N.variedPassesC1);
+  say('availability-warm-varied: warm-up again, then c=10');
+  await warmVaried('availability-warm-varied warm-up 2');
+  const varied10 = await variedRun('availability-warm-varied c=10', 10, N.variedPassesC10);
+
+  // ---- availability-slow-feed ---------------------------------------------------------------------------------------
+  const sf = slowFeedSearches(varied, firstDay, nodes, SLOW_FEED.system);
+  if (sf.with.length === 0) notes.push(`availability-slow-feed: the directory lists no ${SLOW_FEED.system} service, so no search includes the slow publisher's services`);
+  const order = interleave(sf.without, sf.with);
+  const slowMix = (checkCache: boolean): MixItem[] =>
+    order.map(({ group, item }: { group: string; item: BenchSearch }) => ({
+      group,
+      target: availabilityTarget(s.gatewayUrl, item.input, { unique: true, ...(group === 'with' && checkCache ? { extra: allCache(SLOW_FEED.system) } : {}) }),
+    }));
+  const fastItems = slowMix(false);
+  const slowItems = slowMix(true);
+  const phase = { concurrency: 10, durationMs: N.slowFeedPhaseMs };
+  const publisherCalls = async () => (await sandboxLog(simulators.feeds)).filter((r) => r.path.startsWith(SLOW_FEED.pathPrefix)).length;
+  say(`availability-slow-feed: ${sf.without.length} searches without ${SLOW_FEED.system}'s services, ${sf.with.length} with; warm-up, one at a time`);
+  await runMix('availability-slow-feed warm-up', fastItems, { concurrency: 1, durationMs: Number.POSITIVE_INFINITY, maxRequests: fastItems.length }, failures);
+  say(`availability-slow-feed: fast publisher, c=10 for ${phase.durationMs / 1000} s`);
+  await clearSandboxLog(simulators.feeds);
+  const fast = await runMix('availability-slow-feed fast publisher', fastItems, phase, failures);
+  const fastAsked = await publisherCalls();
+  say(`availability-slow-feed: ${SLOW_FEED.system}'s publisher now answers each request in ${SLOW_FEED.delayMs} ms; c=10 for ${phase.durationMs / 1000} s`);
+  await injectDelay(simulators.feeds, SLOW_FEED.delayMs, SLOW_FEED.pathPrefix);
+  await clearSandboxLog(simulators.feeds);
+  const slow = await runMix('availability-slow-feed slow publisher', slowItems, phase, failures);
+  const slowAsked = await publisherCalls();
+  await clearFaults(simulators.feeds);
+  // A refresh still waiting on the slow publisher finishes before the next rows.
+  await sleep(SLOW_FEED.delayMs + 500);
+
+  // ---- availability-burst: 100 concurrent identical cold requests ---------------------------------------------------
   // Each of the next rows starts from freshly started supplier subgraphs (circuit breakers closed, in-process state
   // empty), so what an earlier row left behind (an open circuit) is not what it measures; two unmeasured requests at
   // the simulators' own pace warm their code first.
   const suppliers = SUBGRAPHS.filter((g) => g.remote && g.books).map((g) => g.name);
+  // The warm-up asks variants of the search no measured request asks, so nothing it leaves in a process (a merged
+  // answer) can answer the row after it.
+  const warmupSearch = availabilityTarget(s.gatewayUrl, sameSearch, { expectAsked: ids.length, unique: true });
   const freshSuppliers = async (label: string) => {
     for (const name of suppliers) await s.stop(name);
     await Promise.all(suppliers.map((name) => s.start(name)));
-    await run(label, availability, { requests: 2, concurrency: 1 }, failures);
+    await run(label, warmupSearch, { requests: 2, concurrency: 1 }, failures);
   };
-  say('row 3: restarting the supplier subgraphs, warm-up');
-  await freshSuppliers('3 warm-up');
-  say(`row 3: ${N.burst} concurrent identical availability requests on a cold cache`);
+  say('availability-burst: restarting the supplier subgraphs, warm-up');
+  await freshSuppliers('availability-burst warm-up');
+  say(`availability-burst: ${N.burst} concurrent identical availability requests on a cold cache`);
   await flush();
   for (const base of Object.values(simulators)) await clearSandboxLog(base);
-  const burst = await rounds('3 burst', availability, { rounds: 1, concurrency: N.burst, reset: async () => {} }, failures);
+  const burst = await rounds('availability-burst', availability, { rounds: 1, concurrency: N.burst, reset: async () => {} }, failures);
   // Anything the burst started in the background (a refresh, a feed poll) has its moment to reach the logs.
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const logs = {
     bookingStandard: await sandboxLog(simulators.bookingStandard),
     pas: await sandboxLog(simulators.pas),
@@ -366,98 +528,118 @@ async function main(): Promise<number> {
   const asked = askedServiceDays(slotServices, firstDay, WINDOW_DAYS);
   const perDay = asked.map((k) => counted.perServiceDay.get(k) ?? 0);
   const maxPerDay = Math.max(0, ...perDay);
-  const over = asked.filter((k) => (counted.perServiceDay.get(k) ?? 0) > TARGETS.callsPerServiceDay);
+  const over = asked.filter((k) => (counted.perServiceDay.get(k) ?? 0) > verdicts.TARGETS.burstCallsPerServiceDay);
   const uncovered = asked.filter((k) => !counted.perServiceDay.get(k));
   const perService = slotServices.map((id) => counted.perService.get(id) ?? 0);
   const kinds = [...counted.byKind].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join('; ');
   const feedCalls = [...counted.byKind].filter(([k]) => k.startsWith('feed')).reduce((n, [, v]) => n + v, 0);
   const searches = perService.reduce((a, b) => a + b, 0);
 
-  // Cold last: a supplier that times out here opens its circuit for the rest of the run.
-  say('row 2: restarting the supplier subgraphs, warm-up');
-  await freshSuppliers('2 warm-up (cold)');
-  say(`row 2: every supplier simulator now answers each call in ${SUPPLIER_DELAY_MS} ms`);
+  // ---- availability-cold, last: a supplier that times out here opens its circuit for the rest of the run -----------
+  say('availability-cold: restarting the supplier subgraphs, warm-up');
+  await freshSuppliers('availability-cold warm-up');
+  say(`availability-cold: every supplier simulator now answers each call in ${SUPPLIER_DELAY_MS} ms`);
   for (const base of Object.values(simulators)) await injectDelay(base, SUPPLIER_DELAY_MS);
-  say('row 2: cold, c=1 (Redis flushed before every request)');
-  const cold1 = await rounds('2 cold c=1', availability, { rounds: N.availColdRoundsC1, concurrency: 1, reset: flush }, failures);
-  say('row 2: cold, c=10 (Redis flushed before every round of 10 identical requests)');
-  const cold10 = await rounds('2 cold c=10', availability, { rounds: N.availColdRoundsC10, concurrency: 10, reset: flush }, failures);
+  // Each round asks a variant of the search no earlier row or round asked, so no answer kept in a process (an
+  // identical search's merged answer) outlives the emptied Redis; within a round the requests are identical.
+  const coldTargets = Array.from({ length: N.availColdRoundsC1 + N.availColdRoundsC10 }, (_, i) =>
+    availabilityTarget(s.gatewayUrl, variantOf(sameSearch, 50_000 + i), { expectAsked: ids.length, base: sameSearch }),
+  );
+  let coldRound = -1;
+  const cold: Target = { url: s.gatewayUrl, body: () => coldTargets[coldRound]!.body(), check: (j) => coldTargets[coldRound]!.check!(j) };
+  const coldReset = async () => {
+    coldRound += 1;
+    await flush();
+  };
+  say('availability-cold: c=1 (Redis emptied before every request)');
+  const cold1 = await rounds('availability-cold c=1', cold, { rounds: N.availColdRoundsC1, concurrency: 1, reset: coldReset }, failures);
+  say('availability-cold: c=10 (Redis emptied before every round of 10 identical requests)');
+  const cold10 = await rounds('availability-cold c=10', cold, { rounds: N.availColdRoundsC10, concurrency: 10, reset: coldReset }, failures);
+  const loadEnd = loadavg();
 
   // ---- the table ---------------------------------------------------------------------------------------------------
-  const cpuPer = (x: { result: Sample; cpuMs: number }) => x.cpuMs / x.result.requests;
-  rows.push(sampleRow('1', 'slot query, our gateway', g1.result, { cpu: cpuPer(g1) }));
-  rows.push(sampleRow('1', 'slot query, our gateway', g10.result, { cpu: cpuPer(g10) }));
-  rows.push(sampleRow('1', 'same `_entities`, booking-standard subgraph direct', d1));
-  rows.push(sampleRow('1', 'same `_entities`, booking-standard subgraph direct', d10));
+  const T = verdicts.TARGETS;
+  const ratio = (a: Sample, b: Sample) => (verdicts.rowStats(a).rps / verdicts.rowStats(b).rps).toFixed(2);
+  rows.push({ id: 'slot-gateway', label: 'slot query, our gateway', sample: g1.result, cpuMs: g1.cpuMs });
+  rows.push({ id: 'slot-gateway', label: 'slot query, our gateway', sample: g10.result, cpuMs: g10.cpuMs, verdict: verdicts.gatewayOverDirect(g10.result, d10.result) });
+  rows.push({ id: 'slot-direct', label: 'same `_entities`, booking-standard subgraph direct (its CPU)', sample: d1.result, ...(d1.cpuMs !== undefined ? { cpuMs: d1.cpuMs } : {}) });
+  rows.push({ id: 'slot-direct', label: 'same `_entities`, booking-standard subgraph direct (its CPU)', sample: d10.result, ...(d10.cpuMs !== undefined ? { cpuMs: d10.cpuMs } : {}) });
+  rows.push({ note: `gateway ÷ direct, req/s: c=1 ${ratio(g1.result, d1.result)}, c=10 ${ratio(g10.result, d10.result)}` });
+  rows.push({ id: 'slot-hive', label: hiveLabel, sample: h1.result, cpuMs: h1.cpuMs });
+  rows.push({ id: 'slot-hive', label: hiveLabel, sample: h10.result, cpuMs: h10.cpuMs, verdict: verdicts.oursOverHive(g10.result, h10.result) });
+  rows.push({ note: `ours ÷ Hive, req/s: c=1 ${ratio(g1.result, h1.result)}, c=10 ${ratio(g10.result, h10.result)}` });
+  const variedLabel = `availability, ${varied.length} different searches, warm`;
+  rows.push({ id: 'availability-warm-varied', label: variedLabel, sample: varied1.result, cpuMs: varied1.cpuMs, verdict: verdicts.warmVariedC1(varied1.result, varied1.cpuMs) });
+  rows.push({ id: 'availability-warm-varied', label: variedLabel, sample: varied10.result, cpuMs: varied10.cpuMs, verdict: verdicts.p99Within(varied10.result, T.warmVariedC10P99Ms) });
+  rows.push({ id: 'availability-warm-same', label: `${label50}, identical, warm`, sample: same1.result, cpuMs: same1.cpuMs });
+  rows.push({ id: 'availability-warm-same', label: `${label50}, identical, warm`, sample: same10.result, cpuMs: same10.cpuMs, verdict: verdicts.p99Within(same10.result, T.warmSameC10P99Ms) });
+  const coldLabel = `${label50}, cold, suppliers ${SUPPLIER_DELAY_MS} ms per call`;
+  rows.push({ id: 'availability-cold', label: coldLabel, sample: cold1, verdict: verdicts.p99Within(cold1, T.coldC1P99Ms) });
+  rows.push({ id: 'availability-cold', label: coldLabel, sample: cold10, verdict: verdicts.p99Within(cold10, T.coldC10P99Ms) });
   rows.push({
-    row: '1',
-    case: `gateway ÷ direct, req/s: c=1 ${fmt(rps(g1.result) / rps(d1), 2)}, c=10 ${fmt(rps(g10.result) / rps(d10), 2)}`,
-    c: '',
-    n: '',
-    target: '',
-    met: '',
+    id: 'availability-burst',
+    label: `${label50}, ${N.burst} concurrent identical, cold`,
+    sample: burst,
+    verdict: verdicts.burst(burst, { maxPerServiceDay: maxPerDay, uncovered: uncovered.length, total: counted.total }),
   });
-  const coldTarget = `p99 ≤ ${TARGETS.coldMs} ms (slowest supplier ${SUPPLIER_DELAY_MS} + 50)`;
-  const coldMet = (x: Sample) => yes(percentile(x.latencies, 99) <= TARGETS.coldMs && x.errors === 0);
-  rows.push(sampleRow('2', `${label2}, cold, suppliers ${SUPPLIER_DELAY_MS} ms per call`, cold1, { target: coldTarget, met: coldMet(cold1) }));
-  rows.push(sampleRow('2', `${label2}, cold, suppliers ${SUPPLIER_DELAY_MS} ms per call`, cold10, { target: coldTarget, met: coldMet(cold10) }));
-  rows.push(sampleRow('2', `${label2}, warm`, warm1.result, { cpu: cpuPer(warm1) }));
-  rows.push(
-    sampleRow('2', `${label2}, warm`, warm10.result, {
-      cpu: cpuPer(warm10),
-      target: `p99 ≤ ${TARGETS.warmP99C10Ms} ms`,
-      met: yes(percentile(warm10.result.latencies, 99) <= TARGETS.warmP99C10Ms && warm10.result.errors === 0),
-    }),
-  );
-  rows.push(
-    sampleRow('3', `${label2}, ${N.burst} concurrent identical, cold`, burst, {
-      target: `≤ ${TARGETS.callsPerServiceDay} upstream call per service and day`,
-      // Calls are only evidence when every service was asked: an open circuit or a failed look-up makes fewer.
-      met:
-        uncovered.length > 0
-          ? `not measurable: ${uncovered.length} service-days never asked upstream`
-          : `${yes(maxPerDay <= TARGETS.callsPerServiceDay)}: max ${maxPerDay}; ${counted.total} calls in all`,
-    }),
-  );
-  const ours = [rps(g1.result), rps(g10.result)];
-  const hive4 = [h1, h10];
-  hive4.forEach((h, i) =>
-    rows.push(
-      sampleRow('4', hiveLabel, h.result, {
-        cpu: cpuPer(h),
-        target: 'ours ≥ Hive, req/s',
-        met: `${yes(ours[i]! >= rps(h.result))} (ours ${fmt(ours[i])})`,
-      }),
-    ),
-  );
+  const empty: Sample = { requests: 0, concurrency: phase.concurrency, errors: 0, wallMs: 0, latencies: [] };
+  const part = (m: Map<string, Sample>, g: string) => m.get(g) ?? empty;
+  const sfLabel = (publisher: string, which: string) => `availability, ${publisher} ${SLOW_FEED.system} publisher, searches ${which} its services`;
+  rows.push({ id: 'availability-slow-feed', variant: 'fast-publisher-without', label: sfLabel('fast', 'without'), sample: part(fast, 'without') });
+  rows.push({ id: 'availability-slow-feed', variant: 'fast-publisher-with', label: sfLabel('fast', 'of'), sample: part(fast, 'with') });
+  rows.push({
+    id: 'availability-slow-feed',
+    variant: 'slow-publisher-without',
+    label: sfLabel(`${SLOW_FEED.delayMs / 1000} s`, 'without'),
+    sample: part(slow, 'without'),
+    verdict: verdicts.slowFeedWithout(part(slow, 'without'), part(fast, 'without'), slowAsked),
+  });
+  rows.push({
+    id: 'availability-slow-feed',
+    variant: 'slow-publisher-with',
+    label: sfLabel(`${SLOW_FEED.delayMs / 1000} s`, 'of'),
+    sample: part(slow, 'with'),
+    verdict: verdicts.slowFeedWith(part(slow, 'with'), slowAsked),
+  });
 
   const seconds = (performance.now() - started) / 1000;
   const out = (l = '') => process.stdout.write(`${l}\n`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  out();
+  if (args.quick) out('QUICK RUN (--quick): a handful of requests per row, to check the bench works; these numbers measure nothing.');
+  out(`Load average (1 / 5 / 15 min) on ${cpus().length} CPUs: ${load(loadStart)} at the start, ${load(loadEnd)} at the end.`);
   out();
   out(table(rows));
   out();
   out(
-    `Row 3, upstream calls (${counted.total}): ${kinds || 'none'}${counted.failed ? `; ${counted.failed} answered with an error status` : ''}. ` +
+    `availability-burst, upstream calls (${counted.total}): ${kinds || 'none'}${counted.failed ? `; ${counted.failed} answered with an error status` : ''}. ` +
       `Slot searches per service (${slotServices.length} Booking Standard and Oakfield services, ${searches} searches): min ${Math.min(...perService)}, max ${Math.max(...perService)}; ` +
       `per service and day (${asked.length} asked): max ${maxPerDay}, ${over.length} searched more than once, ${uncovered.length} not searched. ` +
-      `The ${ids.length - slotServices.length} feed services are answered from each feed's in-process snapshot: ${feedCalls} feed call(s), counted per feed.` +
+      `The ${ids.length - slotServices.length} feed services: ${feedCalls} feed call(s), counted per feed.` +
       (over.length > 0 ? ` More than once: ${over.slice(0, 8).join(', ')}${over.length > 8 ? ', ...' : ''}.` : '') +
       (uncovered.length > 0 ? ` Not searched: ${uncovered.slice(0, 8).join(', ')}${uncovered.length > 8 ? ', ...' : ''}.` : ''),
   );
   out(
-    `Rows 2-3: ${mix}; window ${from} to ${to} (${WINDOW_DAYS} London days); rows 3 and cold start on freshly restarted supplier subgraphs; the cold rows run last, ` +
-      `flushing Redis before each round, with every supplier simulator delaying each call by ${SUPPLIER_DELAY_MS} ms; rows 1, 3, 4 and warm run with the simulators at their own pace (warm right after a serial warm-up). ` +
-      `failed: wrong answers (HTTP or GraphQL error, no slots, or an availability answer with coverage failures); their latency is included. ` +
-      `CPU: /proc utime+stime of the gateway (row 4: Hive) process over the measured requests.`,
+    `The 50-service set: ${mix}; window ${from} to ${to} (${WINDOW_DAYS} London days). availability-warm-varied: ${varied.length} searches ` +
+      `(bench/searches.ts), ${N.variedPassesC1} pass(es) at c=1 and ${N.variedPassesC10} at c=10, each after a serial warm-up pass. ` +
+      `availability-slow-feed: ${sf.without.length} searches without ${SLOW_FEED.system}'s services and ${sf.with.length} of only its services, ` +
+      `3 to 1, c=10 for ${phase.durationMs / 1000} s per publisher; feed poll floor ${FEED_POLL_FLOOR_SECONDS} s (SMART_LINKS_POLL_FLOOR_SECONDS); ` +
+      `requests to the publisher: ${fastAsked} while fast, ${slowAsked} while slow. ` +
+      `Burst and cold start on freshly restarted supplier subgraphs; the cold rows run last, emptying Redis (feed snapshots kept) before each round, with every supplier ` +
+      `simulator delaying each call by ${SUPPLIER_DELAY_MS} ms; the other rows run with the simulators at their own pace. ` +
+      `failed: wrong answers (HTTP or GraphQL error, no slots, an availability answer with coverage failures or fewer services than before, ` +
+      `a slow publisher's slot not CACHE); their latency is included. CPU: /proc utime+stime of the process answering (gateway; ` +
+      `slot-direct: the booking-standard subgraph; slot-hive: Hive) over the measured requests.`,
   );
   for (const n of notes) out(`Note: ${n}`);
-  out(
-    `Run time ${seconds.toFixed(0)} s on ${cpus().length} CPUs; 1-minute load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} at the end ` +
-      '(anything else running on the machine competes with the stack and skews every row).',
-  );
+  out(`Run time ${seconds.toFixed(0)} s (anything else running on the machine competes with the stack and skews every row).`);
 
   for (const [label, e] of failures.byCase) out(`Wrong answers, ${label}: ${e.count}, e.g. ${e.examples.join(' | ')}`);
   for (const line of warnings(s)) out(line);
+  if (args.json) {
+    writeFileSync(args.json, toJson(rows.filter((r): r is BenchRow => !('note' in r))));
+    say(`rows written to ${args.json}`);
+  }
   const measured = [...failures.byCase].filter(([label]) => !label.includes('warm-up')).reduce((n, [, e]) => n + e.count, 0);
   if (measured > 0) {
     process.stderr.write(`\nFAILED: ${measured} measured request(s) got a wrong answer (listed above); the rows they are in do not measure what they say.\n`);
