@@ -13,6 +13,7 @@ import { GATEWAY_HEALTH } from '../gateway/health.js';
 import { SUBGRAPHS, type SubgraphEntry } from '../subgraphs/catalog.js';
 import { REPLICATED_REQUIRED, SUBGRAPH_PRODUCTION_REQUIRED, settingName, type RequiredSetting } from '../subgraphs/kit/production.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
+import { DIRECTORY_PRODUCTION_REQUIRED } from '../subgraphs/directory/client.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { SUBGRAPH_HEALTH, SUBGRAPH_LISTEN } from '../subgraphs/kit/server.js';
 
@@ -39,6 +40,9 @@ interface Process {
   ready: string;
   required: readonly RequiredSetting[];
 }
+
+/** What a subgraph requires in production beyond the kit's list, declared where it is checked. */
+const OWN_PRODUCTION_REQUIRED: Record<string, readonly RequiredSetting[]> = { directory: DIRECTORY_PRODUCTION_REQUIRED };
 
 /** Supplier credentials a subgraph reads at start-up: the environment variables the registry names for its kinds. */
 function supplierCredentials(entry: SubgraphEntry): string[] {
@@ -70,7 +74,7 @@ function productionProcesses(): Process[] {
             ports: [{ env: s.remote.portEnv, default: s.remote.defaultPort, serves: [SUBGRAPH_HEALTH.live, SUBGRAPH_HEALTH.ready], public: true }],
             live: SUBGRAPH_HEALTH.live,
             ready: SUBGRAPH_HEALTH.ready,
-            required: [...SUBGRAPH_PRODUCTION_REQUIRED, ...supplierCredentials(s)],
+            required: [...SUBGRAPH_PRODUCTION_REQUIRED, ...(OWN_PRODUCTION_REQUIRED[s.name] ?? []), ...supplierCredentials(s)],
           },
         ]
       : [],
@@ -259,6 +263,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const pas = container(noCredential, 'pas-rest');
     pas.env = pas.env.filter((e: EnvVar) => e.name !== 'OAKFIELD_PAS_API_KEY');
     expect(manifestProblems(noCredential)).toContain('pas-rest: OAKFIELD_PAS_API_KEY must be set from a Secret (required in production)');
+
+    const noDos = copy();
+    const dir = container(noDos, 'directory');
+    dir.env = dir.env.filter((e: EnvVar) => e.name !== 'DOS_API_PASSWORD');
+    expect(manifestProblems(noDos)).toContain('directory: DOS_API_PASSWORD must be set from a Secret (required in production)');
 
     const loopback = copy();
     const bs = container(loopback, 'booking-standard');

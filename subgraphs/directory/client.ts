@@ -5,9 +5,11 @@
  *
  * Configuration (environment): DOS_API_URL (default the sandbox, http://127.0.0.1:4101), DOS_API_USER and
  * DOS_API_PASSWORD (default the sandbox account), DOS_API_DEADLINE_MS (default 2500), DOS_API_RETRIES (default 1).
+ * In production (NODE_ENV=production) the first three must be set: the directory never falls back to the sandbox.
  */
 import { envInt, envString, envUrl } from '../kit/env.js';
 import { parseJson, upstreamFetch, UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
+import { assertProductionSettings, type RequiredSetting } from '../kit/production.js';
 
 /** The system name in UpstreamErrors and logs. */
 export const DOS_SYSTEM = 'dos';
@@ -98,7 +100,11 @@ export interface DosClientConfig {
   retries: number;
 }
 
+/** The DoS API the directory uses in production: never the sandbox defaults below (checked at start-up). */
+export const DIRECTORY_PRODUCTION_REQUIRED: readonly RequiredSetting[] = ['DOS_API_URL', 'DOS_API_USER', 'DOS_API_PASSWORD'];
+
 export function dosConfigFromEnv(): DosClientConfig {
+  assertProductionSettings(DIRECTORY_PRODUCTION_REQUIRED);
   return {
     baseUrl: envUrl('DOS_API_URL', 'http://127.0.0.1:4101'),
     user: envString('DOS_API_USER', 'dos-sandbox'),
