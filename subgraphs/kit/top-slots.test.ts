@@ -1,0 +1,119 @@
+/**
+ * `<prefix>TopSlots` as every supplier subgraph answers it (slot-windows.ts topSlots, top-slots.ts ranking): the
+ * first K of its services by (start, rank, id) or per service, exact per-service counts, failures per service, and
+ * bounded input refused with typed errors naming the field.
+ */
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import type { SubgraphContext } from './context.js';
+import { slotFields, type SlotWindow, type TopSlotsInput, type WindowSlots } from './slot-windows.js';
+import { UpstreamError } from './upstream.js';
+import { supplierError } from './errors.js';
+
+interface S {
+  id: string;
+  start: string;
+  bookable: boolean;
+  bookingLink: string | null;
+  capacity: number | null;
+}
+
+const NOW = new Date('2026-12-07T08:00:00Z');
+const at = (h: number, m = 0) => new Date(Date.UTC(2026, 11, 7, h, m)).toISOString();
+
+/** Per service: its slots (any order the supplier likes), or a failure. */
+const DATA: Record<string, S[] | UpstreamError> = {
+  a: [
+    { id: 'a2', start: at(10), bookable: true, bookingLink: null, capacity: null },
+    { id: 'a1', start: at(9), bookable: true, bookingLink: null, capacity: 3 },
+  ],
+  b: [
+    { id: 'b1', start: at(9), bookable: true, bookingLink: null, capacity: null },
+    { id: 'b2', start: at(9, 30), bookable: false, bookingLink: 'https://example.org/b2', capacity: null },
+    { id: 'b3', start: at(11), bookable: true, bookingLink: null, capacity: null },
+  ],
+  down: new UpstreamError('sys', 'UNAVAILABLE', 503),
+};
+
+function fields(stale = false) {
+  return slotFields<S>({
+    name: 'test:slots',
+    now: () => NOW,
+    fetchSpans: (spans: readonly SlotWindow[]) =>
+      spans.map(async (w): Promise<WindowSlots<S>> => {
+        const d = DATA[w.serviceId];
+        if (!d || d instanceof Error) throw d ?? new UpstreamError('sys', 'REJECTED', 404);
+        return { slots: [...d].sort((x, y) => Date.parse(x.start) - Date.parse(y.start)), fetchedAt: NOW.toISOString(), ...(stale ? { stale: true } : {}) };
+      }),
+    toError: (system, err) => (err instanceof UpstreamError ? supplierError(system, err.reason) : (err as Error)),
+  });
+}
+
+const ctx = (): SubgraphContext => ({ consumer: { odsCode: 'RX8', name: 'NHS 111' }, traceId: 't', loaders: new Map() });
+
+function input(over: Partial<TopSlotsInput> = {}): TopSlotsInput {
+  return {
+    services: [
+      { id: 'a', system: 'sys', rank: 1 },
+      { id: 'b', system: 'sys', rank: 0 },
+      { id: 'down', system: 'sys', rank: 2 },
+    ],
+    from: at(0),
+    to: at(23),
+    first: 3,
+    mode: 'MERGED',
+    includeHandoff: true,
+    ...over,
+  };
+}
+
+describe('topSlots', () => {
+  it('MERGED: the first K by start, equal starts by rank; exact counts and places; a failing service named', async () => {
+    const out = await fields().topSlots(input(), ctx());
+    // a1 and b1 both start at 09:00: b has the lower rank (nearer), so it comes first.
+    expect(out.slots.map((s) => s.slot.id)).toEqual(['b1', 'a1', 'b2']);
+    expect(out.slots.map((s) => s.startMs)).toEqual([Date.parse(at(9)), Date.parse(at(9)), Date.parse(at(9, 30))]);
+    expect(out.services).toEqual([
+      { serviceId: 'a', totalCount: 2, places: 4, fetchedAt: NOW.toISOString(), stale: false, failure: null },
+      { serviceId: 'b', totalCount: 3, places: 3, fetchedAt: NOW.toISOString(), stale: false, failure: null },
+      { serviceId: 'down', totalCount: null, places: null, fetchedAt: null, stale: false, failure: 'UNAVAILABLE' },
+    ]);
+  });
+
+  it('PER_SERVICE: each service its own first K; hand-offs neither sent nor counted when excluded', async () => {
+    const out = await fields().topSlots(input({ first: 1, mode: 'PER_SERVICE', includeHandoff: false }), ctx());
+    expect(out.slots.map((s) => s.slot.id).sort()).toEqual(['a1', 'b1']);
+    expect(out.services.find((s) => s.serviceId === 'b')).toMatchObject({ totalCount: 2 });
+  });
+
+  it('says when the data are the last good ones (stale)', async () => {
+    const out = await fields(true).topSlots(input({ services: [{ id: 'a', system: 'sys', rank: 0 }] }), ctx());
+    expect(out.services[0]).toMatchObject({ serviceId: 'a', stale: true });
+  });
+
+  const bad: [string, Partial<TopSlotsInput>, string][] = [
+    ['K of 0', { first: 0 }, 'input.first'],
+    ['K over 500', { first: 501 }, 'input.first'],
+    ['no services', { services: [] }, 'input.services'],
+    ['101 services', { services: Array.from({ length: 101 }, (_, i) => ({ id: `s${i}`, system: 'sys', rank: i })) }, 'input.services'],
+    ['a service twice', { services: [{ id: 'a', system: 'sys', rank: 0 }, { id: 'a', system: 'sys', rank: 1 }] }, 'input.services'],
+    ['an id of 201 characters', { services: [{ id: 'x'.repeat(201), system: 'sys', rank: 0 }] }, 'input.services.id'],
+    ['a negative rank', { services: [{ id: 'a', system: 'sys', rank: -1 }] }, 'input.services.rank'],
+    ['a window over 14 days', { to: new Date(NOW.getTime() + 15 * 86_400_000).toISOString() }, 'input.to'],
+    ['a negative maxAge', { maxAge: -1 }, 'input.maxAge'],
+  ];
+  it.each(bad)('refuses %s with a typed error naming %s', async (_what, over, field) => {
+    const err = await fields()
+      .topSlots(input(over), ctx())
+      .then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(GraphQLError);
+    expect((err as GraphQLError).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
+  it('refuses a call without a consumer organisation', async () => {
+    const err = await fields()
+      .topSlots(input(), { ...ctx(), consumer: null })
+      .then(() => null, (e: unknown) => e);
+    expect((err as GraphQLError).extensions).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
