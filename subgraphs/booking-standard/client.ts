@@ -1,10 +1,12 @@
 /**
  * The Booking Standard STU3 provider API, typed, nothing GraphQL. Every request carries the four Ssp-* headers,
  * a fresh unsigned JWT and an X-Request-ID (spec 3.1–3.3), goes through the Spine Secure Proxy when one is
- * configured, and has a deadline (the system's deadlineMs per HTTP call). Slot search follows the provider's `next`
- * links to the end. Appointment calls return the provider's answer (status, version headers, resource or
- * OperationOutcome) for the flows to interpret; only transport failures, 429 and 5xx throw (kit/upstream.ts, which
- * retries GETs once and never a POST).
+ * configured, and has a deadline (the system's deadlineMs per HTTP call; a slot search's pages share one). A slot
+ * search is one search per service and window; when the provider pages, the rest of the window is searched in
+ * parallel parts (planParts), each following its `next` links to the end, only ever back to the same provider.
+ * Appointment calls return the provider's answer (status, version headers, resource or OperationOutcome) for the
+ * flows to interpret; only transport failures, 429 and 5xx throw (kit/upstream.ts, which retries GETs once and never
+ * a POST).
  */
 import { randomUUID } from 'node:crypto';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
