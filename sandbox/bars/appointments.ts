@@ -179,7 +179,8 @@ export class AppointmentBook {
     const literal = /^Slot\/(.+)$/.exec(ref)?.[1];
     const slotId = typeof inMessage?.['id'] === 'string' ? inMessage['id'] : literal;
     if (slotId) slot = this.diary.find(slotId);
-    if (!slot && inMessage) {
+    // Only a Slot without an id (as the spec's example sends it) is looked up by its Schedule and start.
+    else if (inMessage) {
       const schedule = msg.resolve(inMessage['schedule']?.['reference'], 'Schedule');
       const service = BARS_SERVICE_BY_ID.get(ctx.serviceId);
       const startMs = Date.parse(String(inMessage['start'] ?? ''));

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, importJWK, type JWK } from 'jose';
+import { generateKeyPair, importJWK, type CryptoKey as JoseKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CLIENT_ID, startBarsSimulator, type BarsSimulator } from './server.js';
 import { assertion, barsCall, client, errorOf, testKey, tokenForm, type TestKey } from './test-support.js';
@@ -53,7 +53,7 @@ describe('token endpoint', () => {
 
   it('accepts the sandbox application signing with config/dev-keys/bars-sandbox.private.jwk.json', async () => {
     const jwk = JSON.parse(readFileSync(new URL('../../config/dev-keys/bars-sandbox.private.jwk.json', import.meta.url), 'utf8')) as JWK;
-    const privateKey = (await importJWK(jwk, 'RS512')) as CryptoKey;
+    const privateKey = (await importJWK(jwk, 'RS512')) as JoseKey;
     const r = await postToken(tokenForm(await sign({ clientId: SANDBOX_CLIENT_ID, key: { kid: jwk.kid!, privateKey } })));
     expect(r.status).toBe(200);
   });
