@@ -39,10 +39,10 @@ const NEAR_LEEDS = { near: { postcode: 'LS1 4AP' }, radiusKm: 15 };
 beforeAll(async () => {
   redis = await startRedis();
   // Breaker off here, so each fault shows as itself; the open circuit has its own stack below.
-  stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, CIRCUIT_BREAKER: 'off' } });
+  stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url, CIRCUIT_BREAKER: 'off' }, readyTimeoutMs: 120_000 });
   bs = stack.url('sandbox-booking-standard');
   auth = { authorization: `Bearer ${await devToken({ org: 'RX8' })}` };
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   await stack?.stopAll();
@@ -206,8 +206,8 @@ describe('with the circuit breaker and a second replica', () => {
 
   beforeAll(async () => {
     ownRedis = await startRedis();
-    own = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: ownRedis.url } });
-  }, 90_000);
+    own = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: ownRedis.url }, readyTimeoutMs: 120_000 });
+  }, 150_000);
   afterAll(async () => {
     await own?.stopAll();
     await ownRedis?.dispose();
