@@ -1,0 +1,69 @@
+/**
+ * The gateway's read caches (read-cache.ts): bounded and expiring in process; the directory's answer shared through
+ * Redis; and the answer cache's generation check reading exactly the day generations the slot cache's invalidation
+ * bumps (the real RedisBucketStore against a real redis-server), so a booking anywhere makes a kept answer unusable.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBucketStore } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { dayDigest } from '../../subgraphs/kit/slot-buckets.js';
+import { londonDay } from '../../subgraphs/kit/london-day.js';
+import { startRedis, type TestRedis } from '../../test/redis.js';
+import { AnswerCache, DirectoryCache, SlotGenerations, TtlLru } from './read-cache.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+}, 30_000);
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+describe('TtlLru', () => {
+  it('keeps at most its bound, oldest out first, and forgets expired entries', () => {
+    let now = 0;
+    const lru = new TtlLru<number>(3, () => now);
+    for (let i = 0; i < 5; i++) lru.set(`k${i}`, i, 1000);
+    expect(lru.size).toBe(3);
+    expect(lru.get('k0')).toBeUndefined();
+    expect(lru.get('k4')).toBe(4);
+    now = 1000;
+    expect(lru.get('k4')).toBeUndefined();
+  });
+});
+
+describe('DirectoryCache', () => {
+  it('shares a search answer between gateway replicas through Redis, and none when turned off', async () => {
+    const a = new DirectoryCache<string[]>({ ttlMs: 30_000, redis: redis.client() });
+    const b = new DirectoryCache<string[]>({ ttlMs: 30_000, redis: redis.client() });
+    const search = { types: ['PHARMACY'], near: { postcode: 'LS1 4AP' }, radiusKm: 5 };
+    expect(await b.get(search)).toBeUndefined();
+    await a.set(search, ['1402000109']);
+    expect(await b.get(search)).toEqual(['1402000109']);
+    expect(await b.get({ ...search, radiusKm: 6 })).toBeUndefined();
+    const off = new DirectoryCache<string[]>({ ttlMs: 0, redis: redis.client() });
+    expect(await off.get(search)).toBeUndefined();
+  });
+});
+
+describe('the answer cache generation check', () => {
+  it('changes when the slot cache invalidates any day of any service behind the answer, and only then', async () => {
+    const generations = new SlotGenerations(redis.client());
+    const cache = new AnswerCache<string>({ ttlMs: 3000, generations });
+    const store = new RedisBucketStore(redis.client());
+    const pairs = [
+      { system: 'harbour-uec', serviceId: '1402000105' },
+      { system: 'oakfield-pas', serviceId: '1402000107' },
+    ];
+    const from = new Date(Date.now() + 2 * 86_400_000);
+    const to = new Date(from.getTime() + 2 * 86_400_000);
+    const before = await cache.generationsNow(pairs, from, to);
+    cache.set('k', { answer: 'merged', generations: before });
+    expect(await cache.generationsNow(pairs, from, to)).toBe(before);
+    // A booking at another service changes nothing here.
+    await store.invalidate([dayDigest('oakfield-pas', '1402000108', londonDay(from.getTime()))], 60_000);
+    expect(await cache.generationsNow(pairs, from, to)).toBe(before);
+    // A booking on the window's last day at one of its services does.
+    await store.invalidate([dayDigest('oakfield-pas', '1402000107', londonDay(to.getTime()))], 60_000);
+    expect(await cache.generationsNow(pairs, from, to)).not.toBe(cache.peek('k')!.generations);
+  });
+});
