@@ -114,8 +114,8 @@ describe('a paged window: the first page, then the rest of the window at once', 
     return { ids, pages, ...(total !== undefined ? { total } : {}) };
   }
 
-  it('fetches the later pages in parallel, and nothing is lost or repeated', async () => {
-    const system = { ...meridian(), deadlineMs: 15_000 };
+  it('fetches the later pages in parallel, and nothing is lost or repeated', { timeout: 60_000 }, async () => {
+    const system = { ...meridian(), deadlineMs: 20_000 };
     const serviceId = '1403000202';
     const from = new Date(Date.now() + 3_600_000);
     const to = new Date(from.getTime() + 7 * DAY);
@@ -124,8 +124,9 @@ describe('a paged window: the first page, then the rest of the window at once', 
     expect(new Set(reference.ids).size).toBe(reference.ids.length);
 
     await fetch(`${sim.url}/_sandbox/requests`, { method: 'DELETE' });
-    // Every search answer takes 500 ms: pages one after another would arrive at least that far apart.
-    const DELAY = 500;
+    // Every search answer takes 1.5 s: pages one after another would arrive at least that far apart, while requests
+    // sent together arrive within moments of each other even on a loaded machine.
+    const DELAY = 1500;
     await fetch(`${sim.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/meridian/fhir/STU3/Slot', delayMs: DELAY }) });
     // A client that has not searched this service before: the first page first.
     const fresh = new BookingStandardClient(registry);
