@@ -28,7 +28,8 @@
  *                               cause per service and London day (simulators' logs);
  *   availability-cold           the warm-same search (a new variant each round) with Redis emptied before each
  *                               round, feed snapshots kept, and every supplier simulator delaying each call 200 ms,
- *                               c=1 and c=10 (last).
+ *                               c=1 and c=10 (last); cold means the suppliers' slot caches (the gateway's in-process
+ *                               copy of the directory's answer may be warm; the directory simulator is not delayed).
  * Burst and cold start on freshly restarted supplier subgraphs, so an earlier row's open circuit is not measured.
  * `--quick` runs every row with a handful of requests: it checks the bench works; its numbers mean nothing.
  */
