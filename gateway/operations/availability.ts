@@ -279,6 +279,9 @@ export async function fetchTop(
         if (s.failure || s.totalCount == null) answers.failures.push({ service, reason: coverageReason(s.failure) });
         else answers.services.set(s.serviceId, { totalCount: s.totalCount, places: s.places ?? s.totalCount, fetchedAt: s.fetchedAt, stale: s.stale });
       }
+      // A service the answer does not mention was not answered: never counted as if it had been.
+      const mentioned = new Set(top.services.map((s) => s.serviceId));
+      for (const service of group) if (!mentioned.has(service.id)) answers.failures.push({ service, reason: 'INVALID_RESPONSE' });
       // Sort keys as the subgraph computed them (epoch ms, rank); the service's distance from the directory.
       const list: RankedSlot[] = [];
       for (const r of top.slots) {
