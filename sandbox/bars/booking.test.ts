@@ -182,6 +182,10 @@ describe('idempotency', () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('x-request-id')).toBe(requestId);
+    // Re-serialised (indented, keys in another order) it is still the same message.
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(body)).reverse()), null, 2);
+    const third = await post(reordered, { headers: { 'x-request-id': requestId } });
+    expect(third.body).toEqual(first.body);
     expect((await stored()).filter((a) => a.slotId === slot.id)).toHaveLength(1);
   });
 

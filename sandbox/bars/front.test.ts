@@ -136,6 +136,16 @@ describe('fault injection and the request log', () => {
     expect((await call(SLOT)).status).toBe(200);
   });
 
+  it('injected statuses default to the receiver codes the spec lists for them', async () => {
+    const expected: Array<[number, string]> = [[408, 'REC_TIMEOUT'], [429, 'REC_TOO_MANY_REQUESTS'], [500, 'REC_SERVER_ERROR'], [501, 'REC_NOT_IMPLEMENTED']];
+    for (const [status, code] of expected) {
+      await inject({ pathPrefix: '/booking-and-referral/FHIR/R4/Appointment', status, times: 1 });
+      const r = await call('/Appointment?patient:identifier=9476719931');
+      expect(errorOf(r), String(status)).toMatchObject({ status, code, system: 'https://fhir.nhs.uk/Codesystem/http-error-codes' });
+    }
+    expect((await call('/Appointment?patient:identifier=9476719931')).status).toBe(200);
+  });
+
   it('a delay holds the answer at least that long; a stall never answers; a malformed body is truncated JSON', async () => {
     await inject({ pathPrefix: '/booking-and-referral/FHIR/R4/Slot', delayMs: 300, times: 1 });
     const t0 = performance.now();

@@ -172,7 +172,7 @@ export function createRouter(opts: RouterOptions): SandboxHandler {
       throw barsError(400, 'SEND_BAD_REQUEST', 'required', 'The use-context header is required on $process-message.');
     }
     const key = `${ctx.grant.clientId}|${ctx.serviceId}|${ctx.requestId}`;
-    const hash = createHash('sha256').update(ctx.req.body).digest('hex');
+    const hash = createHash('sha256').update(canonical(ctx.req.body)).digest('hex');
     forgetOld(ctx.nowMs);
     const seen = remembered.get(key);
     if (seen) {
@@ -237,6 +237,23 @@ export function createRouter(opts: RouterOptions): SandboxHandler {
     if (remembered.size < 5000) return;
     for (const [k, v] of remembered) if (nowMs - v.atMs > IDEMPOTENCY_RETENTION_MS) remembered.delete(k);
   }
+}
+
+/** The body as sorted-key JSON, so a resend that only re-serialises the same message counts as the same message. */
+function canonical(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        : v;
+  return JSON.stringify(sort(parsed));
 }
 
 function fhir(status: number, body: unknown): SandboxResponse {
