@@ -25,12 +25,12 @@ export interface DirectorySubgraphOptions {
   feeds?: FeedDirectory;
 }
 
-export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<RunningSubgraph> {
+export async function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('directory');
   const registry = opts.registry ?? loadRegistry();
   // Feed services come from the snapshots the feed pollers share (one poller per feed across every process with
   // REDIS_URL, the smart-links subgraphs included): started here, read from memory by searches.
-  const shared = opts.feeds ? null : sharedFeedsFromEnv(registry, { logger, ...(opts.now ? { now: opts.now } : {}) });
+  const shared = opts.feeds ? null : sharedFeedsFromEnv(registry, { logger, start: false, ...(opts.now ? { now: opts.now } : {}) });
   const feeds = opts.feeds ?? feedDirectory(shared!.all(), logger);
   const resolvers = createResolvers({
     dos: new DosClient(opts.dos ?? dosConfigFromEnv()),
@@ -39,7 +39,15 @@ export function startDirectorySubgraph(opts: DirectorySubgraphOptions): Promise<
     logger,
     feeds,
   });
-  return startSubgraph({ name: 'directory', resolvers, port: opts.port, host: opts.host, logger, ...(shared ? { onClose: () => shared.close() } : {}) });
+  const running = await startSubgraph({ name: 'directory', resolvers, port: opts.port, host: opts.host, logger, ...(shared ? { onClose: () => shared.close() } : {}) }).catch(
+    async (err: unknown) => {
+      await shared?.close();
+      throw err;
+    },
+  );
+  // Polling starts once the server listens, so start-up does not compete with the first download.
+  shared?.start();
+  return running;
 }
 
 /** The registry as the directory sees it: a system's id, kind and name, never its URLs or credentials. */

@@ -40,6 +40,11 @@ export class SmartLinksClient {
       });
   }
 
+  /** Starts polling (the feeds it made itself; given feeds are the caller's to start). */
+  start(): void {
+    if (this.ownFeeds) this.feeds.start();
+  }
+
   /** The feed of a registry system; undefined when it is not a SMART_LINKS system. */
   reader(systemId: string): SharedFeed | undefined {
     return this.feeds.feed(systemId);

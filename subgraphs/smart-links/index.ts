@@ -33,21 +33,27 @@ export interface SmartLinksOptions {
 export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('smart-links');
   const registry = opts.registry ?? loadRegistry();
-  // Feeds are polled in the background from here on (one poller per feed across processes with REDIS_URL).
+  // Feeds are polled in the background (one poller per feed across processes with REDIS_URL), from listening on.
   const client = new SmartLinksClient(registry, {
     logger,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.firstSnapshotWaitMs !== undefined ? { firstSnapshotWaitMs: opts.firstSnapshotWaitMs } : {}),
   });
   const referralSource = opts.referralSource ?? envString('SMART_LINKS_REFERRAL_SOURCE', DEFAULT_REFERRAL_SOURCE);
-  return startSubgraph({
+  const running = await startSubgraph({
     name: 'smart-links',
     resolvers: createResolvers({ registry, client, logger, referralSource, ...(opts.now ? { now: opts.now } : {}) }),
     port: opts.port ?? envPort('SMART_LINKS_PORT', 4004),
     ...(opts.host ? { host: opts.host } : {}),
     logger,
     onClose: () => client.close(),
+  }).catch(async (err: unknown) => {
+    await client.close();
+    throw err;
   });
+  // Polling starts once the server listens, so start-up does not compete with the first download.
+  client.start();
+  return running;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -22,31 +22,36 @@ export interface SharedFeedsSetup {
   env?: NodeJS.ProcessEnv;
   /** Overrides FEED_FIRST_SNAPSHOT_WAIT_MS. */
   firstSnapshotWaitMs?: number;
+  /** Start polling at once (default); false: the caller calls start() (after its server listens, say). */
+  start?: boolean;
   /** A store of the caller's (kept open by close()); default: from REDIS_URL. */
   store?: FeedStore;
 }
 
-/** Started: the first tick of every feed is under way when this returns. */
+/** Started (unless told not to): the first tick of every feed is under way when this returns. */
 export function sharedFeedsFromEnv(registry: Pick<Registry, 'systems'>, opts: SharedFeedsSetup): SharedFeeds {
   const env = opts.env ?? process.env;
   const systems = registry.systems.filter((s): s is SmartLinksSystem => s.kind === 'SMART_LINKS');
   const firstSnapshotWaitMs = opts.firstSnapshotWaitMs ?? intFrom(env, 'FEED_FIRST_SNAPSHOT_WAIT_MS', 2000, 0, 60_000);
   const maxSnapshotBytes = intFrom(env, 'FEED_SNAPSHOT_MAX_BYTES', DEFAULT_MAX_SNAPSHOT_BYTES, 64 * 1024, 512 * 1024 * 1024);
   const common = { systems, logger: opts.logger, firstSnapshotWaitMs, maxSnapshotBytes, ...(opts.now ? { now: opts.now } : {}) };
-  if (opts.store) return new SharedFeeds({ ...common, store: opts.store }).start();
+  const go = (f: SharedFeeds) => (opts.start === false ? f : f.start());
+  if (opts.store) return go(new SharedFeeds({ ...common, store: opts.store }));
   if (systems.length === 0) return new SharedFeeds({ ...common, store: new MemoryFeedStore(), ownsStore: true });
   if (!env.REDIS_URL) {
     opts.logger.info('REDIS_URL is not set: SMART feeds are polled by this process alone (other processes poll their own)');
-    return new SharedFeeds({ ...common, store: new MemoryFeedStore(), ownsStore: true }).start();
+    return go(new SharedFeeds({ ...common, store: new MemoryFeedStore(), ownsStore: true }));
   }
   // The URL may carry a password: never logged.
   const conn = connectRedis(env.REDIS_URL, { logger: opts.logger, consequence: 'feed snapshots are not shared: the snapshot in hand is served, marked stale once overdue' });
-  return new SharedFeeds({
-    ...common,
-    store: new RedisFeedStore(conn.redis, () => conn.close()),
-    ownsStore: true,
-    onStoreError: (err) => conn.outage.report(err),
-  }).start();
+  return go(
+    new SharedFeeds({
+      ...common,
+      store: new RedisFeedStore(conn.redis, () => conn.close()),
+      ownsStore: true,
+      onStoreError: (err) => conn.outage.report(err),
+    }),
+  );
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -121,6 +121,40 @@ describe('one poller per feed across processes', () => {
   });
 });
 
+describe('while the store (Redis) is away', () => {
+  it('each process serves what it holds, then polls for itself at the floor until the store is back', async () => {
+    const system = served.system('nocache', { pollFloorSeconds: 1 });
+    let down = false;
+    const inner = redisStore();
+    const flaky: FeedStore = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => (down ? Promise.reject(new Error('redis unavailable')) : (v as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    });
+    const errors: unknown[] = [];
+    const feeds = start(new SharedFeeds({ store: flaky, systems: [system], tickMs: 100, leaseMs: 500, onStoreError: (e) => errors.push(e) }));
+    const feed = feeds.feed(system.id)!;
+    const first = await feed.snapshot();
+
+    down = true;
+    const downAt = Date.now();
+    // Still answered from memory at once, then kept current by this process's own polls.
+    expect(feed.current()!.slots.map((s) => s.id)).toEqual(['s1', 's2']);
+    await until(() => Date.parse(feed.current()!.checkedAt) > downAt + 500);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(feed.isPoller()).toBe(false);
+    expect(feed.freshness().stale).toBe(false);
+    const alone = (await manifestRequests('nocache')).filter((r) => Date.parse(r.at) >= downAt).map((r) => Date.parse(r.at));
+    for (let i = 1; i < alone.length; i++) expect(alone[i]! - alone[i - 1]!).toBeGreaterThanOrEqual(1000);
+    expect(Date.parse(feed.current()!.checkedAt)).toBeGreaterThan(Date.parse(first.checkedAt));
+
+    down = false;
+    await until(() => feed.isPoller());
+  });
+});
+
 describe('a request never waits for a poll', () => {
   it('a stalled publisher: the last snapshot answers at once, stale after the failed poll, its fetch time unchanged; fresh again after', async () => {
     const system = served.system('stalling', { pollFloorSeconds: 1, deadlineMs: 1500 });

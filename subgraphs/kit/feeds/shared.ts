@@ -19,6 +19,9 @@
  * it gets an UpstreamError (smart-links answers the supplier as UNAVAILABLE, or the poll's own reason; the directory
  * lists no services of that feed) until a snapshot exists.
  *
+ * Store outage (Redis away): each process serves the snapshot it holds; once the store has been away longer than a
+ * lease lasts, each polls for itself (same floor, same rules) until it is back, then they share again.
+ *
  * Staleness (answer marked `stale`, slots still served with their true fetch time): the last poll failed; or the
  * poll due is overdue by more than a refresh can take (a publisher that stalls, or no poller alive); or the
  * snapshot is older than the search's maxAge.
@@ -117,6 +120,8 @@ export class SharedFeed {
   private ticking: Promise<void> | null = null;
   private readonly waiters = new Set<() => void>();
   private lastWant = Number.NEGATIVE_INFINITY;
+  /** performance.now() of the first store failure in a row; null while the store answers. */
+  private storeDownSince: number | null = null;
 
   constructor(
     readonly system: SmartLinksSystem,
@@ -238,22 +243,26 @@ export class SharedFeed {
 
   private async tick(): Promise<void> {
     let holding = false;
-    try {
-      holding = await this.store.lease(this.key, this.holder, this.leaseMs);
-    } catch (err) {
-      this.opts.onStoreError(err);
-    }
-    if (holding !== this.holding) this.logger?.info({ poller: holding }, holding ? 'feed poller lease taken' : 'feed poller lease given up');
-    this.holding = holding;
-
     let state: FeedState;
     try {
+      holding = await this.store.lease(this.key, this.holder, this.leaseMs);
       state = await this.store.readState(this.key);
     } catch (err) {
       this.opts.onStoreError(err);
+      this.holding = false;
+      // The store has been away longer than a lease lasts: nobody can be polling through it. This process polls
+      // for itself (its own schedule, the same floor) so its snapshot stays current until the store is back.
+      this.storeDownSince ??= performance.now();
+      if (performance.now() - this.storeDownSince >= this.leaseMs && !this.stopped && this.due({ meta: this.meta, wantedAt: null })) {
+        await this.poll(this.meta, false);
+      }
       return;
     }
-    if (holding && !this.stopped && this.due(state)) await this.poll(state.meta);
+    if (this.storeDownSince !== null) this.logger?.info('feed store available again: polling shared again');
+    this.storeDownSince = null;
+    if (holding !== this.holding) this.logger?.info({ poller: holding }, holding ? 'feed poller lease taken' : 'feed poller lease given up');
+    this.holding = holding;
+    if (holding && !this.stopped && this.due(state)) await this.poll(state.meta, true);
     else await this.sync(state.meta, null);
   }
 
@@ -265,14 +274,16 @@ export class SharedFeed {
     return wantedAt !== null && wantedAt > meta.attemptAt;
   }
 
-  private async poll(prev: FeedMeta | null): Promise<void> {
+  /** One poll; `shared`: as the lease holder, through the store; otherwise (store away) for this process only. */
+  private async poll(prev: FeedMeta | null, shared: boolean): Promise<void> {
     const started = this.now().getTime();
     const base: FeedMeta = prev ?? { bodyVersion: null, checkedAt: null, nextPollAt: 0, attemptAt: 0, stale: null, failure: null, files: 0 };
     // The attempt is recorded before the publisher is asked: a process taking the lease over mid-poll still waits
     // for the floor.
-    if (!(await this.write({ ...base, attemptAt: started }, null))) return;
+    if (shared && !(await this.write({ ...base, attemptAt: started }, null))) return;
+    if (!shared) this.meta = { ...base, attemptAt: started };
     const renew = setInterval(() => {
-      this.store.lease(this.key, this.holder, this.leaseMs).catch((err: unknown) => this.opts.onStoreError(err));
+      if (shared) this.store.lease(this.key, this.holder, this.leaseMs).catch((err: unknown) => this.opts.onStoreError(err));
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     renew.unref();
     try {
@@ -309,7 +320,7 @@ export class SharedFeed {
           meta = { ...base, nextPollAt, attemptAt: started, failure: { reason, at: new Date(started).toISOString() } };
         }
       }
-      if (await this.write(meta, body)) await this.sync(meta, body);
+      if (!shared || (await this.write(meta, body))) await this.sync(meta, body);
     } finally {
       clearInterval(renew);
     }
