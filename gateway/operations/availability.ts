@@ -208,6 +208,8 @@ export async function findServices(v: DirectorySearch, ctx: CallContext, deps: A
     }
     for (const e of page.edges) found.push({ ...e.node, distanceKm: e.distanceKm });
     after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    // At most MAX_SERVICES services, 100 a page: a directory that keeps paging past them is not answering sensibly.
+    if (after && found.length >= MAX_SERVICES) throw directoryUnavailable('INVALID_RESPONSE');
   } while (after);
   const services = rankServices(found);
   await deps.directoryCache?.set(search, services);
