@@ -1,5 +1,6 @@
 /** The bench's pure parts: the search sets, row statistics, targets, the `--json` shape and the arguments. No stack. */
 import { describe, expect, it } from 'vitest';
+import { countUpstream } from './upstream-calls.js';
 import { haversineKm } from '../sandbox/directory/geo.js';
 import { SEED_POSTCODES, SEED_SERVICES, type ServiceTypeCode } from '../sandbox/seed/services.js';
 import type { Sample } from './load.js';
@@ -200,5 +201,24 @@ describe('bench rows', () => {
     expect(() => parseArgs(['--json'])).toThrow(/file/);
     expect(() => parseArgs(['--json', '--quick'])).toThrow(/file/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown/);
+  });
+});
+
+describe('upstream calls per service-day', () => {
+  const search = (from: string, to: string, page?: string) => ({
+    method: 'GET',
+    path: '/harbour/STU3/Slot',
+    query: { 'schedule.actor:healthcareservice': ['1402000101'], start: [`ge${from}`, `le${to}`], ...(page ? { _page: [page] } : {}) },
+    status: 200,
+  });
+
+  it('counts a window cut into disjoint slices once, and a refetch of any instant twice', () => {
+    const sliced = countUpstream({ bookingStandard: [search('2026-12-02T00:00:00Z', '2026-12-02T11:59:59Z'), search('2026-12-02T12:00:00Z', '2026-12-02T23:59:59Z')], pas: [], feeds: [] }, new Map());
+    expect(sliced.perServiceDay.get('1402000101 2026-12-02')).toBe(1);
+    expect(sliced.perService.get('1402000101')).toBe(2);
+    const twice = countUpstream({ bookingStandard: [search('2026-12-02T00:00:00Z', '2026-12-02T23:59:59Z'), search('2026-12-02T10:00:00Z', '2026-12-02T11:00:00Z')], pas: [], feeds: [] }, new Map());
+    expect(twice.perServiceDay.get('1402000101 2026-12-02')).toBe(2);
+    const paged = countUpstream({ bookingStandard: [search('2026-12-02T00:00:00Z', '2026-12-02T23:59:59Z'), search('2026-12-02T00:00:00Z', '2026-12-02T23:59:59Z', 'c1')], pas: [], feeds: [] }, new Map());
+    expect(paged.perServiceDay.get('1402000101 2026-12-02')).toBe(1);
   });
 });

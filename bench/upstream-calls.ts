@@ -4,7 +4,7 @@
  * `start` range; an Oakfield session search names a clinic (mapped back to its DoS service) and a date range; feed
  * polls are per feed, not per service.
  */
-import { addDays, daysBetween, londonDate } from './days.js';
+import { addDays, daysBetween, londonDate, londonMidnight } from './days.js';
 
 export interface LoggedRequest {
   method: string;
@@ -27,7 +27,10 @@ export interface UpstreamCount {
   total: number;
   /** Calls by what they were (slot search, next page, session search, clinic look-up, feed manifest or file...). */
   byKind: Map<string, number>;
-  /** `${serviceId} ${day}` → slot searches covering that service and day. */
+  /**
+   * `${serviceId} ${day}` → how many times the most-fetched instant of that service and day was searched. A search
+   * cut into disjoint time slices (Booking Standard's parallel parts) fetches each instant once, so it counts once.
+   */
   perServiceDay: Map<string, number>;
   /** serviceId → slot searches naming it (one search may cover several days). */
   perService: Map<string, number>;
@@ -48,9 +51,11 @@ export function countUpstream(
   clinicService: ReadonlyMap<string, string>,
 ): UpstreamCount {
   const out: UpstreamCount = { total: 0, byKind: new Map(), perServiceDay: new Map(), perService: new Map(), failed: 0 };
-  const cover = (serviceId: string, days: string[]) => {
+  const ranges = new Map<string, { from: number; to: number }[]>();
+  /** A search of `serviceId` for starts in [from, to] (epoch ms, inclusive). */
+  const cover = (serviceId: string, from: number, to: number) => {
     bump(out.perService, serviceId);
-    for (const d of days) bump(out.perServiceDay, `${serviceId} ${d}`);
+    ranges.set(serviceId, [...(ranges.get(serviceId) ?? []), { from, to }]);
   };
   const seen = (r: LoggedRequest, kind: string) => {
     out.total += 1;
@@ -73,7 +78,7 @@ export function countUpstream(
       continue;
     }
     seen(r, 'booking-standard slot search');
-    cover(serviceId, daysBetween(londonDate(ge), londonDate(le)));
+    cover(serviceId, ge, le);
   }
 
   for (const r of logs.pas) {
@@ -87,7 +92,7 @@ export function countUpstream(
       }
       seen(r, 'oakfield session search');
       const serviceId = clinicService.get(decodeURIComponent(sessions[1]!)) ?? `clinic ${sessions[1]}`;
-      if (from && to) cover(serviceId, daysBetween(from, to));
+      if (from && to) cover(serviceId, londonMidnight(from), londonMidnight(addDays(to, 1)) - 1);
       continue;
     }
     seen(r, r.path.endsWith('/clinics') ? 'oakfield clinic look-up' : `oakfield ${r.method} ${r.path}`);
@@ -96,6 +101,18 @@ export function countUpstream(
   for (const r of logs.feeds) {
     const feed = r.path.split('/')[1] ?? '?';
     seen(r, r.path.includes('bulk-publish') ? `feed manifest (${feed})` : `feed file (${feed})`);
+  }
+
+  for (const [serviceId, list] of ranges) {
+    for (const r of list) {
+      // The deepest overlap inside this range: how many searches fetched its most-fetched instant.
+      const starts = list.filter((o) => o.from <= r.to && o.to >= r.from).map((o) => Math.max(o.from, r.from));
+      const depth = Math.max(...starts.map((t) => list.filter((o) => o.from <= t && o.to >= t).length));
+      for (const d of daysBetween(londonDate(r.from), londonDate(r.to))) {
+        const key = `${serviceId} ${d}`;
+        out.perServiceDay.set(key, Math.max(out.perServiceDay.get(key) ?? 0, depth));
+      }
+    }
   }
   return out;
 }
