@@ -40,7 +40,7 @@ beforeAll(async () => {
   // Generous readiness: on a loaded 2-core machine a process can take a while to answer its health check.
   stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url }, readyTimeoutMs: 120_000 });
   auth = { authorization: `Bearer ${await devToken({ org: 'RX8' })}` };
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await stack?.stopAll();
