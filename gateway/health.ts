@@ -1,8 +1,14 @@
-/** Readiness: the gateway is ready only when every subgraph answers a trivial query. Names only, never URLs. */
+/**
+ * Readiness: this gateway takes traffic unless it is draining. Subgraph outages do not make it unready: they hit every
+ * replica alike, and a gateway that is up answers them as typed, partial results (coverage, SUBGRAPH_UNAVAILABLE),
+ * where a load balancer with no ready replica would answer nothing at all. The body says which subgraphs answer a
+ * trivial query (`degraded` when any does not), for operators and alerts. Names only, never URLs.
+ */
 import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
 
 export interface Readiness {
   ready: boolean;
+  degraded: boolean;
   subgraphs: Record<string, 'up' | 'down'>;
 }
 
@@ -21,7 +27,7 @@ export async function checkReadiness(subgraphUrls: Record<string, string>, inter
   const entries = await Promise.all(
     Object.entries(subgraphUrls).map(async ([name, url]) => [name, (await probe(url, internalKey)) ? 'up' : 'down'] as const),
   );
-  return { ready: entries.every(([, s]) => s === 'up'), subgraphs: Object.fromEntries(entries) };
+  return { ready: true, degraded: entries.some(([, s]) => s !== 'up'), subgraphs: Object.fromEntries(entries) };
 }
 
 async function probe(url: string, internalKey: string): Promise<boolean> {

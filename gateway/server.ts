@@ -121,12 +121,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   // Operational endpoints on their own port, never the public one: metrics and readiness name internals, and each
   // readiness answer (cached briefly) costs a request to every subgraph.
+  let draining = false;
   const readiness = cachedReadiness(() => checkReadiness(opts.subgraphUrls, opts.internalKey));
   const internal = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === GATEWAY_HEALTH.live) sendJson(res, 200, { status: 'live' });
     else if (path === '/metrics') serveMetrics(res);
-    else if (path === GATEWAY_HEALTH.ready) void readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r));
+    else if (path === GATEWAY_HEALTH.ready) {
+      // Draining: out of the load balancer first, while requests in flight finish.
+      if (draining) sendJson(res, 503, { ready: false, draining: true });
+      else void readiness().then((r) => sendJson(res, 200, r));
+    }
     else sendJson(res, 404, { error: 'not found' });
   });
 
@@ -159,6 +164,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     server,
     internalPort,
     async close() {
+      draining = true;
       await drain(server, opts.shutdownGraceMs ?? 10_000);
       await drain(internal, 1000);
       await apollo.stop();

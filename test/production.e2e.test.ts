@@ -54,7 +54,7 @@ beforeAll(async () => {
     ports: await freePorts(),
     keepAllOutput: true,
     // Everything logged, so the patient-data scan below reads every line the stack can write.
-    env: { LOG_LEVEL: 'debug', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '60', GATEWAY_MAX_BODY_BYTES: '20000', GATEWAY_MAX_DEPTH: '6' },
+    env: { LOG_LEVEL: 'debug', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '600', GATEWAY_MAX_BODY_BYTES: '20000', GATEWAY_MAX_DEPTH: '6' },
   });
   bsSim = stack.url('sandbox-booking-standard');
   tokens.nhs111 = await devToken({ org: 'RX8' });
@@ -142,7 +142,8 @@ describe('limits', () => {
 
   it('rate-limits a consumer with 429 and Retry-After', async () => {
     let limited: Awaited<ReturnType<typeof gql>> | undefined;
-    for (let i = 0; i < 70 && !limited; i++) {
+    // 600 a minute with bursts of 60: the bucket is empty within the first 70 or so of these.
+    for (let i = 0; i < 200 && !limited; i++) {
       const res = await gql(stack.gatewayUrl, '{ __typename }', {}, bearer('rateLimited'));
       if (res.status === 429) limited = res;
     }
@@ -207,11 +208,20 @@ describe('observability', () => {
     expect(bs).toMatch(/supplier_circuit_state\{system="harbour-uec"\} 0/);
   });
 
-  it('finishes a request in flight when the gateway is told to stop', async () => {
+  it('finishes a request in flight when the gateway is told to stop, unready to its load balancer meanwhile', async () => {
     await injectFault(bsSim, { pathPrefix: '/harbour/', delayMs: 1200, times: 1 });
     const inFlight = gql(stack.gatewayUrl, SLOTS, { id: '1402000102', from: new Date().toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }, bearer('nhs111'));
     await new Promise((r) => setTimeout(r, 300));
+    const readyUrl = `http://127.0.0.1:${stack.port('gateway-internal')}/health/ready`;
+    expect((await fetch(readyUrl)).status).toBe(200);
     const stopping = stack.stop('gateway');
+    // Draining: readiness says 503 (or the internal port is already closed) while the request finishes.
+    let drainingStatus = 200;
+    for (const until = Date.now() + 5000; drainingStatus === 200 && Date.now() < until; ) {
+      drainingStatus = await fetch(readyUrl).then((r) => r.status, () => 0);
+      if (drainingStatus === 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([503, 0]).toContain(drainingStatus);
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
