@@ -81,7 +81,13 @@ function harness(store: BucketStore, opts: { ttlSeconds?: number; kind?: 'PAS_RE
       { consumer: { odsCode: org, name: org }, traceId: 't', loaders: new Map() },
     );
   }
-  return { clock, supplier, cache, slots };
+  async function top(serviceId: string, from: string, to: string) {
+    return fields.topSlots(
+      { services: [{ id: serviceId, system: 'fake-sys', rank: 0 }], from, to, first: 10, mode: 'MERGED', includeHandoff: true },
+      { consumer: { odsCode: 'RX8', name: 'RX8' }, traceId: 't', loaders: new Map() },
+    );
+  }
+  return { clock, supplier, cache, slots, top };
 }
 
 const sources = (r: { nodes: TestSlot[] }) => new Set(r.nodes.map((n) => n.source));
@@ -178,6 +184,27 @@ describe.each([
     const live = await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
     expect(sources(live)).toEqual(new Set(['LIVE']));
     expect(h.supplier.searches).toHaveLength(3);
+  });
+
+  it('says a stale bucket served while its supplier is failing is stale, and a fresh one is not', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    const first = await h.top('3', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    expect(first.services[0]).toMatchObject({ stale: false, failure: null });
+    // Past its TTL the refresh fails: the failure is remembered, and the last good copy is served marked stale.
+    h.clock.t = t0 + 31 * SECOND;
+    h.supplier.failWith = new UpstreamError('fake-sys', 'UNAVAILABLE', 503);
+    await h.top('3', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    await h.cache.idle();
+    const during = await h.top('3', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    expect(during.services[0]).toMatchObject({ stale: true, failure: null, fetchedAt: new Date(t0).toISOString() });
+    expect(during.slots.length).toBeGreaterThan(0);
+    // Once the supplier answers again and the bucket is refreshed, it is current again.
+    h.supplier.failWith = null;
+    h.clock.t += 6 * SECOND;
+    await h.top('3', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    await h.cache.idle();
+    expect((await h.top('3', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z')).services[0]).toMatchObject({ stale: false });
   });
 
   it('remembers a failure for a few seconds: the typed error again, the supplier not called', async () => {

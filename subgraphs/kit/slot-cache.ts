@@ -93,6 +93,8 @@ export interface DaySlots<S> {
   slots: S[];
   fetchedAt: string;
   source: SlotSource;
+  /** Past its TTL and served because the supplier is failing: the last good data, not current (kit WindowSlots.stale). */
+  stale?: boolean;
 }
 
 export interface CachePolicy {
@@ -369,8 +371,9 @@ export class SlotCache {
     const cached = entry.bucket ? decodeBucket<S>(entry.bucket) : null;
     if (cached && now - Date.parse(cached.fetchedAt) <= limit) {
       const fresh = now - Date.parse(cached.fetchedAt) <= policy.ttlMs;
-      // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy.
-      return { kind: fresh ? 'hit' : 'stale', answer: cached, refresh: !fresh && !failing };
+      // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy, and
+      // say so (the gateway reports the service STALE in coverage beside these slots).
+      return { kind: fresh ? 'hit' : 'stale', answer: !fresh && failing ? { ...cached, stale: true } : cached, refresh: !fresh && !failing };
     }
     if (failing) {
       return {

@@ -172,6 +172,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         // Days in order, each earliest first: the concatenation is earliest first.
         slots: found.flatMap((d) => d.slots).filter((s) => inWindow(s, k)),
         fetchedAt: oldest(found.map((d) => d.fetchedAt)),
+        ...(found.some((d) => d.stale) ? { stale: true } : {}),
       };
     });
   }
