@@ -104,7 +104,7 @@ interface NextAvailableArgs {
 
 /**
  * The two field resolvers, ready to put on the adapter's service type. The parent is the entity representation
- * with `supplier { id }` (the fields' @requires), which names the registry system holding the service.
+ * with `supplier { id }` (part of each adapter's entity key), which names the registry system holding the service.
  */
 export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
   function loader(ctx: SubgraphContext): DataLoader<SlotWindow, WindowSlots<S>, string> {

@@ -1,8 +1,8 @@
 /**
  * Thin resolvers. The slot fields come from kit/slot-windows.ts, exactly as every supplier adapter's do (window
  * rules, per-request batching); this file supplies the spans. A SmartLinksService's id names a feed location and
- * service type (`smart:<system>:<location>:<code>`, kit/feeds/service-id.ts), `supplier { id }` (required from the
- * directory) the registry system whose feed holds it. Slots come from that feed's shared snapshot, which a
+ * service type (`smart:<system>:<location>:<code>`, kit/feeds/service-id.ts), `supplier { id }` (part of the entity's
+ * key, so the directory's representation carries it) the registry system whose feed holds it. Slots come from that feed's shared snapshot, which a
  * background poller keeps fresh within the publisher's cache rules (kit/feeds/shared.ts): a request never waits for
  * a poll. A feed that has never been read is a typed supplier error; a stale one still answers, labelled `CACHE`
  * with its true `fetchedAt` and marked stale.

@@ -22,6 +22,7 @@ export type BookingStandardService = HealthcareService & {
   id: Scalars['ID']['output'];
   nextAvailable?: Maybe<Slot>;
   slots?: Maybe<SlotList>;
+  /** The registry system holding the service: part of the key, so every representation names it. */
   supplier?: Maybe<SupplierSystem>;
 };
 
@@ -497,15 +498,7 @@ export type FederationTypes = ResolversObject<{
 export type FederationReferenceTypes = ResolversObject<{
   BookingStandardService:
     ( { __typename: 'BookingStandardService' }
-    & GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"id":true}>
-    & ( Record<PropertyKey, never>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"supplier":{"id":true}}> ) );
+    & GraphQLRecursivePick<FederationTypes['BookingStandardService'], {"id":true,"supplier":{"id":true}}> );
 }>;
 
 
@@ -597,6 +590,7 @@ export type BookingStandardServiceResolvers<ContextType = SubgraphContext, Paren
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nextAvailable?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<BookingStandardServiceNextAvailableArgs, 'withinDays'>>;
   slots?: Resolver<Maybe<ResolversTypes['SlotList']>, ParentType, ContextType, RequireFields<BookingStandardServiceSlotsArgs, 'first'>>;
+  supplier?: Resolver<Maybe<ResolversTypes['SupplierSystem']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -708,6 +702,10 @@ export type SupplierServiceSlotsResolvers<ContextType = SubgraphContext, ParentT
   totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type SupplierSystemResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierSystem'] = ResolversParentTypes['SupplierSystem']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type SupplierTopSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierTopSlots'] = ResolversParentTypes['SupplierTopSlots']> = ResolversObject<{
   services?: Resolver<Array<ResolversTypes['SupplierServiceSlots']>, ParentType, ContextType>;
   slots?: Resolver<Array<ResolversTypes['SupplierRankedSlot']>, ParentType, ContextType>;
@@ -730,6 +728,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
   SupplierRankedSlot?: SupplierRankedSlotResolvers<ContextType>;
   SupplierServiceSlots?: SupplierServiceSlotsResolvers<ContextType>;
+  SupplierSystem?: SupplierSystemResolvers<ContextType>;
   SupplierTopSlots?: SupplierTopSlotsResolvers<ContextType>;
 }>;
 

@@ -82,6 +82,7 @@ export type PasRestService = HealthcareService & {
   id: Scalars['ID']['output'];
   nextAvailable?: Maybe<Slot>;
   slots?: Maybe<SlotList>;
+  /** The registry system holding the service: part of the key, so every representation names it. */
   supplier?: Maybe<SupplierSystem>;
 };
 
@@ -497,15 +498,7 @@ export type FederationTypes = ResolversObject<{
 export type FederationReferenceTypes = ResolversObject<{
   PasRestService:
     ( { __typename: 'PasRestService' }
-    & GraphQLRecursivePick<FederationTypes['PasRestService'], {"id":true}>
-    & ( Record<PropertyKey, never>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['PasRestService'], {"supplier":{"id":true}}> ) );
+    & GraphQLRecursivePick<FederationTypes['PasRestService'], {"id":true,"supplier":{"id":true}}> );
 }>;
 
 
@@ -610,6 +603,7 @@ export type PasRestServiceResolvers<ContextType = SubgraphContext, ParentType ex
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nextAvailable?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<PasRestServiceNextAvailableArgs, 'withinDays'>>;
   slots?: Resolver<Maybe<ResolversTypes['SlotList']>, ParentType, ContextType, RequireFields<PasRestServiceSlotsArgs, 'first'>>;
+  supplier?: Resolver<Maybe<ResolversTypes['SupplierSystem']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -708,6 +702,10 @@ export type SupplierServiceSlotsResolvers<ContextType = SubgraphContext, ParentT
   totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type SupplierSystemResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierSystem'] = ResolversParentTypes['SupplierSystem']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type SupplierTopSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierTopSlots'] = ResolversParentTypes['SupplierTopSlots']> = ResolversObject<{
   services?: Resolver<Array<ResolversTypes['SupplierServiceSlots']>, ParentType, ContextType>;
   slots?: Resolver<Array<ResolversTypes['SupplierRankedSlot']>, ParentType, ContextType>;
@@ -730,6 +728,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
   SupplierRankedSlot?: SupplierRankedSlotResolvers<ContextType>;
   SupplierServiceSlots?: SupplierServiceSlotsResolvers<ContextType>;
+  SupplierSystem?: SupplierSystemResolvers<ContextType>;
   SupplierTopSlots?: SupplierTopSlotsResolvers<ContextType>;
 }>;
 

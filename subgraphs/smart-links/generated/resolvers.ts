@@ -161,6 +161,7 @@ export type SmartLinksService = HealthcareService & {
   id: Scalars['ID']['output'];
   nextAvailable?: Maybe<Slot>;
   slots?: Maybe<SlotList>;
+  /** The registry system holding the service: part of the key, so every representation names it. */
   supplier?: Maybe<SupplierSystem>;
 };
 
@@ -479,15 +480,7 @@ export type FederationTypes = ResolversObject<{
 export type FederationReferenceTypes = ResolversObject<{
   SmartLinksService:
     ( { __typename: 'SmartLinksService' }
-    & GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"id":true}>
-    & ( Record<PropertyKey, never>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}>
-        | GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"supplier":{"id":true}}> ) );
+    & GraphQLRecursivePick<FederationTypes['SmartLinksService'], {"id":true,"supplier":{"id":true}}> );
 }>;
 
 
@@ -630,6 +623,7 @@ export type SmartLinksServiceResolvers<ContextType = SubgraphContext, ParentType
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nextAvailable?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<SmartLinksServiceNextAvailableArgs, 'withinDays'>>;
   slots?: Resolver<Maybe<ResolversTypes['SlotList']>, ParentType, ContextType, RequireFields<SmartLinksServiceSlotsArgs, 'first'>>;
+  supplier?: Resolver<Maybe<ResolversTypes['SupplierSystem']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -687,6 +681,10 @@ export type SupplierServiceSlotsResolvers<ContextType = SubgraphContext, ParentT
   totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type SupplierSystemResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierSystem'] = ResolversParentTypes['SupplierSystem']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type SupplierTopSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierTopSlots'] = ResolversParentTypes['SupplierTopSlots']> = ResolversObject<{
   services?: Resolver<Array<ResolversTypes['SupplierServiceSlots']>, ParentType, ContextType>;
   slots?: Resolver<Array<ResolversTypes['SupplierRankedSlot']>, ParentType, ContextType>;
@@ -709,6 +707,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
   SupplierRankedSlot?: SupplierRankedSlotResolvers<ContextType>;
   SupplierServiceSlots?: SupplierServiceSlotsResolvers<ContextType>;
+  SupplierSystem?: SupplierSystemResolvers<ContextType>;
   SupplierTopSlots?: SupplierTopSlotsResolvers<ContextType>;
 }>;
 
