@@ -142,8 +142,8 @@ describe('limits', () => {
 
   it('rate-limits a consumer with 429 and Retry-After', async () => {
     let limited: Awaited<ReturnType<typeof gql>> | undefined;
-    // 600 a minute with bursts of 60: the bucket is empty within the first 70 or so of these.
-    for (let i = 0; i < 200 && !limited; i++) {
+    // 600 a minute with bursts of 300: the bucket is empty within the first 310 or so of these.
+    for (let i = 0; i < 450 && !limited; i++) {
       const res = await gql(stack.gatewayUrl, '{ __typename }', {}, bearer('rateLimited'));
       if (res.status === 429) limited = res;
     }

@@ -21,9 +21,9 @@ export interface ConsumerLimitOptions {
 
 const MINUTE_MS = 60_000;
 
-/** A tenth of a minute's worth may come at once (at least 10): steady clients never notice, bursts are smoothed. */
-function perMinute(n: number, atLeast = 10): RateRule {
-  return { rate: n, periodMs: MINUTE_MS, burst: Math.min(n, Math.max(atLeast, Math.ceil(n / 10))) };
+/** `n` a minute, of which `share` may come at once (at least `atLeast`): any 60 s then admits at most n × (1 + share). */
+function perMinute(n: number, share: number, atLeast: number): RateRule {
+  return { rate: n, periodMs: MINUTE_MS, burst: Math.min(n, Math.max(atLeast, Math.ceil(n * share))) };
 }
 
 export class ConsumerLimits {
@@ -39,7 +39,14 @@ export class ConsumerLimits {
     private readonly now: () => number = Date.now,
   ) {
     // The cost burst admits the largest single operation the cost limit allows.
-    this.rules = { request: perMinute(opts.requestsPerMinute), cost: perMinute(opts.costPerMinute, 1500), failedAuth: perMinute(opts.failedAuthPerMinute, 5) };
+    this.rules = {
+      // Requests: half a minute's worth at once, for an organisation whose call handlers all search in the same
+      // second (a 50-way booking race is one consumer); never more than 1.5 × the rate in any minute.
+      request: perMinute(opts.requestsPerMinute, 0.5, 10),
+      // Cost: a tenth at once, and at least the largest single operation the cost limit allows.
+      cost: perMinute(opts.costPerMinute, 0.1, 1500),
+      failedAuth: perMinute(opts.failedAuthPerMinute, 0.1, 5),
+    };
   }
 
   request(consumer: string): Promise<RateDecision> {
