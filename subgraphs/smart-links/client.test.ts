@@ -9,7 +9,7 @@ import { startRedis, type TestRedis } from '../../test/redis.js';
 import { SharedFeeds } from '../kit/feeds/shared.js';
 import { RedisFeedStore } from '../kit/feeds/store-redis.js';
 import { feedKey } from '../kit/feeds/store.js';
-import { location, schedule, serveFixtures, simpleFeed, slot, testClock, type ServedFixtures } from '../kit/feeds/testing.js';
+import { location, schedule, serveFixtures, simpleFeed, slot, testClock, type ServedFixtures } from '../../test/support/feeds.js';
 import { pino } from 'pino';
 import { SmartLinksClient } from './client.js';
 

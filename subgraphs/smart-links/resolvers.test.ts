@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFeedPublisher } from '../../sandbox/feeds/server.js';
 import type { SandboxServer } from '../../sandbox/lib/http.js';
 import { gatewayHeaders } from '../kit/internal-auth.js';
-import { smartSystem } from '../kit/feeds/testing.js';
+import { smartSystem } from '../../test/support/feeds.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import { decodeSlotId } from '../kit/slot-id.js';

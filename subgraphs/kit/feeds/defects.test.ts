@@ -17,7 +17,7 @@ import {
   testClock,
   type FixtureFeed,
   type ServedFixtures,
-} from './testing.js';
+} from '../../../test/support/feeds.js';
 
 const FEEDS: Record<string, FixtureFeed> = {
   dst: simpleFeed([

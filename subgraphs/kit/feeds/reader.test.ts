@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../upstream.js';
 import { FeedReader } from './index.js';
-import { defaultManifest, location, schedule, serveFixtures, simpleFeed, slot, smartSystem, testClock, type FixtureFeed, type ServedFixtures } from './testing.js';
+import { defaultManifest, location, schedule, serveFixtures, simpleFeed, slot, smartSystem, testClock, type FixtureFeed, type ServedFixtures } from '../../../test/support/feeds.js';
 
 const feed = (extraSlots: object[] = []): FixtureFeed => ({
   ...simpleFeed([slot('s1', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z'), ...extraSlots], {

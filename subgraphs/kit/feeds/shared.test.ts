@@ -12,7 +12,7 @@ import { SharedFeeds } from './shared.js';
 import { MemoryFeedStore } from './store-memory.js';
 import { RedisFeedStore } from './store-redis.js';
 import { feedKey, type FeedStore } from './store.js';
-import { location, schedule, serveFixtures, simpleFeed, slot, testClock, type ServedFixtures } from './testing.js';
+import { location, schedule, serveFixtures, simpleFeed, slot, testClock, type ServedFixtures } from '../../../test/support/feeds.js';
 
 let redis: TestRedis;
 let served: ServedFixtures;

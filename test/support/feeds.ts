@@ -5,9 +5,9 @@
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFeedPublisher, type FeedDataSet } from '../../../sandbox/feeds/server.js';
-import type { SandboxServer } from '../../../sandbox/lib/http.js';
-import type { SmartLinksSystem } from '../registry.js';
+import { startFeedPublisher, type FeedDataSet } from '../../sandbox/feeds/server.js';
+import type { SandboxServer } from '../../sandbox/lib/http.js';
+import type { SmartLinksSystem } from '../../subgraphs/kit/registry.js';
 
 /** A fixture file: its manifest type and its lines (objects are written as JSON, strings as they are). */
 export interface FixtureFile {
