@@ -181,6 +181,8 @@ describe('a feed publisher stalled for 10 s', () => {
 
     // When the hanging poll gives up (the registry's 5 s deadline), the answer is stale whatever the maxAge.
     await waitFor(async () => (await topSlots(secondUrl, null)).services[0]!.stale, 15_000, 'the failed poll to mark the feed stale');
+    // The other process learns of the failed poll from the shared store on its own next tick (under a second here).
+    await waitFor(async () => (await topSlots(stack.url('smart-links'), null)).services[0]!.stale, 5_000, 'the other process to see the failed poll');
     const failed = await timed(() => topSlots(stack.url('smart-links'), null));
     expect(failed.ms).toBeLessThan(bound);
     expect(failed.value.services[0]).toMatchObject({ stale: true, failure: null, fetchedAt: slots.fetchedAt });
