@@ -9,18 +9,30 @@ import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';
 import { internalKeyFromEnv } from '../subgraphs/kit/internal-auth.js';
 import { assertProductionSettings, type RequiredSetting } from '../subgraphs/kit/production.js';
 
-export interface GatewayConfig {
-  port: number;
-  host: string;
-  production: boolean;
+/**
+ * What the gateway-owned operations need, in the gateway or run standalone (gateway/operations/standalone.ts): the
+ * same settings, read the same way, in both.
+ */
+export interface OperationsConfig {
   subgraphUrls: Record<string, string>;
-  subgraphTimeoutMs: number;
   /** Deadline for one booking call to a supplier subgraph: above the adapter's worst case (retry + reconcile). */
   bookingTimeoutMs: number;
   /** How long the directory's answer to a search is reused (0: never). */
   directoryCacheMs: number;
   /** How long an identical search's merged answer may be reused, generation-checked (0: never; needs REDIS_URL). */
   answerCacheMs: number;
+  /** Unset: idempotency records are kept in process (one replica only), and start-up says so. */
+  redisUrl?: string;
+  idempotencySecret: string;
+  /** Signs what the operations send subgraphs (and, standalone, checks what they receive). */
+  internalKey: string;
+}
+
+export interface GatewayConfig extends OperationsConfig {
+  port: number;
+  host: string;
+  production: boolean;
+  subgraphTimeoutMs: number;
   maxBodyBytes: number;
   introspection: boolean;
   limits: Limits;
@@ -36,11 +48,6 @@ export interface GatewayConfig {
     /** The organisation anonymous requests read slots as; null in production. */
     anonymousConsumer: ConsumerOrganisation | null;
   };
-  /** Unset: idempotency records are kept in process (one replica only), and start-up says so. */
-  redisUrl?: string;
-  idempotencySecret: string;
-  /** Signs what the gateway passes to subgraphs; they refuse unsigned requests. */
-  internalKey: string;
 }
 
 /** What the gateway refuses to start without in production (the deployment test checks the manifests against it). */
@@ -65,6 +72,26 @@ export const DEV_AUDIENCE = 'nhs-booking-gateway';
 export const DEV_PUBLIC_KEY = `${repoRoot}config/dev-keys/sandbox.public.jwk.json`;
 const DEV_IDEMPOTENCY_SECRET = 'sandbox-only-idempotency-secret';
 
+/** What the standalone operations subgraph refuses to start without in production. */
+export const OPERATIONS_PRODUCTION_REQUIRED: readonly RequiredSetting[] = ['IDEMPOTENCY_SECRET', 'INTERNAL_AUTH_KEY'];
+
+export function operationsConfig(env: NodeJS.ProcessEnv = process.env): OperationsConfig {
+  const production = env.NODE_ENV === 'production';
+  const idempotencySecret = env.IDEMPOTENCY_SECRET || (production ? undefined : DEV_IDEMPOTENCY_SECRET);
+  if (!idempotencySecret) throw new Error('IDEMPOTENCY_SECRET must be set in production');
+  return {
+    subgraphUrls: Object.fromEntries(
+      SUBGRAPHS.flatMap((s) => (s.remote ? [[s.name, envUrl(s.remote.urlEnv, defaultSubgraphUrl(s))]] : [])),
+    ),
+    bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
+    directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
+    answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    idempotencySecret,
+    internalKey: internalKeyFromEnv(env),
+  };
+}
+
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   // Say everything that is missing at once: a deployment is fixed in one go, not one restart per setting.
@@ -82,14 +109,9 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
     port: envPort(GATEWAY_LISTEN.port.env, GATEWAY_LISTEN.port.default),
     host: envString(GATEWAY_LISTEN.hostEnv, GATEWAY_LISTEN.defaultHost),
     production,
-    subgraphUrls: Object.fromEntries(
-      SUBGRAPHS.flatMap((s) => (s.remote ? [[s.name, envUrl(s.remote.urlEnv, defaultSubgraphUrl(s))]] : [])),
-    ),
+    ...operationsConfig(env),
     // Above the suppliers' own 2 s deadlines, so a slow supplier surfaces as its own typed error first.
     subgraphTimeoutMs: envInt('GATEWAY_SUBGRAPH_TIMEOUT_MS', 3000, 100, 60_000),
-    bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
-    directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
-    answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
     maxBodyBytes: envInt('GATEWAY_MAX_BODY_BYTES', 100_000, 1_000, 10_000_000),
     introspection: !production,
     limits: {
@@ -121,8 +143,5 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConf
           }
         : null,
     },
-    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
-    idempotencySecret: required('IDEMPOTENCY_SECRET', DEV_IDEMPOTENCY_SECRET),
-    internalKey: internalKeyFromEnv(env),
   };
 }
