@@ -86,6 +86,11 @@ export function installSupplierThrottle(throttle: SupplierThrottleGate): () => v
   };
 }
 
+/** The throttle installed for this process (installSupplierThrottle), for HTTP clients other than upstreamFetch. */
+export function currentSupplierThrottle(): SupplierThrottleGate | undefined {
+  return throttles.at(-1);
+}
+
 export interface UpstreamRequest {
   /** Registry id of the system called, for errors and logs. */
   system: string;

@@ -1,0 +1,148 @@
+/**
+ * Supplier HTTP through `got`, behind the same contract as upstreamFetch (kit/upstream.ts): one deadline over every
+ * attempt and wait, retries only for idempotent reads (GET) on network errors, 429 and 5xx, honouring Retry-After
+ * when it fits the deadline, every attempt first taking a token from the process's supplier throttle, and failures
+ * as the typed UpstreamError (TIMEOUT, UNAVAILABLE, RATE_LIMITED) whose message never holds the URL. 2xx–4xx (but
+ * 429) are returned for the adapter to interpret. A POST is never retried here: whether to send a write again is
+ * the booking flow's decision (it replays with the same X-Request-Id, never blind).
+ *
+ * got's hooks feed the supplier metrics (each attempt's retry is counted; the call's duration and failure reason
+ * are recorded once), and the thrown UpstreamError is what the circuit breaker and the slot cache count
+ * (kit/circuit-breaker.ts countsAsFailure: our own throttle and local delays are not the supplier's fault).
+ */
+import got, { RequestError, type Method } from 'got';
+import { supplierErrors, supplierRequestDuration } from './metrics.js';
+import { SpanKind, inSpan, traceHeaders } from './tracing.js';
+import { LocalDelayError, ThrottledError, UpstreamError, currentSupplierThrottle, type UpstreamResponse } from './upstream.js';
+
+export interface SupplierHttpRequest {
+  /** Registry id of the system called, for errors, metrics and the throttle. */
+  system: string;
+  url: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Total time allowed for this call, all attempts and waits included. */
+  deadlineMs: number;
+  /** Extra attempts for a GET (default 1). Never for other methods. */
+  retries?: number;
+}
+
+const RETRY_STATUS = [429, 500, 502, 503, 504];
+const RETRY_ERRORS = ['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN'];
+/** Full-jitter backoff base between read attempts. */
+const BASE_BACKOFF_MS = 50;
+
+export async function supplierHttp(req: SupplierHttpRequest): Promise<UpstreamResponse> {
+  const method = req.method ?? 'GET';
+  return inSpan('supplier call', SpanKind.CLIENT, { 'supplier.system': req.system, 'http.request.method': method }, async (span) => {
+    const end = supplierRequestDuration.startTimer({ system: req.system, method });
+    try {
+      const res = await send(req, method);
+      span.setAttribute('http.response.status_code', res.status);
+      end({ outcome: `${Math.floor(res.status / 100)}xx` });
+      return res;
+    } catch (err) {
+      if (err instanceof ThrottledError) {
+        end({ outcome: 'THROTTLED' });
+        throw err;
+      }
+      const reason = err instanceof UpstreamError ? err.reason : 'UNAVAILABLE';
+      end({ outcome: reason });
+      supplierErrors.inc({ system: req.system, reason });
+      throw err;
+    }
+  });
+}
+
+async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamResponse> {
+  const deadline = Date.now() + req.deadlineMs;
+  const retries = method === 'GET' ? (req.retries ?? 1) : 0;
+  let sentAt = performance.now();
+  let lastStatus: number | undefined;
+  try {
+    const res = await got(req.url, {
+      method: method as Method,
+      headers: { ...req.headers, ...traceHeaders() },
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      throwHttpErrors: false,
+      followRedirect: false,
+      // The whole call's deadline; each attempt also stops at what is left of it (beforeRequest).
+      signal: AbortSignal.timeout(req.deadlineMs),
+      timeout: { request: req.deadlineMs },
+      retry: {
+        limit: retries,
+        methods: ['GET'],
+        statusCodes: RETRY_STATUS,
+        errorCodes: RETRY_ERRORS,
+        maxRetryAfter: req.deadlineMs,
+        // Retry-After when the supplier gives one, jittered backoff otherwise; never a wait the deadline cannot hold.
+        calculateDelay: ({ computedValue, retryAfter, attemptCount }) => {
+          if (computedValue === 0) return 0;
+          const wait = retryAfter ?? Math.round(Math.random() * BASE_BACKOFF_MS * 2 ** (attemptCount - 1));
+          return Date.now() + wait + 50 < deadline ? Math.max(1, wait) : 0;
+        },
+      },
+      hooks: {
+        beforeRequest: [
+          async (options) => {
+            const throttle = currentSupplierThrottle();
+            if (throttle) await throttle.acquire(req.system, deadline - Date.now());
+            const remaining = deadline - Date.now();
+            if (remaining <= 0) throw new LocalDelayError(req.system, 0, 0);
+            options.timeout = { request: remaining };
+            sentAt = performance.now();
+          },
+        ],
+        beforeRetry: [
+          (error) => {
+            lastStatus = error.response?.statusCode;
+            supplierErrors.inc({ system: req.system, reason: lastStatus === 429 ? 'RATE_LIMITED_RETRIED' : 'RETRIED' });
+          },
+        ],
+      },
+    });
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+      else if (v !== undefined) headers.set(k, String(v));
+    }
+    const text = res.body;
+    if (!RETRY_STATUS.includes(res.statusCode)) return { status: res.statusCode, headers, text };
+    throw new UpstreamError(
+      req.system,
+      res.statusCode === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
+      res.statusCode,
+      text.slice(0, 500),
+      retryAfterMs(headers.get('retry-after')),
+    );
+  } catch (err) {
+    throw toUpstreamError(req, err, deadline, sentAt, lastStatus);
+  }
+}
+
+function toUpstreamError(req: SupplierHttpRequest, err: unknown, deadline: number, sentAt: number, lastStatus: number | undefined): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  // A hook's own error (the throttle's ThrottledError, a LocalDelayError) arrives wrapped by got.
+  const cause = err instanceof RequestError ? (err.cause ?? err) : err;
+  if (cause instanceof UpstreamError) return cause;
+  const code = err instanceof RequestError ? err.code : undefined;
+  const timedOut = Date.now() >= deadline - 5 || code === 'ETIMEDOUT' || (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'));
+  if (timedOut) {
+    const inFlightMs = performance.now() - sentAt;
+    const lagMs = Math.max(0, Date.now() - deadline);
+    // Mostly spent here (waiting for our throttle, or the event loop late): says nothing of the supplier.
+    if (inFlightMs < req.deadlineMs / 2 || lagMs > Math.max(100, req.deadlineMs / 4)) return new LocalDelayError(req.system, inFlightMs, lagMs);
+    return new UpstreamError(req.system, 'TIMEOUT', lastStatus, 'deadline passed');
+  }
+  const detail = err instanceof Error ? `${err.name}${code ? ` (${code})` : ''}` : String(err);
+  return new UpstreamError(req.system, 'UNAVAILABLE', lastStatus, detail);
+}
+
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const t = value.trim();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  const at = Date.parse(t);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
