@@ -8,6 +8,7 @@ import type { ConsumerLimitOptions } from './plugins/rate-limit/limits.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';
 import { internalKeyFromEnv } from '../subgraphs/kit/internal-auth.js';
 import { assertProductionSettings, type RequiredSetting } from '../subgraphs/kit/production.js';
+import { redisTargetFromEnv, type RedisTarget } from '../subgraphs/kit/redis.js';
 
 /**
  * What the gateway-owned operations need, in the gateway or run standalone (gateway/operations/standalone.ts): the
@@ -21,8 +22,11 @@ export interface OperationsConfig {
   directoryCacheMs: number;
   /** How long an identical search's merged answer may be reused, generation-checked (0: never; needs REDIS_URL). */
   answerCacheMs: number;
-  /** Unset: idempotency records are kept in process (one replica only), and start-up says so. */
-  redisUrl?: string;
+  /**
+   * REDIS_URL, or the cluster of REDIS_CLUSTER_NODES (which wins). Unset: idempotency records are kept in process
+   * (one replica only), and start-up says so.
+   */
+  redisUrl?: RedisTarget;
   idempotencySecret: string;
   /** Signs what the operations send subgraphs (and, standalone, checks what they receive). */
   internalKey: string;
@@ -79,6 +83,7 @@ export function operationsConfig(env: NodeJS.ProcessEnv = process.env): Operatio
   const production = env.NODE_ENV === 'production';
   const idempotencySecret = env.IDEMPOTENCY_SECRET || (production ? undefined : DEV_IDEMPOTENCY_SECRET);
   if (!idempotencySecret) throw new Error('IDEMPOTENCY_SECRET must be set in production');
+  const redis = redisTargetFromEnv(env);
   return {
     subgraphUrls: Object.fromEntries(
       SUBGRAPHS.flatMap((s) => (s.remote ? [[s.name, envUrl(s.remote.urlEnv, defaultSubgraphUrl(s))]] : [])),
@@ -86,7 +91,7 @@ export function operationsConfig(env: NodeJS.ProcessEnv = process.env): Operatio
     bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
     directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
     answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
-    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    ...(redis ? { redisUrl: redis } : {}),
     idempotencySecret,
     internalKey: internalKeyFromEnv(env),
   };

@@ -1,5 +1,4 @@
 /** The gateway as its own process: `tsx gateway/index.ts`. */
-import type { Redis } from 'ioredis';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
 import { startTracing } from '../subgraphs/kit/tracing.js';
@@ -14,6 +13,7 @@ import { SupplierRouter } from './operations/suppliers.js';
 import { AnswerCache, DirectoryCache, SlotGenerations } from './operations/read-cache.js';
 import { SubgraphClient } from './operations/subgraph-client.js';
 import { connectRedis } from './redis.js';
+import type { RedisClient } from '../subgraphs/kit/redis.js';
 import { RedisApqCache } from './plugins/persisted-queries.js';
 import { ConsumerLimits } from './plugins/rate-limit/limits.js';
 import { RedisRateStore } from './plugins/rate-limit/redis-store.js';
@@ -22,14 +22,14 @@ import { gatewayPlugins } from './plugins/index.js';
 
 const logger = createLogger('gateway');
 const stopTracing = startTracing('gateway');
-let redis: Redis | undefined;
+let redis: RedisClient | undefined;
 try {
   const config = gatewayConfig();
   const registry = loadRegistry();
   if (config.redisUrl) {
     redis = connectRedis(config.redisUrl, logger);
   } else {
-    logger.warn('REDIS_URL is not set: idempotency records are kept in this process, so run one gateway replica only');
+    logger.warn('REDIS_URL and REDIS_CLUSTER_NODES are not set: idempotency records are kept in this process, so run one gateway replica only');
   }
   // Every call the gateway's own operations make to a subgraph (typed documents, one error taxonomy).
   const client = new SubgraphClient(config.subgraphUrls, config.internalKey);

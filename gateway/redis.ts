@@ -1,26 +1,11 @@
 /**
- * The gateway's Redis connection (idempotency records now; persisted queries and rate limits later). Fails fast
- * while Redis is away instead of queueing commands, so a request never waits on it; reconnects by itself.
+ * The gateway's Redis connection (idempotency records, persisted queries, rate limits, the read caches): one server
+ * or a cluster, through the factory every process shares (subgraphs/kit/redis.ts), so it fails fast the same way:
+ * no offline queue, a short command timeout, an outage logged at most once per ten seconds.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { connectRedis as connectShared, type RedisClient, type RedisTarget } from '../subgraphs/kit/redis.js';
 
-export function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: 1000,
-    commandTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
-  let lastLogged = 0;
-  redis.on('error', (err: Error) => {
-    // One line per ten seconds at most: an outage must not flood the logs.
-    if (Date.now() - lastLogged > 10_000) {
-      lastLogged = Date.now();
-      logger.warn({ err: err.message }, 'redis unavailable');
-    }
-  });
-  redis.on('ready', () => logger.info('redis connected'));
-  return redis;
+export function connectRedis(target: RedisTarget, logger: Logger): RedisClient {
+  return connectShared(target, { logger, consequence: 'idempotency records, shared rate limits, persisted queries and read caches are unavailable' }).redis;
 }

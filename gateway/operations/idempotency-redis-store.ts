@@ -1,6 +1,6 @@
 /** Idempotency records in Redis, shared by every gateway replica; each claim decided and written atomically. */
-import type { Redis } from 'ioredis';
 import { RECORD_TTL_MS, type Claim, type IdempotencyRecord, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import type { RedisClient } from '../../subgraphs/kit/redis.js';
 
 // Decision and write in one step, so two replicas racing on one key cannot both take it.
 const CLAIM_SCRIPT = `
@@ -34,7 +34,7 @@ return 0
 
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'idem:',
   ) {}
 

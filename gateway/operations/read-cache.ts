@@ -13,10 +13,11 @@
  *                    was fetched. See `SlotGenerations` for why that check is exact and cheap.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { daysCovering } from '../../subgraphs/kit/london-day.js';
+import { runBatch } from '../../subgraphs/kit/redis-batch.js';
+import type { RedisClient } from '../../subgraphs/kit/redis.js';
 import { dayDigest } from '../../subgraphs/kit/slot-buckets.js';
-import { dayKey } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { dayKey, serviceTag } from '../../subgraphs/kit/slot-buckets-redis.js';
 
 /** A bounded map whose entries expire: insertion order is age order, so the oldest goes first when full. */
 export class TtlLru<V> {
@@ -56,7 +57,7 @@ export interface DirectoryCacheOptions {
   ttlMs: number;
   /** Entries kept in process. */
   maxEntries?: number;
-  redis?: Redis;
+  redis?: RedisClient;
   onStoreError?: (err: unknown) => void;
 }
 
@@ -106,32 +107,29 @@ export class DirectoryCache<V> {
 /**
  * The slot cache's day generations (subgraphs/kit/slot-buckets*.ts), read by the gateway. Every booking and
  * cancellation, whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches
- * (`slots:v1:d:<digest>` field `g`, a Lua script) before its answer leaves the subgraph, and keeps that marker alive
+ * (`slots:v2:{<service>}d:<day>` field `g`, a Lua script) before its answer leaves the subgraph, and keeps that marker alive
  * for ttl + stale + lock (over a minute). So: read every (system, service, day) generation behind an answer *before*
  * fetching it, keep the numbers with the answer, and reuse the answer only while a fresh read gives the same numbers.
  * A booking during or after the fetch changes at least one number (an absent day reads 0 and an invalidation makes it
  * at least 1; a marker cannot expire and reappear with the same number within an answer's few seconds), so a
  * booked slot is never served from a reused answer. The read is one pipelined round trip of HGETs (the generation
- * lives in each day's hash beside its buckets, so one key per day; no MGET over hashes), far cheaper than the
+ * lives in each day's hash beside its buckets, so one key per day; no MGET over hashes; on a Redis Cluster one
+ * pipeline per service, in parallel), far cheaper than the
  * top-K calls it replaces. Without Redis the subgraphs' caches are per process and their generations invisible
  * here: then nothing is reused.
  */
 export class SlotGenerations {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** One number per (system, service, day) of the window, in a stable order. */
   async read(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date): Promise<string> {
     const days = daysCovering(from, to);
-    const p = this.redis.pipeline();
-    for (const { system, serviceId } of pairs) for (const d of days) p.hget(dayKey(dayDigest(system, serviceId, d)), 'g');
-    const results = await p.exec();
-    if (!results) throw new Error('redis pipeline discarded');
-    return results
-      .map(([err, v]) => {
-        if (err) throw err;
-        return (v as string | null) ?? '0';
-      })
-      .join(',');
+    const digests = pairs.flatMap(({ system, serviceId }) => days.map((d) => dayDigest(system, serviceId, d)));
+    const results = await runBatch<string | null>(
+      this.redis,
+      digests.map((digest) => ({ tag: serviceTag(digest), queue: (p) => p.hget(dayKey(digest), 'g') })),
+    );
+    return results.map((v) => v ?? '0').join(',');
   }
 }
 

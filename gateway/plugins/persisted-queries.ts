@@ -3,8 +3,8 @@
  * every other. Query texts only (no variables, no results), under a TTL. Redis away: a miss (the client sends the
  * full query again, as APQ intends), never an error.
  */
-import type { Redis } from 'ioredis';
 import type { GatewayPlugin } from './plugin.js';
+import type { RedisClient } from '../../subgraphs/kit/redis.js';
 
 /** Without a shared cache, Apollo Server's own in-memory one (one replica's worth). */
 export function persistedQueriesPlugin(cache?: RedisApqCache, ttlSeconds = 24 * 3600): GatewayPlugin {
@@ -18,7 +18,7 @@ interface KeyValueCacheSetOptions {
 
 export class RedisApqCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly defaultTtlSeconds = 24 * 3600,
     private readonly prefix = 'apq:',
   ) {}

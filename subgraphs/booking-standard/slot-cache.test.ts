@@ -29,7 +29,7 @@ beforeAll(async () => {
   sim = await startBookingStandardSimulator({ port: 0 });
   const registry = loadRegistry(undefined, { SANDBOX_BOOKING_STANDARD_URL: sim.url });
   const logger = pino({ level: 'silent' });
-  cache = createSlotCache({ registry, logger, redisUrl: redis.url });
+  cache = createSlotCache({ registry, logger, redis: redis.url });
   expect(await cache.whenReady(5000)).toBe(true);
   subgraph = await startBookingStandardSubgraph(0, { registry, logger, slotCache: cache });
 });

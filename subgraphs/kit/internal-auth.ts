@@ -6,8 +6,8 @@
  * set can neither carry another body, nor another path, nor be sent again.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { CONSUMER_HEADER, encodeConsumer, type ConsumerOrganisation } from './consumer.js';
+import type { RedisClient } from './redis.js';
 
 /** The trace id header between gateway and subgraphs. */
 export const TRACE_HEADER = 'x-trace-id';
@@ -122,7 +122,7 @@ export class ReplayGuard {
 
   constructor(
     private readonly opts: {
-      redis?: Redis | null;
+      redis?: RedisClient | null;
       /** Told about a failed Redis command (logged at most once in a while by the caller's OutageLog). */
       onRedisError?: (err: unknown) => void;
       /** Most signatures kept in process; the oldest go first (they are the nearest to expiry anyway). */

@@ -14,7 +14,7 @@ export const SUBGRAPH_PRODUCTION_REQUIRED: readonly RequiredSetting[] = ['INTERN
  * Shared state: unset, idempotency records, the slot cache, rate limits, replay guards and feed snapshots are kept
  * per process, which is right for one replica only. Any process run as more than one replica needs it.
  */
-export const REPLICATED_REQUIRED: readonly RequiredSetting[] = ['REDIS_URL'];
+export const REPLICATED_REQUIRED: readonly RequiredSetting[] = [['REDIS_URL', 'REDIS_CLUSTER_NODES']];
 
 /** How a setting is named in messages: `A` or `A or B`. */
 export function settingName(s: RequiredSetting): string {

@@ -19,7 +19,7 @@ import { createLogger } from './logger.js';
 import { startTracing, traceHttpRequest } from './tracing.js';
 import { serveMetrics } from './metrics.js';
 import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from './internal-auth.js';
-import { connectRedis, type RedisConnection } from './redis.js';
+import { connectRedis, redisTargetFromEnv, type RedisConnection } from './redis.js';
 import { idKeyFromEnv } from './slot-id.js';
 import { envString } from './env.js';
 import { SUBGRAPH_PRODUCTION_REQUIRED, assertProductionSettings } from './production.js';
@@ -69,9 +69,9 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
   let replayRedis: RedisConnection | undefined;
   let replayGuard = opts.replayGuard;
   if (!replayGuard) {
-    const redisUrl = process.env.REDIS_URL;
-    if (redisUrl) {
-      replayRedis = connectRedis(redisUrl, { logger, consequence: 'replayed gateway signatures are caught per replica only' });
+    const redisTarget = redisTargetFromEnv();
+    if (redisTarget) {
+      replayRedis = connectRedis(redisTarget, { logger, consequence: 'replayed gateway signatures are caught per replica only' });
       const conn = replayRedis;
       replayGuard = new ReplayGuard({ redis: conn.redis, onRedisError: (err) => conn.outage.report(err) });
     } else {

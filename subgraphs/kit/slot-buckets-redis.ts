@@ -1,18 +1,22 @@
 /**
  * The slot cache's buckets in Redis (layout and semantics: slot-buckets.ts).
  *
- *   slots:v1:d:<day digest>                  hash   g → generation; b:<audience digest> → bucket JSON;
- *                                                   n:<audience digest> → failure JSON. Expires with its contents.
- *   slots:v1:l:<day digest>:<audience digest> string single-flight lock token, PX a few seconds.
+ *   slots:v2:{<service>}d:<day>                  hash   g → generation; b:<audience digest> → bucket JSON;
+ *                                                      n:<audience digest> → failure JSON. Expires with its contents.
+ *   slots:v2:{<service>}l:<day>:<audience digest> string single-flight lock token, PX a few seconds.
  *
- * Conditional writes and invalidation are Lua scripts, so "still the generation I read" and "write" are one step.
- * Every script touches one key, so the layout works unchanged on Redis Cluster. Reads for a whole request go in one
- * pipeline (one round trip however many services and days it covers).
+ * <service> and <day> are the two parts of the day digest (slot-buckets.ts dayDigest). The service part is a hash
+ * tag: on a Redis Cluster every day and lock of one (system, service) share a slot, and services spread over the
+ * cluster. Conditional writes and invalidation are Lua scripts, so "still the generation I read" and "write" are one
+ * step; each touches one key. Reads for a whole request go in one pipeline on one server (one round trip however
+ * many services and days it covers), one per service in parallel on a cluster (redis-batch.ts).
  */
-import type { Redis } from 'ioredis';
-import type { BucketAddress, BucketStore, BucketWrite, StoredEntry } from './slot-buckets.js';
+import type { ChainableCommander } from 'ioredis';
+import { runBatch } from './redis-batch.js';
+import type { RedisClient } from './redis.js';
+import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from './slot-buckets.js';
 
-const PREFIX = 'slots:v1:';
+const PREFIX = 'slots:v2:';
 
 // KEYS[1] day hash. ARGV: expected generation, field to set, value, field to clear ('' for none), lifetime (ms).
 const WRITE = `
@@ -46,17 +50,17 @@ interface Scripts {
 }
 
 export class RedisBucketStore implements BucketStore {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     redis.defineCommand('slotBucketWrite', { numberOfKeys: 1, lua: WRITE });
     redis.defineCommand('slotDayInvalidate', { numberOfKeys: 1, lua: INVALIDATE });
     redis.defineCommand('slotLockRelease', { numberOfKeys: 1, lua: UNLOCK });
   }
 
   async read(addresses: readonly BucketAddress[]): Promise<StoredEntry[]> {
-    if (addresses.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const a of addresses) p.hmget(dayKey(a.day), 'g', `b:${a.audience}`, `n:${a.audience}`);
-    const results = await execAll<(string | null)[]>(p.exec());
+    const results = await runBatch<(string | null)[]>(
+      this.redis,
+      addresses.map((a) => ({ tag: serviceTag(a.day), queue: (p) => p.hmget(dayKey(a.day), 'g', `b:${a.audience}`, `n:${a.audience}`) })),
+    );
     return results.map(([g, bucket, failure]) => ({
       generation: g ? Number(g) : 0,
       ...(bucket ? { bucket } : {}),
@@ -65,22 +69,25 @@ export class RedisBucketStore implements BucketStore {
   }
 
   async write(writes: readonly BucketWrite[]): Promise<number> {
-    if (writes.length === 0) return 0;
-    const p = this.redis.pipeline() as unknown as Scripts & { exec: Redis['exec'] };
-    for (const w of writes) {
-      const aud = w.address.audience;
-      const [field, value, clear] = w.bucket !== undefined ? [`b:${aud}`, w.bucket, `n:${aud}`] : [`n:${aud}`, w.failure!, ''];
-      p.slotBucketWrite(dayKey(w.address.day), String(w.generation), field, value, clear, String(Math.ceil(w.lifetimeMs)));
-    }
-    const results = await execAll<number>(p.exec());
+    const results = await runBatch<number>(
+      this.redis,
+      writes.map((w) => {
+        const aud = w.address.audience;
+        const [field, value, clear] = w.bucket !== undefined ? [`b:${aud}`, w.bucket, `n:${aud}`] : [`n:${aud}`, w.failure!, ''];
+        return {
+          tag: serviceTag(w.address.day),
+          queue: (p) => scripts(p).slotBucketWrite(dayKey(w.address.day), String(w.generation), field, value, clear, String(Math.ceil(w.lifetimeMs))),
+        };
+      }),
+    );
     return results.reduce((n, r) => n + r, 0);
   }
 
   async invalidate(days: readonly string[], lifetimeMs: number): Promise<void> {
-    if (days.length === 0) return;
-    const p = this.redis.pipeline() as unknown as Scripts & { exec: Redis['exec'] };
-    for (const d of days) p.slotDayInvalidate(dayKey(d), String(Math.ceil(lifetimeMs)));
-    await execAll(p.exec());
+    await runBatch(
+      this.redis,
+      days.map((d) => ({ tag: serviceTag(d), queue: (p) => scripts(p).slotDayInvalidate(dayKey(d), String(Math.ceil(lifetimeMs))) })),
+    );
   }
 
   async lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean> {
@@ -92,20 +99,19 @@ export class RedisBucketStore implements BucketStore {
   }
 }
 
+/** The hash tag of a day digest's keys: its (system, service) part. */
+export function serviceTag(day: string): string {
+  return day.slice(0, SERVICE_DIGEST_CHARS);
+}
+
 export function dayKey(day: string): string {
-  return `${PREFIX}d:${day}`;
+  return `${PREFIX}{${serviceTag(day)}}d:${day.slice(SERVICE_DIGEST_CHARS)}`;
 }
 
-function lockKey(a: BucketAddress): string {
-  return `${PREFIX}l:${a.day}:${a.audience}`;
+export function lockKey(a: BucketAddress): string {
+  return `${PREFIX}{${serviceTag(a.day)}}l:${a.day.slice(SERVICE_DIGEST_CHARS)}:${a.audience}`;
 }
 
-/** A pipeline's results, or its first error thrown (a half-answered pipeline is treated as Redis being away). */
-async function execAll<T>(exec: Promise<[Error | null, unknown][] | null>): Promise<T[]> {
-  const results = await exec;
-  if (!results) throw new Error('redis pipeline discarded');
-  return results.map(([err, value]) => {
-    if (err) throw err;
-    return value as T;
-  });
+function scripts(p: ChainableCommander): Scripts {
+  return p as unknown as Scripts;
 }

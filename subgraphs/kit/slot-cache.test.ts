@@ -312,7 +312,7 @@ describe('slot cache in Redis', () => {
     await h.slots('1402000101', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z', { org: 'RX8' });
     const keys = await redis.client().keys('*');
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatch(/^slots:v1:d:[0-9a-f]{32}$/);
+    expect(keys[0]).toMatch(/^slots:v2:\{[0-9a-f]{12}\}d:[0-9a-f]{32}$/);
     const entry = await redis.client().hgetall(keys[0]!);
     expect(Object.keys(entry).sort()).toEqual([expect.stringMatching(/^b:[0-9a-f]{16}$/)]);
     const raw = Object.values(entry)[0]!;
@@ -357,7 +357,7 @@ describe('slot cache in Redis', () => {
     expect(sources(await h.slots('6', ...window))).toEqual(new Set(['LIVE']));
     expect(sources(await h.slots('6', ...window))).toEqual(new Set(['CACHE']));
     expect(h.supplier.searches).toHaveLength(3);
-    expect(await redis.client().keys('slots:v1:d:*')).toHaveLength(1);
+    expect(await redis.client().keys('slots:v2:{*}d:*')).toHaveLength(1);
   });
 
   it('with Redis stopped, concurrent misses still make one search per bucket, and failures are remembered locally', async () => {

@@ -42,7 +42,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from './london-day.js';
 import { slotCacheLookups } from './metrics.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, redisTargetFromEnv, type RedisTarget } from './redis.js';
 import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
@@ -630,20 +630,20 @@ function sleep(ms: number): Promise<void> {
 export interface SlotCacheSetupOptions {
   registry: Registry;
   logger: Logger;
-  /** Redis to share buckets through; absent: this process's memory. */
-  redisUrl?: string;
+  /** Redis (a URL or a cluster's nodes) to share buckets through; absent: this process's memory. */
+  redis?: RedisTarget;
 }
 
-/** The cache as a subgraph process runs it: Redis when a URL is given, else in process (and a log line saying so). */
+/** The cache as a subgraph process runs it: Redis when given, else in process (and a log line saying so). */
 export function createSlotCache(opts: SlotCacheSetupOptions): SlotCache {
   const policy = (id: string) => policyFor(opts.registry.system(id) ?? { cacheTtlSeconds: 30, deadlineMs: 2000, kind: 'PAS_REST' });
-  if (!opts.redisUrl) {
-    opts.logger.info('REDIS_URL is not set: the slot cache is kept in this process (replicas do not share it)');
+  if (!opts.redis) {
+    opts.logger.info('REDIS_URL and REDIS_CLUSTER_NODES are not set: the slot cache is kept in this process (replicas do not share it)');
     return new SlotCache({ store: new MemoryBucketStore(), policy, logger: opts.logger });
   }
   // The URL may carry a password: never logged.
   opts.logger.info('slot cache in Redis, shared by every replica');
-  const conn = connectRedis(opts.redisUrl, { logger: opts.logger, consequence: 'slot reads go straight to the suppliers, uncached' });
+  const conn = connectRedis(opts.redis, { logger: opts.logger, consequence: 'slot reads go straight to the suppliers, uncached' });
   return new SlotCache({
     store: new RedisBucketStore(conn.redis),
     policy,
@@ -655,7 +655,7 @@ export function createSlotCache(opts: SlotCacheSetupOptions): SlotCache {
 }
 
 /**
- * From the environment: REDIS_URL (shared cache) or none (in process); SLOT_CACHE=off turns caching off entirely,
+ * From the environment: REDIS_URL or REDIS_CLUSTER_NODES (shared cache) or none (in process); SLOT_CACHE=off turns caching off entirely,
  * every slot read then going to the supplier (an operator's switch, and what tests of the adapters themselves use).
  */
 export function slotCacheFromEnv(registry: Registry, logger: Logger, env: NodeJS.ProcessEnv = process.env): SlotCache | undefined {
@@ -663,5 +663,6 @@ export function slotCacheFromEnv(registry: Registry, logger: Logger, env: NodeJS
     logger.info('SLOT_CACHE=off: every slot read goes to the supplier');
     return undefined;
   }
-  return createSlotCache({ registry, logger, ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}) });
+  const redis = redisTargetFromEnv(env);
+  return createSlotCache({ registry, logger, ...(redis ? { redis } : {}) });
 }

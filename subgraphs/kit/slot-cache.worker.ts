@@ -20,7 +20,7 @@ type SlotsField = (parent: unknown, args: unknown, ctx: SubgraphContext) => Prom
 const env = process.env;
 const logger = pino({ level: 'silent' });
 const registry = loadRegistry();
-const slotCache = createSlotCache({ registry, logger, redisUrl: env.REDIS_URL! });
+const slotCache = createSlotCache({ registry, logger, redis: env.REDIS_URL! });
 const resolvers = createResolvers({ registry, client: new BookingStandardClient(registry), logger, slotCache });
 const slots = (resolvers.BookingStandardService as unknown as { slots: SlotsField }).slots;
 

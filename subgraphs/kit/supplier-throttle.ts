@@ -20,19 +20,19 @@
  * Wired once: kit/slot-runtime.ts makes it and installs it for upstreamFetch (kit/upstream.ts), the path every
  * supplier HTTP call takes. Systems the registry does not list (the DoS) are never held.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { supplierThrottle } from './metrics.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, redisTargetFromEnv } from './redis.js';
 import type { Registry } from './registry.js';
 import { ThrottledError, type SupplierThrottleGate } from './upstream.js';
+import type { RedisClient } from './redis.js';
 
 export interface SupplierThrottleOptions {
   /** Calls per second allowed to a system, all replicas together; undefined: the system is not throttled. */
   rateOf: (system: string) => number | undefined;
   /** Where the shared budget lives; absent: this process only (the per-replica share, always). */
-  redis?: Redis;
+  redis?: RedisClient;
   /** How many replicas share a system's budget while Redis is away (default 1). */
   replicas?: number;
   /** Time a call must still have after waiting for a token for it to be worth making (default 200 ms). */
@@ -135,7 +135,7 @@ export interface OwnedThrottle {
 
 /**
  * As a subgraph process runs it: every registry system limited to its `rateLimitPerSecond`, shared through Redis
- * when REDIS_URL is set (its own connection), else per process. SUPPLIER_THROTTLE_REPLICAS: how many replicas split
+ * when REDIS_URL or REDIS_CLUSTER_NODES is set (its own connection), else per process. SUPPLIER_THROTTLE_REPLICAS: how many replicas split
  * a system's rate while Redis is away (default 1). SUPPLIER_THROTTLE=off: none (an operator's switch).
  */
 export function supplierThrottleFromEnv(registry: Registry, logger: Logger, env: NodeJS.ProcessEnv = process.env): OwnedThrottle | undefined {
@@ -148,9 +148,10 @@ export function supplierThrottleFromEnv(registry: Registry, logger: Logger, env:
     throw new Error(`SUPPLIER_THROTTLE_REPLICAS must be a whole number of replicas, 1 or more, got "${env.SUPPLIER_THROTTLE_REPLICAS}"`);
   }
   const rateOf = (id: string) => registry.system(id)?.rateLimitPerSecond;
-  if (!env.REDIS_URL) {
+  const target = redisTargetFromEnv(env);
+  if (!target) {
     return { throttle: new SupplierThrottle({ rateOf, replicas, logger }), close: async () => {} };
   }
-  const conn = connectRedis(env.REDIS_URL, { logger, consequence: 'supplier rate limits are kept per replica' });
+  const conn = connectRedis(target, { logger, consequence: 'supplier rate limits are kept per replica' });
   return { throttle: new SupplierThrottle({ rateOf, replicas, logger, redis: conn.redis }), close: () => conn.close() };
 }

@@ -31,7 +31,7 @@ beforeAll(async () => {
   sim = await startPasRestSimulator({ port: 0, apiKeys: ['sandbox-oakfield-key'], rateLimit: { perSecond: 1000 } });
   const registry = loadRegistry(undefined, { SANDBOX_PAS_REST_URL: sim.url });
   const logger = pino({ level: 'silent' });
-  cache = createSlotCache({ registry, logger, redisUrl: redis.url });
+  cache = createSlotCache({ registry, logger, redis: redis.url });
   expect(await cache.whenReady(5000)).toBe(true);
   subgraph = await startPasRestSubgraph({ port: 0, registry, env: { OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key' }, logger, slotCache: cache });
 });

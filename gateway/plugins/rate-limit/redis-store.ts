@@ -1,6 +1,6 @@
 /** Rate limits in Redis, shared by every gateway replica: the GCRA step (store.ts) as one atomic script. */
-import type { Redis } from 'ioredis';
 import type { RateDecision, RateRule, RateStore } from './store.js';
+import type { RedisClient } from '../../../subgraphs/kit/redis.js';
 
 // KEYS[1] = the key's tat; ARGV = now, interval, tolerance, cost. The same arithmetic as gcra() in store.ts.
 const GCRA_LUA = `
@@ -26,7 +26,7 @@ declare module 'ioredis' {
 
 export class RedisRateStore implements RateStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'rate:',
   ) {
     if (typeof (redis as unknown as Record<string, unknown>).gatewayGcra !== 'function') redis.defineCommand('gatewayGcra', { numberOfKeys: 1, lua: GCRA_LUA });

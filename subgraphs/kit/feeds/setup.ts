@@ -1,6 +1,6 @@
 /**
  * The shared feeds as a process runs them, from the environment:
- *   REDIS_URL                      the feed store (lease and snapshot) shared by every process and replica; absent:
+ *   REDIS_URL, REDIS_CLUSTER_NODES the feed store (lease and snapshot) shared by every process and replica; absent:
  *                                  this process's memory, so each process polls for itself (and a log line says so)
  *   FEED_FIRST_SNAPSHOT_WAIT_MS    first start only: how long after start a request may wait for the very first
  *                                  snapshot (default 2000; 0: never wait)
@@ -8,7 +8,7 @@
  * Feeds and their poll floors come from the registry's SMART_LINKS systems.
  */
 import type { Logger } from 'pino';
-import { connectRedis } from '../redis.js';
+import { connectRedis, redisTargetFromEnv } from '../redis.js';
 import type { Registry, SmartLinksSystem } from '../registry.js';
 import { SharedFeeds } from './shared.js';
 import { DEFAULT_MAX_SNAPSHOT_BYTES } from './snapshot-codec.js';
@@ -38,12 +38,13 @@ export function sharedFeedsFromEnv(registry: Pick<Registry, 'systems'>, opts: Sh
   const go = (f: SharedFeeds) => (opts.start === false ? f : f.start());
   if (opts.store) return go(new SharedFeeds({ ...common, store: opts.store }));
   if (systems.length === 0) return new SharedFeeds({ ...common, store: new MemoryFeedStore(), ownsStore: true });
-  if (!env.REDIS_URL) {
-    opts.logger.info('REDIS_URL is not set: SMART feeds are polled by this process alone (other processes poll their own)');
+  const target = redisTargetFromEnv(env);
+  if (!target) {
+    opts.logger.info('REDIS_URL and REDIS_CLUSTER_NODES are not set: SMART feeds are polled by this process alone (other processes poll their own)');
     return go(new SharedFeeds({ ...common, store: new MemoryFeedStore(), ownsStore: true }));
   }
   // The URL may carry a password: never logged.
-  const conn = connectRedis(env.REDIS_URL, { logger: opts.logger, consequence: 'feed snapshots are not shared: the snapshot in hand is served, marked stale once overdue' });
+  const conn = connectRedis(target, { logger: opts.logger, consequence: 'feed snapshots are not shared: the snapshot in hand is served, marked stale once overdue' });
   return go(
     new SharedFeeds({
       ...common,

@@ -9,8 +9,8 @@
  * The feed's digest is a hash tag, so the fenced write (a Lua script over the lease, meta and body) stays on one
  * slot of a Redis Cluster.
  */
-import type { Redis } from 'ioredis';
 import { decodeMeta, encodeMeta, type FeedMeta, type FeedState, type FeedStore } from './store.js';
+import type { RedisClient } from '../redis.js';
 
 const key = (feed: string, part: 'lease' | 'meta' | 'body' | 'want') => `feeds:v1:{${feed}}:${part}`;
 
@@ -50,7 +50,7 @@ export class RedisFeedStore implements FeedStore {
   private readonly scripts: Scripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     redis.defineCommand('feedLeaseRenew', { numberOfKeys: 1, lua: RENEW });
