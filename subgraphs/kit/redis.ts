@@ -66,17 +66,6 @@ function parseClusterNodes(text: string): { host: string; port: number }[] {
   });
 }
 
-/** How a target is named in logs: never its credentials. */
-export function describeRedisTarget(target: RedisTarget): string {
-  if (typeof target !== 'string') return `cluster (${target.clusterNodes.length} seed nodes)`;
-  try {
-    const u = new URL(target);
-    return `${u.hostname}:${u.port || 6379}`;
-  } catch {
-    return 'redis';
-  }
-}
-
 export interface RedisOptions {
   logger: Logger;
   /** What an outage means for this process, for the log line ("slot reads go straight to the suppliers"). */

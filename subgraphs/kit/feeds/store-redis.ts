@@ -6,13 +6,14 @@
  *   feeds:v1:{<feed>}:body    string  snapshot body (snapshot-codec.ts), bounded in size
  *   feeds:v1:{<feed>}:want    string  epoch ms of the latest demand for fresher data
  *
- * The feed's digest is a hash tag, so the fenced write (a Lua script over the lease, meta and body) stays on one
- * slot of a Redis Cluster.
+ * The feed's digest is a hash tag, so the fenced write (a Lua script over the lease, meta and body) and the state read
+ * (MGET of meta and want) stay on one slot of a Redis Cluster; feeds spread over the cluster.
  */
 import { decodeMeta, encodeMeta, type FeedMeta, type FeedState, type FeedStore } from './store.js';
 import type { RedisClient } from '../redis.js';
 
-const key = (feed: string, part: 'lease' | 'meta' | 'body' | 'want') => `feeds:v1:{${feed}}:${part}`;
+export const feedKey = (feed: string, part: 'lease' | 'meta' | 'body' | 'want') => `feeds:v1:{${feed}}:${part}`;
+const key = feedKey;
 
 // KEYS[1] lease. ARGV: holder, ttl (ms). Renews only the holder's own lease.
 const RENEW = `

@@ -1,0 +1,179 @@
+/**
+ * Every Redis store on a real Redis Cluster (three masters, three replicas), through the same factory the processes
+ * use (REDIS_CLUSTER_NODES). Each multi-key command, Lua script and batched read is run with keys that land on
+ * different masters, so a key layout without hash tags fails here with CROSSSLOT (or ioredis's refusal of a
+ * pipeline spanning nodes). The key builders of each multi-key operation are checked to map to one slot, by the
+ * cluster itself (CLUSTER KEYSLOT).
+ */
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from 'ioredis';
+import { RedisIdempotencyStore } from '../gateway/operations/idempotency-redis-store.js';
+import { DirectoryCache, SlotGenerations } from '../gateway/operations/read-cache.js';
+import { RedisApqCache } from '../gateway/plugins/persisted-queries.js';
+import { RedisRateStore } from '../gateway/plugins/rate-limit/redis-store.js';
+import { RedisFeedStore, feedKey } from '../subgraphs/kit/feeds/store-redis.js';
+import { ReplayGuard } from '../subgraphs/kit/internal-auth.js';
+import { londonDay } from '../subgraphs/kit/london-day.js';
+import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../subgraphs/kit/redis.js';
+import { bucketAddress, dayDigest } from '../subgraphs/kit/slot-buckets.js';
+import { RedisBucketStore, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
+import { SupplierThrottle } from '../subgraphs/kit/supplier-throttle.js';
+import { ThrottledError } from '../subgraphs/kit/upstream.js';
+import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+
+const silent = pino({ level: 'silent' });
+let cluster: TestRedisCluster;
+const connections: RedisConnection[] = [];
+
+async function connect(): Promise<RedisConnection> {
+  const conn = connectRedis(redisTargetFromEnv({ REDIS_CLUSTER_NODES: cluster.nodesSetting })!, { logger: silent, consequence: 'test', commandTimeoutMs: 5000 });
+  connections.push(conn);
+  expect(await conn.ready(30_000)).toBe(true);
+  return conn;
+}
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of connections) await c.close();
+  await cluster?.dispose();
+});
+
+const slotOf = async (key: string) => Number(await cluster.client().call('CLUSTER', 'KEYSLOT', key));
+const mastersOf = async (keys: string[]) => new Set(await Promise.all(keys.map(async (k) => (await cluster.masterOf(k)).port)));
+
+// Twenty services of one system: enough that their keys land on every master.
+const services = Array.from({ length: 20 }, (_, i) => `14020001${String(i).padStart(2, '0')}`);
+const days = ['2026-11-24', '2026-11-25', '2026-11-26'];
+
+describe('Redis Cluster: key layout', () => {
+  it('keeps every key of one multi-key operation in one slot, and spreads services and feeds over the masters', async () => {
+    // Slot cache: a service's days and locks together (its reads are batched per service).
+    for (const s of services.slice(0, 4)) {
+      const keys = days.flatMap((d) => [dayKey(dayDigest('oak', s, d)), lockKey(bucketAddress('oak', s, d, 'aud'))]);
+      expect(new Set(await Promise.all(keys.map(slotOf))).size).toBe(1);
+    }
+    expect((await mastersOf(services.map((s) => dayKey(dayDigest('oak', s, days[0]!))))).size).toBe(3);
+    // Feeds: lease, meta, body and want of one feed together (the fenced write and the state read).
+    const parts = ['lease', 'meta', 'body', 'want'] as const;
+    for (const f of ['feed-a', 'feed-b']) expect(new Set(await Promise.all(parts.map((p) => slotOf(feedKey(f, p))))).size).toBe(1);
+    expect((await mastersOf(Array.from({ length: 20 }, (_, i) => feedKey(`feed-${i}`, 'lease')))).size).toBe(3);
+  });
+});
+
+describe('Redis Cluster: every store', () => {
+  it('slot buckets: batched reads, conditional writes and invalidations across masters; locks', async () => {
+    const { redis } = await connect();
+    const store = new RedisBucketStore(redis);
+    const addresses = services.flatMap((s) => days.map((d) => bucketAddress('oak', s, d, 'aud')));
+    expect(await store.read(addresses)).toEqual(addresses.map(() => ({ generation: 0 })));
+    const written = await store.write(addresses.map((address, i) => ({ address, generation: 0, bucket: `b${i}`, lifetimeMs: 60_000 })));
+    expect(written).toBe(addresses.length);
+    const read = await store.read(addresses);
+    expect(read.map((e) => e.bucket)).toEqual(addresses.map((_, i) => `b${i}`));
+    // Invalidate one day of every service: their generation moves, the others keep their buckets.
+    await store.invalidate(services.map((s) => dayDigest('oak', s, days[1]!)), 60_000);
+    const after = await store.read(addresses);
+    after.forEach((e, i) => {
+      const invalidated = i % days.length === 1;
+      expect(e).toEqual(invalidated ? { generation: 1 } : { generation: 0, bucket: `b${i}` });
+    });
+    // A write carrying the old generation is dropped.
+    expect(await store.write([{ address: addresses[1]!, generation: 0, bucket: 'late', lifetimeMs: 60_000 }])).toBe(0);
+    expect(await store.lock(addresses[0]!, 't1', 5000)).toBe(true);
+    expect(await store.lock(addresses[0]!, 't2', 5000)).toBe(false);
+    await store.unlock(addresses[0]!, 't1');
+    expect(await store.lock(addresses[0]!, 't2', 5000)).toBe(true);
+  });
+
+  it("the gateway's slot generations: one number per (system, service, day), read across masters", async () => {
+    const { redis } = await connect();
+    const store = new RedisBucketStore(redis);
+    const generations = new SlotGenerations(redis);
+    const from = new Date('2026-12-01T09:00:00Z');
+    const to = new Date('2026-12-02T17:00:00Z');
+    const pairs = services.map((serviceId) => ({ system: 'pas', serviceId }));
+    const before = await generations.read(pairs, from, to);
+    expect(before.split(',')).toHaveLength(services.length * 2);
+    await store.invalidate([dayDigest('pas', services[7]!, londonDay(to.getTime()))], 60_000);
+    const after = (await generations.read(pairs, from, to)).split(',');
+    expect(after.filter((g) => g !== '0')).toEqual(['1']);
+    expect(after.indexOf('1')).toBe(7 * 2 + 1);
+  });
+
+  it('feeds: lease, fenced write (three keys, one script), state read (MGET), want, release', async () => {
+    const { redis } = await connect();
+    const store = new RedisFeedStore(redis);
+    const meta = { bodyVersion: 'v1', checkedAt: '2026-12-01T09:00:00Z', nextPollAt: 1, attemptAt: 1, stale: null, failure: null, files: 2 };
+    for (const feed of Array.from({ length: 6 }, (_, i) => `feed-${i}`)) {
+      expect(await store.lease(feed, 'me', 10_000)).toBe(true);
+      expect(await store.lease(feed, 'other', 10_000)).toBe(false);
+      expect(await store.write(feed, 'me', meta, 'body', 60_000)).toBe(true);
+      expect(await store.write(feed, 'other', meta, 'theirs', 60_000)).toBe(false);
+      await store.want(feed, 1234, 60_000);
+      const state = await store.readState(feed);
+      expect(state.meta?.bodyVersion).toBe('v1');
+      expect(state.wantedAt).toBe(1234);
+      expect(await store.readBody(feed)).toBe('body');
+      await store.release(feed, 'me');
+      expect(await store.lease(feed, 'other', 10_000)).toBe(true);
+    }
+  });
+
+  it('idempotency records: claim, finish, replay, mismatch, release', async () => {
+    const { redis } = await connect();
+    const store = new RedisIdempotencyStore(redis);
+    const result = { outcome: 'BOOKED', appointment: null, message: null, field: null };
+    for (const key of Array.from({ length: 6 }, () => randomUUID())) {
+      expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'claimed', mayHaveBooked: false });
+      expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'in-progress' });
+      await store.finish(key, { state: 'done', fingerprint: 'fp', result });
+      expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'done', result });
+      expect(await store.claim(key, 'other', 10_000)).toEqual({ kind: 'mismatch' });
+      await store.release(key, 'fp');
+      expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'done', result });
+    }
+  });
+
+  it('rate limits (GCRA script), persisted queries, the directory cache and the replay guard', async () => {
+    const { redis } = await connect();
+    const rates = new RedisRateStore(redis);
+    const rule = { rate: 2, periodMs: 60_000, burst: 2 };
+    const now = Date.now();
+    const decisions = [];
+    for (let i = 0; i < 3; i++) decisions.push((await rates.take('consumer-x', 1, rule, now)).allowed);
+    expect(decisions).toEqual([true, true, false]);
+
+    const apq = new RedisApqCache(redis);
+    await apq.set('hash-1', '{ a }');
+    expect(await apq.get('hash-1')).toBe('{ a }');
+
+    const directory = new DirectoryCache<string[]>({ ttlMs: 30_000, redis, onStoreError: (err) => { throw err; } });
+    await directory.set({ q: 'x' }, ['svc']);
+    const elsewhere = new DirectoryCache<string[]>({ ttlMs: 30_000, redis: (await connect()).redis });
+    expect(await elsewhere.get({ q: 'x' })).toEqual(['svc']);
+
+    const guardA = new ReplayGuard({ redis, onRedisError: (err) => { throw err; } });
+    const guardB = new ReplayGuard({ redis: (await connect()).redis });
+    expect(await guardA.firstUse('sig-1', Date.now() + 10_000)).toBe(true);
+    expect(await guardB.firstUse('sig-1', Date.now() + 10_000)).toBe(false);
+  });
+
+  it("supplier throttle: rate-limiter-flexible's RateLimiterRedis shares one budget through the Cluster client", async () => {
+    const a = await connect();
+    const b = await connect();
+    expect(a.redis).toBeInstanceOf(Cluster);
+    const prefix = `throttle:test:${randomUUID()}`;
+    const replicas = [a, b].map((c) => new SupplierThrottle({ rateOf: () => 3, redis: c.redis, logger: silent, keyPrefix: prefix }));
+    // Six calls at once over two replicas, none willing to wait: three pass (six if each kept its own budget).
+    const outcomes = await Promise.all(Array.from({ length: 6 }, (_, i) => replicas[i % 2]!.acquire('sys', 50).then(() => 'ok', (e: unknown) => e)));
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(3);
+    expect(outcomes.filter((o) => o instanceof ThrottledError)).toHaveLength(3);
+    // The counter lives in the cluster, not in the insurance limiter.
+    expect(Number(await cluster.client().get(`${prefix}:sys`))).toBeGreaterThanOrEqual(3);
+  });
+});
