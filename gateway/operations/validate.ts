@@ -5,6 +5,7 @@
  */
 import { normaliseNhsNumber } from '../../subgraphs/kit/nhs-number.js';
 import { decodeSlotId, type GlobalRef } from '../../subgraphs/kit/slot-id.js';
+import { londonDay } from '../../subgraphs/kit/london-day.js';
 import type { BookAppointmentInput, ClinicalReportType, Gender } from './generated/resolvers.js';
 
 export interface ValidPatient {
@@ -101,7 +102,7 @@ export function checkBirthDate(value: string, today: string): string | null {
 
 /** Today's date in the UK, where the patient's birth date is understood. */
 export function ukToday(now: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return londonDay(now.getTime());
 }
 
 export function validateBooking(input: BookAppointmentInput, now: Date): Checked<ValidBooking> {

@@ -8,22 +8,14 @@
  * "the day of this booking" would need two buckets. A London day is 23, 24 or 25 hours long; nothing here assumes 24.
  */
 
+import { LONDON, compatibleInstant, offsetMinutesAt } from './zoned-time.js';
+
 export type LondonDay = string; // YYYY-MM-DD
 
-const ZONE = 'Europe/London';
 const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-
-// Constructing a DateTimeFormat is dear; formatting with one is cheap. One, reused.
-const offsetFormat = new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, timeZoneName: 'longOffset' });
-
-/** Minutes east of UTC in force in London at an instant ("GMT" → 0, "GMT+01:00" → 60). */
-function offsetMinutesAt(ms: number): number {
-  const name = offsetFormat.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
-  if (!m) throw new Error(`unexpected time zone name ${name}`);
-  return m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-}
+/** Midnights remembered: windows reach at most a year ahead, so this covers every day a process is asked about. */
+const MIDNIGHTS_KEPT = 800;
+const midnights = new Map<LondonDay, number>();
 
 /** YYYY-MM-DD of a UTC instant; days outside years 0000–9999 have no such form and are refused. */
 function isoDay(ms: number): LondonDay {
@@ -34,21 +26,22 @@ function isoDay(ms: number): LondonDay {
 
 /** The London calendar day an instant falls on. */
 export function londonDay(ms: number): LondonDay {
-  return isoDay(ms + offsetMinutesAt(ms) * MINUTE_MS);
+  return isoDay(ms + offsetMinutesAt(LONDON, ms) * MINUTE_MS);
 }
 
 /**
  * The instant London's clocks read 00:00 on `day`. UK clocks change at 01:00 UTC, never at local midnight, so
- * midnight happens exactly once; of the offsets in force around it, the one that reads back as that midnight wins.
+ * midnight happens exactly once (Temporal's 'compatible' reading would still pick one if a rule ever changed that).
  */
 export function dayStart(day: LondonDay): number {
-  const naive = Date.parse(`${day}T00:00:00Z`);
-  if (Number.isNaN(naive)) throw new RangeError(`not a date: ${day}`);
-  for (const probe of [naive - 2 * HOUR_MS, naive, naive + 2 * HOUR_MS]) {
-    const candidate = naive - offsetMinutesAt(probe) * MINUTE_MS;
-    if (candidate + offsetMinutesAt(candidate) * MINUTE_MS === naive) return candidate;
-  }
-  throw new Error(`no London midnight on ${day}`);
+  const kept = midnights.get(day);
+  if (kept !== undefined) return kept;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError(`not a date: ${day}`);
+  const ms = compatibleInstant(LONDON, day, 0);
+  if (ms === null) throw new RangeError(`not a date: ${day}`);
+  if (midnights.size >= MIDNIGHTS_KEPT) midnights.clear();
+  midnights.set(day, ms);
+  return ms;
 }
 
 /** Calendar arithmetic on the date alone (no instants, so no DST). */

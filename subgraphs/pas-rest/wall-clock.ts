@@ -3,37 +3,24 @@
  * appointment times and bookings are `YYYY-MM-DD` + `HH:mm`, with `fold` marking the second pass through the hour the
  * clocks go back; sandbox/pas-rest/API.md section 3).
  *
- * Written independently of the simulator's helpers (sandbox/lib/london-time.ts), on Intl's `longOffset`, so a
+ * Through Temporal (kit/zoned-time.ts), independent of the simulator's helpers (sandbox/lib/london-time.ts), so a
  * mistake in one cannot hide behind the same mistake in the other. Nothing here assumes the UK's two offsets or its
- * change dates: a reading is tried against the offsets in force a day either side, and kept when it round-trips.
+ * change dates.
  */
+import { LONDON, compatibleInstant, instantsReading, offsetMinutesAt as zoneOffsetMinutesAt, wallClockAt as zoneWallClockAt } from '../kit/zoned-time.js';
 
-const ZONE = 'Europe/London';
-const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 
 export type Fold = 0 | 1;
 
-// Constructing a DateTimeFormat is dear; formatting with one is cheap. One, reused.
-const offsetFormat = new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, timeZoneName: 'longOffset' });
-
-/** Minutes east of UTC in force in London at an instant ("GMT" → 0, "GMT+01:00" → 60). */
+/** Minutes east of UTC in force in London at an instant. */
 export function offsetMinutesAt(ms: number): number {
-  const name = offsetFormat.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
-  if (!m) throw new Error(`unexpected time zone name ${name}`);
-  return m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  return zoneOffsetMinutesAt(LONDON, ms);
 }
 
 /** The London wall-clock reading of an instant: its local date, minutes after local midnight, and the offset. */
 export function wallClockAt(ms: number): { date: string; minutes: number; offset: number } {
-  const offset = offsetMinutesAt(ms);
-  const local = new Date(ms + offset * MINUTE_MS);
-  return {
-    date: local.toISOString().slice(0, 10),
-    minutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
-    offset,
-  };
+  return zoneWallClockAt(LONDON, ms);
 }
 
 /**
@@ -41,13 +28,7 @@ export function wallClockAt(ms: number): { date: string; minutes: number; offset
  * gap, two in the autumn overlap, one otherwise. `minutes` may be 1440 (24:00, the next midnight).
  */
 export function readings(date: string, minutes: number): number[] {
-  const naive = Date.parse(`${date}T00:00:00Z`) + minutes * MINUTE_MS;
-  if (Number.isNaN(naive)) return [];
-  const offsets = new Set([offsetMinutesAt(naive - DAY_MS), offsetMinutesAt(naive), offsetMinutesAt(naive + DAY_MS)]);
-  return [...offsets]
-    .map((off) => naive - off * MINUTE_MS)
-    .filter((ms) => offsetMinutesAt(ms) * MINUTE_MS === naive - ms)
-    .sort((a, b) => a - b);
+  return instantsReading(LONDON, date, minutes);
 }
 
 /**
@@ -63,10 +44,7 @@ export function appointmentInstant(date: string, minutes: number, fold: Fold): n
  * offset in force before the change, which is the time the clock would have shown had it not jumped (01:30 → 02:30).
  */
 export function boundaryInstant(date: string, minutes: number): number | null {
-  const r = readings(date, minutes);
-  if (r.length > 0) return r[0]!;
-  const naive = Date.parse(`${date}T00:00:00Z`) + minutes * MINUTE_MS;
-  return Number.isNaN(naive) ? null : naive - offsetMinutesAt(naive - DAY_MS) * MINUTE_MS;
+  return compatibleInstant(LONDON, date, minutes);
 }
 
 /** The fold of an instant's own reading: 1 when the clock already showed the same time earlier that night. */

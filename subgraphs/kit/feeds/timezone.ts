@@ -6,6 +6,8 @@
  * (TX, FL, IN, KY, TN, MI, OR, ID, ...) give no zone: better no check than one that accuses a correct publisher.
  */
 
+import { isTimeZone, offsetMinutesAt } from '../zoned-time.js';
+
 export const TIMEZONE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/timezone';
 
 const EASTERN = ['CT', 'DE', 'DC', 'GA', 'ME', 'MD', 'MA', 'NH', 'NJ', 'NY', 'NC', 'OH', 'PA', 'RI', 'SC', 'VT', 'VA', 'WV'];
@@ -27,16 +29,6 @@ const UK = new Set(['GB', 'GBR', 'UK', 'UNITED KINGDOM', 'ENGLAND', 'SCOTLAND', 
 const UK_NATIONS = new Set(['ENG', 'SCT', 'WLS', 'NIR']);
 const US = new Set(['US', 'USA', 'UNITED STATES', 'UNITED STATES OF AMERICA']);
 
-/** True when the runtime knows this IANA zone. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function zoneFor(input: { extensionZone: string | null; state: string | null; country: string | null }): string | null {
   if (input.extensionZone && isTimeZone(input.extensionZone)) return input.extensionZone;
   const country = input.country?.toUpperCase() ?? null;
@@ -44,20 +36,6 @@ export function zoneFor(input: { extensionZone: string | null; state: string | n
   if ((country && UK.has(country)) || (state && UK_NATIONS.has(state))) return 'Europe/London';
   if (state && (!country || US.has(country))) return US_STATE_ZONE.get(state) ?? null;
   return null;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The zone's UTC offset at an instant, in minutes east of UTC. */
-export function zoneOffsetMinutes(zone: string, ms: number): number {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-    formatters.set(zone, f);
-  }
-  const name = f.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
 }
 
 export type OffsetVerdict = { ok: true } | { ok: false; dst: boolean; expected: number };
@@ -69,10 +47,10 @@ export type OffsetVerdict = { ok: true } | { ok: false; dst: boolean; expected: 
  */
 export function checkOffset(zone: string, ms: number, offsetMinutes: number): OffsetVerdict {
   if (offsetMinutes === 0) return { ok: true };
-  const expected = zoneOffsetMinutes(zone, ms);
+  const expected = offsetMinutesAt(zone, ms);
   if (expected === offsetMinutes) return { ok: true };
   const year = new Date(ms).getUTCFullYear();
-  const seasonal = [Date.UTC(year, 0, 15), Date.UTC(year, 6, 15)].map((t) => zoneOffsetMinutes(zone, t));
+  const seasonal = [Date.UTC(year, 0, 15), Date.UTC(year, 6, 15)].map((t) => offsetMinutesAt(zone, t));
   return { ok: false, dst: seasonal.includes(offsetMinutes), expected };
 }
 
