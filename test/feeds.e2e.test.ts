@@ -195,3 +195,49 @@ describe('a feed publisher stalled for 10 s', () => {
     await waitFor(async () => Date.parse((await bostonSlots()).fetchedAt) >= stalledAt + 10_000, 15_000, 'the gateway to see the fresh snapshot');
   }, 90_000);
 });
+
+describe('a publication that suddenly lists no files', () => {
+  it('keeps the last snapshot: the services keep their slots, and availability lists them as STALE until files return', async () => {
+    await waitFor(async () => (await bostonSlots()).totalCount > 0, 30_000, 'the first snapshot');
+    const before = await bostonSlots();
+    const AVAILABILITY = `query($s: AvailabilitySearch!) { availability(search: $s) { totalCount coverage { servicesAsked failures { serviceId reason } } edges { node { slot { serviceId source } } } } }`;
+    const search = { serviceIds: [BOSTON], ...week(), first: 50 };
+
+    await clearSandbox(feedsUrl);
+    const emptiedAt = Date.now();
+    // The publisher's manifest now answers 200 with an empty `output`: a broken publish, not every clinic closing.
+    await injectFault(feedsUrl, {
+      pathPrefix: '/vaccine-clinic/$bulk-publish',
+      status: 200,
+      body: { transactionTime: new Date().toISOString(), request: `${feedsUrl}/vaccine-clinic/$bulk-publish`, requiresAccessToken: false, output: [], error: [] },
+    });
+    await waitFor(async () => (await manifests('vaccine-clinic')).some((r) => r.status === 200), 15_000, 'a poll of the emptied manifest');
+    await waitFor(
+      async () => {
+        const r = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
+        return (r.data?.availability?.coverage?.failures ?? []).some((f: { reason: string }) => f.reason === 'STALE');
+      },
+      15_000,
+      'availability to report the feed STALE',
+    );
+    const during = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
+    expect(during.errors).toBeUndefined();
+    expect(during.data!.availability.coverage.failures).toEqual([{ serviceId: BOSTON, reason: 'STALE' }]);
+    expect(during.data!.availability.totalCount).toBeGreaterThan(0);
+    expect(during.data!.availability.edges.length).toBeGreaterThan(0);
+    expect(during.data!.availability.edges.every((e: { node: { slot: { source: string } } }) => e.node.slot.source === 'CACHE')).toBe(true);
+    expect((await bostonSlots()).fetchedAt).toBe(before.fetchedAt);
+
+    // Files listed again: the next poll reads them and the STALE goes.
+    await clearSandbox(feedsUrl);
+    await waitFor(
+      async () => {
+        const r = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
+        return r.data?.availability?.coverage?.failures?.length === 0;
+      },
+      20_000,
+      'availability to be whole again',
+    );
+    expect(Date.parse((await bostonSlots()).fetchedAt)).toBeGreaterThanOrEqual(emptiedAt);
+  }, 90_000);
+});

@@ -19,6 +19,30 @@ export type FileRecords =
 
 export type FileContent = FileRecords & { issues: FeedIssue[] };
 
+/**
+ * A file whose last line has no newline and is not JSON: the transfer ended mid-resource (a proxy's cut, a
+ * publisher's partial write). Reading on would publish a feed missing everything after the cut, so the refresh fails
+ * and the previous snapshot stands (reader.ts).
+ */
+export class TruncatedFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+  ) {
+    super(`${file} ends mid-line at line ${line}: cut short`);
+    this.name = 'TruncatedFileError';
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function readFile(type: FeedResourceType, body: AsyncIterable<Uint8Array>, file: string): Promise<FileContent> {
   switch (type) {
     case 'Location':
@@ -45,6 +69,7 @@ async function read<T>(
       log.add({ kind: 'line-too-long', action: 'skipped', resourceType: type, file, line: item.line, id: null, reason: 'line is too long to be one resource' });
       continue;
     }
+    if (item.unterminated && !isJson(item.text)) throw new TruncatedFileError(file, item.line);
     const parsed = parse(item.text, { file, line: item.line });
     log.addAll(parsed.issues);
     if (parsed.record) records.push(parsed.record);

@@ -5,7 +5,11 @@
  * or not NDJSON at all) is dropped as it streams, reported, and reading resumes at the next line.
  */
 
-export type NdjsonItem = { line: number; text: string } | { line: number; tooLong: true };
+/**
+ * `unterminated`: the file's last line, with no newline after it. Real files often end so; the reader only needs to
+ * know when that line is also not JSON (the file was cut short).
+ */
+export type NdjsonItem = { line: number; text: string; unterminated?: true } | { line: number; tooLong: true };
 
 /** Far above any real resource (a Slot is ~500 bytes, a Location ~1 KB). */
 export const MAX_LINE_CHARS = 1_000_000;
@@ -43,7 +47,7 @@ export async function* ndjsonLines(body: AsyncIterable<Uint8Array>, maxLineChars
         yield { line: line + 1, tooLong: true };
       } else {
         const text = buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer;
-        if (text.trim() !== '') yield { line: line + 1, text };
+        if (text.trim() !== '') yield { line: line + 1, text, unterminated: true };
       }
       buffer = '';
     }

@@ -3,6 +3,10 @@
  * only when changed, a failed refresh keeping the previous feed (stale), and leaving out Slot files when asked.
  * Real HTTP against the sandbox publisher; the reader's clock is a test clock, so "a minute later" is instant.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../upstream.js';
 import { FeedReader } from './index.js';
@@ -22,6 +26,9 @@ beforeAll(async () => {
     long: { ...feed(), cache: { cacheControl: { maxAgeSeconds: 300 } } },
     changing: { ...feed(), cache: { cacheControl: { maxAgeSeconds: 60 } } },
     flaky: { ...feed(), cache: { cacheControl: 'none' } },
+    emptied: { ...feed(), cache: { cacheControl: 'none' } },
+    cut: { ...feed(), cache: { cacheControl: 'none' } },
+    defects: { ...feed(), cache: { cacheControl: 'none' } },
   });
 });
 afterAll(() => served.close());
@@ -175,5 +182,102 @@ describe('when the publisher fails', () => {
     const started = Date.now();
     await expect(new FeedReader(dead).snapshot()).rejects.toMatchObject({ reason: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+/** A new publication of data set `name`: the feed's files and a manifest with a new transactionTime. */
+async function republish(name: string, next: FixtureFeed, transactionTime: string, manifestFiles = next.files): Promise<void> {
+  await served.write(name, { ...next, manifest: { ...defaultManifest(manifestFiles), transactionTime } });
+}
+
+describe('an empty or broken publication is not "no availability"', () => {
+  it('a manifest that suddenly lists no files keeps the last good feed, stale, until files are listed again', async () => {
+    const clock = testClock();
+    const reader = new FeedReader(served.system('emptied', { pollFloorSeconds: 60 }), { now: clock.now });
+    const good = await reader.snapshot();
+    expect(good.slots.map((s) => s.id)).toEqual(['s1']);
+
+    await republish('emptied', feed(), '2026-11-21T11:00:00Z', {});
+    clock.advance(60);
+    const kept = await reader.snapshot();
+    expect(kept.stale).toEqual({ since: clock.now().toISOString(), reason: 'INVALID_RESPONSE', detail: expect.stringContaining('lists no files') });
+    expect(kept.slots).toEqual(good.slots);
+    expect(kept.services).toEqual(good.services);
+
+    await republish('emptied', feed([slot('s2', '10', '2026-12-01T09:15:00Z', '2026-12-01T09:30:00Z')]), '2026-11-21T12:00:00Z');
+    clock.advance(60);
+    const back = await reader.snapshot();
+    expect(back.stale).toBeNull();
+    expect(back.slots.map((s) => s.id)).toEqual(['s1', 's2']);
+  });
+
+  it('a first publication with no files is simply empty (nothing earlier to keep)', async () => {
+    await republish('emptied', feed(), '2026-11-21T13:00:00Z', {});
+    const reader = new FeedReader(served.system('emptied', { pollFloorSeconds: 60 }), { now: testClock().now });
+    const first = await reader.snapshot();
+    expect(first.stale).toBeNull();
+    expect(first.slots).toEqual([]);
+    await served.write('emptied', feed());
+  });
+
+  it('a slot file cut short mid-line fails the refresh (previous feed kept, stale); a last line without a newline is fine', async () => {
+    const clock = testClock();
+    const reader = new FeedReader(served.system('cut', { pollFloorSeconds: 60 }), { now: clock.now });
+    const good = await reader.snapshot();
+
+    const two = [slot('s1', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z'), slot('s2', '10', '2026-12-01T09:15:00Z', '2026-12-01T09:30:00Z')];
+    await republish('cut', feed(two.slice(1)), '2026-11-21T11:00:00Z');
+    const whole = two.map((l) => JSON.stringify(l)).join('\n');
+    await writeFile(join(served.dir('cut'), 'slots.ndjson'), whole.slice(0, whole.length - 40));
+    clock.advance(60);
+    const kept = await reader.snapshot();
+    expect(kept.stale).toMatchObject({ reason: 'INVALID_RESPONSE', detail: expect.stringContaining('cut short') });
+    expect(kept.slots).toEqual(good.slots);
+
+    // The same publication, whole, but without a final newline (as real files often end): read in full.
+    await writeFile(join(served.dir('cut'), 'slots.ndjson'), whole);
+    clock.advance(60);
+    const read = await reader.snapshot();
+    expect(read.stale).toBeNull();
+    expect(read.slots.map((s) => s.id)).toEqual(['s1', 's2']);
+  });
+
+  it('logs each feed issue once, when it appears, not again at every republication', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    const clock = testClock();
+    const bad = slot('bad', '10', '2026-12-01T10:00:00Z', '2026-12-01T09:00:00Z');
+    await republish('defects', feed([bad]), '2026-11-21T10:00:00Z');
+    const reader = new FeedReader(served.system('defects', { pollFloorSeconds: 60 }), { now: clock.now, logger });
+    const first = await reader.snapshot();
+    expect(first.issues.length).toBeGreaterThan(0);
+    const issueLines = () => lines.filter((l) => l.msg === 'feed issue');
+    const logged = issueLines().length;
+    expect(logged).toBe(first.issues.length);
+
+    // Republished with the same defect, then again: no issue logged again; the summary still counts it.
+    for (const t of ['2026-11-21T11:00:00Z', '2026-11-21T12:00:00Z']) {
+      await republish('defects', feed([bad]), t);
+      clock.advance(60);
+      await reader.snapshot();
+    }
+    expect(issueLines()).toHaveLength(logged);
+    const summaries = lines.filter((l) => l.msg === 'feed refreshed');
+    expect(summaries.at(-1)).toMatchObject({ issues: first.issues.length, newIssues: 0 });
+
+    // A new defect is logged once.
+    const worse = slot('worse', 'no-such-schedule', '2026-12-01T11:00:00Z', '2026-12-01T11:15:00Z');
+    await republish('defects', feed([bad, worse]), '2026-11-21T13:00:00Z');
+    clock.advance(60);
+    await reader.snapshot();
+    const added = issueLines().slice(logged);
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.every((l) => l.id === 'worse')).toBe(true);
   });
 });

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { SmartLinksSystem } from '../registry.js';
 import { UpstreamError, upstreamFetch } from '../upstream.js';
 import { pollIntervalSeconds } from './cache-control.js';
-import { readFile, type FileContent } from './file.js';
+import { TruncatedFileError, readFile, type FileContent } from './file.js';
 import { conditionalHeaders, streamGet, type Validators } from './http.js';
 import { joinFeed, type ParsedFeed } from './join.js';
 import { fileName, parseManifest, type Manifest } from './manifest.js';
@@ -81,6 +81,8 @@ export class FeedReader {
   private nextPollAt = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<FeedSnapshot> | null = null;
+  /** Issues of the last publication logged (issueKey), so a persisting defect is logged once. */
+  private reported = new Set<string>();
 
   constructor(
     readonly system: SmartLinksSystem,
@@ -178,6 +180,11 @@ export class FeedReader {
     } else if (res.status === 200) {
       const parsed = parseManifest(res.text, system.manifestUrl);
       if (!parsed.ok) throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, parsed.reason);
+      if (this.current && this.wantedCount(this.manifest) > 0 && this.wantedCount(parsed.manifest) === 0) {
+        // A publication that suddenly lists nothing is a broken publish far more often than every clinic closing at
+        // once: keep the last good feed, flagged stale (STALE in coverage), until files are listed again.
+        throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'the manifest suddenly lists no files; the last good publication is kept');
+      }
       const files = await this.fetchFiles(parsed.manifest, at);
       // Committed only now: a manifest whose files could not all be read must not count as seen, or its ETag
       // would get a 304 next time and the new publication would never be read.
@@ -196,6 +203,10 @@ export class FeedReader {
     const snapshot = this.build(at);
     if (changed) this.report(snapshot);
     return snapshot;
+  }
+
+  private wantedCount(manifest: Manifest | null): number {
+    return manifest ? manifest.outputs.filter((o) => this.types.has(o.type as FeedResourceType)).length : 0;
   }
 
   /** Every wanted file of a (changed) manifest, in manifest order; files it no longer lists are forgotten. */
@@ -248,7 +259,13 @@ export class FeedReader {
       await res.discard();
       throw new UpstreamError(system.id, res.status >= 400 && res.status < 500 ? 'REJECTED' : 'INVALID_RESPONSE', res.status, `${file} answered ${res.status}`);
     }
-    const content = await readFile(type, res.body, file);
+    let content: FileContent;
+    try {
+      content = await readFile(type, res.body, file);
+    } catch (err) {
+      if (err instanceof TruncatedFileError) throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, err.message);
+      throw err;
+    }
     const done = this.now().toISOString();
     return { type, url, validators: validatorsOf(res.headers, null), downloadedAt: done, fetchedAt: done, content, missingIssue: null };
   }
@@ -300,17 +317,33 @@ export class FeedReader {
     };
   }
 
-  /** Logs a changed feed once: a summary, and each issue (already capped per kind and file). */
+  /**
+   * Logs a changed feed: a summary, and each issue that was not in the previous publication (already capped per kind
+   * and file). A publisher republishing every few minutes with the same defects gets them logged once, when they
+   * first appear, not at every poll; the summary counts the ones that persist.
+   */
   private report(s: FeedSnapshot): void {
-    if (!this.logger) return;
-    for (const i of s.issues) {
-      this.logger.warn({ kind: i.kind, action: i.action, resourceType: i.resourceType, file: i.file, line: i.line, id: i.id, reason: i.reason }, 'feed issue');
+    const seen = new Set(s.issues.map(issueKey));
+    if (this.logger) {
+      let fresh = 0;
+      for (const i of s.issues) {
+        if (this.reported.has(issueKey(i))) continue;
+        fresh++;
+        this.logger.warn({ kind: i.kind, action: i.action, resourceType: i.resourceType, file: i.file, line: i.line, id: i.id, reason: i.reason }, 'feed issue');
+      }
+      this.logger.info(
+        { transactionTime: s.transactionTime, files: s.files.length, services: s.services.length, slots: s.slots.length, issues: s.issues.length, newIssues: fresh },
+        'feed refreshed',
+      );
     }
-    this.logger.info(
-      { transactionTime: s.transactionTime, files: s.files.length, services: s.services.length, slots: s.slots.length, issues: s.issues.length },
-      'feed refreshed',
-    );
+    // Only the current publication's issues: bounded by the per-kind caps, as the snapshot's own list is.
+    this.reported = seen;
   }
+}
+
+/** The same defect in two publications: its line may move as records are added, so the line is left out. */
+function issueKey(i: FeedIssue): string {
+  return `${i.kind}\u0000${i.resourceType}\u0000${i.file ?? ''}\u0000${i.id ?? ''}\u0000${i.reason}`;
 }
 
 function validatorsOf(headers: Headers, previous: Validators | null): Validators {
