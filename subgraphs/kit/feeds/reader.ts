@@ -15,6 +15,9 @@
  *   poll: the floor counts requests, not successes). Only a file the publisher says is gone (404/410) is dropped
  *   from an otherwise good refresh, as an issue. With no previous snapshot the failure is thrown, and remembered
  *   until the floor so a dead feed is not hammered.
+ * - An empty or broken publication is not "no availability": a manifest that suddenly lists no files, or a file
+ *   that ends mid-line (cut short), fails the refresh the same way, the last good snapshot standing.
+ * - Feed issues are logged when they first appear, not again with every republication that still has them.
  */
 import type { Logger } from 'pino';
 import type { SmartLinksSystem } from '../registry.js';
