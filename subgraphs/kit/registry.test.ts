@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ADAPTERS } from '../adapters.js';
 import { credential, loadRegistry, parseRegistry, substitute, RegistryError, type PasRestSystem } from './registry.js';
 
 const valid = {
@@ -44,6 +45,8 @@ describe('supplier registry', () => {
     expect(broken((r) => ({ ...r, systems: [{ ...r.systems[0], baseUrl: 'ftp://x/y' }] }))).toThrowError(/must be http/);
     expect(broken((r) => ({ ...r, systems: [{ ...r.systems[0], asid: '123' }] }))).toThrowError(/bs-one: asid must be a 12-digit ASID/);
     expect(broken((r) => ({ ...r, systems: [{ ...r.systems[0], deadlineMs: -1 }] }))).toThrowError(/deadlineMs must be a positive/);
+    expect(broken((r) => ({ ...r, systems: [{ ...r.systems[0], interactions: {} }] }))).toThrowError(/bs-one: interactions.searchSlot must be a non-empty string/);
+    expect(broken((r) => ({ ...r, systems: [{ ...r.systems[0], name: undefined }] }))).toThrowError(/bs-one: name must be a non-empty string/);
     expect(broken((r) => ({ ...r, systems: [r.systems[0], r.systems[0]] }))).toThrowError(/listed twice/);
     expect(broken((r) => ({ ...r, systems: [] }))).toThrowError(RegistryError);
     expect(() => loadRegistry('/nonexistent/registry.json', {})).toThrowError(/cannot be read/);
@@ -51,6 +54,18 @@ describe('supplier registry', () => {
 });
 
 describe('per-kind settings', () => {
+  it('knows exactly the kinds of the adapters in subgraphs/adapters.ts', () => {
+    const err = (() => {
+      try {
+        parseRegistry({ ...valid, systems: [{ ...valid.systems[0], kind: 'NOPE' }] });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(err).toContain(`(known: ${ADAPTERS.map((a) => a.kind).join(', ')})`);
+  });
+
   const pas = { id: 'pas-one', kind: 'PAS_REST', name: 'PAS', baseUrl: 'https://pas.example/api', credentials: { apiKeyEnv: 'PAS_ONE_KEY' } };
   const feed = { id: 'feed-one', kind: 'SMART_LINKS', name: 'Feed', manifestUrl: 'https://feed.example/$bulk-publish' };
 

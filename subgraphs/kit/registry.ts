@@ -5,49 +5,24 @@
  * Anything wrong stops start-up with a message naming the system and the field.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ADAPTERS, type Adapter } from '../adapters.js';
+import { asid as asidField, httpUrl } from './registry-fields.js';
 import { repoRoot } from './schema.js';
 
-export type SupplierKind = 'BOOKING_STANDARD' | 'PAS_REST' | 'SMART_LINKS';
-const KINDS: readonly SupplierKind[] = ['BOOKING_STANDARD', 'PAS_REST', 'SMART_LINKS'];
+export type { BookingStandardSystem } from '../booking-standard/adapter.js';
+export type { PasRestSystem } from '../pas-rest/adapter.js';
+export type { SmartLinksSystem } from '../smart-links/adapter.js';
+export type { SupplierKind } from '../adapters.js';
 
-interface SystemBase {
-  id: string;
-  kind: SupplierKind;
-  name: string;
-  /** Deadline for one upstream call, all retries included. */
-  deadlineMs: number;
-  /** How long slot answers from this system may be served from the slot cache. */
-  cacheTtlSeconds: number;
-  /** Calls per second we allow ourselves against this system (shared by all replicas where a limiter exists). */
-  rateLimitPerSecond: number;
-}
+/** A system of any kind an adapter in subgraphs/adapters.ts serves: the union of their registry schemas. */
+export type SupplierSystem = z.output<Adapter['registry']>;
 
-export interface BookingStandardSystem extends SystemBase {
-  kind: 'BOOKING_STANDARD';
-  /** The provider's FHIR service root (the nhsMHSEndPoint SDS would give). */
-  baseUrl: string;
-  /** The provider's ASID: Ssp-To. */
-  asid: string;
-  /** Interaction ids this provider registered; sources disagree on slot search (search:slot vs read:slot). */
-  interactions: { searchSlot: string };
-}
-
-export interface PasRestSystem extends SystemBase {
-  kind: 'PAS_REST';
-  baseUrl: string;
-  /** Name of the environment variable holding the API key (see credential()). */
-  apiKeyEnv: string;
-}
-
-export interface SmartLinksSystem extends SystemBase {
-  kind: 'SMART_LINKS';
-  /** The publisher's $bulk-publish manifest. */
-  manifestUrl: string;
-  /** Never poll the manifest or a file more often than this, whatever Cache-Control says (spec: once a minute). */
-  pollFloorSeconds: number;
-}
-
-export type SupplierSystem = BookingStandardSystem | PasRestSystem | SmartLinksSystem;
+/** One entry of the registry's `systems`: a union over the adapters' kinds, discriminated by `kind`. */
+const systemSchema = z.discriminatedUnion(
+  'kind',
+  ADAPTERS.map((a) => a.registry) as unknown as [Adapter['registry'], ...Adapter['registry'][]],
+);
 
 export interface Registry {
   /** Our own Spine identity as a Booking Consumer system. */
@@ -98,7 +73,7 @@ export function substitute(value: unknown, env: NodeJS.ProcessEnv): unknown {
  * every system they serve at start-up, so a missing credential stops that adapter with a clear message, while
  * processes that only read the registry (the directory, the gateway) never need it.
  */
-export function credential(system: PasRestSystem, env: NodeJS.ProcessEnv = process.env): string {
+export function credential(system: { id: string; apiKeyEnv: string }, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[system.apiKeyEnv];
   if (!value) throw new RegistryError(`system ${system.id}: environment variable ${system.apiKeyEnv} (its API key) is not set`);
   return value;
@@ -108,45 +83,18 @@ export function parseRegistry(raw: unknown, source = 'registry'): Registry {
   const root = obj(raw, source);
   const consumer = obj(root.consumerSystem, `${source}: consumerSystem`);
   const consumerSystem = {
-    asid: asid(consumer.asid, `${source}: consumerSystem.asid`),
-    endpoint: url(consumer.endpoint, `${source}: consumerSystem.endpoint`),
+    asid: field(asidField, consumer.asid, `${source}: consumerSystem.asid`),
+    endpoint: field(httpUrl, consumer.endpoint, `${source}: consumerSystem.endpoint`),
   };
-  const sspUrl = root.sspUrl === undefined || root.sspUrl === '' ? undefined : url(root.sspUrl, `${source}: sspUrl`);
+  const sspUrl = root.sspUrl === undefined || root.sspUrl === '' ? undefined : field(httpUrl, root.sspUrl, `${source}: sspUrl`);
   if (!Array.isArray(root.systems) || root.systems.length === 0) throw new RegistryError(`${source}: systems must be a non-empty list`);
 
   const systems: SupplierSystem[] = root.systems.map((s, i) => {
     const o = obj(s, `${source}: systems[${i}]`);
-    const id = str(o.id, `${source}: systems[${i}].id`);
+    if (typeof o.id !== 'string' || o.id.trim() === '') throw new RegistryError(`${source}: systems[${i}].id must be a non-empty string`);
+    const id = o.id;
     if (!/^[a-z0-9][a-z0-9-]{1,40}$/.test(id)) throw new RegistryError(`${source}: system id "${id}" must be lower-case letters, digits and dashes`);
-    const at = `${source}: system ${id}`;
-    const kind = str(o.kind, `${at}: kind`);
-    if (!KINDS.includes(kind as SupplierKind)) throw new RegistryError(`${at}: unknown kind "${kind}" (known: ${KINDS.join(', ')})`);
-    const base = {
-      id,
-      name: str(o.name, `${at}: name`),
-      deadlineMs: positiveInt(o.deadlineMs ?? 2000, `${at}: deadlineMs`),
-      cacheTtlSeconds: positiveInt(o.cacheTtlSeconds ?? 30, `${at}: cacheTtlSeconds`),
-      rateLimitPerSecond: positiveInt(o.rateLimitPerSecond ?? 20, `${at}: rateLimitPerSecond`),
-    };
-    if (kind === 'BOOKING_STANDARD') {
-      const interactions = obj(o.interactions, `${at}: interactions`);
-      return {
-        ...base,
-        kind,
-        baseUrl: url(o.baseUrl, `${at}: baseUrl`),
-        asid: asid(o.asid, `${at}: asid`),
-        interactions: { searchSlot: str(interactions.searchSlot, `${at}: interactions.searchSlot`) },
-      };
-    }
-    if (kind === 'PAS_REST') {
-      const credentials = obj(o.credentials, `${at}: credentials`);
-      const apiKeyEnv = str(credentials.apiKeyEnv, `${at}: credentials.apiKeyEnv`);
-      if (!/^[A-Z][A-Z0-9_]*$/.test(apiKeyEnv)) throw new RegistryError(`${at}: credentials.apiKeyEnv must name an environment variable`);
-      return { ...base, kind, baseUrl: url(o.baseUrl, `${at}: baseUrl`), apiKeyEnv };
-    }
-    const manifestUrl = url(o.manifestUrl, `${at}: manifestUrl`);
-    if (!manifestUrl.endsWith('$bulk-publish')) throw new RegistryError(`${at}: manifestUrl must end in $bulk-publish`);
-    return { ...base, kind: 'SMART_LINKS' as const, manifestUrl, pollFloorSeconds: positiveInt(o.pollFloorSeconds ?? 60, `${at}: pollFloorSeconds`) };
+    return field(systemSchema, o, `${source}: system ${id}`);
   });
 
   const seen = new Set<string>();
@@ -158,33 +106,20 @@ export function parseRegistry(raw: unknown, source = 'registry'): Registry {
   return { consumerSystem, ...(sspUrl ? { sspUrl } : {}), systems, system: (id) => byId.get(id) };
 }
 
+/** `value` parsed by `schema`; the first problem as a RegistryError naming `at` and the field. */
+function field<T extends z.ZodType>(schema: T, value: unknown, at: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.path.join('.') === 'kind') {
+    const kind = (value as Record<string, unknown>).kind;
+    throw new RegistryError(`${at}: unknown kind ${JSON.stringify(kind)} (known: ${ADAPTERS.map((a) => a.kind).join(', ')})`);
+  }
+  const path = issue.path.map(String).join('.');
+  throw new RegistryError(path ? `${at}: ${path} ${issue.message}` : `${at} ${issue.message}`);
+}
+
 function obj(v: unknown, at: string): Record<string, unknown> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RegistryError(`${at} must be an object`);
   return v as Record<string, unknown>;
-}
-function str(v: unknown, at: string): string {
-  if (typeof v !== 'string' || v.trim() === '') throw new RegistryError(`${at} must be a non-empty string`);
-  return v;
-}
-function url(v: unknown, at: string): string {
-  const s = str(v, at);
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    throw new RegistryError(`${at} is not a valid URL: "${s}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RegistryError(`${at} must be http(s): "${s}"`);
-  return s.replace(/\/+$/, '');
-}
-function asid(v: unknown, at: string): string {
-  const s = str(v, at);
-  if (!/^\d{12}$/.test(s)) throw new RegistryError(`${at} must be a 12-digit ASID`);
-  return s;
-}
-function positiveInt(v: unknown, at: string): number {
-  // Numbers may come from ${VAR:-default} substitution, so a string of digits counts.
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) throw new RegistryError(`${at} must be a positive whole number`);
-  return n;
 }
