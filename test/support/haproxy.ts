@@ -53,6 +53,9 @@ export function haproxyConfig(services: readonly BalancedService[], statsPort: n
     // Short check intervals: a dead replica is out of rotation within about half a second, a restarted one back
     // within a second.
     '  default-server inter 250ms fastinter 250ms downinter 500ms rise 2 fall 2',
+    // A dead replica refuses the check's connection at once; a live one on a busy machine may take a while to
+    // answer, and must not be taken out for that (without this the check's timeout is `inter`).
+    '  timeout check 3s',
     '',
     'frontend stats',
     `  bind 127.0.0.1:${statsPort}`,
