@@ -1,96 +1,85 @@
 /**
- * Hive Gateway (@graphql-hive/gateway, JS runtime) serving our committed supergraph, as its own process, for the
- * bench's comparison row. Only the subgraph URLs are changed (to the bench stack's free ports) and the headers the
- * subgraphs require are added: the consumer organisation and the gateway signature (subgraphs/kit/internal-auth.ts),
- * computed per fetch over its URL, method and body, as our gateway does (a subgraph refuses a signature used twice
- * or over anything else). Everything else is Hive's
- * defaults, minus GraphiQL, the landing page and logging below errors.
+ * Hive Gateway (@graphql-hive/gateway, JS runtime) serving the committed schema/supergraph.graphql as composed, as
+ * its own process: for the bench's comparison row and the end-to-end test that compares its answers with our
+ * gateway's (test/hive-gateway.e2e.test.ts). The supergraph text is not touched: where each subgraph is comes from
+ * Hive's transport entries (its own per-subgraph configuration), which is also how the in-process `bookings`
+ * subgraph is pointed at the standalone operations process (gateway/operations/standalone.ts). Consumer tokens,
+ * scopes and the subgraphs' signature headers are handled by gateway/engines/hive-plugin.ts, with our gateway's
+ * settings (AUTH_*, INTERNAL_AUTH_KEY: gateway/config.ts). Everything else is Hive's defaults, minus GraphiQL, the
+ * landing page and logging below errors. Hive refusing the supergraph ends the process (exit 1) with its reason.
  *
- *   HIVE_PORT           where to listen (127.0.0.1)
- *   HIVE_SUBGRAPH_URLS  JSON: subgraph name → URL (the in-process `bookings` subgraph has none: Hive cannot reach it)
- *   HIVE_REQUIRES_ONLY  a subgraph name: drop every `@requires` except that subgraph's (see requiresOnly below);
- *                       unset: the committed supergraph as it is
+ *   HIVE_PORT            where to listen (127.0.0.1)
+ *   HIVE_SUBGRAPH_URLS   JSON: subgraph name → URL; `bookings` is the standalone operations process (without it,
+ *                        the operations' fields fail in Hive and everything else works)
+ *   HIVE_ROUTER_RUNTIME  `true`: plan with @graphql-hive/router-runtime (Hive Router's Rust query planner) instead of
+ *                        Hive's stitching runtime; the package must be installed
  *
  * The package is loaded by a computed specifier with the little of its API used here typed below: its own typings
  * bring graphql-yoga's augmentation of graphql's GraphQLErrorExtensions into the program, which breaks `tsc -p .`
  * for the gateway's code (`extensions.http.headers` becomes a Record instead of Apollo's Map).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayConfig } from '../gateway/config.js';
+import { hiveSigningPlugin, type HiveSigningPlugin } from '../gateway/engines/hive-plugin.js';
+import { loadVerificationKey } from '../gateway/plugins/auth.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
-import { BENCH_CONSUMER } from './consumer.js';
 
 const port = Number(process.env.HIVE_PORT);
 const urls = JSON.parse(process.env.HIVE_SUBGRAPH_URLS ?? '{}') as Record<string, string>;
 if (!Number.isInteger(port) || port <= 0) throw new Error('HIVE_PORT must be a port number');
 
-/** The committed supergraph with each remote subgraph's URL replaced by the bench stack's. */
-function withSubgraphUrls(sdl: string, subgraphUrls: Record<string, string>): string {
-  return sdl.replace(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g, (whole, name: string) => {
-    const url = subgraphUrls[name];
-    return url ? `@join__graph(name: "${name}", url: "${url}")` : whole;
-  });
-}
-
-/**
- * Hive Gateway 2.15's default runtime (graphql-tools stitching) cannot load our supergraph: every supplier subgraph
- * has `slots`/`nextAvailable` with `@requires(fields: "supplier { id }")` returning the shared `Slot` type, and
- * stitching marks `Slot` canonical in each subgraph it isolates those computed fields into, then refuses with
- * `Multiple canonical definitions for "Slot"` as soon as two subgraphs do so. For a comparison on the slot query,
- * which only reaches the directory and one supplier subgraph, the bench can keep the `requires` of that one
- * subgraph and drop the others' (those subgraphs' slot fields would then fail in Hive; they are not queried).
- */
-function requiresOnly(sdl: string, subgraph: string): string {
-  const graphEnum = new RegExp(`^\\s*(\\w+) @join__graph\\(name: "${subgraph}"`, 'm').exec(sdl)?.[1];
-  if (!graphEnum) throw new Error(`no subgraph ${subgraph} in the supergraph`);
-  return sdl.replace(/@join__field\(graph: (\w+), requires: "[^"]*"\)/g, (whole, graph: string) => (graph === graphEnum ? whole : `@join__field(graph: ${graph})`));
-}
-
-const committed = withSubgraphUrls(readFileSync(`${repoRoot}schema/supergraph.graphql`, 'utf8'), urls);
-const supergraph = process.env.HIVE_REQUIRES_ONLY ? requiresOnly(committed, process.env.HIVE_REQUIRES_ONLY) : committed;
-
-interface FetchOptions {
-  method?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  [k: string]: unknown;
-}
-interface HivePlugin {
-  onFetch(payload: { url: string; options: FetchOptions; setOptions(options: FetchOptions): void }): void;
-}
 interface HiveRuntime {
   (req: IncomingMessage, res: ServerResponse): void;
+  getSchema(): Promise<unknown> | unknown;
   dispose(): Promise<void> | void;
 }
 interface HiveGatewayModule {
   createGatewayRuntime(config: {
     supergraph: string;
+    transportEntries: Record<string, { location: string }>;
+    unifiedGraphHandler?: unknown;
     logging: string | boolean;
     graphiql: boolean;
     landingPage: boolean;
-    plugins: () => HivePlugin[];
+    plugins: () => HiveSigningPlugin[];
   }): HiveRuntime;
 }
 const HIVE_PACKAGE = '@graphql-hive/gateway';
+const ROUTER_RUNTIME_PACKAGE = '@graphql-hive/router-runtime';
 const { createGatewayRuntime } = (await import(HIVE_PACKAGE)) as HiveGatewayModule;
+const routerRuntime = process.env.HIVE_ROUTER_RUNTIME === 'true' ? ((await import(ROUTER_RUNTIME_PACKAGE)) as { unifiedGraphHandler: unknown }) : undefined;
 
-const signHeaders: HivePlugin = {
-  onFetch({ url, options, setOptions }) {
-    const body = typeof options.body === 'string' ? options.body : '';
-    const signed = gatewayHeaders(BENCH_CONSUMER, { method: options.method ?? 'POST', url, body }, randomUUID());
-    setOptions({ ...options, headers: { ...options.headers, ...signed } });
+const config = gatewayConfig();
+const signing = hiveSigningPlugin({
+  internalKey: config.internalKey,
+  auth: {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    key: await loadVerificationKey(config.auth),
+    anonymousConsumer: config.auth.anonymousConsumer,
+    clockToleranceSeconds: 30,
+    maxLifetimeSeconds: config.auth.maxLifetimeSeconds,
   },
-};
-
+});
 const gateway = createGatewayRuntime({
-  supergraph,
+  supergraph: readFileSync(`${repoRoot}schema/supergraph.graphql`, 'utf8'),
+  transportEntries: Object.fromEntries(Object.entries(urls).map(([name, location]) => [name, { location }])),
+  ...(routerRuntime ? { unifiedGraphHandler: routerRuntime.unifiedGraphHandler } : {}),
   logging: 'error',
   graphiql: false,
   landingPage: false,
-  plugins: () => [signHeaders],
+  plugins: () => [signing],
 });
+
+// Hive loads the supergraph lazily, on the first request; load it now, so a supergraph it refuses stops the process
+// with its reason instead of failing every request.
+try {
+  await gateway.getSchema();
+} catch (err) {
+  console.error(`Hive Gateway refuses schema/supergraph.graphql: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 const server = createServer(gateway);
 server.listen(port, '127.0.0.1', () => console.log(`hive gateway listening on http://127.0.0.1:${port}/graphql`));

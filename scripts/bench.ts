@@ -161,13 +161,11 @@ async function cleanup(): Promise<void> {
   await redis?.dispose();
 }
 
-class HiveCannotLoad extends Error {}
-
 /**
- * Hive Gateway as its own process (bench/hive-gateway.ts). It loads the supergraph on the first request, so the
- * probe is a query; a supergraph it refuses is reported as HiveCannotLoad with its reason.
+ * Hive Gateway as its own process (bench/hive-gateway.ts) on the committed supergraph as composed. It loads the
+ * supergraph before it listens and exits with the reason when it refuses it, which fails the run.
  */
-async function startHive(s: Stack, requiresOnly?: string): Promise<{ url: string; pid: number }> {
+async function startHive(s: Stack): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const urls = Object.fromEntries(SUBGRAPHS.filter((g) => g.remote).map((g) => [g.name, s.url(g.name)]));
   const output: string[] = [];
@@ -178,7 +176,6 @@ async function startHive(s: Stack, requiresOnly?: string): Promise<{ url: string
       NO_COLOR: '1',
       HIVE_PORT: String(port),
       HIVE_SUBGRAPH_URLS: JSON.stringify(urls),
-      ...(requiresOnly ? { HIVE_REQUIRES_ONLY: requiresOnly } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -197,11 +194,6 @@ async function startHive(s: Stack, requiresOnly?: string): Promise<{ url: string
       if (child.exitCode !== null) throw new Error(`Hive Gateway exited with code ${child.exitCode}:\n${output.join('')}`);
       const r = await once(agent, { url, body: () => JSON.stringify({ query: '{ __typename }' }) });
       if (r.error === undefined) return { url, pid: child.pid! };
-      const refused = /Multiple canonical definitions for \\?"(\w+)/.exec(output.join(''));
-      if (refused) {
-        await stopHive();
-        throw new HiveCannotLoad(`Multiple canonical definitions for "${refused[1]}"`);
-      }
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
@@ -388,21 +380,8 @@ async function main(): Promise<number> {
 
   // ---- slot-hive: the same slot query through Hive Gateway --------------------------------------------------------
   say('slot-hive: starting Hive Gateway on the same supergraph');
-  let hiveGw: { url: string; pid: number };
-  let hiveLabel = 'slot query, Hive Gateway 2.15.1, same supergraph';
-  try {
-    hiveGw = await startHive(s);
-  } catch (err) {
-    if (!(err instanceof HiveCannotLoad)) throw err;
-    say(`  Hive Gateway refuses schema/supergraph.graphql (${err.message}); retrying with @requires kept on booking-standard only`);
-    notes.push(
-      `Hive Gateway 2.15.1 cannot load schema/supergraph.graphql: ${err.message} (its stitching marks the shared Slot type canonical in every ` +
-        'subgraph whose @requires fields return it). slot-hive serves it the same supergraph with the @requires of pas-rest and smart-links ' +
-        'dropped; the measured query only reaches directory and booking-standard, whose plan is unchanged.',
-    );
-    hiveLabel = 'slot query, Hive Gateway 2.15.1, @requires on booking-standard only (note)';
-    hiveGw = await startHive(s, 'booking-standard');
-  }
+  const hiveGw = await startHive(s);
+  const hiveLabel = 'slot query, Hive Gateway 2.15.1, same supergraph';
   const viaHive: Target = { ...viaGateway, url: hiveGw.url };
   say('slot-hive: warm-up, c=1 and c=10');
   await run('slot-hive warm-up', viaHive, { requests: N.warmup, concurrency: 10 }, failures);

@@ -5,7 +5,7 @@
  * booking operations always need a verified token.
  */
 import { readFileSync } from 'node:fs';
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -134,9 +134,21 @@ const FIELD_SCOPES: Record<string, string> = {
 };
 
 /**
- * Checks, once the operation is known and before anything runs, that the caller may run every root field it asks
- * for: booking operations need a verified token with their scope (401 without a token, 403 without the scope).
+ * That the caller may run every root field the operation asks for: booking operations need a verified token with
+ * their scope (401 without a token, 403 without the scope). Also what another engine's plugin runs in our stead
+ * (gateway/engines/hive-plugin.ts).
  */
+export function assertMayRun(principal: Principal | undefined, operation: OperationDefinitionNode, document: DocumentNode): void {
+  if (!principal) throw unauthenticated('A bearer token is required');
+  for (const name of rootFields(operation.selectionSet, document)) {
+    if (name.startsWith('__')) continue;
+    const needed = FIELD_SCOPES[name] ?? (operation.operation === 'mutation' ? SCOPES.writeAppointments : SCOPES.readSlots);
+    if (needed !== SCOPES.readSlots && !principal.authenticated) throw unauthenticated(`${name} needs a bearer token`);
+    if (!principal.scopes.has(needed)) throw forbidden(`The token lacks the ${needed} scope`);
+  }
+}
+
+/** Runs assertMayRun once the operation is known and before anything runs. */
 export function authorisationPlugin(): ApolloServerPlugin<{ principal?: Principal }> {
   return {
     async requestDidStart() {
@@ -145,12 +157,7 @@ export function authorisationPlugin(): ApolloServerPlugin<{ principal?: Principa
           const principal = contextValue.principal;
           if (!principal) throw unauthenticated('A bearer token is required');
           if (!operation) return; // Apollo has already refused an operation it could not resolve
-          for (const name of rootFields(operation.selectionSet, document)) {
-            if (name.startsWith('__')) continue;
-            const needed = FIELD_SCOPES[name] ?? (operation.operation === 'mutation' ? SCOPES.writeAppointments : SCOPES.readSlots);
-            if (needed !== SCOPES.readSlots && !principal.authenticated) throw unauthenticated(`${name} needs a bearer token`);
-            if (!principal.scopes.has(needed)) throw forbidden(`The token lacks the ${needed} scope`);
-          }
+          assertMayRun(principal, operation, document);
         },
       };
     },
