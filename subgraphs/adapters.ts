@@ -4,11 +4,12 @@
  * kit/adapter.ts for what a descriptor holds). Adding an adapter is its folder and one entry here.
  */
 import type { SupplierAdapter } from './kit/adapter.js';
+import { barsAdapter } from './bars/adapter.js';
 import { bookingStandardAdapter } from './booking-standard/adapter.js';
 import { pasRestAdapter } from './pas-rest/adapter.js';
 import { smartLinksAdapter } from './smart-links/adapter.js';
 
-export const ADAPTERS = [bookingStandardAdapter, pasRestAdapter, smartLinksAdapter] as const satisfies readonly SupplierAdapter[];
+export const ADAPTERS = [bookingStandardAdapter, pasRestAdapter, smartLinksAdapter, barsAdapter] as const satisfies readonly SupplierAdapter[];
 
 export type Adapter = (typeof ADAPTERS)[number];
 export type SupplierKind = Adapter['kind'];
