@@ -47,7 +47,7 @@ export const barsAdapter = {
     dir: 'subgraphs/bars',
     includes: ['supplier-booking.graphql', 'supplier-slots.graphql'],
     prefix: 'bars',
-    defaultPort: 4005,
+    defaultPort: 4006,
     portEnv: 'BARS_PORT',
     urlEnv: 'BARS_SUBGRAPH_URL',
   },

@@ -1,6 +1,6 @@
 /**
  * The BaRS (FHIR R4) adapter as its own process: `tsx subgraphs/bars/index.ts`.
- *   BARS_PORT              port to listen on (default 4005)
+ *   BARS_PORT              port to listen on (default 4006)
  *   REDIS_URL              the slot cache shared by every replica; unset: kept in this process (start-up says so)
  *   SLOT_CACHE=off         no slot cache: every slot read goes to the receivers
  *   CIRCUIT_BREAKER=off    no circuit breaker around slot searches
@@ -23,7 +23,7 @@ export interface BarsOptions extends SlotRuntimeOptions {
   logger?: Logger;
 }
 
-export async function startBarsSubgraph(port = envPort('BARS_PORT', 4005), opts: BarsOptions = {}): Promise<RunningSubgraph> {
+export async function startBarsSubgraph(port = envPort('BARS_PORT', 4006), opts: BarsOptions = {}): Promise<RunningSubgraph> {
   const logger = opts.logger ?? createLogger('bars');
   const registry = opts.registry ?? loadRegistry();
   const tokens = new BarsTokens({ logger });
