@@ -19,10 +19,10 @@ export const SERVICE_TYPES: Record<ServiceTypeCode, { id: number; name: string }
 };
 
 /** Supplier systems that take bookings. Their connection details live in the supplier registry (config/). */
-export type SupplierSystemId = 'harbour-uec' | 'meridian-ooh' | 'oakfield-pas';
+export type SupplierSystemId = 'harbour-uec' | 'meridian-ooh' | 'oakfield-pas' | 'bars-sandbox';
 
 export interface SeedEndpoint {
-  /** DoS endpoint record, as UEC booking expects: http / FHIR / Scheduling / ASID:<12 digits>. */
+  /** DoS endpoint record, as UEC booking expects: http / FHIR / Scheduling / ASID:<12 digits> (BaRS: DOS:<service id>). */
   transport: 'http';
   format: 'FHIR' | 'JSON';
   interaction: 'Scheduling';
@@ -56,6 +56,11 @@ const MERIDIAN: SeedEndpoint = {
 const OAKFIELD: SeedEndpoint = {
   transport: 'http', format: 'JSON', interaction: 'Scheduling', address: 'ODS:V81999', supplierSystem: 'oakfield-pas',
 };
+
+/** A BaRS receiver: reached through the BaRS API by its own DoS id (NHSD-Target-Identifier), not an ASID. */
+const bars = (id: string): SeedEndpoint => ({
+  transport: 'http', format: 'FHIR', interaction: 'Scheduling', address: `DOS:${id}`, supplierSystem: 'bars-sandbox',
+});
 
 const green = (setMinutesAgo: number) => ({ status: 'GREEN' as const, setMinutesAgo });
 
@@ -171,6 +176,21 @@ export const SEED_SERVICES: SeedService[] = [
   { id: '1404000311', name: 'Dereham Dental Practice (urgent access)', odsCode: 'V83303', type: 'DENTAL', siteId: 'site-nr19-dereham',
     address: { lines: ['8 Quebec Street'], town: 'Dereham', postcode: 'NR19 2DJ' }, lat: 52.6810, lon: 0.9400,
     endpoint: OAKFIELD, capacity: green(260), requireBooking: true },
+
+  // ---- BaRS receivers (sandbox/bars/services.ts holds their diaries) ----------------------------------------------
+  // Three share a building with services above (the DoS maps each separately); Great Yarmouth's UTC is alone.
+  { id: '1402000113', name: "St James's Same Day Emergency Care", odsCode: 'RR8SD', type: 'ED', siteId: 'site-ls9-sjuh',
+    address: { lines: ['Beckett Street'], town: 'Leeds', postcode: 'LS9 7TF' }, lat: 53.8073, lon: -1.5205,
+    endpoint: bars('1402000113'), capacity: green(50), requireBooking: true },
+  { id: '1403000212', name: 'Bristol Royal Infirmary Urgent Treatment Centre', odsCode: 'RA7U1', type: 'UTC', siteId: 'site-bs2-bri',
+    address: { lines: ['Upper Maudlin Street'], town: 'Bristol', postcode: 'BS2 8HW' }, lat: 51.4585, lon: -2.5965,
+    endpoint: bars('1403000212'), capacity: green(70), requireBooking: true },
+  { id: '1404000312', name: 'Norwich Urgent Dental Access at Rouen House', odsCode: 'RY3DA', type: 'DENTAL', siteId: 'site-nr1-rouen',
+    address: { lines: ['Rouen House', 'Rouen Road'], town: 'Norwich', postcode: 'NR1 1RB' }, lat: 52.6260, lon: 1.2990,
+    endpoint: bars('1404000312'), capacity: green(30), requireBooking: true },
+  { id: '1404000313', name: 'Great Yarmouth Urgent Treatment Centre', odsCode: 'RGPU1', type: 'UTC', siteId: 'site-nr30-northgate',
+    address: { lines: ['Northgate Street'], town: 'Great Yarmouth', postcode: 'NR30 1BU' }, lat: 52.6160, lon: 1.7270,
+    endpoint: bars('1404000313'), capacity: green(15), requireBooking: true },
 ];
 
 /** Sandbox consumer organisations (Booking Consumers): used for dev tokens and per-organisation slot visibility. */
@@ -193,4 +213,5 @@ export const SEED_POSTCODES: Record<string, { lat: number; lon: number }> = {
   'NR1 3JU': { lat: 52.6290, lon: 1.2930 },
   'NR4 7UY': { lat: 52.6180, lon: 1.2190 },
   'NR27 0BQ': { lat: 52.9270, lon: 1.2980 },
+  'NR30 1BU': { lat: 52.6160, lon: 1.7270 },
 };
