@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, SANDBOXES } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
+import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
+import type { SupplierAdapter } from '../subgraphs/kit/adapter.js';
 import { gql } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
 import { startHaproxy, type BalancedService, type Haproxy } from './support/haproxy.js';
@@ -16,6 +18,8 @@ import { defineReplica, type Replica } from './support/replicas.js';
 import { freePort } from '../scripts/stack.js';
 
 const REMOTE = SUBGRAPHS.filter((s) => s.remote);
+/** Sandbox-only values both sides of a sandbox connection need (an API key), from the adapters' descriptors. */
+const SANDBOX_ENV: Record<string, string> = Object.assign({}, ...(ADAPTERS as readonly SupplierAdapter[]).map((a) => a.simulator?.env ?? {}));
 /** Clients of the load runs: each has at most one request in flight, so at most this many are in flight anywhere. */
 const CLIENTS = 6;
 /**
@@ -165,13 +169,16 @@ async function killMidLoad(backend: string, victim: Replica) {
   const figures = {
     sent: load.sent(),
     failed: failures.length,
+    /** Sent after the kill signal: a request the dying process still accepted, or one sent to it before HAProxy knew. */
+    failedSentAfterKill: failures.filter((f) => f.sentAt >= killedAt).length,
     failedAfterDown: failures.filter((f) => f.sentAt >= downAt).length,
     seconds: (Date.now() - started) / 1000,
     downAfterMs: downAt - killedAt,
   };
   console.log(
     `${victim.name} killed mid-load (${CLIENTS} clients, ${figures.seconds.toFixed(1)} s): ${figures.sent} requests sent, ${figures.failed} failed ` +
-      `${JSON.stringify(reasons)}; ${inFlightAtKill} open at it when killed; out of rotation ${figures.downAfterMs} ms later, ` +
+      `${JSON.stringify(reasons)}, ${figures.failedSentAfterKill} of them sent after the kill; ${inFlightAtKill} open at it just before; ` +
+      `out of rotation ${figures.downAfterMs} ms later, ` +
       `${figures.failedAfterDown} failed after that; others taken out: ${othersDown.join(', ') || 'none'}`,
   );
   return figures;
@@ -180,15 +187,14 @@ async function killMidLoad(backend: string, victim: Replica) {
 beforeAll(async () => {
   const setupStarted = Date.now();
   redis = await startRedis();
-  for (const s of SANDBOXES) sandboxes.push(await defineReplica({ process: s.name, name: s.name, env: { LOG_LEVEL: 'warn' }, readyTimeoutMs: READY_TIMEOUT_MS }));
+  for (const s of SANDBOXES) sandboxes.push(await defineReplica({ process: s.name, name: s.name, env: { ...SANDBOX_ENV, LOG_LEVEL: 'warn' }, readyTimeoutMs: READY_TIMEOUT_MS }));
   // Where each subgraph's and the gateways' frontends listen, known before anything starts.
   const frontends = new Map<string, number>();
   for (const s of [...REMOTE.map((r) => r.name), GATEWAY.name]) frontends.set(s, await freePort());
   const env: Record<string, string> = {
     LOG_LEVEL: 'warn',
     REDIS_URL: redis.url,
-    OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key',
-    SANDBOX_PAS_API_KEY: 'sandbox-oakfield-key',
+    ...SANDBOX_ENV,
     RATE_LIMIT_PER_MINUTE: String(LIMIT_PER_MINUTE),
   };
   SANDBOXES.forEach((s, i) => (env[s.urlEnv] = sandboxes[i]!.url));
