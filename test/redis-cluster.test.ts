@@ -21,7 +21,7 @@ import { bucketAddress, dayDigest } from '../subgraphs/kit/slot-buckets.js';
 import { RedisBucketStore, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
 import { SupplierThrottle } from '../subgraphs/kit/supplier-throttle.js';
 import { ThrottledError } from '../subgraphs/kit/upstream.js';
-import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
+import { onNode, startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 
 const silent = pino({ level: 'silent' });
 let cluster: TestRedisCluster;
@@ -131,7 +131,13 @@ describe('Redis Cluster: every store', () => {
     for (const key of Array.from({ length: 6 }, () => randomUUID())) {
       expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'claimed', mayHaveBooked: false });
       expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'in-progress' });
+      const master = await cluster.masterOf(`idem:${key}`);
+      const waits = async () => Number(/cmdstat_wait:calls=(\d+)/.exec(await onNode(master.port, (r) => r.info('commandstats')))?.[1] ?? 0);
+      const waitsBefore = await waits();
       await store.finish(key, { state: 'done', fingerprint: 'fp', result });
+      // Acknowledged by a replica before finish() returned (WAIT on the key's own master), so a failover keeps it.
+      expect(await waits()).toBe(waitsBefore + 1);
+      expect(JSON.parse((await cluster.readOnReplica(`idem:${key}`))!)).toMatchObject({ state: 'done', result });
       expect(await store.claim(key, 'fp', 10_000)).toEqual({ kind: 'done', result });
       expect(await store.claim(key, 'other', 10_000)).toEqual({ kind: 'mismatch' });
       await store.release(key, 'fp');

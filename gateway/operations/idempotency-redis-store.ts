@@ -1,6 +1,7 @@
 /** Idempotency records in Redis, shared by every gateway replica; each claim decided and written atomically. */
-import { RECORD_TTL_MS, type Claim, type IdempotencyRecord, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '../../subgraphs/kit/redis.js';
+import { RECORD_TTL_MS, type Claim, type IdempotencyRecord, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 
 // Decision and write in one step, so two replicas racing on one key cannot both take it.
 const CLAIM_SCRIPT = `
@@ -32,6 +33,9 @@ if rec.state == 'pending' and rec.fingerprint == ARGV[1] then return redis.call(
 return 0
 `;
 
+/** Longest a finished record waits for a replica's acknowledgement (it holds that node's connection meanwhile). */
+const REPLICA_WAIT_MS = 100;
+
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly redis: RedisClient,
@@ -56,7 +60,17 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async finish(key: string, record: Exclude<IdempotencyRecord, { state: 'pending' }>): Promise<void> {
-    await this.redis.set(this.prefix + key, JSON.stringify(record), 'PX', RECORD_TTL_MS);
+    const k = this.prefix + key;
+    const value = JSON.stringify(record);
+    if (!(this.redis instanceof Cluster)) {
+      await this.redis.set(k, value, 'PX', RECORD_TTL_MS);
+      return;
+    }
+    // Replication is asynchronous: a replica promoted after its master dies has only what had reached it. Waiting
+    // (briefly) for one replica to hold the outcome means a finished booking's record survives a failover. WAIT runs
+    // on the key's own node (same pipeline); if no replica answers in time the record stands on the master alone.
+    const results = await this.redis.pipeline().set(k, value, 'PX', RECORD_TTL_MS).wait(1, REPLICA_WAIT_MS).exec();
+    for (const [err] of results ?? []) if (err) throw err;
   }
 
   async release(key: string, fingerprint: string): Promise<void> {

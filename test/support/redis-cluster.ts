@@ -33,10 +33,17 @@ export interface TestRedisCluster {
   client(): Cluster;
   /** The node serving `key`'s slot as master now (asked of a live node). */
   masterOf(key: string): Promise<ClusterNodeProcess>;
+  /** `key`'s value as a replica of its master holds it now (READONLY), without waiting for replication. */
+  readOnReplica(key: string): Promise<string | null>;
+  /** Every key matching `pattern` on each live master, by port (KEYS: test data only). */
+  keysOnMasters(pattern: string): Promise<Map<number, string[]>>;
   /** Sends `signal` to the node's pid and waits until the process is gone. */
   kill(node: ClusterNodeProcess, signal: NodeJS.Signals): Promise<void>;
-  /** Polls until every live node says cluster_state:ok and every slot is served by a live master. */
-  waitHealthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Polls until every live node says cluster_state:ok, three live masters serve every slot and every live replica is
+   * in sync; with `replicas`, also until every slot range has a replica (at start; not after a master was lost).
+   */
+  waitHealthy(opts?: { timeoutMs?: number; replicas?: boolean }): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -118,10 +125,15 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     throw new Error(`no cluster node answered: ${String(lastErr)}`);
   }
 
-  async function healthyNow(): Promise<boolean> {
+  async function healthyNow(replicas: boolean): Promise<boolean> {
     for (const n of live()) {
       const info = await onNode(n.port, (r) => r.call('CLUSTER', 'INFO') as Promise<string>);
       if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
+      if (replicas) {
+        // Every node knows a replica for every slot range (gossip has spread the roles).
+        const slots = await onNode(n.port, (r) => r.call('CLUSTER', 'SLOTS') as Promise<unknown[][]>);
+        if (slots.length === 0 || slots.some((range) => range.length < 4)) return false;
+      }
     }
     const view = await clusterNodes();
     const liveMasters = view.filter((v) => v.master && v.slots && !v.failed && !dead.has(v.port));
@@ -157,16 +169,35 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       }
       throw new Error(`no master found for slot ${slot}`);
     },
+    async readOnReplica(key) {
+      const slot = Number(await onNode(live()[0]!.port, (r) => r.call('CLUSTER', 'KEYSLOT', key) as Promise<number>));
+      const slots = await onNode(live()[0]!.port, (r) => r.call('CLUSTER', 'SLOTS') as Promise<[number, number, ...[string, number, string][]][]>);
+      const range = slots.find(([from, to]) => slot >= from && slot <= to);
+      const replica = range?.[3];
+      if (!replica) throw new Error(`no replica serves slot ${slot}`);
+      return onNode(Number(replica[1]), async (r) => {
+        await r.call('READONLY');
+        return r.get(key);
+      });
+    },
+    async keysOnMasters(pattern) {
+      const out = new Map<number, string[]>();
+      for (const v of await clusterNodes()) {
+        if (!v.master || !v.slots || v.failed || dead.has(v.port)) continue;
+        out.set(v.port, await onNode(v.port, (r) => r.keys(pattern)));
+      }
+      return out;
+    },
     async kill(node, signal) {
       dead.add(node.port);
       await stopPid(node.pid, signal);
     },
-    async waitHealthy(timeoutMs = 60_000) {
+    async waitHealthy({ timeoutMs = 60_000, replicas = false } = {}) {
       const until = Date.now() + timeoutMs;
       let last: unknown = 'not yet ok';
       for (;;) {
         try {
-          if (await healthyNow()) return;
+          if (await healthyNow(replicas)) return;
         } catch (err) {
           last = err;
         }
@@ -177,7 +208,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     dispose,
   };
   try {
-    await cluster.waitHealthy();
+    await cluster.waitHealthy({ replicas: true });
   } catch (err) {
     await dispose();
     throw err;
@@ -185,7 +216,8 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   return cluster;
 }
 
-async function onNode<T>(port: number, f: (r: Redis) => Promise<T>): Promise<T> {
+/** `f` on a short-lived connection to one node (not following redirections). */
+export async function onNode<T>(port: number, f: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
   r.on('error', () => {});
   try {
