@@ -90,7 +90,7 @@ describe('BaRS beside the other suppliers', () => {
     // The feed is read in the background: poll until its snapshot is in.
     let answer: any;
     for (let i = 0; i < 60; i++) {
-      const res = await gql(stack.gatewayUrl, query, { s: { serviceIds: [BS, PAS, FEED, SDEC], ...window(1, 3), first: 500 } }, auth);
+      const res = await gql(stack.gatewayUrl, query, { s: { serviceIds: [BS, PAS, FEED, SDEC], ...window(1, 1), first: 200 } }, auth);
       expect(res.errors).toBeUndefined();
       answer = res.data!.availability;
       if (new Set(answer.edges.map((e: any) => e.node.service.id)).size === 4) break;
