@@ -99,13 +99,14 @@ describe('search', () => {
 
   it('orders by straight-line distance within the radius, services in one building by id', async () => {
     const p = await dos.search({ postcode: 'LS1 4AP', distanceKm: 25, page: 1, pageSize: 100 });
-    expect(p.totalCount).toBe(12); // all of Leeds (Otley's MIU is 15 km out); nothing from Bristol or Norwich
+    expect(p.totalCount).toBe(13); // all of Leeds (Otley's MIU is 15 km out); nothing from Bristol or Norwich
     const d = p.services.map((s) => s.distanceKm!);
     expect(d).toEqual([...d].sort((a, b) => a - b));
     expect(Math.max(...d)).toBeLessThanOrEqual(25);
-    // St James's: ED, UTC and GP out-of-hours share one building, so one distance: tie broken by id.
+    // St James's: ED, UTC, GP out-of-hours and the BaRS same-day emergency care share one building, so one distance:
+    // tie broken by id.
     const sjuh = p.services.filter((s) => s.siteId === 'site-ls9-sjuh');
-    expect(ids(sjuh)).toEqual(['1402000101', '1402000102', '1402000103']);
+    expect(ids(sjuh)).toEqual(['1402000101', '1402000102', '1402000103', '1402000113']);
     expect(new Set(sjuh.map((s) => s.distanceKm)).size).toBe(1);
   });
 
