@@ -3,10 +3,13 @@
  * schema/supergraph.graphql as composed, beside our gateway, over the same subgraph processes, with the
  * gateway-owned operations as their own subgraph process (gateway/operations/standalone.ts) and consumer tokens and
  * signature headers handled by gateway/engines/hive-plugin.ts. The README's example queries answer the same through
- * both, and a booking made through Hive is read and cancelled through either.
+ * both, and a booking made through Hive is read and cancelled through either. A second Hive process plans with
+ * @graphql-hive/router-runtime (Hive Router's Rust query planner, a native addon) and answers the README's queries
+ * the same too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
@@ -65,8 +68,10 @@ let redis: TestRedis;
 let stack: Stack;
 let operations: ChildProcess | undefined;
 let hive: ChildProcess | undefined;
+let hiveRouter: ChildProcess | undefined;
 let operationsUrl: string;
 let hiveUrl: string;
+let hiveRouterUrl: string;
 const output: string[] = [];
 const tokens: Record<string, string> = {};
 
@@ -81,15 +86,15 @@ function spawnProcess(entry: string, env: Record<string, string>): ChildProcess 
   return child;
 }
 
-/** Polls until `ready` answers true, the child has not exited, within 60 s. */
+/** Polls until `ready` answers true, the child has not exited, within 120 s (generous: the machine may be loaded). */
 async function waitFor(child: ChildProcess, what: string, ready: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 120_000;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}:\n${output.join('')}`);
     if (await ready().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${what} did not become ready within 60 s:\n${output.join('').slice(-3000)}`);
+  throw new Error(`${what} did not become ready within 120 s:\n${output.join('').slice(-3000)}`);
 }
 
 const bearer = (name: string) => ({ authorization: `Bearer ${tokens[name]}` });
@@ -119,9 +124,9 @@ function normalise(value: unknown, key = ''): unknown {
  * The same query through ours, Hive, then ours again: Hive's answer must equal one of ours (a slot may cross the
  * window's edge, which moves with the clock, between two requests; never for both).
  */
-async function compare(query: string): Promise<void> {
+async function compare(query: string, engineUrl: string): Promise<void> {
   const before = await gql(stack.gatewayUrl, query, {}, bearer('nhs111'));
-  const viaHive = await gql(hiveUrl, query, {}, bearer('nhs111'));
+  const viaHive = await gql(engineUrl, query, {}, bearer('nhs111'));
   const after = await gql(stack.gatewayUrl, query, {}, bearer('nhs111'));
   for (const r of [before, viaHive, after]) expect(r.errors, r.raw).toBeUndefined();
   expect([normalise(before.data), normalise(after.data)]).toContainEqual(normalise(viaHive.data));
@@ -129,10 +134,10 @@ async function compare(query: string): Promise<void> {
 
 beforeAll(async () => {
   redis = await startRedis();
-  const [ports, opsPort, hivePort] = await Promise.all([freePorts(), freePort(), freePort()]);
+  const [ports, opsPort, hivePort, hiveRouterPort] = await Promise.all([freePorts(), freePort(), freePort(), freePort()]);
   // Every URL is known from the ports, so the standalone operations and Hive start beside the stack, not after it.
   const url = (name: string) => `http://127.0.0.1:${ports[name]}${PROCESSES.find((p) => p.name === name)!.urlPath}`;
-  const starting = startStack({ ports, env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url }, readyTimeoutMs: 60_000 });
+  const starting = startStack({ ports, env: { LOG_LEVEL: 'warn', REDIS_URL: redis.url }, readyTimeoutMs: 120_000 });
   // The standalone operations reach every process as our gateway does, and share its Redis.
   const env: Record<string, string> = { LOG_LEVEL: 'warn', REDIS_URL: redis.url, OPERATIONS_PORT: String(opsPort) };
   for (const p of PROCESSES) if (p.urlEnv) env[p.urlEnv] = url(p.name);
@@ -141,17 +146,21 @@ beforeAll(async () => {
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((s) => [s.name, s.remote ? url(s.name) : operationsUrl]));
   hive = spawnProcess('bench/hive-gateway.ts', { HIVE_PORT: String(hivePort), HIVE_SUBGRAPH_URLS: JSON.stringify(subgraphUrls) });
   hiveUrl = `http://127.0.0.1:${hivePort}/graphql`;
+  hiveRouter = spawnProcess('bench/hive-gateway.ts', { HIVE_PORT: String(hiveRouterPort), HIVE_SUBGRAPH_URLS: JSON.stringify(subgraphUrls), HIVE_ROUTER_RUNTIME: 'true' });
+  hiveRouterUrl = `http://127.0.0.1:${hiveRouterPort}/graphql`;
   tokens.nhs111 = await devToken({ org: 'RX8' });
   tokens.readOnly = await devToken({ org: 'RX8', scope: 'slots:read' });
   stack = await starting;
   await waitFor(operations, 'the standalone operations subgraph', async () => (await fetch(`http://127.0.0.1:${opsPort}/health/ready`)).ok);
   await waitFor(hive, 'Hive Gateway', async () => (await gql(hiveUrl, '{ __typename }')).status === 200);
+  await waitFor(hiveRouter, 'Hive Gateway with the router runtime', async () => (await gql(hiveRouterUrl, '{ __typename }')).status === 200);
   // The SMART feeds' first snapshots: both engines then see the same complete coverage.
   await gql(stack.gatewayUrl, README_AVAILABILITY, {}, bearer('nhs111'));
-}, 150_000);
+}, 300_000);
 
 afterAll(async () => {
   if (hive) await stopChild(hive);
+  if (hiveRouter) await stopChild(hiveRouter);
   if (operations) await stopChild(operations);
   await stack?.stopAll();
   await redis?.dispose();
@@ -159,11 +168,18 @@ afterAll(async () => {
 
 describe('Hive Gateway on the committed supergraph', () => {
   it("answers the README's services query as our gateway does", async () => {
-    await compare(README_SERVICES);
+    await compare(README_SERVICES, hiveUrl);
   });
 
   it("answers the README's availability query (the standalone operations subgraph) as our gateway does", async () => {
-    await compare(README_AVAILABILITY);
+    await compare(README_AVAILABILITY, hiveUrl);
+  });
+
+  it("with the router runtime (Rust query planner), answers the README's queries as our gateway does", async () => {
+    // The native planner is loaded in that process, not only asked for.
+    expect(readFileSync(`/proc/${hiveRouter!.pid}/maps`, 'utf8')).toMatch(/hive_router_query_planner\.[\w-]+\.node/);
+    await compare(README_SERVICES, hiveRouterUrl);
+    await compare(README_AVAILABILITY, hiveRouterUrl);
   });
 
   it('books through Hive; the booking is replayed and read through ours and cancelled through Hive', async () => {
