@@ -9,8 +9,9 @@
  * landing page and logging below errors. Hive refusing the supergraph ends the process (exit 1) with its reason.
  *
  *   HIVE_PORT            where to listen (127.0.0.1)
- *   HIVE_SUBGRAPH_URLS   JSON: subgraph name → URL; `bookings` is the standalone operations process (without it,
- *                        the operations' fields fail in Hive and everything else works)
+ *   HIVE_SUBGRAPH_URLS   JSON: subgraph name → URL, over the defaults: each remote subgraph where our gateway finds
+ *                        it (<NAME>_SUBGRAPH_URL or its default port), and `bookings`, the standalone operations
+ *                        process, at OPERATIONS_SUBGRAPH_URL (default http://127.0.0.1:4005/graphql)
  *   HIVE_ROUTER_RUNTIME  `true`: plan with @graphql-hive/router-runtime (Hive Router's Rust query planner) instead of
  *                        Hive's stitching runtime; the package must be installed
  *
@@ -21,12 +22,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { gatewayConfig } from '../gateway/config.js';
+import { OPERATIONS_SUBGRAPH } from '../gateway/operations/index.js';
+import { OPERATIONS_LISTEN } from '../gateway/operations/standalone-subgraph.js';
+import { envUrl } from '../subgraphs/kit/env.js';
 import { hiveSigningPlugin, type HiveSigningPlugin } from '../gateway/engines/hive-plugin.js';
 import { loadVerificationKey } from '../gateway/plugins/auth.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 
 const port = Number(process.env.HIVE_PORT);
-const urls = JSON.parse(process.env.HIVE_SUBGRAPH_URLS ?? '{}') as Record<string, string>;
+const overrides = JSON.parse(process.env.HIVE_SUBGRAPH_URLS ?? '{}') as Record<string, string>;
 if (!Number.isInteger(port) || port <= 0) throw new Error('HIVE_PORT must be a port number');
 
 interface HiveRuntime {
@@ -51,6 +55,11 @@ const { createGatewayRuntime } = (await import(HIVE_PACKAGE)) as HiveGatewayModu
 const routerRuntime = process.env.HIVE_ROUTER_RUNTIME === 'true' ? ((await import(ROUTER_RUNTIME_PACKAGE)) as { unifiedGraphHandler: unknown }) : undefined;
 
 const config = gatewayConfig();
+const urls: Record<string, string> = {
+  ...config.subgraphUrls,
+  [OPERATIONS_SUBGRAPH]: envUrl('OPERATIONS_SUBGRAPH_URL', `http://127.0.0.1:${OPERATIONS_LISTEN.defaultPort}/graphql`),
+  ...overrides,
+};
 const signing = hiveSigningPlugin({
   internalKey: config.internalKey,
   auth: {
