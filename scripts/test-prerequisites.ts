@@ -1,7 +1,8 @@
 /**
  * What the test suite needs from the operating system, checked before any test starts: a real `redis-server` (and
- * `redis-cli`) and Debian's `chromium` for the IDE's browser test. Run as root (as CI runs), it installs what is
- * missing with apt-get; otherwise it stops at once with the one line to run. `npm test` calls it first.
+ * `redis-cli`), Debian's `chromium` for the IDE's browser test and `haproxy` for the replicas test. Run as root (as
+ * CI runs), it installs what is missing with apt-get; otherwise it stops at once with the one line to run. `npm test`
+ * calls it first.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -17,6 +18,8 @@ const NEEDS: readonly Need[] = [
   { pkg: 'redis-server', check: 'redis-server' },
   { pkg: 'redis-tools', check: 'redis-cli' },
   { pkg: 'chromium', check: '/usr/bin/chromium' },
+  // test/support/haproxy.ts runs Debian's binary by its path.
+  { pkg: 'haproxy', check: '/usr/sbin/haproxy' },
 ];
 
 function present(check: string): boolean {
