@@ -15,12 +15,13 @@ function broken(change: (r: typeof valid) => unknown): () => unknown {
 }
 
 describe('supplier registry', () => {
-  it('loads the sandbox registry: two Booking Standard providers, a PAS and two SMART feeds', () => {
+  it('loads the sandbox registry: two Booking Standard providers, a PAS, a BaRS front and two SMART feeds', () => {
     const r = loadRegistry(undefined, {});
     expect(r.systems.map((s) => `${s.kind}:${s.id}`)).toEqual([
       'BOOKING_STANDARD:harbour-uec',
       'BOOKING_STANDARD:meridian-ooh',
       'PAS_REST:oakfield-pas',
+      'BARS:bars-sandbox',
       'SMART_LINKS:smart-urgent-care',
       'SMART_LINKS:smart-vaccines',
     ]);
