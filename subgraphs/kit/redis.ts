@@ -90,8 +90,12 @@ export function connectRedis(target: RedisTarget, opts: RedisOptions): RedisConn
   const outage = new OutageLog(opts.logger, opts.consequence);
   const redis = createClient(target, opts.commandTimeoutMs ?? 1000);
   redis.on('error', (err: Error) => outage.report(err));
-  // A cluster reports a lost node here (its other nodes keep serving their slots).
-  if (redis instanceof Cluster) redis.on('node error', (err: Error) => outage.report(err));
+  if (redis instanceof Cluster) {
+    // A cluster reports a lost node here (its other nodes keep serving their slots), and stays "ready" throughout:
+    // a slot map fetched afresh after the failover is its way of being back.
+    redis.on('node error', (err: Error) => outage.report(err));
+    redis.on('refresh', () => outage.recovered());
+  }
   redis.on('ready', () => outage.recovered());
   return {
     redis,
