@@ -22,6 +22,10 @@ describe('where Redis is, from the environment', () => {
     expect(target).toEqual({ clusterNodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 7000 }], url: 'rediss://:secret@r2:7000' });
   });
 
+  it('matches a bracketed IPv6 node in the URL', () => {
+    expect(redisTargetFromEnv({ REDIS_CLUSTER_NODES: '[::1]:7000', REDIS_URL: 'redis://[::1]:7000' })).toEqual({ clusterNodes: [{ host: '::1', port: 7000 }], url: 'redis://[::1]:7000' });
+  });
+
   it('refuses to start when the URL names a server outside the cluster, or a database a cluster does not have', () => {
     expect(() => redisTargetFromEnv({ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_URL: 'redis://other:6379' })).toThrow(/REDIS_URL and REDIS_CLUSTER_NODES disagree/);
     expect(() => redisTargetFromEnv({ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_URL: 'redis://r1:7000/2' })).toThrow(/database 0 only/);

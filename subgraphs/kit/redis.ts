@@ -40,8 +40,9 @@ export function redisTargetFromEnv(env: NodeJS.ProcessEnv = process.env): RedisT
   } catch {
     throw new Error('REDIS_URL is not a URL (redis://host:port)');
   }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 6379);
-  if (!clusterNodes.some((n) => n.host === u.hostname && n.port === port)) {
+  if (!clusterNodes.some((n) => n.host === host && n.port === port)) {
     throw new Error(
       'REDIS_URL and REDIS_CLUSTER_NODES disagree: REDIS_URL names a server that is not one of the cluster nodes. ' +
         'Set REDIS_CLUSTER_NODES alone for a cluster (REDIS_URL beside it may only name one of its nodes, for credentials and TLS)',
