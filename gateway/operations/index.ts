@@ -1,6 +1,6 @@
 /**
  * The gateway-owned subgraph as a schema the gateway serves in-process (LocalGraphQLDataSource). It is built like
- * any other subgraph, so it could run as its own process behind another router without change.
+ * any other subgraph, and runs as its own process behind another router unchanged (standalone.ts).
  */
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
