@@ -6,7 +6,7 @@
  * other, and that a consumer's request limit is one limit across both gateways (shared in Redis).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY, SANDBOXES } from '../scripts/stack.js';
+import { GATEWAY, SANDBOXES, freePort } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
@@ -15,7 +15,6 @@ import { gql } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
 import { startHaproxy, type BalancedService, type Haproxy } from './support/haproxy.js';
 import { defineReplica, type Replica } from './support/replicas.js';
-import { freePort } from '../scripts/stack.js';
 
 const REMOTE = SUBGRAPHS.filter((s) => s.remote);
 /** Sandbox-only values both sides of a sandbox connection need (an API key), from the adapters' descriptors. */
@@ -23,8 +22,8 @@ const SANDBOX_ENV: Record<string, string> = Object.assign({}, ...(ADAPTERS as re
 /** Clients of the load runs: each has at most one request in flight, so at most this many are in flight anywhere. */
 const CLIENTS = 6;
 /**
- * The consumer request limit, lowered from the default (600) so the shared-limit test exhausts it in a few hundred
- * small requests; every load client is its own consumer, well inside it.
+ * The consumer request limit, lowered from the default (600) so the shared-limit test goes past it with a burst's
+ * worth of small requests at each gateway; every load client is its own consumer, well inside it.
  */
 const LIMIT_PER_MINUTE = 120;
 /** Burst for that limit, as gateway/plugins/rate-limit/limits.ts derives it: half a minute's worth, at least 10. */
