@@ -21,7 +21,7 @@ COPY . .
 RUN npm run build \
  && mkdir -p /out \
  && cp -r --parents dist schema config ide/dist ide/examples /out/ \
- && find gateway subgraphs -name schema.graphql -exec cp --parents {} /out/ \;
+ && find gateway subgraphs \( -name schema.graphql -o -name directory.graphql \) -exec cp --parents {} /out/ \;
 
 # Production dependencies only (no install scripts: none of them needs one, and the IDE is already built).
 FROM ${NODE_IMAGE} AS deps
@@ -29,9 +29,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
-# Runtime: dist/, the files read at run time (schema/, config/, each subgraph's schema.graphql, ide/dist and the
-# IDE's example operations), production node_modules, package.json ("type": "module"). Non-root, numeric user so
-# Kubernetes can verify runAsNonRoot; nothing is written to the image's filesystem at run time.
+# Runtime: dist/, the files read at run time (schema/, config/, each subgraph's schema.graphql and each adapter's
+# directory.graphql, ide/dist and the IDE's example operations), production node_modules, package.json ("type":
+# "module"). Non-root, numeric user so Kubernetes can verify runAsNonRoot; nothing is written to the image's
+# filesystem at run time.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     GATEWAY_HOST=0.0.0.0 \

@@ -1,9 +1,11 @@
 /**
  * Composes schema/supergraph.graphql from every subgraph's SDL with @apollo/composition.
- * Fails on any composition error. With --check, fails when the committed file is stale instead of writing it.
+ * Fails on any composition error, or when a supplier subgraph does not serve an operation the gateway sends it.
+ * With --check, fails when the committed file is stale instead of writing it.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
+import { checkSupplierDocuments } from '../gateway/operations/supplier-documents.js';
 import { SUBGRAPHS, defaultSubgraphUrl } from '../subgraphs/catalog.js';
 import { subgraphTypeDefs, repoRoot } from '../subgraphs/kit/schema.js';
 
@@ -11,11 +13,20 @@ const target = `${repoRoot}schema/supergraph.graphql`;
 const check = process.argv.includes('--check');
 
 const result = composeServices(
-  SUBGRAPHS.map((s) => ({ name: s.name, url: defaultSubgraphUrl(s), typeDefs: subgraphTypeDefs(s.dir, s.includes) })),
+  SUBGRAPHS.map((s) => ({ name: s.name, url: defaultSubgraphUrl(s), typeDefs: subgraphTypeDefs(s.dir, s.includes, s.parts) })),
 );
 
 if (result.errors) {
   for (const e of result.errors) console.error(`composition error: ${e.message}`);
+  process.exit(1);
+}
+
+// Every supplier subgraph serves the operations the gateway sends it (gateway/operations/supplier-documents.ts).
+const documentErrors = SUBGRAPHS.flatMap((s) =>
+  s.books ? checkSupplierDocuments(s.books, subgraphTypeDefs(s.dir, s.includes, s.parts)).map((e) => `${s.name}: ${e}`) : [],
+);
+if (documentErrors.length > 0) {
+  for (const e of documentErrors) console.error(`gateway operations: ${e}`);
   process.exit(1);
 }
 for (const h of result.hints ?? []) {

@@ -6,25 +6,28 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
+import type { SupplierAdapter } from '../subgraphs/kit/adapter.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
+
+/** Each supplier adapter's simulator, as its descriptor names it (by path and port: production never imports sandbox/). */
+const simulators = (ADAPTERS as readonly SupplierAdapter[]).flatMap((a) => (a.simulator ? [a.simulator] : []));
 
 /** The sandbox upstreams: where each listens, and the variable telling its clients where to find it. */
 export const SANDBOXES = [
   { name: 'sandbox-directory', entry: 'sandbox/directory/main.ts', portEnv: 'SANDBOX_DIRECTORY_PORT', defaultPort: 4101, urlEnv: 'DOS_API_URL', label: 'sandbox DoS directory API' },
-  { name: 'sandbox-booking-standard', entry: 'sandbox/booking-standard/main.ts', portEnv: 'SANDBOX_BOOKING_STANDARD_PORT', defaultPort: 4102, urlEnv: 'SANDBOX_BOOKING_STANDARD_URL', label: 'sandbox Booking Standard provider' },
-  { name: 'sandbox-pas-rest', entry: 'sandbox/pas-rest/main.ts', portEnv: 'SANDBOX_PAS_REST_PORT', defaultPort: 4103, urlEnv: 'SANDBOX_PAS_REST_URL', label: 'sandbox PAS REST API' },
-  { name: 'sandbox-feeds', entry: 'sandbox/feeds/main.ts', portEnv: 'SANDBOX_FEEDS_PORT', defaultPort: 4104, urlEnv: 'SANDBOX_FEEDS_URL', label: 'sandbox SMART feed publisher' },
-] as const;
+  ...simulators.map(({ name, entry, portEnv, defaultPort, urlEnv, label }) => ({ name, entry, portEnv, defaultPort, urlEnv, label })),
+];
 
 export const GATEWAY = { name: 'gateway', entry: 'gateway/index.ts', portEnv: 'GATEWAY_PORT', defaultPort: 4000 } as const;
 
 /** Ports a process opens besides its main one: the gateway's operational port (/metrics, /health/ready). */
 export const EXTRA_PORTS = [{ name: 'gateway-internal', portEnv: 'GATEWAY_INTERNAL_PORT', defaultPort: 4090 }] as const;
 
-/** Sandbox-only secrets, the same on both sides of each sandbox connection. */
-const SANDBOX_SECRETS = { OAKFIELD_PAS_API_KEY: 'sandbox-oakfield-key', SANDBOX_PAS_API_KEY: 'sandbox-oakfield-key' };
+/** Sandbox-only secrets, the same on both sides of each sandbox connection (from the simulators' descriptors). */
+const SANDBOX_SECRETS: Record<string, string> = Object.assign({}, ...simulators.map((s) => s.env ?? {}));
 
 export type ProcessName = string;
 

@@ -1,7 +1,9 @@
 /**
  * The subgraphs this product composes, in one place: the compose script, codegen, the gateway and the stack
- * launcher all read this list, so adding a supplier adapter is one entry here plus its folder.
+ * launcher all read this list. The supplier subgraphs come from the adapters' descriptors (subgraphs/adapters.ts).
  */
+import { ADAPTERS } from './adapters.js';
+
 export interface SubgraphEntry {
   /** Name in the supergraph (join__Graph). */
   name: string;
@@ -9,6 +11,8 @@ export interface SubgraphEntry {
   dir: string;
   /** Shared SDL files under schema/ this subgraph includes besides shared.graphql. */
   includes?: readonly string[];
+  /** Further SDL files of its own, relative to the repository root, appended to its schema.graphql. */
+  parts?: readonly string[];
   /**
    * Supplier kinds whose bookings it takes, and the prefix of its internal booking operations. `handoffOnly`: it
    * only answers <prefix>Book with a hand-off (feeds), and holds no appointments to read, cancel or search.
@@ -28,29 +32,19 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   {
     name: 'directory',
     dir: 'subgraphs/directory',
+    // Each adapter's service type, as the directory declares it (kit/adapter.ts `directory`).
+    parts: ADAPTERS.map((a) => `${a.subgraph.dir}/directory.graphql`),
     remote: { defaultPort: 4001, portEnv: 'DIRECTORY_PORT', urlEnv: 'DIRECTORY_SUBGRAPH_URL' },
   },
-  {
-    name: 'booking-standard',
-    dir: 'subgraphs/booking-standard',
-    includes: ['supplier-booking.graphql', 'supplier-slots.graphql'],
-    books: { kinds: ['BOOKING_STANDARD'], prefix: 'bookingStandard' },
-    remote: { defaultPort: 4002, portEnv: 'BOOKING_STANDARD_PORT', urlEnv: 'BOOKING_STANDARD_SUBGRAPH_URL' },
-  },
-  {
-    name: 'pas-rest',
-    dir: 'subgraphs/pas-rest',
-    includes: ['supplier-booking.graphql', 'supplier-slots.graphql'],
-    books: { kinds: ['PAS_REST'], prefix: 'pasRest' },
-    remote: { defaultPort: 4003, portEnv: 'PAS_REST_PORT', urlEnv: 'PAS_REST_SUBGRAPH_URL' },
-  },
-  {
-    name: 'smart-links',
-    dir: 'subgraphs/smart-links',
-    includes: ['supplier-booking.graphql', 'supplier-slots.graphql'],
-    books: { kinds: ['SMART_LINKS'], prefix: 'smartLinks', handoffOnly: true },
-    remote: { defaultPort: 4004, portEnv: 'SMART_LINKS_PORT', urlEnv: 'SMART_LINKS_SUBGRAPH_URL' },
-  },
+  ...ADAPTERS.map(
+    ({ kind, subgraph: s }): SubgraphEntry => ({
+      name: s.name,
+      dir: s.dir,
+      includes: s.includes,
+      books: { kinds: [kind], prefix: s.prefix, ...('handoffOnly' in s ? { handoffOnly: s.handoffOnly } : {}) },
+      remote: { defaultPort: s.defaultPort, portEnv: s.portEnv, urlEnv: s.urlEnv },
+    }),
+  ),
   // Gateway-owned operations routed by data (booking, cancelling, reading appointments), hosted in the gateway.
   { name: 'bookings', dir: 'gateway/operations' },
 ];

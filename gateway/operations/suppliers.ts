@@ -2,64 +2,42 @@
  * Routing by data: from a supplier system id (decoded from a slot or appointment id) to the supplier subgraph that
  * serves that system's kind, and a call to its internal operations (schema/supplier-booking.graphql,
  * schema/supplier-slots.graphql) through the one typed subgraph client (subgraph-client.ts), with the consumer
- * organisation and trace id, under a deadline. The operations are the documents in documents/*.graphql; their
- * types are generated (generated/<subgraph>.ts), so nothing here spells a query or an answer's shape.
+ * organisation and trace id, under a deadline. The operations are documents/supplier.graphql under each adapter's
+ * prefix (supplier-documents.ts); their types are generated, so nothing here spells a query or an answer's shape.
  */
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SUBGRAPHS, type SubgraphEntry } from '../../subgraphs/catalog.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
-import * as BookingStandard from './generated/booking-standard.js';
-import * as PasRest from './generated/pas-rest.js';
-import * as SmartLinks from './generated/smart-links.js';
 import { SubgraphClient, type CallContext } from './subgraph-client.js';
+import {
+  supplierDocuments,
+  type Op,
+  type SupplierAppointmentInput,
+  type SupplierAppointmentList,
+  type SupplierBookingInput,
+  type SupplierCancelInput,
+  type SupplierDocuments,
+  type SupplierOutcome,
+  type SupplierPatientAppointmentsInput,
+} from './supplier-documents.js';
 
 export type { CallContext } from './subgraph-client.js';
+export type {
+  SupplierAppointment,
+  SupplierAppointmentInput,
+  SupplierAppointmentList,
+  SupplierBookingInput,
+  SupplierCancelInput,
+  SupplierOutcome,
+  SupplierOutcomeCode,
+  SupplierPatientAppointmentsInput,
+  SupplierTopSlots,
+  SupplierTopSlotsInput,
+} from './supplier-documents.js';
 
-/** The answers, as generated from the documents (the same fragments in every supplier's documents). */
-/** A booking's answer carries the hand-off (feeds); the others' do not ask for it. */
-export type SupplierOutcome = PasRest.SupplierOutcomeFieldsFragment & { handoff?: PasRest.PasRestBookMutation['result']['handoff'] };
-export type SupplierAppointment = NonNullable<PasRest.SupplierOutcomeFieldsFragment['appointment']>;
-export type SupplierAppointmentList = PasRest.SupplierAppointmentListFieldsFragment;
-export type SupplierOutcomeCode = PasRest.SupplierOutcomeCode;
-export type SupplierTopSlots = PasRest.TopSlotsFieldsFragment;
-export type SupplierTopSlotsInput = PasRest.SupplierTopSlotsInput;
-export type SupplierBookingInput = PasRest.SupplierBookingInput;
-export type SupplierCancelInput = PasRest.SupplierCancelInput;
-export type SupplierAppointmentInput = PasRest.SupplierAppointmentInput;
-export type SupplierPatientAppointmentsInput = PasRest.SupplierPatientAppointmentsInput;
-
-type Op<R, I> = TypedDocumentNode<{ result: R }, { input: I }>;
-
-/** What each supplier subgraph answers; a subgraph without an operation does not serve it (feeds hold no appointments). */
-interface SupplierDocuments {
-  topSlots: Op<SupplierTopSlots, SupplierTopSlotsInput>;
-  book: Op<SupplierOutcome, SupplierBookingInput>;
-  cancel?: Op<SupplierOutcome, SupplierCancelInput>;
-  appointment?: Op<SupplierOutcome, SupplierAppointmentInput>;
-  patientAppointments?: Op<SupplierAppointmentList, SupplierPatientAppointmentsInput>;
-}
-
-/** Per supplier subgraph (subgraphs/catalog.ts name): its documents. A new adapter adds its documents here. */
-const DOCUMENTS: Readonly<Record<string, SupplierDocuments>> = {
-  'booking-standard': {
-    topSlots: BookingStandard.BookingStandardTopSlotsDocument,
-    book: BookingStandard.BookingStandardBookDocument,
-    cancel: BookingStandard.BookingStandardCancelDocument,
-    appointment: BookingStandard.BookingStandardAppointmentDocument,
-    patientAppointments: BookingStandard.BookingStandardPatientAppointmentsDocument,
-  },
-  'pas-rest': {
-    topSlots: PasRest.PasRestTopSlotsDocument,
-    book: PasRest.PasRestBookDocument,
-    cancel: PasRest.PasRestCancelDocument,
-    appointment: PasRest.PasRestAppointmentDocument,
-    patientAppointments: PasRest.PasRestPatientAppointmentsDocument,
-  },
-  'smart-links': {
-    topSlots: SmartLinks.SmartLinksTopSlotsDocument,
-    book: SmartLinks.SmartLinksBookDocument,
-  },
-};
+/** Per supplier subgraph (subgraphs/catalog.ts name, from the adapters' descriptors): its documents. */
+const DOCUMENTS: Readonly<Record<string, SupplierDocuments>> = Object.fromEntries(
+  SUBGRAPHS.flatMap((s) => (s.books ? [[s.name, supplierDocuments(s.books)]] : [])),
+);
 
 /** No subgraph serves this system (or this operation for it): nothing was sent. */
 export class SupplierCallError extends Error {

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { FeedService, FeedSnapshot } from '../kit/feeds/index.js';
 import type { ServiceType } from './generated/resolvers.js';
 import type { DirectorySearch } from './input.js';
-import type { SmartLinksServiceModel, SupplierRef } from './model.js';
+import { smartLinksAdapter } from '../smart-links/adapter.js';
+import type { FeedServiceModel, SupplierRef } from './model.js';
 
 /** What the directory needs of one feed-published service. */
 export interface FeedServiceRecord {
@@ -44,9 +45,9 @@ export interface Located<T> {
   distanceKm: number | null;
 }
 
-export function toFeedModel(r: FeedServiceRecord, supplier: SupplierRef): SmartLinksServiceModel {
+export function toFeedModel(r: FeedServiceRecord, supplier: SupplierRef): FeedServiceModel {
   return {
-    __typename: 'SmartLinksService',
+    __typename: smartLinksAdapter.directory.typename,
     id: r.id,
     name: r.name,
     odsCode: null,

@@ -2,6 +2,7 @@
  * Pure mapping from DoS records to this subgraph's parent objects. No I/O and no clock: the time and the
  * supplier registry are arguments, so every rule here is unit-tested on recorded DoS payloads.
  */
+import { adapterFor } from '../adapters.js';
 import type { DosCapacity, DosEndpoint, DosService } from './client.js';
 import type { CapacityStatus, Rag, ServiceType } from './generated/resolvers.js';
 import type { ServiceModel, SupplierRef } from './model.js';
@@ -110,9 +111,9 @@ export interface MapContext {
 export type MapResult = { ok: true; service: ServiceModel } | { ok: false; reason: string };
 
 /**
- * A DoS record as a HealthcareService parent object, its concrete type decided here: BookingStandardService or
- * PasRestService when its one booking endpoint names a system of that kind in our registry, ReferralOnlyService
- * otherwise.
+ * A DoS record as a HealthcareService parent object, its concrete type decided here: the service type of the adapter
+ * serving the system its one booking endpoint names in our registry (BookingStandardService, PasRestService, ...:
+ * subgraphs/adapters.ts), ReferralOnlyService otherwise.
  * Records this API cannot represent (a service type outside ServiceType, no usable location) are refused with
  * a reason for the log rather than half-mapped.
  */
@@ -152,11 +153,10 @@ export function toServiceModel(record: DosService, ctx: MapContext): MapResult {
 
   const choice = selectBookingEndpoint(record.endpoints);
   const system = choice.kind === 'one' && choice.endpoint.supplierSystem ? ctx.suppliers(choice.endpoint.supplierSystem) : undefined;
-  if (system?.kind === 'BOOKING_STANDARD') {
-    return { ok: true, service: { ...base, __typename: 'BookingStandardService', bookable: true, supplier: system } };
-  }
-  if (system?.kind === 'PAS_REST') {
-    return { ok: true, service: { ...base, __typename: 'PasRestService', bookable: true, supplier: system } };
+  // The adapter serving the system's kind decides the type; feed services never come from DoS records.
+  const directory = system && adapterFor(system.kind)?.directory;
+  if (system && directory?.listedFrom === 'dos') {
+    return { ok: true, service: { ...base, __typename: directory.typename, bookable: true, supplier: system } };
   }
   // A system we list under another kind keeps its name (the service is still theirs); no adapter here books it.
   return { ok: true, service: { ...base, __typename: 'ReferralOnlyService', bookable: false, supplier: system ?? null } };

@@ -3,6 +3,7 @@
  * fully mapped from its DoS record before any field is resolved, so field resolvers stay trivial and the
  * concrete GraphQL type is decided once, in map.ts.
  */
+import type { Adapter } from '../adapters.js';
 import type { CapacityStatus, ServiceLocation, ServiceType, SupplierKind } from './generated/resolvers.js';
 
 export interface SupplierRef {
@@ -23,25 +24,20 @@ interface ServiceModelBase {
   capacityStatus: CapacityStatus | null;
 }
 
-/** A service whose booking endpoint belongs to a Booking Standard supplier system in our registry. */
-export interface BookingStandardServiceModel extends ServiceModelBase {
-  __typename: 'BookingStandardService';
-  bookable: true;
-  supplier: SupplierRef;
-}
-
-/** A service whose booking endpoint belongs to a proprietary PAS (REST) supplier system in our registry. */
-export interface PasRestServiceModel extends ServiceModelBase {
-  __typename: 'PasRestService';
-  bookable: true;
+/**
+ * A service of a supplier adapter's own type (its descriptor's `directory.typename`, subgraphs/adapters.ts): from a
+ * DoS record whose one booking endpoint names a system of that adapter's kind in our registry (bookable through this
+ * gateway), or from the SMART feeds the directory reads (booked on the provider's side).
+ */
+export interface SupplierServiceModel extends ServiceModelBase {
+  __typename: Adapter['directory']['typename'];
+  bookable: boolean;
   supplier: SupplierRef;
 }
 
 /** A location and service type published in a SMART Scheduling Links feed; booked on the provider's side. */
-export interface SmartLinksServiceModel extends ServiceModelBase {
-  __typename: 'SmartLinksService';
+export interface FeedServiceModel extends SupplierServiceModel {
   bookable: false;
-  supplier: SupplierRef;
   phone: string | null;
   website: string | null;
 }
@@ -53,4 +49,4 @@ export interface ReferralOnlyServiceModel extends ServiceModelBase {
   supplier: SupplierRef | null;
 }
 
-export type ServiceModel = BookingStandardServiceModel | PasRestServiceModel | SmartLinksServiceModel | ReferralOnlyServiceModel;
+export type ServiceModel = SupplierServiceModel | FeedServiceModel | ReferralOnlyServiceModel;

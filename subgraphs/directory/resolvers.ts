@@ -2,6 +2,7 @@
  * Thin resolvers: validate, call, return mapped parent objects. Every service is mapped whole from its DoS record
  * (map.ts), so the concrete type and every directory field are already on the parent.
  */
+import { ADAPTERS, type Adapter } from '../adapters.js';
 import type { SubgraphContext } from '../kit/context.js';
 import { DateTime } from '../kit/scalars.js';
 import { feedMapper, recordMapper, type DirectoryDeps } from './deps.js';
@@ -38,24 +39,18 @@ export function createResolvers(deps: DirectoryDeps): Resolvers {
       __resolveType: (service) => service.__typename,
     },
     // A reference resolves only to a service of that type now; a service that changed type is null, like an unknown id.
-    BookingStandardService: {
-      async __resolveReference(ref, ctx) {
-        const service = await byId(ref.id, ctx);
-        return service?.__typename === 'BookingStandardService' ? service : null;
-      },
-    },
-    PasRestService: {
-      async __resolveReference(ref, ctx) {
-        const service = await byId(ref.id, ctx);
-        return service?.__typename === 'PasRestService' ? service : null;
-      },
-    },
-    SmartLinksService: {
-      async __resolveReference(ref, ctx) {
-        const service = await byId(ref.id, ctx);
-        return service?.__typename === 'SmartLinksService' ? service : null;
-      },
-    },
+    // One service type per supplier adapter (its descriptor's directory.typename).
+    ...(Object.fromEntries(
+      ADAPTERS.map(({ directory: { typename } }) => [
+        typename,
+        {
+          async __resolveReference(ref: { id: string }, ctx: SubgraphContext) {
+            const service = await byId(ref.id, ctx);
+            return service?.__typename === typename ? service : null;
+          },
+        },
+      ]),
+    ) as Pick<Resolvers, Adapter['directory']['typename']>),
     ReferralOnlyService: {
       async __resolveReference(ref, ctx) {
         const service = await byId(ref.id, ctx);

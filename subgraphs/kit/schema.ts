@@ -15,17 +15,18 @@ function findRoot(): string {
 const root = findRoot();
 
 /**
- * The subgraph's own SDL followed by the shared contract and any shared fragments it includes: what every
- * subgraph serves and what composition reads. `schemaDir` is relative to the repository root.
+ * The subgraph's own SDL (its schema.graphql, then its `parts`) followed by the shared contract and any shared
+ * fragments it includes: what every subgraph serves and what composition reads. `schemaDir` and `parts` are
+ * relative to the repository root; `includes` to schema/.
  */
-export function subgraphSdl(schemaDir: string, includes: readonly string[] = []): string {
-  const own = readFileSync(`${root}${schemaDir}/schema.graphql`, 'utf8');
+export function subgraphSdl(schemaDir: string, includes: readonly string[] = [], parts: readonly string[] = []): string {
+  const own = [`${schemaDir}/schema.graphql`, ...parts].map((f) => readFileSync(`${root}${f}`, 'utf8'));
   const shared = ['shared.graphql', ...includes].map((f) => readFileSync(`${root}schema/${f}`, 'utf8'));
-  return [own, ...shared].join('\n');
+  return [...own, ...shared].join('\n');
 }
 
-export function subgraphTypeDefs(schemaDir: string, includes: readonly string[] = []): DocumentNode {
-  return parse(subgraphSdl(schemaDir, includes));
+export function subgraphTypeDefs(schemaDir: string, includes: readonly string[] = [], parts: readonly string[] = []): DocumentNode {
+  return parse(subgraphSdl(schemaDir, includes, parts));
 }
 
 export const repoRoot = root;

@@ -85,7 +85,7 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     return { status: 401, body: { errors: [{ message: 'Subgraphs answer only the gateway', extensions: { code: 'UNAUTHENTICATED' } }] } };
   };
   const schema = buildSubgraphSchema([
-    { typeDefs: subgraphTypeDefs(entry.dir, entry.includes), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
+    { typeDefs: subgraphTypeDefs(entry.dir, entry.includes, entry.parts), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
   ]);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,

@@ -40,6 +40,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { adapterFor } from '../adapters.js';
 import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from './london-day.js';
 import { slotCacheLookups } from './metrics.js';
 import { connectRedis, redisTargetFromEnv, type RedisTarget } from './redis.js';
@@ -140,19 +141,21 @@ const HORIZON_FUTURE_DAYS = 15;
  *   and the supplier checks the slot at booking anyway (SLOT_UNAVAILABLE, and the day is then invalidated);
  * - maxAge floor: 5 s (MAX_AGE_FLOOR_MS);
  * - negative: 3 s, or the supplier's Retry-After up to 15 s (never longer than ttl);
- * - lock: the holder's fetch is bounded by the system's deadline (twice for an adapter that looks something up
- *   first, as Oakfield's clinic lookup), so the lock outlives it by a second; waiters wait one deadline (plus a
- *   moment for the holder's write) because that is as long as the holder can take to succeed or fail.
+ * - lock: the holder's fetch is bounded by the system's deadline times its adapter's `slotCache.deadlinesPerFetch`
+ *   (2 for an adapter that looks something up first, as Oakfield's clinic lookup; 2 for a kind no adapter serves),
+ *   so the lock outlives it by a second; waiters wait one deadline (plus a moment for the holder's write) because
+ *   that is as long as the holder can take to succeed or fail.
  */
-export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'deadlineMs' | 'kind'>): CachePolicy {
+export function policyFor(system: Pick<SupplierSystem, 'cacheTtlSeconds' | 'deadlineMs'> & { kind: string }): CachePolicy {
   const ttlMs = system.cacheTtlSeconds * 1000;
+  const deadlinesPerFetch = adapterFor(system.kind)?.slotCache.deadlinesPerFetch ?? 2;
   return {
     ttlMs,
     staleMs: ttlMs,
     maxAgeFloorMs: MAX_AGE_FLOOR_MS,
     negativeMs: Math.min(NEGATIVE_MS, ttlMs),
     maxNegativeMs: Math.min(MAX_NEGATIVE_MS, ttlMs),
-    lockTtlMs: 2 * system.deadlineMs + 1000,
+    lockTtlMs: deadlinesPerFetch * system.deadlineMs + 1000,
     lockWaitMs: system.deadlineMs + 250,
     maxRunDays: 14,
   };
@@ -636,7 +639,7 @@ export interface SlotCacheSetupOptions {
 
 /** The cache as a subgraph process runs it: Redis when given, else in process (and a log line saying so). */
 export function createSlotCache(opts: SlotCacheSetupOptions): SlotCache {
-  const policy = (id: string) => policyFor(opts.registry.system(id) ?? { cacheTtlSeconds: 30, deadlineMs: 2000, kind: 'PAS_REST' });
+  const policy = (id: string) => policyFor(opts.registry.system(id) ?? { cacheTtlSeconds: 30, deadlineMs: 2000, kind: '' });
   if (!opts.redis) {
     opts.logger.info('REDIS_URL and REDIS_CLUSTER_NODES are not set: the slot cache is kept in this process (replicas do not share it)');
     return new SlotCache({ store: new MemoryBucketStore(), policy, logger: opts.logger });

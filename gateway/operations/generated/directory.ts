@@ -39,6 +39,7 @@ export type ServiceType =
   | 'VACCINATION';
 
 export type SupplierKind =
+  | 'BARS'
   | 'BOOKING_STANDARD'
   | 'PAS_REST'
   | 'SMART_LINKS';
@@ -52,6 +53,7 @@ export type FindServicesQueryVariables = Exact<{
 
 
 export type FindServicesQuery = { services: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ distanceKm: number | null, node:
+        | { __typename: 'BarsService', id: string, name: string, serviceType: ServiceType, supplier: { id: string, kind: SupplierKind } | null, location: { postcode: string | null, lat: number | null, lon: number | null }, capacityStatus: { rag: Rag, ageMinutes: number } | null }
         | { __typename: 'BookingStandardService', id: string, name: string, serviceType: ServiceType, supplier: { id: string, kind: SupplierKind } | null, location: { postcode: string | null, lat: number | null, lon: number | null }, capacityStatus: { rag: Rag, ageMinutes: number } | null }
         | { __typename: 'PasRestService', id: string, name: string, serviceType: ServiceType, supplier: { id: string, kind: SupplierKind } | null, location: { postcode: string | null, lat: number | null, lon: number | null }, capacityStatus: { rag: Rag, ageMinutes: number } | null }
         | { __typename: 'ReferralOnlyService', id: string, name: string, serviceType: ServiceType, supplier: { id: string, kind: SupplierKind } | null, location: { postcode: string | null, lat: number | null, lon: number | null }, capacityStatus: { rag: Rag, ageMinutes: number } | null }
