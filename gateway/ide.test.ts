@@ -9,6 +9,8 @@ import { repoRoot } from '../subgraphs/kit/schema.js';
 import { authenticate, loadVerificationKey } from './plugins/auth.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY, gatewayConfig } from './config.js';
 import { IDE_CSP, createIdeHandler, ideOptions, loadExamples, type IdeConfig, type IdeOptions } from './ide.js';
+import { DEV_CONSUMER } from './dev-token.js';
+import { SEED_CONSUMERS } from '../sandbox/seed/services.js';
 
 interface Answer {
   status: number;
@@ -266,6 +268,10 @@ describe('ideOptions', () => {
       clockToleranceSeconds: 5,
     });
     expect(principal).toMatchObject({ authenticated: true, consumer: { odsCode: 'RX8' } });
+  });
+
+  it("acts for one of the sandbox's seed consumers, so the sandbox suppliers know it", () => {
+    expect(SEED_CONSUMERS).toContainEqual(DEV_CONSUMER);
   });
 
   it('offers no token in production, or when tokens are verified with other keys', () => {

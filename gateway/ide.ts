@@ -9,12 +9,12 @@ import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { Kind, parse } from 'graphql';
 import type { IdeConfig, IdeExample } from '../ide/src/config.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY, type GatewayConfig } from './config.js';
+import { DEV_CONSUMER, hasDevKey, signDevToken } from './dev-token.js';
 
 export type { IdeConfig, IdeExample };
 
@@ -245,19 +245,6 @@ export function loadExamples(dir: string): IdeExample[] {
 }
 
 /**
- * The sandbox's token minting (scripts/token.ts, which reads the sandbox's seed data), named by a variable so the
- * compiler does not follow it: `npm run build` leaves scripts/ and sandbox/ out of dist/, and a compiled gateway
- * simply offers no dev token (the page works, the user pastes one).
- */
-const DEV_TOKEN_MODULE: string = '../scripts/token.js';
-interface DevTokenModule {
-  devToken(o: { org: string; ttlSeconds: number }): Promise<string>;
-}
-function devTokenScript(): boolean {
-  return ['.ts', '.js'].some((ext) => existsSync(fileURLToPath(new URL(DEV_TOKEN_MODULE.replace(/\.js$/, ext), import.meta.url))));
-}
-
-/**
  * The IDE as the gateway process serves it. The token is minted only outside production and only while the
  * gateway verifies tokens with the sandbox's dev key, issuer and audience: anywhere else it would be refused
  * (and anyone who can mint it could anyway: the dev key is in the repository).
@@ -268,20 +255,12 @@ export function ideOptions(config: GatewayConfig, root: string = repoRoot): IdeO
     config.auth.publicKeyFile === DEV_PUBLIC_KEY &&
     config.auth.issuer === DEV_ISSUER &&
     config.auth.audience === DEV_AUDIENCE;
-  const org = config.auth.anonymousConsumer?.odsCode ?? 'RX8';
+  const consumer = config.auth.anonymousConsumer ?? DEV_CONSUMER;
   return {
     distDir: `${root}ide/dist`,
     production: config.production,
     introspection: config.introspection,
     examples: loadExamples(`${root}ide/examples`),
-    ...(sandboxAuth && devTokenScript()
-      ? {
-          devToken: async () => {
-            // Loaded on first use: production never imports the sandbox token code or its seed data.
-            const { devToken } = (await import(DEV_TOKEN_MODULE)) as DevTokenModule;
-            return devToken({ org, ttlSeconds: 8 * 3600 });
-          },
-        }
-      : {}),
+    ...(sandboxAuth && hasDevKey() ? { devToken: () => signDevToken({ consumer, ttlSeconds: 8 * 3600 }) } : {}),
   };
 }

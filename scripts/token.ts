@@ -2,14 +2,12 @@
  * `npm run token -- --org <ODS>`: prints a consumer token signed with the sandbox's dev key, for the local stack
  * and tests. Options: --name "<organisation>", --scope "<scopes>", --ttl <seconds>, --sub <client id>.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SignJWT, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import { ALL_SCOPES, signDevToken } from '../gateway/dev-token.js';
 import { SEED_CONSUMERS } from '../sandbox/seed/services.js';
-import { repoRoot } from '../subgraphs/kit/schema.js';
-import { DEV_AUDIENCE, DEV_ISSUER } from '../gateway/config.js';
 
-export const ALL_SCOPES = 'slots:read appointments:read appointments:write';
+export { ALL_SCOPES };
 
 export interface DevTokenOptions {
   org: string;
@@ -26,20 +24,13 @@ export interface DevTokenOptions {
   issuedAt?: number;
 }
 
+/** A dev token for an organisation, named (and given its ASID) as the sandbox's seed consumers are. */
 export async function devToken(o: DevTokenOptions): Promise<string> {
-  const jwk = o.privateJwk ?? (JSON.parse(readFileSync(`${repoRoot}config/dev-keys/sandbox.private.jwk.json`, 'utf8')) as JWK);
-  const key = await importJWK(jwk, 'ES256');
   const known = SEED_CONSUMERS.find((c) => c.odsCode === o.org.toUpperCase());
   const name = o.name ?? known?.name ?? `Organisation ${o.org.toUpperCase()}`;
   const asid = o.asid ?? known?.asid;
-  return new SignJWT({ ods_code: o.org.toUpperCase(), org_name: name, scope: o.scope ?? ALL_SCOPES, ...(asid ? { asid } : {}) })
-    .setProtectedHeader({ alg: 'ES256', kid: jwk.kid ?? 'sandbox-dev-1', typ: 'JWT' })
-    .setIssuer(o.issuer ?? DEV_ISSUER)
-    .setAudience(o.audience ?? DEV_AUDIENCE)
-    .setSubject(o.sub ?? `dev-client-${o.org.toLowerCase()}`)
-    .setIssuedAt(o.issuedAt ?? Math.floor(Date.now() / 1000))
-    .setExpirationTime((o.issuedAt ?? Math.floor(Date.now() / 1000)) + (o.ttlSeconds ?? 3600))
-    .sign(key);
+  const { org, name: _name, asid: _asid, ...rest } = o;
+  return signDevToken({ ...rest, consumer: { odsCode: org.toUpperCase(), name, ...(asid ? { asid } : {}) } });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
