@@ -27,7 +27,6 @@
  * booking reference. Without an NHS number an uncertain outcome stays OUTCOME_UNKNOWN.
  */
 import { bookingRefusal } from '../kit/booking-outcomes.js';
-import { BOOKING_REFERENCE_SYSTEM } from './message.js';
 import { classifyBarsFailure } from '../kit/fhir/operation-outcome.js';
 import { identifierValue } from '../kit/fhir/identifiers.js';
 import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
@@ -36,7 +35,7 @@ import { appointmentOfMessage, appointmentStatus, isBookingOf, toSupplierAppoint
 import type { Answer } from './client.js';
 import type { SupplierAppointment, SupplierBookingInput, SupplierOutcome } from './generated/resolvers.js';
 import { searchAt } from './lookup.js';
-import { bookingMessage } from './message.js';
+import { BOOKING_REFERENCE_SYSTEM, bookingMessage, bookingReference } from './message.js';
 import { outcome, say, type Flow } from './outcomes.js';
 import { decodeSlotRef, type BarsSlotRef } from './slot-ref.js';
 import { AssertionRefusedError } from './token.js';
@@ -142,11 +141,14 @@ async function reconcile(ctx: Ctx): Promise<Reconciled> {
   const { flow, input, slot } = ctx;
   const nhsNumber = input.patient.nhsNumber;
   let result: Reconciled = { kind: 'unknown' };
+  // A booked appointment of this slot, carrying our reference when the receiver kept it (it answers only what this
+  // organisation booked, so one without any reference is ours too).
+  const reference = bookingReference(input.requestId);
   if (nhsNumber) {
     const found = await searchAt(flow, input.serviceId, nhsNumber);
     if (found.kind === 'ok') {
       const ours = found.appointments.filter(
-        (a) => appointmentStatus(a.status) === 'BOOKED' && isBookingOf(a, slot) && (identifierValue(a.identifier, BOOKING_REFERENCE_SYSTEM) ?? input.requestId) === input.requestId,
+        (a) => appointmentStatus(a.status) === 'BOOKED' && isBookingOf(a, slot) && (identifierValue(a.identifier, BOOKING_REFERENCE_SYSTEM) ?? reference) === reference,
       );
       const mapped = ours.map((a) => toSupplierAppointment(a, input.serviceId)).find((m): m is SupplierAppointment => !('reason' in m));
       result = mapped ? { kind: 'found', appointment: mapped } : { kind: 'absent' };

@@ -35,7 +35,7 @@ describe('the booking message', () => {
     // The focus is the Appointment; every reference resolves within the message.
     const urls = new Set(m.entry.map((e: any) => e.fullUrl));
     expect(m.entry.find((e: any) => e.fullUrl === header.focus[0].reference).resource.resourceType).toBe('Appointment');
-    for (const r of JSON.stringify(m).match(/urn:uuid:[0-9a-f-]{36}/g)!) expect(urls.has(r)).toBe(true);
+    for (const r of JSON.stringify(m).match(/"reference":"urn:uuid:[0-9a-f-]{36}"/g)!) expect(urls.has(JSON.parse(`{${r}}`).reference)).toBe(true);
     // What the receiver's MessageDefinition requires, as the example carries it.
     for (const type of ['MessageHeader', 'Appointment', 'Patient', 'Slot', 'Schedule', 'HealthcareService', 'Organization']) {
       expect(res(m, type).length, type).toBeGreaterThanOrEqual(1);
@@ -50,6 +50,7 @@ describe('the booking message', () => {
     const [appointment] = res(m, 'Appointment');
     expect(appointment).toMatchObject({ status: 'booked', start: '2030-01-06T09:00:00+00:00', end: '2030-01-06T09:30:00+00:00', description: input.description });
     expect(appointment.supportingInformation[0].identifier.value).toBe(input.handover.reportId);
+    expect(appointment.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${input.requestId}` }]);
     const [report] = res(m, 'DocumentReference');
     expect(report.masterIdentifier.value).toBe(input.handover.reportId);
     const sender = m.entry.find((e: any) => e.fullUrl === m.entry[0].resource.sender.reference).resource;

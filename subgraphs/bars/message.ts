@@ -27,8 +27,12 @@ export const MESSAGE_EVENT_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-even
 export const MESSAGE_REASON_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars';
 export const BOOKING_REQUEST_DEFINITION = 'https://fhir.nhs.uk/MessageDefinition/bars-message-booking-request';
 export const BOOKING_CANCELLED_DEFINITION = 'https://fhir.nhs.uk/MessageDefinition/bars-message-booking-request-cancelled';
-/** Our booking reference in Appointment.identifier: the request id, so an appointment read back shows it is ours. */
-export const BOOKING_REFERENCE_SYSTEM = 'https://fhir.nhs.uk/Id/booking-gateway-request-id';
+/**
+ * Our booking reference in Appointment.identifier: the request id as a URN (FHIR's system for URIs), so an
+ * appointment read back shows which booking of ours it is.
+ */
+export const BOOKING_REFERENCE_SYSTEM = 'urn:ietf:rfc:3986';
+export const bookingReference = (requestId: string) => `urn:uuid:${requestId}`;
 
 /** A UUID named by `seed` and `name` (SHA-256, version and variant bits set): stable for one request. */
 export function nameUuid(seed: string, name: string): string {
@@ -79,7 +83,7 @@ export function bookingMessage(m: BookingMessageInput): Bundle {
   const h = input.handover;
   const appointment: Appointment = {
     resourceType: 'Appointment',
-    identifier: [{ system: BOOKING_REFERENCE_SYSTEM, value: input.requestId }],
+    identifier: [{ system: BOOKING_REFERENCE_SYSTEM, value: bookingReference(input.requestId) }],
     status: 'booked',
     description: input.description,
     start: fhirInstant(slot.start),
