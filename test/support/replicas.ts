@@ -46,7 +46,11 @@ export async function defineReplica(opts: ReplicaOptions): Promise<Replica> {
   const port = await freePort();
   const internalPort = isGateway ? await freePort() : port;
   const portEnv: Record<string, string> = { [spec.portEnv]: String(port) };
-  if (isGateway) for (const p of EXTRA_PORTS) portEnv[p.portEnv] = String(internalPort);
+  if (isGateway) {
+    const internal = EXTRA_PORTS.find((p) => p.name === 'gateway-internal');
+    if (!internal) throw new Error('scripts/stack.ts names no gateway-internal port');
+    portEnv[internal.portEnv] = String(internalPort);
+  }
   let env = { ...opts.env };
   let child: ChildProcess | undefined;
   const lines: string[] = [];
