@@ -84,5 +84,5 @@ export async function patientAppointmentsFlow(flow: Flow, input: SupplierPatient
   }
   appointments.sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.ref.localeCompare(y.ref));
   flow.log.info({ outcome: 'FOUND', count: appointments.length, receivers: services.length }, 'patient appointments');
-  return list('FOUND', null, appointments);
+  return list('FOUND', say.receiversAsked(services.length), appointments);
 }

@@ -32,4 +32,9 @@ export const say = {
   notConfigured: (s: string) => `Supplier system ${s} does not route to this service (endpoint catalogue); nothing was booked`,
   cancelConflict: (s: string) => `Supplier system ${s} could not cancel the appointment; read it and try again`,
   enteredInError: 'The appointment was entered in error: there is nothing to cancel',
+  /** BaRS searches one receiver at a time: say how many were asked (those this gateway has searched or booked at). */
+  receiversAsked: (n: number) =>
+    n === 0
+      ? 'No BaRS service has been searched or booked through this gateway process yet, so none was asked'
+      : `Asked the ${n} BaRS service${n === 1 ? '' : 's'} this gateway process has searched or booked at`,
 };
