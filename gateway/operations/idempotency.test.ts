@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { Hasher, canonicalJson, recordAfter, type IdempotencyStore } from './idempotency.js';
+import { Hasher, canonicalJson, recordAfter, retryInBackground, type IdempotencyStore } from './idempotency.js';
 import { MemoryIdempotencyStore } from './idempotency-memory-store.js';
 import { RedisIdempotencyStore } from './idempotency-redis-store.js';
 
@@ -96,6 +96,28 @@ describe('records in Redis', () => {
     const ttl = await redis.client().pttl('ttl:k');
     expect(ttl).toBeGreaterThan(23 * 3600_000);
     expect(ttl).toBeLessThanOrEqual(24 * 3600_000);
+  });
+});
+
+describe('a finished record that could not be stored', () => {
+  it('is written in the background once the store answers again, and given up on after the last attempt', async () => {
+    let failures = 2;
+    let written = 0;
+    const stored = new Promise<void>((resolve, reject) => {
+      retryInBackground(
+        async () => {
+          if (failures-- > 0) throw new Error('CLUSTERDOWN');
+          written++;
+          resolve();
+        },
+        reject,
+        [5, 5, 5, 5],
+      );
+    });
+    await stored;
+    expect(written).toBe(1);
+    const gaveUp = await new Promise<unknown>((resolve) => retryInBackground(() => Promise.reject(new Error('still down')), resolve, [5, 5]));
+    expect((gaveUp as Error).message).toBe('still down');
   });
 });
 

@@ -72,6 +72,29 @@ export function recordAfter(
   return 'release';
 }
 
+/** Waits between background attempts to store a finished booking's record: about half a minute in all. */
+export const RECORD_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000, 15_000];
+
+/**
+ * Keeps trying `write` in the background after the first attempt failed (Redis away, or a cluster electing a new
+ * master), without holding the answer: a finished booking's record then lands once a replica has taken over, and the
+ * 24-hour promise holds for bookings that finished while it moved. Only for finished ("done") records: a late
+ * release or "unknown" could undo a later attempt's claim. Timers do not keep the process alive.
+ */
+export function retryInBackground(
+  write: () => Promise<void>,
+  onGiveUp: (err: unknown) => void,
+  delaysMs: readonly number[] = RECORD_RETRY_DELAYS_MS,
+): void {
+  const attempt = (i: number) => {
+    const timer = setTimeout(() => {
+      write().catch((err: unknown) => (i + 1 < delaysMs.length ? attempt(i + 1) : onGiveUp(err)));
+    }, delaysMs[i]);
+    timer.unref();
+  };
+  if (delaysMs.length > 0) attempt(0);
+}
+
 /** Keyed hashing for record keys, fingerprints and derived request ids. */
 export class Hasher {
   constructor(private readonly secret: string) {

@@ -19,7 +19,7 @@ import type {
   LookupOutcome,
   Resolvers,
 } from './generated/resolvers.js';
-import { Hasher, canonicalJson, recordAfter, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { Hasher, canonicalJson, recordAfter, retryInBackground, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
 import { validateBooking, type ValidBooking } from './validate.js';
 import { capacityReport, searchAvailability, validateAvailability, type AvailabilityDeps } from './availability.js';
@@ -123,13 +123,19 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
       field: result.error?.field ?? null,
       handoff: result.handoff ? { bookingLink: result.handoff.bookingLink ?? null, bookingPhone: result.handoff.bookingPhone ?? null } : null,
     };
+    // Only a definitive outcome answers later attempts; after a transient failure the key is free to try again.
+    const record = recordAfter(fingerprint, stored, mayHaveBooked);
     try {
-      // Only a definitive outcome answers later attempts; after a transient failure the key is free to try again.
-      const record = recordAfter(fingerprint, stored, mayHaveBooked);
       if (record === 'release') await deps.store.release(key, fingerprint);
       else await deps.store.finish(key, record);
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, traceId: ctx.traceId }, 'could not record the booking outcome');
+      if (record !== 'release' && record.state === 'done') {
+        retryInBackground(
+          () => deps.store.finish(key, record),
+          (last) => deps.logger.error({ err: (last as Error).message, traceId: ctx.traceId }, 'gave up recording the booking outcome'),
+        );
+      }
     }
     deps.logger.info({ traceId: ctx.traceId, system: v.slot.system, outcome: result.outcome, mayHaveBooked }, 'booking');
     return result;
