@@ -29,7 +29,6 @@ export const say = {
   duplicateNoBooking: (s: string) =>
     `Supplier system ${s} has already processed this booking message, but no booking from it could be found. ` +
     'Check the patient\'s appointments before booking again',
-  notConfigured: (s: string) => `Supplier system ${s} does not route to this service (endpoint catalogue); nothing was booked`,
   cancelConflict: (s: string) => `Supplier system ${s} could not cancel the appointment; read it and try again`,
   enteredInError: 'The appointment was entered in error: there is nothing to cancel',
   /** BaRS searches one receiver at a time: say how many were asked (those this gateway has searched or booked at). */
