@@ -34,7 +34,7 @@ interface WorkerReport {
 }
 
 function worker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/kit/slot-cache.worker.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/slot-cache.worker.ts'], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -4,16 +4,16 @@
  * `go` on stdin, then resolves REQUESTS slot fields at once (each its own request, so nothing is shared in process
  * but the cache), alternating over SERVICES, and prints one JSON line: how many answered and how.
  *
- *   node --import tsx subgraphs/kit/slot-cache.worker.ts
+ *   node --import tsx test/support/slot-cache.worker.ts
  *   env: REDIS_URL, SANDBOX_BOOKING_STANDARD_URL, SERVICES (comma-separated), FROM, TO, REQUESTS
  */
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { BookingStandardClient } from '../booking-standard/client.js';
-import { createResolvers } from '../booking-standard/resolvers.js';
-import type { SubgraphContext } from './context.js';
-import { loadRegistry } from './registry.js';
-import { createSlotCache } from './slot-cache.js';
+import { BookingStandardClient } from '../../subgraphs/booking-standard/client.js';
+import { createResolvers } from '../../subgraphs/booking-standard/resolvers.js';
+import type { SubgraphContext } from '../../subgraphs/kit/context.js';
+import { loadRegistry } from '../../subgraphs/kit/registry.js';
+import { createSlotCache } from '../../subgraphs/kit/slot-cache.js';
 
 type SlotsField = (parent: unknown, args: unknown, ctx: SubgraphContext) => Promise<{ totalCount: number; nodes: { id: string; source: string }[] }>;
 
