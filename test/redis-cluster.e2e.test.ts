@@ -88,6 +88,7 @@ const bookedAt = async (start: string) => (await appointments()).filter((a) => a
 const appointmentPosts = async () => (await sandboxRequests(bs)).filter((r) => r.method === 'POST' && r.path.endsWith('/Appointment')).length;
 
 const keysOnMasters = (pattern: string) => cluster.keysOnMasters(pattern);
+const idempotencyRecords = async () => [...(await keysOnMasters('idem:*')).values()].flat().length;
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
@@ -247,6 +248,7 @@ describe('failover under load', () => {
       promotedAt = Date.now();
     }
 
+    const recordsBefore = await idempotencyRecords();
     await Promise.all([client(0), client(1), client(2), client(3), killBusiestMaster()]);
     expect(killed).toBeDefined();
     // The replica is promoted and the cluster serves every slot again.
@@ -262,12 +264,21 @@ describe('failover under load', () => {
     expect(availability.filter((a) => !a.failed).length).toBeGreaterThan(availability.length / 2);
     expect(availability.filter((a) => !a.failed && a.at > killedAt).length).toBeGreaterThan(0);
 
+    // Records that could not be written while the cluster moved are written in the background once it has: wait for
+    // them (a record lost for good leaves this short, and is counted below).
+    const finished = bookings.filter((b) => b.outcome === 'BOOKED');
+    for (const until = Date.now() + 40_000; Date.now() < until && (await idempotencyRecords()) < recordsBefore + finished.length; ) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
     // Every finished booking retried with its own key: the same appointment, from its record, nothing sent upstream.
     await clearSandbox(bs);
-    const finished = bookings.filter((b) => b.outcome === 'BOOKED');
     const replays = await inBatches(finished, 4, (b) => gql(stack.gatewayUrl, BOOK, { input: b.input }, auth));
     replays.forEach((r, i) => expect(r.data!.bookAppointment, r.raw).toMatchObject({ outcome: 'BOOKED', appointment: { id: finished[i]!.appointmentId } }));
-    const recordsLost = new Set((await sandboxRequests(bs)).filter((r) => r.method === 'POST').map((r) => r.headers['x-request-id'])).size;
+    // A replay that reached the provider found no record: which bookings those were, by the start it asked for.
+    const postsAgain = (await sandboxRequests(bs)).filter((r) => r.method === 'POST' && r.path.endsWith('/Appointment'));
+    const startsAgain = new Set(postsAgain.map((r) => Date.parse((JSON.parse(r.body) as { start?: string }).start ?? '')));
+    const lostAt = finished.filter((b) => startsAgain.has(Date.parse(b.start!))).map((b) => b.at);
+    const recordsLost = new Set(postsAgain.map((r) => r.headers['x-request-id'])).size;
     // Any booking left unfinished by the failover settles with its key: booked once.
     for (const b of bookings.filter((x) => x.outcome !== 'BOOKED')) {
       let res = await gql(stack.gatewayUrl, BOOK, { input: b.input }, auth);
@@ -283,6 +294,7 @@ describe('failover under load', () => {
     expect(slotsHeld.length - new Set(slotsHeld).size).toBe(0);
     for (const b of bookings) expect(held.filter((a) => Date.parse(a.start) === Date.parse(b.start!)).length, b.start).toBeGreaterThanOrEqual(1);
 
+    const count = (re: RegExp) => (stack.output('gateway').match(re) ?? []).length;
     const felt = Object.keys(stack.ports).filter((name) => /redis unavailable/.test(stack.output(name)));
     // The processes noticed: the kill was real, and absorbed.
     expect(felt.length).toBeGreaterThan(0);
@@ -293,7 +305,9 @@ describe('failover under load', () => {
         `(availability ${availability.filter((a) => a.failed).length}, bookings ${bookings.filter((b) => b.failed).length}), ` +
         `failures spanning ${window.toFixed(1)} s; availability answers with coverage failures ${availability.filter((a) => a.degraded).length}; ` +
         `slowest answer ${slowest('availability')} s (availability), ${slowest('booking')} s (booking); processes that logged the outage: ${felt.join(', ')}; ` +
-        `replica promoted ${((promotedAt - killedAt) / 1000).toFixed(1)} s after the kill; finished bookings whose idempotency record was lost ${recordsLost}`,
+        `replica promoted ${((promotedAt - killedAt) / 1000).toFixed(1)} s after the kill; finished bookings whose idempotency record was lost ${recordsLost}` +
+        ` (answered ${lostAt.map((t) => `${((t - killedAt) / 1000).toFixed(1)} s`).join(', ') || '-'} after the kill); ` +
+        `gateway log lines "idempotency store unavailable": ${count(/idempotency store unavailable/g)}, "could not record the booking outcome": ${count(/could not record the booking outcome/g)}`,
     );
     expect(recordsLost).toBe(0);
   }, 120_000);
