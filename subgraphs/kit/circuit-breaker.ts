@@ -188,6 +188,11 @@ export class CircuitBreakers {
     this.opts = { ...DEFAULT_BREAKER, clock: () => performance.now(), ...opts };
   }
 
+  /** The state of a system's breaker; undefined before its first call (so closed). Makes none. */
+  stateOf(system: string): CircuitStateName | undefined {
+    return this.bySystem.get(system)?.current;
+  }
+
   for(system: string): CircuitBreaker {
     let b = this.bySystem.get(system);
     if (!b) {

@@ -23,6 +23,7 @@ import { connectRedis, redisTargetFromEnv, type RedisConnection } from './redis.
 import { idKeyFromEnv } from './slot-id.js';
 import { envString } from './env.js';
 import { SUBGRAPH_PRODUCTION_REQUIRED, assertProductionSettings } from './production.js';
+import { SUPPLIER_STATUS_PATH, supplierStatus } from './supplier-status.js';
 
 export { TRACE_HEADER } from './internal-auth.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -139,6 +140,29 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     }
     if (path === '/metrics') {
       serveMetrics(res);
+      return;
+    }
+    if (path === SUPPLIER_STATUS_PATH && req.method === 'GET') {
+      // The operator's view of this process's supplier calls, for the gateway only: signed like GraphQL (empty body).
+      const pre = precheckInternal(header(req, SIGNATURE_HEADER));
+      req.resume();
+      const check = pre.ok
+        ? verifyInternal(internalKey, header(req, SIGNATURE_HEADER), { method: 'GET', path: req.url ?? '/', body: '', consumer: header(req, CONSUMER_HEADER) ?? '', traceId: header(req, TRACE_HEADER) ?? '' })
+        : pre;
+      if (!check.ok) {
+        const refusal = refuse(check.reason);
+        sendJson(res, refusal.status, refusal.body);
+        return;
+      }
+      void guard.firstUse(check.id, check.acceptedUntilMs).then(
+        (first) => {
+          if (!first) {
+            const refusal = refuse('replayed gateway signature');
+            sendJson(res, refusal.status, refusal.body);
+          } else sendJson(res, 200, supplierStatus.view(), { 'cache-control': 'no-store' });
+        },
+        () => sendJson(res, 500, { error: 'internal error' }),
+      );
       return;
     }
     if (path === '/graphql') {

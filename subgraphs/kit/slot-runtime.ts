@@ -12,6 +12,7 @@ import type { Registry } from './registry.js';
 import { slotCacheFromEnv, type SlotCache } from './slot-cache.js';
 import { supplierThrottleFromEnv, type SupplierThrottle } from './supplier-throttle.js';
 import { installSupplierThrottle } from './upstream.js';
+import { supplierStatus } from './supplier-status.js';
 
 export interface SlotRuntimeOptions {
   /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
@@ -39,6 +40,10 @@ export function slotRuntime(registry: Registry, logger: Logger, opts: SlotRuntim
   const ownThrottle = opts.throttle === undefined ? supplierThrottleFromEnv(registry, logger) : undefined;
   const throttle = ownThrottle?.throttle ?? opts.throttle ?? undefined;
   const uninstall = throttle ? installSupplierThrottle(throttle) : undefined;
+  // The operator's view reads each system's circuit from here (NONE where this process runs no breaker).
+  const unregister = breakers
+    ? supplierStatus.registerSource({ circuit: (system) => ({ closed: 'CLOSED', open: 'OPEN', 'half-open': 'HALF_OPEN' } as const)[breakers.stateOf(system) ?? 'closed'] })
+    : undefined;
   let closed = false;
   return {
     deps: { ...(slotCache ? { slotCache } : {}), ...(breakers ? { breakers } : {}) },
@@ -46,6 +51,7 @@ export function slotRuntime(registry: Registry, logger: Logger, opts: SlotRuntim
       if (closed) return;
       closed = true;
       uninstall?.();
+      unregister?.();
       await ownThrottle?.close();
       if (ownCache) await slotCache?.close();
     },

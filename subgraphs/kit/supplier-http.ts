@@ -12,6 +12,7 @@
  */
 import got, { RequestError, type Method } from 'got';
 import { supplierErrors, supplierRequestDuration } from './metrics.js';
+import { failureOutcome, supplierStatus } from './supplier-status.js';
 import { SpanKind, inSpan, traceHeaders } from './tracing.js';
 import { LocalDelayError, ThrottledError, UpstreamError, currentSupplierThrottle, type UpstreamResponse } from './upstream.js';
 
@@ -40,7 +41,7 @@ export async function supplierHttp(req: SupplierHttpRequest): Promise<UpstreamRe
     try {
       const res = await send(req, method);
       span.setAttribute('http.response.status_code', res.status);
-      end({ outcome: `${Math.floor(res.status / 100)}xx` });
+      supplierStatus.recordCall(req.system, end({ outcome: `${Math.floor(res.status / 100)}xx` }) * 1000, { ok: true, status: res.status });
       return res;
     } catch (err) {
       if (err instanceof ThrottledError) {
@@ -48,7 +49,7 @@ export async function supplierHttp(req: SupplierHttpRequest): Promise<UpstreamRe
         throw err;
       }
       const reason = err instanceof UpstreamError ? err.reason : 'UNAVAILABLE';
-      end({ outcome: reason });
+      supplierStatus.recordCall(req.system, end({ outcome: reason }) * 1000, failureOutcome(err));
       supplierErrors.inc({ system: req.system, reason });
       throw err;
     }

@@ -23,6 +23,7 @@
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { supplierThrottle } from './metrics.js';
+import { supplierStatus } from './supplier-status.js';
 import { connectRedis, redisTargetFromEnv } from './redis.js';
 import type { Registry } from './registry.js';
 import { ThrottledError, type SupplierThrottleGate } from './upstream.js';
@@ -70,7 +71,10 @@ export class SupplierThrottle implements SupplierThrottleGate {
       let res: unknown;
       try {
         await limiter.consume(system);
-        if (waited) supplierThrottle.inc({ system, outcome: 'waited', store: this.store() });
+        if (waited) {
+          supplierThrottle.inc({ system, outcome: 'waited', store: this.store() });
+          supplierStatus.recordThrottle(system, 'waited');
+        }
         return;
       } catch (err) {
         res = err;
@@ -86,6 +90,7 @@ export class SupplierThrottle implements SupplierThrottleGate {
       const reserve = Math.min(this.reserveMs, withinMs / 2);
       if (performance.now() + wait + reserve > until) {
         supplierThrottle.inc({ system, outcome: 'refused', store: this.store() });
+        supplierStatus.recordThrottle(system, 'refused');
         throw new ThrottledError(system, Math.ceil(res.msBeforeNext));
       }
       waited = true;

@@ -13,6 +13,8 @@ import { createLogger } from '../kit/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
 import { SmartLinksClient } from './client.js';
+import { issueCounts } from '../kit/feeds/issues.js';
+import { supplierStatus } from '../kit/supplier-status.js';
 import { createResolvers } from './resolvers.js';
 
 export const DEFAULT_REFERRAL_SOURCE = 'nhs-booking-gateway';
@@ -39,6 +41,14 @@ export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Pro
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.firstSnapshotWaitMs !== undefined ? { firstSnapshotWaitMs: opts.firstSnapshotWaitMs } : {}),
   });
+  // The operator's view: every feed, and its snapshot's issues by kind.
+  const unregister = supplierStatus.registerSource({
+    systems: () => client.systemIds(),
+    qualityFlags: (id) => {
+      const snapshot = client.reader(id)?.current();
+      return snapshot ? issueCounts(snapshot.issues) : undefined;
+    },
+  });
   const referralSource = opts.referralSource ?? envString('SMART_LINKS_REFERRAL_SOURCE', DEFAULT_REFERRAL_SOURCE);
   const running = await startSubgraph({
     name: 'smart-links',
@@ -46,8 +56,12 @@ export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Pro
     port: opts.port ?? envPort('SMART_LINKS_PORT', 4004),
     ...(opts.host ? { host: opts.host } : {}),
     logger,
-    onClose: () => client.close(),
+    onClose: () => {
+      unregister();
+      return client.close();
+    },
   }).catch(async (err: unknown) => {
+    unregister();
     await client.close();
     throw err;
   });

@@ -7,6 +7,7 @@
  * failed poll costs nothing but freshness (the reader keeps the previous snapshot until the next poll).
  */
 import { supplierErrors, supplierRequestDuration } from '../metrics.js';
+import { failureOutcome, supplierStatus } from '../supplier-status.js';
 import { UpstreamError, parseRetryAfter } from '../upstream.js';
 
 export interface Validators {
@@ -49,10 +50,10 @@ export async function streamGet(url: string, req: StreamRequest): Promise<Stream
   const signal = AbortSignal.timeout(req.deadlineMs);
   const timer = supplierRequestDuration.startTimer({ system: req.system, method: 'GET' });
   let ended = false;
-  const end = (outcome: string, error?: UpstreamError) => {
+  const end = (outcome: string, error?: UpstreamError, status?: number) => {
     if (ended) return;
     ended = true;
-    timer({ outcome });
+    supplierStatus.recordCall(req.system, timer({ outcome }) * 1000, error ? failureOutcome(error) : { ok: true, status: status ?? 200 });
     if (error) supplierErrors.inc({ system: req.system, reason: error.reason });
   };
   const fail = (err: unknown): UpstreamError => {
@@ -71,7 +72,7 @@ export async function streamGet(url: string, req: StreamRequest): Promise<Stream
   const outcome = `${Math.floor(res.status / 100)}xx`;
   const discard = async () => {
     await stream?.cancel().catch(() => {});
-    end(outcome);
+    end(outcome, undefined, res.status);
   };
   if (res.status === 429 || res.status >= 500) {
     await stream?.cancel().catch(() => {});
@@ -79,13 +80,13 @@ export async function streamGet(url: string, req: StreamRequest): Promise<Stream
   }
 
   async function* body(): AsyncGenerator<Uint8Array> {
-    if (!stream) return end(outcome);
+    if (!stream) return end(outcome, undefined, res.status);
     try {
       for await (const chunk of stream) yield chunk;
     } catch (err) {
       throw fail(err);
     }
-    end(outcome);
+    end(outcome, undefined, res.status);
   }
   return { status: res.status, headers: res.headers, body: body(), discard };
 }

@@ -59,3 +59,16 @@ export function recordIssue(
 ): FeedIssue {
   return { kind, action, resourceType, file: at?.file ?? null, line: at?.line ?? null, id, reason };
 }
+
+const SUPPRESSED = /^(\d+) more "([^"]+)" issues not listed$/;
+
+/** Issues by kind, the ones IssueLog.list left unlisted counted back in from its `suppressed` lines. */
+export function issueCounts(issues: readonly FeedIssue[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const i of issues) {
+    const m = i.kind === 'suppressed' ? SUPPRESSED.exec(i.reason) : null;
+    const kind = m ? m[2]! : i.kind;
+    counts[kind] = (counts[kind] ?? 0) + (m ? Number(m[1]) : 1);
+  }
+  return counts;
+}
