@@ -93,9 +93,12 @@ export function connectRedis(target: RedisTarget, opts: RedisOptions): RedisConn
   redis.on('error', (err: Error) => outage.report(err));
   if (redis instanceof Cluster) {
     // A cluster reports a lost node here (its other nodes keep serving their slots), and stays "ready" throughout:
-    // a slot map fetched afresh after the failover is its way of being back.
+    // a slot map fetched afresh after the failover, with no failure since, is its way of being back.
     redis.on('node error', (err: Error) => outage.report(err));
-    redis.on('refresh', () => outage.recovered());
+    redis.on('refresh', () => {
+      // The map is refreshed every few seconds even while a slot range has no master; back only once quiet too.
+      if (outage.quietFor(10_000)) outage.recovered();
+    });
   }
   redis.on('ready', () => outage.recovered());
   return {
@@ -170,12 +173,20 @@ export class OutageLog {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
+  private lastReported = -Infinity;
+
   report(err: unknown): void {
     this.down = true;
     const now = this.clock();
+    this.lastReported = now;
     if (now - this.lastLogged < this.everyMs) return;
     this.lastLogged = now;
     this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, `redis unavailable: ${this.consequence}`);
+  }
+
+  /** Whether nothing has been reported for `ms`. */
+  quietFor(ms: number): boolean {
+    return this.clock() - this.lastReported >= ms;
   }
 
   recovered(): void {

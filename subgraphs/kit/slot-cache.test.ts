@@ -422,6 +422,10 @@ describe('slot cache in Redis', () => {
     log.recovered();
     log.recovered();
     expect(lines).toHaveLength(3);
+    // A cluster's refreshed slot map counts as recovery only once no failure has come for a while.
+    expect(log.quietFor(10_000)).toBe(false);
+    clock.t += 10_000;
+    expect(log.quietFor(10_000)).toBe(true);
     expect(lines[0]).toContain('redis unavailable: slot reads go to the suppliers');
   });
 });
