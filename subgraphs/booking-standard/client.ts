@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import { operationOutcomeDiagnostics } from '../kit/supplier-diagnostics.js';
-import { UpstreamError, parseJson, upstreamFetch, type UpstreamResponse } from '../kit/upstream.js';
+import { upstreamFetch } from '../kit/supplier-http.js';
+import { UpstreamError, parseJson, type UpstreamResponse } from '../kit/upstream.js';
 import { consumerJwt, type RequestedScope } from './jwt.js';
 
 // ---- the native payloads (only what we read) -------------------------------------------------------------

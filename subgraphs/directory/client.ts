@@ -8,7 +8,8 @@
  * In production (NODE_ENV=production) the first three must be set: the directory never falls back to the sandbox.
  */
 import { envInt, envString, envUrl } from '../kit/env.js';
-import { parseJson, upstreamFetch, UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
+import { upstreamFetch } from '../kit/supplier-http.js';
+import { parseJson, UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
 import { assertProductionSettings, type RequiredSetting } from '../kit/production.js';
 
 /** The system name in UpstreamErrors and logs. */

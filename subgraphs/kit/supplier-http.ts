@@ -1,5 +1,6 @@
 /**
- * Supplier HTTP through `got`, behind the same contract as upstreamFetch (kit/upstream.ts): one deadline over every
+ * Supplier HTTP through `got`: every call a subgraph makes to a supplier system, a directory or a feed manifest (the
+ * NDJSON files stream through feeds/http.ts). One deadline over every
  * attempt and wait, retries only for idempotent reads (GET) on network errors, 429 and 5xx, honouring Retry-After
  * when it fits the deadline, every attempt first taking a token from the process's supplier throttle, and failures
  * as the typed UpstreamError (TIMEOUT, UNAVAILABLE, RATE_LIMITED) whose message never holds the URL. 2xx–4xx (but
@@ -14,7 +15,7 @@ import got, { RequestError, type Method } from 'got';
 import { supplierErrors, supplierRequestDuration } from './metrics.js';
 import { failureOutcome, supplierStatus } from './supplier-status.js';
 import { SpanKind, inSpan, traceHeaders } from './tracing.js';
-import { LocalDelayError, ThrottledError, UpstreamError, currentSupplierThrottle, type UpstreamResponse } from './upstream.js';
+import { LocalDelayError, ThrottledError, UpstreamError, currentSupplierThrottle, parseRetryAfter, type UpstreamResponse } from './upstream.js';
 
 export interface SupplierHttpRequest {
   /** Registry id of the system called, for errors, metrics and the throttle. */
@@ -22,6 +23,8 @@ export interface SupplierHttpRequest {
   url: string;
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   headers?: Record<string, string>;
+  /** Headers that must change per attempt (a fresh request id or JWT on a retry), merged over `headers`. */
+  perAttempt?: () => Record<string, string>;
   body?: string;
   /** Total time allowed for this call, all attempts and waits included. */
   deadlineMs: number;
@@ -33,6 +36,11 @@ const RETRY_STATUS = [429, 500, 502, 503, 504];
 const RETRY_ERRORS = ['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN'];
 /** Full-jitter backoff base between read attempts. */
 const BASE_BACKOFF_MS = 50;
+
+/** The same call with the URL first: what the adapters' clients read best (`upstreamFetch(url, { system, ... })`). */
+export function upstreamFetch(url: string, req: Omit<SupplierHttpRequest, 'url'>): Promise<UpstreamResponse> {
+  return supplierHttp({ ...req, url });
+}
 
 export async function supplierHttp(req: SupplierHttpRequest): Promise<UpstreamResponse> {
   const method = req.method ?? 'GET';
@@ -92,6 +100,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
             const remaining = deadline - Date.now();
             if (remaining <= 0) throw new LocalDelayError(req.system, 0, 0);
             options.timeout = { request: remaining };
+            if (req.perAttempt) for (const [k, v] of Object.entries(req.perAttempt())) options.headers[k.toLowerCase()] = v;
             sentAt = performance.now();
           },
         ],
@@ -115,7 +124,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
       res.statusCode === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
       res.statusCode,
       text.slice(0, 500),
-      retryAfterMs(headers.get('retry-after')),
+      parseRetryAfter(headers.get('retry-after')),
     );
   } catch (err) {
     throw toUpstreamError(req, err, deadline, sentAt, lastStatus);
@@ -138,12 +147,4 @@ function toUpstreamError(req: SupplierHttpRequest, err: unknown, deadline: numbe
   }
   const detail = err instanceof Error ? `${err.name}${code ? ` (${code})` : ''}` : String(err);
   return new UpstreamError(req.system, 'UNAVAILABLE', lastStatus, detail);
-}
-
-function retryAfterMs(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const t = value.trim();
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  const at = Date.parse(t);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

@@ -10,7 +10,8 @@ import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.js';
 import { connectRedis, type RedisConnection } from './redis.js';
 import { parseRegistry } from './registry.js';
 import { SupplierThrottle, supplierThrottleFromEnv } from './supplier-throttle.js';
-import { installSupplierThrottle, ThrottledError, UpstreamError, upstreamFetch } from './upstream.js';
+import { upstreamFetch } from './supplier-http.js';
+import { installSupplierThrottle, ThrottledError, UpstreamError } from './upstream.js';
 
 const silent = pino({ level: 'silent' });
 let redis: TestRedis;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandboxServer, type SandboxServer } from '../../sandbox/lib/http.js';
-import { UpstreamError, parseJson, parseRetryAfter, upstreamFetch } from './upstream.js';
+import { upstreamFetch } from './supplier-http.js';
+import { UpstreamError, parseJson, parseRetryAfter } from './upstream.js';
 
 let server: SandboxServer;
 

@@ -1,10 +1,8 @@
-import { supplierErrors, supplierRequestDuration } from './metrics.js';
-import { SpanKind, inSpan, traceHeaders } from './tracing.js';
-
 /**
- * The one way subgraphs call upstream systems. Every call has a deadline that covers all its attempts; only
- * idempotent methods are retried (jittered exponential backoff, honouring Retry-After when it fits the deadline);
- * failures become a typed UpstreamError whose message never contains the URL.
+ * What a supplier call can come to: the typed UpstreamError taxonomy every adapter, the circuit breaker and the slot
+ * cache share, the answer a call returns, and the process's supplier throttle. The calls themselves go through got
+ * (kit/supplier-http.ts): one deadline over every attempt, only reads retried, failures typed here, never a URL in a
+ * message.
  *
  * Every attempt first takes a token from the process's supplier throttle (kit/supplier-throttle.ts, installed by
  * kit/slot-runtime.ts), so no supplier system is called faster than its registry `rateLimitPerSecond`, whichever
@@ -91,122 +89,10 @@ export function currentSupplierThrottle(): SupplierThrottleGate | undefined {
   return throttles.at(-1);
 }
 
-export interface UpstreamRequest {
-  /** Registry id of the system called, for errors and logs. */
-  system: string;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Total time allowed for this call, all attempts and waits included. */
-  deadlineMs: number;
-  /** Extra attempts for idempotent methods on network errors, 5xx and 429 (default 1). Ignored for POST/PATCH. */
-  retries?: number;
-  /** Headers whose values must change per attempt (e.g. a fresh trace id or JWT). */
-  perAttempt?: () => Record<string, string>;
-}
-
 export interface UpstreamResponse {
   status: number;
   headers: Headers;
   text: string;
-}
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const BASE_BACKOFF_MS = 50;
-
-/**
- * Performs the call. 2xx–4xx (except 429) are returned for the caller to interpret, since supplier APIs give
- * 4xx meaning (slot taken, bad query); 429, 5xx, network errors and the deadline throw UpstreamError.
- */
-export async function upstreamFetch(url: string, req: UpstreamRequest): Promise<UpstreamResponse> {
-  const method = (req.method ?? 'GET').toUpperCase();
-  // One CLIENT span per call (all attempts), carrying the trace to the supplier as W3C traceparent.
-  return inSpan('supplier call', SpanKind.CLIENT, { 'supplier.system': req.system, 'http.request.method': method }, async (span) => {
-    const res = await measuredFetch(url, { ...req, headers: { ...req.headers, ...traceHeaders() } }, method);
-    span.setAttribute('http.response.status_code', res.status);
-    return res;
-  });
-}
-
-async function measuredFetch(url: string, req: UpstreamRequest, method: string): Promise<UpstreamResponse> {
-  const end = supplierRequestDuration.startTimer({ system: req.system, method });
-  try {
-    const res = await attempts(url, req, method);
-    end({ outcome: `${Math.floor(res.status / 100)}xx` });
-    return res;
-  } catch (err) {
-    if (err instanceof ThrottledError) {
-      // Never sent: not a supplier error (kit/metrics supplier_throttle_total counts these).
-      end({ outcome: 'THROTTLED' });
-      throw err;
-    }
-    const reason = err instanceof UpstreamError ? err.reason : 'UNAVAILABLE';
-    end({ outcome: reason });
-    supplierErrors.inc({ system: req.system, reason });
-    throw err;
-  }
-}
-
-async function attempts(url: string, req: UpstreamRequest, method: string): Promise<UpstreamResponse> {
-  // PUT/DELETE are idempotent in HTTP terms but a supplier may still act twice; only reads retry automatically.
-  const maxAttempts = method === 'GET' || method === 'HEAD' ? 1 + (req.retries ?? 1) : 1;
-  const deadline = Date.now() + req.deadlineMs;
-  let lastError: UpstreamError | undefined;
-
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const throttle = throttles.at(-1);
-    if (throttle) {
-      try {
-        await throttle.acquire(req.system, deadline - Date.now());
-      } catch (err) {
-        // A retry that cannot have a token in time: the failure it was retrying is the truer answer.
-        throw lastError ?? err;
-      }
-    }
-    const remaining = deadline - Date.now();
-    // Nothing left for the supplier: the deadline went on our waits.
-    if (remaining <= 0) throw lastError ?? new LocalDelayError(req.system, 0, 0);
-    const sentAt = performance.now();
-    try {
-      const res = await fetch(url, {
-        method,
-        headers: { ...req.headers, ...req.perAttempt?.() },
-        body: req.body,
-        signal: AbortSignal.timeout(remaining),
-      });
-      const text = await res.text();
-      if (!RETRYABLE_STATUS.has(res.status)) return { status: res.status, headers: res.headers, text };
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-      lastError = new UpstreamError(
-        req.system,
-        res.status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
-        res.status,
-        text.slice(0, 500),
-        retryAfterMs,
-      );
-      if (!IDEMPOTENT.has(method)) throw lastError;
-      const wait = retryAfterMs ?? backoff(attempt);
-      if (attempt + 1 >= maxAttempts || Date.now() + wait >= deadline) throw lastError;
-      await sleep(wait);
-    } catch (err) {
-      if (err instanceof UpstreamError) throw err;
-      const timedOut = Date.now() >= deadline - 5 || isAbort(err);
-      if (timedOut) {
-        const inFlightMs = performance.now() - sentAt;
-        const lagMs = Math.max(0, inFlightMs - remaining);
-        // The supplier's fault only when it had most of the deadline and our timer fired about on time.
-        // (After an earlier attempt's supplier failure, that failure is the truer answer.)
-        if (remaining < req.deadlineMs / 2 || lagMs > Math.max(100, remaining / 4)) throw lastError ?? new LocalDelayError(req.system, inFlightMs, lagMs);
-      }
-      lastError = new UpstreamError(req.system, timedOut ? 'TIMEOUT' : 'UNAVAILABLE', undefined, describe(err));
-      if (timedOut || attempt + 1 >= maxAttempts) throw lastError;
-      const wait = backoff(attempt);
-      if (Date.now() + wait >= deadline) throw lastError;
-      await sleep(wait);
-    }
-  }
-  throw lastError ?? new UpstreamError(req.system, 'TIMEOUT');
 }
 
 /** Parses a JSON body, turning garbage into a typed INVALID_RESPONSE. */
@@ -226,25 +112,4 @@ export function parseRetryAfter(value: string | null): number | undefined {
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - Date.now());
-}
-
-function backoff(attempt: number): number {
-  // Full jitter: spreads retries from many replicas so they do not arrive at the supplier together.
-  return Math.round(Math.random() * BASE_BACKOFF_MS * 2 ** attempt);
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as Error & { cause?: { code?: string } }).cause;
-    return cause?.code ? `${err.message} (${cause.code})` : err.message;
-  }
-  return String(err);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

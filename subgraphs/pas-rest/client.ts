@@ -12,7 +12,8 @@
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import { credential, type PasRestSystem, type Registry } from '../kit/registry.js';
 import { errorEnvelopeDiagnostics } from '../kit/supplier-diagnostics.js';
-import { UpstreamError, upstreamFetch, type UpstreamResponse } from '../kit/upstream.js';
+import { upstreamFetch } from '../kit/supplier-http.js';
+import { UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
 
 // ---- the native payloads (only what we read or send) -----------------------------------------------------------
 
