@@ -142,7 +142,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const children = new Map<ProcessName, ChildProcess>();
   const logs = new Map<ProcessName, string[]>();
-  const timeout = opts.readyTimeoutMs ?? 30_000;
+  // Generous: on a loaded machine a cold tsx start of one of a dozen processes starting at once can take most of it.
+  const timeout = opts.readyTimeoutMs ?? 60_000;
   let started = false;
 
   async function start(name: ProcessName): Promise<void> {
