@@ -204,6 +204,7 @@ describe('failover under load', () => {
     const search = (n: number) => ({ serviceIds: ['1402000102', '1402000105', '1402000107', '1402000108'], ...day(6 + (n % 3)), first: 100 });
     const sent: Sent[] = [];
     const problems: string[] = [];
+    const recordsBefore = await idempotencyRecords();
     const started = Date.now();
     const durationMs = 12_000;
     let killedAt = 0;
@@ -248,7 +249,6 @@ describe('failover under load', () => {
       promotedAt = Date.now();
     }
 
-    const recordsBefore = await idempotencyRecords();
     await Promise.all([client(0), client(1), client(2), client(3), killBusiestMaster()]);
     expect(killed).toBeDefined();
     // The replica is promoted and the cluster serves every slot again.
