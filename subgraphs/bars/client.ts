@@ -76,7 +76,7 @@ export class BarsClient {
         throw new UpstreamError(system.id, a.status === 200 ? 'INVALID_RESPONSE' : 'REJECTED', a.status, `slot search: ${a.outcome.code ?? 'not a Bundle'}`);
       }
       all.push(...(a.body.entry ?? []));
-      url = nextPage(a.body, system.baseUrl);
+      url = nextPage(a.body, { system: system.id, baseUrl: system.baseUrl });
     }
     return { entries: all, fetchedAt };
   }

@@ -11,9 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumerOrganisation } from '../kit/consumer.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
-import { operationOutcomeDiagnostics } from '../kit/supplier-diagnostics.js';
 import { upstreamFetch } from '../kit/supplier-http.js';
-import { UpstreamError, parseJson, type UpstreamResponse } from '../kit/upstream.js';
+import { UpstreamError, jsonOrUndefined, parseJson, type UpstreamResponse } from '../kit/upstream.js';
+import { nextPage } from '../kit/fhir/bundle.js';
+import { parseOperationOutcome } from '../kit/fhir/operation-outcome.js';
+import type { LinkScope } from '../kit/supplier-link.js';
 import { consumerJwt, type RequestedScope } from './jwt.js';
 
 // ---- the native payloads (only what we read) -------------------------------------------------------------
@@ -331,7 +333,7 @@ export class BookingStandardClient {
       await Promise.all(upfront.map((part) => this.walk(run, slotSearchUrl(system, part))));
     } else {
       const first = await this.searchPage(run, slotSearchUrl(system, search));
-      const next = nextPage(system, first);
+      const next = nextPage(first, linkScope(system));
       if (next) {
         const parts = planParts(search, first);
         if (parts) await Promise.all(parts.map((part) => this.walk(run, slotSearchUrl(system, part))));
@@ -355,7 +357,7 @@ export class BookingStandardClient {
 
   /** One search to its end, following `next` links one after another (each names the page before's last slot). */
   private async walk(run: SearchRun, url: string): Promise<void> {
-    for (let next: string | undefined = url; next; ) next = nextPage(run.system, await this.searchPage(run, next));
+    for (let next: string | undefined = url; next; ) next = nextPage(await this.searchPage(run, next), linkScope(run.system));
   }
 
   /** One page: fetched within what is left of the run's deadline, its resources kept once by type and id. */
@@ -469,7 +471,7 @@ function appointmentAnswer(res: UpstreamResponse, opts: { write: true } | { writ
   const location = res.headers.get('location') ?? res.headers.get('content-location') ?? undefined;
   const head = { status: res.status, ...(etag ? { etag } : {}), ...(location ? { location } : {}) };
   if (res.status >= 200 && res.status < 300) {
-    const body = tryJson(res.text) as Partial<FhirAppointment> | undefined;
+    const body = jsonOrUndefined(res.text) as Partial<FhirAppointment> | undefined;
     if (body?.resourceType === 'Appointment') return { ...head, appointment: body as FhirAppointment };
     if (!opts.write) throw new UpstreamError(opts.systemId, 'INVALID_RESPONSE', res.status, 'expected an Appointment');
     return head;
@@ -479,20 +481,8 @@ function appointmentAnswer(res: UpstreamResponse, opts: { write: true } | { writ
 
 /** The first issue (for classification) and the diagnostics made safe to show; a body not an OperationOutcome gives none. */
 function errorBody(text: string): { issue?: OutcomeIssue; diagnostics?: string } {
-  const body = tryJson(text) as Partial<OperationOutcome> | undefined;
-  if (body?.resourceType === 'OperationOutcome' && Array.isArray(body.issue) && body.issue.length > 0) {
-    const diagnostics = operationOutcomeDiagnostics(body);
-    return { issue: body.issue[0]!, ...(diagnostics ? { diagnostics } : {}) };
-  }
-  return {};
-}
-
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const o = parseOperationOutcome(jsonOrUndefined(text));
+  return { ...(o.issue ? { issue: o.issue as OutcomeIssue } : {}), ...(o.diagnostics ? { diagnostics: o.diagnostics } : {}) };
 }
 
 /** 200 must be a searchset Bundle; any other status is a failure with a reason, never a silent empty list. */
@@ -507,31 +497,13 @@ function readBundle(systemId: string, res: UpstreamResponse): FhirBundle {
   throw new UpstreamError(systemId, 'REJECTED', res.status, outcomeText(res.text));
 }
 
-/**
- * The next page link, only when it points back at the same provider: following a link elsewhere would send our
- * JWT and headers to a host the registry never named.
- */
-function nextPage(system: BookingStandardSystem, bundle: FhirBundle): string | undefined {
-  const href = bundle.link?.find((l) => l.relation === 'next')?.url;
-  if (!href) return undefined;
-  let target: URL;
-  try {
-    target = new URL(href, system.baseUrl);
-  } catch {
-    throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'unreadable next link');
-  }
-  const base = new URL(system.baseUrl);
-  if (target.origin !== base.origin) throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'next link leaves the provider');
-  return target.toString();
+/** Links a provider gives are followed only back to the same provider (kit/supplier-link.ts). */
+function linkScope(system: BookingStandardSystem): LinkScope {
+  return { system: system.id, baseUrl: system.baseUrl };
 }
 
 export function outcomeText(text: string): string {
-  try {
-    const oo = JSON.parse(text) as OperationOutcome;
-    const issue = oo.issue?.[0];
-    if (issue) return [issue.code, issue.details?.coding?.[0]?.code, issue.diagnostics].filter(Boolean).join(': ');
-  } catch {
-    // not JSON: fall through
-  }
+  const o = parseOperationOutcome(jsonOrUndefined(text));
+  if (o.issue) return [o.issue.code, o.code, o.issue.diagnostics].filter(Boolean).join(': ');
   return text.slice(0, 200);
 }

@@ -104,6 +104,15 @@ export function parseJson<T>(system: string, res: UpstreamResponse): T {
   }
 }
 
+/** A body read as JSON when it is JSON (an error answer may be an HTML page or nothing); undefined otherwise. */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined;

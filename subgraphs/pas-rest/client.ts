@@ -13,7 +13,8 @@ import type { ConsumerOrganisation } from '../kit/consumer.js';
 import { credential, type PasRestSystem, type Registry } from '../kit/registry.js';
 import { errorEnvelopeDiagnostics } from '../kit/supplier-diagnostics.js';
 import { upstreamFetch } from '../kit/supplier-http.js';
-import { UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
+import { supplierLink } from '../kit/supplier-link.js';
+import { UpstreamError, jsonOrUndefined, type UpstreamResponse } from '../kit/upstream.js';
 
 // ---- the native payloads (only what we read or send) -----------------------------------------------------------
 
@@ -208,7 +209,7 @@ export class PasRestClient {
     const res = await this.get(system, `/clinics/${encodeURIComponent(clinicId)}`, ctx, system.deadlineMs);
     if (res.status === 404) return null;
     if (res.status !== 200) throw rejected(system.id, res);
-    const body = json(res.text);
+    const body = jsonOrUndefined(res.text);
     if (!isClinic(body)) throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'expected a clinic');
     return body;
   }
@@ -308,7 +309,7 @@ export class PasRestClient {
         if (pages > 0) throw new UpstreamError(system.id, 'INVALID_RESPONSE', res.status, 'a later page was refused');
         return { status: res.status, ...errorBody(res.text) };
       }
-      const page = json(res.text) as { data?: unknown; next?: unknown } | undefined;
+      const page = jsonOrUndefined(res.text) as { data?: unknown; next?: unknown } | undefined;
       if (!page || !Array.isArray(page.data) || (page.next !== null && page.next !== undefined && typeof page.next !== 'string')) {
         throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'expected { data: [...], next }');
       }
@@ -340,25 +341,14 @@ export class PasRestClient {
  * host, would send our API key to something the registry never named.
  */
 export function nextPage(system: Pick<PasRestSystem, 'id' | 'baseUrl'>, href: string): string {
-  let target: URL;
-  try {
-    target = new URL(href, `${system.baseUrl}/`);
-  } catch {
-    throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'unreadable next link');
-  }
-  const base = new URL(system.baseUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  if (target.origin !== base.origin || !(target.pathname === basePath || target.pathname.startsWith(`${basePath}/`))) {
-    throw new UpstreamError(system.id, 'INVALID_RESPONSE', 200, 'next link leaves the supplier API');
-  }
-  return target.toString();
+  return supplierLink({ system: system.id, baseUrl: system.baseUrl, withinPath: true }, href);
 }
 
 function bookingAnswer(systemId: string, res: UpstreamResponse, write: boolean): BookingAnswer {
   const location = res.headers.get('location') ?? undefined;
   const head = { status: res.status, replayed: res.headers.get('idempotent-replayed') === 'true', ...(location ? { location } : {}) };
   if (res.status >= 200 && res.status < 300) {
-    const body = json(res.text);
+    const body = jsonOrUndefined(res.text);
     if (isObject(body) && typeof body.id === 'string') return { ...head, booking: body as PasBooking };
     if (!write) throw new UpstreamError(systemId, 'INVALID_RESPONSE', res.status, 'expected a booking');
     return head;
@@ -371,7 +361,7 @@ function bookingAnswer(systemId: string, res: UpstreamResponse, write: boolean):
  * supplier-diagnostics.ts); a body in another shape (an HTML error page, a stack trace) gives no diagnostics at all.
  */
 export function errorBody(text: string): { error?: PasError; diagnostics?: string } {
-  const body = json(text) as { error?: unknown } | undefined;
+  const body = jsonOrUndefined(text) as { error?: unknown } | undefined;
   if (isObject(body) && isObject(body.error)) {
     const e = body.error as PasError;
     const error: PasError = {
@@ -388,14 +378,6 @@ export function errorBody(text: string): { error?: PasError; diagnostics?: strin
 function rejected(systemId: string, res: UpstreamResponse): UpstreamError {
   const { error } = errorBody(res.text);
   return new UpstreamError(systemId, 'REJECTED', res.status, [error?.code, error?.message].filter(Boolean).join(': '));
-}
-
-function json(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -2,6 +2,7 @@
  * Bundles and references, STU3 and R4 alike: a Bundle's resources, the resource a reference points at (by
  * `fullUrl`, `urn:uuid:`, `Type/id` or `#contained`), and the `next` link of a paged searchset. Pure; no I/O.
  */
+import { supplierLink, type LinkScope } from '../supplier-link.js';
 
 export interface ResourceLike {
   resourceType: string;
@@ -79,16 +80,11 @@ export function containedResource<T extends ResourceLike>(parent: ResourceLike, 
 }
 
 /**
- * The searchset's `next` page URL, only when it stays on the same origin as `base` (a supplier's link must never
- * send our credentials elsewhere); undefined at the end or for a foreign link.
+ * The searchset's `next` page URL, undefined at the end; a link that leaves the system's origin (or cannot be read) is
+ * a typed INVALID_RESPONSE (kit/supplier-link.ts), never followed and never silently dropped.
  */
-export function nextPage(bundle: BundleLike, base: string): string | undefined {
-  const next = bundle.link?.find((l) => l?.relation === 'next')?.url;
+export function nextPage(bundle: BundleLike, scope: LinkScope): string | undefined {
+  const next = Array.isArray(bundle.link) ? bundle.link.find((l) => l?.relation === 'next')?.url : undefined;
   if (typeof next !== 'string' || !next) return undefined;
-  try {
-    const u = new URL(next, base);
-    return u.origin === new URL(base).origin ? u.toString() : undefined;
-  } catch {
-    return undefined;
-  }
+  return supplierLink(scope, next);
 }
