@@ -146,10 +146,13 @@ describe('BaRS booking, read, list and cancel', () => {
 
   it('a slot taken is SLOT_UNAVAILABLE: of 50 concurrent bookings of one slot exactly one is BOOKED', async () => {
     const [, slot] = await freeSlots(SDEC);
-    const outcomes = await Promise.all(Array.from({ length: 50 }, () => bookFlow(flow(), booking(slot!))));
+    // Fifty at once meet the front's 25 per second (429, waited out) on a machine that may be busy: a generous
+    // deadline, so what is measured is the outcome, not the machine's speed.
+    const patient = { ...system, deadlineMs: 10_000 };
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => bookFlow(flow({ system: patient }), booking(slot!))));
     const codes = outcomes.map((o) => o.code);
-    expect(codes.filter((c) => c === 'BOOKED')).toHaveLength(1);
-    expect(codes.filter((c) => c === 'SLOT_UNAVAILABLE')).toHaveLength(49);
+    expect(codes.filter((c) => c === 'BOOKED'), codes.join()).toHaveLength(1);
+    expect(codes.filter((c) => c === 'SLOT_UNAVAILABLE'), codes.join()).toHaveLength(49);
     const slotId = decodeSlotId(slot!.id)!.ref.split('~')[1];
     expect((await stored()).filter((a) => a.slotId === slotId && a.status === 'booked')).toHaveLength(1);
   });
