@@ -162,8 +162,8 @@ describe('booking a BaRS slot through the gateway', () => {
     const [, slot] = await barsSlots(2);
     const results = await Promise.all(Array.from({ length: 50 }, () => gql(stack.gatewayUrl, BOOK, { input: bookingInput(slot!.id) }, auth)));
     const outcomes = results.map((r) => r.data?.bookAppointment.outcome ?? `error: ${r.errors?.[0]?.message}`);
-    expect(outcomes.filter((o) => o === 'BOOKED')).toHaveLength(1);
-    expect(outcomes.filter((o) => o === 'SLOT_UNAVAILABLE')).toHaveLength(49);
+    expect(outcomes.filter((o) => o === 'BOOKED'), outcomes.join()).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'SLOT_UNAVAILABLE'), outcomes.join()).toHaveLength(49);
     expect((await stored()).filter((a) => a.slotId === slotRefOf(slot!.id) && a.status === 'booked')).toHaveLength(1);
   });
 
