@@ -10,6 +10,7 @@ import { Hasher } from './operations/idempotency.js';
 import { MemoryIdempotencyStore } from './operations/idempotency-memory-store.js';
 import { RedisIdempotencyStore } from './operations/idempotency-redis-store.js';
 import { SupplierRouter } from './operations/suppliers.js';
+import { supplierStatusReport } from './operations/supplier-status.js';
 import { AnswerCache, DirectoryCache, SlotGenerations } from './operations/read-cache.js';
 import { SubgraphClient } from './operations/subgraph-client.js';
 import { connectRedis } from './redis.js';
@@ -33,6 +34,8 @@ try {
   }
   // Every call the gateway's own operations make to a subgraph (typed documents, one error taxonomy).
   const client = new SubgraphClient(config.subgraphUrls, config.internalKey);
+  // The operator's view: the supplierStatus query and /status on the internal port share it.
+  const supplierStatus = () => supplierStatusReport({ registry, subgraphUrls: config.subgraphUrls, internalKey: config.internalKey });
   const operations = buildOperationsSchema({
     router: new SupplierRouter(registry, client, config.bookingTimeoutMs),
     availability: {
@@ -45,6 +48,7 @@ try {
     },
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),
+    supplierStatus,
     logger,
   });
   const plugins = gatewayPlugins({
@@ -74,9 +78,10 @@ try {
     plugins,
     operations,
     ide: createIdeHandler(ideOptions(config)),
+    supplierStatus,
     logger,
   });
-  logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics and /health/ready on port ${gw.internalPort}`);
+  logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics, /health/ready and /status on port ${gw.internalPort}`);
   const stop = () => {
     void gw.close().then(async () => {
       await stopTracing();

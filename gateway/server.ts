@@ -20,6 +20,8 @@ import { GATEWAY_HEALTH, checkReadiness } from './health.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { cachedReadiness } from './readiness-cache.js';
+import type { SupplierStatusReport } from './operations/supplier-status.js';
+import { STATUS_PATHS, serveStatusJson, serveStatusPage } from './status-page.js';
 
 export type { GatewayContext } from './context.js';
 
@@ -40,6 +42,8 @@ export interface GatewayOptions {
   introspection: boolean;
   /** How long shutdown waits for requests in flight before cutting connections. */
   shutdownGraceMs?: number;
+  /** The operator's view (operations/supplier-status.ts) for /status and /status.json on the internal port. */
+  supplierStatus?: () => Promise<SupplierStatusReport>;
   /** Serves the self-hosted GraphQL IDE under /graphiql (see gateway/ide.ts); absent: no IDE. */
   ide?: (req: IncomingMessage, res: ServerResponse) => void;
   logger: Logger;
@@ -127,6 +131,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const path = (req.url ?? '/').split('?')[0];
     if (path === GATEWAY_HEALTH.live) sendJson(res, 200, { status: 'live' });
     else if (path === '/metrics') serveMetrics(res);
+    else if (opts.supplierStatus && path === STATUS_PATHS.page) serveStatusPage(res);
+    else if (opts.supplierStatus && path === STATUS_PATHS.json) serveStatusJson(res, opts.supplierStatus);
     else if (path === GATEWAY_HEALTH.ready) {
       // Draining: out of the load balancer first, while requests in flight finish.
       if (draining) sendJson(res, 503, { ready: false, draining: true });

@@ -1,6 +1,7 @@
 /**
  * `npm run token -- --org <ODS>`: prints a consumer token signed with the sandbox's dev key, for the local stack
- * and tests. Options: --name "<organisation>", --scope "<scopes>", --ttl <seconds>, --sub <client id>.
+ * and tests. Options: --name "<organisation>", --scope "<scopes>", --ttl <seconds>, --sub <client id>, --operator
+ * (adds the `operator` scope: the supplierStatus query).
  */
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
@@ -41,12 +42,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       scope: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
       sub: { type: 'string' },
+      operator: { type: 'boolean', default: false },
     },
   });
+  const scope = values.operator ? `${values.scope ?? ALL_SCOPES} operator` : values.scope;
   const ttl = Number(values.ttl);
   if (!/^[A-Z0-9]{2,10}$/i.test(values.org) || !Number.isInteger(ttl) || ttl <= 0) {
-    console.error('usage: npm run token -- --org <ODS code> [--name "<organisation>"] [--scope "<scopes>"] [--ttl <seconds>]');
+    console.error('usage: npm run token -- --org <ODS code> [--name "<organisation>"] [--scope "<scopes>"] [--ttl <seconds>] [--operator]');
     process.exit(2);
   }
-  console.log(await devToken({ org: values.org, ttlSeconds: ttl, ...(values.name ? { name: values.name } : {}), ...(values.scope ? { scope: values.scope } : {}), ...(values.sub ? { sub: values.sub } : {}) }));
+  console.log(await devToken({ org: values.org, ttlSeconds: ttl, ...(values.name ? { name: values.name } : {}), ...(scope ? { scope } : {}), ...(values.sub ? { sub: values.sub } : {}) }));
 }

@@ -3,15 +3,20 @@
  * started on free ports. Every request to a host other than this machine is blocked and fails the test: the IDE
  * must work on a closed network. The page must load its examples and (in development) a dev token, run a query
  * typed into the editor, show the answer, and log no errors (CSP violations included).
+ *
+ * The operator's view shares the stack and the browser: `supplierStatus` (operator scope; a fault injected into one
+ * simulator shows on that system only; a stopped subgraph gives UNKNOWN) and the /status page on the internal port.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../gateway/config.js';
 import { loadExamples } from '../gateway/ide.js';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
-import { decodeJwt } from './helpers.js';
+import { devToken } from '../scripts/token.js';
+import { loadRegistry } from '../subgraphs/kit/registry.js';
+import { clearSandbox, decodeJwt, gql, injectFault, noInternalAddress } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -194,5 +199,160 @@ describe('the self-hosted GraphQL IDE', () => {
     expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await fetch(`${gateway}/graphiql/config.json`)).headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+// ---- the operator's view: supplierStatus and /status on the internal port (same stack, same browser) --------------
+
+const SUPPLIER_STATUS = /* GraphQL */ `
+  query {
+    supplierStatus {
+      generatedAt
+      systems {
+        system name kind subgraph health reportedBy { host pid } lastSuccessAt dataAgeSeconds lastFailureReason
+        last5Minutes { calls failures errorRate p95LatencyMs failuresByReason { reason count } throttleWaits throttleRefusals }
+        last60Minutes { calls failures errorRate p95LatencyMs }
+        lastHour { at calls failures p95LatencyMs }
+        circuit throttle { limitPerSecond state } qualityFlags { flag count }
+      }
+    }
+  }
+`;
+const SEARCH = 'query($s: AvailabilitySearch!) { availability(search: $s) { totalCount coverage { failures { supplierSystem reason } } } }';
+const SYSTEMS = loadRegistry().systems.map((s) => s.id);
+
+function day(n: number) {
+  const from = new Date(Date.now() + n * 86_400_000);
+  from.setUTCHours(0, 0, 0, 0);
+  return { from: from.toISOString(), to: new Date(from.getTime() + 86_400_000 - 1000).toISOString() };
+}
+
+describe("the operator's view", () => {
+  it('supplierStatus needs the operator scope; with it, every registry system is reported with the replica that saw it', async () => {
+    const consumer = await gql(stack!.gatewayUrl, SUPPLIER_STATUS, {}, { authorization: `Bearer ${await devToken({ org: 'RX8' })}` });
+    expect(consumer.status).toBe(403);
+    expect(consumer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(consumer.data ?? null).toBeNull();
+    const anonymous = await gql(stack!.gatewayUrl, SUPPLIER_STATUS);
+    expect(anonymous.status).toBe(401);
+
+    const res = await gql(stack!.gatewayUrl, SUPPLIER_STATUS, {}, { authorization: `Bearer ${await devToken({ org: 'RX8', scope: 'operator' })}` });
+    expect(res.errors, res.raw).toBeUndefined();
+    const systems = res.data!.supplierStatus.systems as any[];
+    expect(systems.map((s) => s.system)).toEqual(SYSTEMS);
+    for (const s of systems) {
+      expect(s.health).not.toBe('UNKNOWN');
+      expect(s.reportedBy).toMatchObject({ host: expect.any(String), pid: expect.any(Number) });
+      expect(s.lastHour).toHaveLength(60);
+    }
+    expect(noInternalAddress(res.raw)).toBe(true);
+  });
+
+  it('a supplier answering 500 shows failures and an error rate; the others none', async () => {
+    const bs = stack!.url('sandbox-booking-standard');
+    const auth = { authorization: `Bearer ${await devToken({ org: 'RX8' })}` };
+    await clearSandbox(bs);
+    await injectFault(bs, { pathPrefix: '/harbour/', status: 500 });
+    try {
+      for (const d of [3, 4, 5]) {
+        const r = await gql(stack!.gatewayUrl, SEARCH, { s: { near: { postcode: 'LS1 4AP' }, radiusKm: 15, first: 50, ...day(d) } }, auth);
+        expect(r.errors, r.raw).toBeUndefined();
+      }
+    } finally {
+      await clearSandbox(bs);
+    }
+    const res = await gql(stack!.gatewayUrl, SUPPLIER_STATUS, {}, { authorization: `Bearer ${await devToken({ org: 'RX8', scope: 'operator' })}` });
+    expect(res.errors, res.raw).toBeUndefined();
+    const by = Object.fromEntries((res.data!.supplierStatus.systems as any[]).map((s) => [s.system, s]));
+    const harbour = by['harbour-uec'];
+    expect(harbour.last5Minutes.failures).toBeGreaterThan(0);
+    expect(harbour.last5Minutes.errorRate).toBeGreaterThan(0);
+    expect(harbour.last5Minutes.failuresByReason).toContainEqual({ reason: 'UNAVAILABLE', count: expect.any(Number) });
+    expect(harbour.lastFailureReason).toBe('UNAVAILABLE');
+    expect(['DEGRADED', 'FAILING']).toContain(harbour.health);
+    expect(harbour.lastHour.at(-1).failures + harbour.lastHour.at(-2).failures).toBeGreaterThan(0);
+    // Meridian (the same subgraph and simulator) and the PAS answered the same searches.
+    for (const id of ['meridian-ooh', 'oakfield-pas']) {
+      expect(by[id].last5Minutes.calls, id).toBeGreaterThan(0);
+      expect(by[id].last5Minutes.p95LatencyMs, id).toBeGreaterThan(0);
+      expect(by[id].lastSuccessAt, id).not.toBeNull();
+      expect(by[id].dataAgeSeconds, id).toBeGreaterThanOrEqual(0);
+    }
+    for (const id of SYSTEMS.filter((s) => s !== 'harbour-uec')) {
+      expect(by[id].last5Minutes.failures, id).toBe(0);
+      expect(by[id].last5Minutes.errorRate ?? 0, id).toBe(0);
+    }
+  });
+
+  it('/status works offline in a real browser: strict CSP, no errors, every supplier listed (screenshot taken)', async () => {
+    const internal = `http://127.0.0.1:${stack!.port('gateway-internal')}`;
+    const head = await fetch(`${internal}/status`);
+    const csp = head.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    await head.body?.cancel();
+    const json = await fetch(`${internal}/status.json`);
+    expect(json.status).toBe(200);
+    const raw = await json.text();
+    expect((JSON.parse(raw) as { systems: { system: string }[] }).systems.map((s) => s.system)).toEqual(SYSTEMS);
+    expect(noInternalAddress(raw)).toBe(true);
+
+    const context = await browser!.newContext({ viewport: { width: 1600, height: 700 }, serviceWorkers: 'block' });
+    const external: string[] = [];
+    const problems: string[] = [];
+    const isLocal = (url: string) => {
+      const u = new URL(url);
+      return !/^(https?|wss?):$/.test(u.protocol) || LOCAL_HOSTS.has(u.hostname);
+    };
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (isLocal(url)) return route.continue();
+      external.push(url);
+      return route.abort('blockedbyclient');
+    });
+    const page = await context.newPage();
+    try {
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+      });
+      await page.addInitScript({
+        content: `document.addEventListener('securitypolicyviolation', (e) =>
+          console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));`,
+      });
+      await page.goto(`${internal}/status`);
+      await page.locator('body[data-loaded="true"]').waitFor({ timeout: 15_000 });
+      const rows = page.locator('#rows tr');
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { system: string } }).dataset.system))).toEqual(SYSTEMS);
+      // The failing supplier from the test before is marked so, and its row has its chart of the hour.
+      const harbour = page.locator('#rows tr[data-system="harbour-uec"]');
+      expect(await harbour.locator('.badge').innerText()).toMatch(/DEGRADED|FAILING/);
+      expect(await harbour.locator('svg rect').count()).toBeGreaterThan(1);
+      expect(await page.locator('#summary').innerText()).not.toBe('Loading…');
+      mkdirSync(`${repoRoot}.tmp`, { recursive: true });
+      await page.screenshot({ path: `${repoRoot}.tmp/status-page.png`, fullPage: true });
+      expect(statSync(`${repoRoot}.tmp/status-page.png`).size).toBeGreaterThan(5000);
+      expect(external, 'requests to other hosts').toEqual([]);
+      expect(problems, 'errors the page logged, CSP violations included').toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a supplier subgraph that does not answer gives its systems as UNKNOWN, the rest as usual', async () => {
+    await stack!.stop('smart-links');
+    const res = await gql(stack!.gatewayUrl, SUPPLIER_STATUS, {}, { authorization: `Bearer ${await devToken({ org: 'RX8', scope: 'operator' })}` });
+    expect(res.errors, res.raw).toBeUndefined();
+    const systems = res.data!.supplierStatus.systems as any[];
+    for (const s of systems) {
+      if (s.kind === 'SMART_LINKS') expect(s).toMatchObject({ health: 'UNKNOWN', reportedBy: null, circuit: 'UNKNOWN' });
+      else expect(s.health, s.system).not.toBe('UNKNOWN');
+    }
+    expect(systems.some((s) => s.kind === 'SMART_LINKS')).toBe(true);
+    expect(noInternalAddress(res.raw)).toBe(true);
   });
 });

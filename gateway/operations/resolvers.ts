@@ -3,6 +3,7 @@
  * Outcomes are data with stable codes; only programming errors become GraphQL errors.
  */
 import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { normaliseNhsNumber } from '../../subgraphs/kit/nhs-number.js';
 import { userInputError } from '../../subgraphs/kit/errors.js';
@@ -23,6 +24,7 @@ import { Hasher, canonicalJson, recordAfter, retryInBackground, type Idempotency
 import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
 import { validateBooking, type ValidBooking } from './validate.js';
 import { capacityReport, searchAvailability, validateAvailability, type AvailabilityDeps } from './availability.js';
+import type { SupplierStatusReport } from './supplier-status.js';
 
 export interface OperationsDeps {
   router: SupplierRouter;
@@ -30,6 +32,8 @@ export interface OperationsDeps {
   availability: AvailabilityDeps;
   store: IdempotencyStore;
   hasher: Hasher;
+  /** The operator's view (supplier-status.ts); absent where this schema runs without the gateway's configuration. */
+  supplierStatus?: () => Promise<SupplierStatusReport>;
   logger: Logger;
   now?: () => Date;
   /** How long a booking may hold its idempotency key before another attempt may take it over. */
@@ -232,6 +236,10 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
         return searchAvailability(validateAvailability(search, now()), ctx, deps.availability);
       },
       capacity: (_root, args, ctx) => capacityReport(args, ctx, deps.availability),
+      async supplierStatus() {
+        if (!deps.supplierStatus) throw new GraphQLError('supplierStatus is served by the gateway only', { extensions: { code: 'NOT_SUPPORTED' } });
+        return deps.supplierStatus();
+      },
       appointment: (_root, args, ctx) => lookup(args.id, ctx),
       async appointments(_root, args, ctx) {
         const nhsNumber = normaliseNhsNumber(args.patient.nhsNumber);

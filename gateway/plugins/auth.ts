@@ -24,6 +24,8 @@ export const SCOPES = {
   readSlots: 'slots:read',
   readAppointments: 'appointments:read',
   writeAppointments: 'appointments:write',
+  /** The operator's view (supplierStatus): supplier health, not patient data, but internals no consumer needs. */
+  operator: 'operator',
 } as const;
 
 export interface AuthConfig {
@@ -131,6 +133,7 @@ const FIELD_SCOPES: Record<string, string> = {
   cancelAppointment: SCOPES.writeAppointments,
   appointment: SCOPES.readAppointments,
   appointments: SCOPES.readAppointments,
+  supplierStatus: SCOPES.operator,
 };
 
 /**

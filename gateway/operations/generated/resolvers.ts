@@ -331,6 +331,12 @@ export type PatientLookupInput = {
   nhsNumber: Scalars['String']['input'];
 };
 
+export type QualityFlagCount = {
+  __typename?: 'QualityFlagCount';
+  count: Scalars['Int']['output'];
+  flag: Scalars['String']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** An appointment your organisation booked. Another organisation's appointment answers FORBIDDEN. */
@@ -351,6 +357,12 @@ export type Query = {
    * that evidence is, beside the DoS capacity status (RAG) and its age. At most 100 services per call.
    */
   capacity: CapacityReport;
+  /**
+   * Operators only (scope `operator`): per supplier system in the registry, how its calls have gone over the last 5 and
+   * 60 minutes, its circuit and throttle, and its data quality, as the supplier subgraph replica that answered has seen
+   * them (each replica keeps its own view). A subgraph that does not answer in time gives its systems as UNKNOWN.
+   */
+  supplierStatus: SupplierStatusReport;
 };
 
 
@@ -463,11 +475,123 @@ export type SlotStatus =
   | 'BUSY'
   | 'FREE';
 
+export type StatusReplica = {
+  __typename?: 'StatusReplica';
+  host: Scalars['String']['output'];
+  pid: Scalars['Int']['output'];
+};
+
+export type SupplierCallStats = {
+  __typename?: 'SupplierCallStats';
+  calls: Scalars['Int']['output'];
+  /** failures / calls; null without calls. */
+  errorRate?: Maybe<Scalars['Float']['output']>;
+  failures: Scalars['Int']['output'];
+  failuresByReason: Array<SupplierFailureCount>;
+  /** 95th percentile of call durations, as the upper bound of its histogram bucket; null without calls. */
+  p95LatencyMs?: Maybe<Scalars['Int']['output']>;
+  throttleRefusals: Scalars['Int']['output'];
+  /** Calls our own rate limit held before sending (throttleWaits) or refused (throttleRefusals, never sent). */
+  throttleWaits: Scalars['Int']['output'];
+};
+
+export type SupplierCircuitState =
+  | 'CLOSED'
+  | 'HALF_OPEN'
+  /** No circuit breaker for this system (feeds, or CIRCUIT_BREAKER=off). */
+  | 'NONE'
+  | 'OPEN'
+  | 'UNKNOWN';
+
 export type SupplierFailure = {
   __typename?: 'SupplierFailure';
   message: Scalars['String']['output'];
   outcome: LookupOutcome;
   supplierSystem: Scalars['ID']['output'];
+};
+
+export type SupplierFailureCount = {
+  __typename?: 'SupplierFailureCount';
+  count: Scalars['Int']['output'];
+  reason: SupplierFailureReason;
+};
+
+export type SupplierFailureReason =
+  | 'CIRCUIT_OPEN'
+  | 'INVALID_RESPONSE'
+  /** The deadline was spent in our own process (queued, or the event loop busy), not at the supplier. */
+  | 'LOCAL_DELAY'
+  | 'RATE_LIMITED'
+  | 'REJECTED'
+  | 'TIMEOUT'
+  | 'UNAVAILABLE';
+
+export type SupplierHealth =
+  /** Some calls in the last 5 minutes failed, the circuit is half-open, or our throttle refused calls. */
+  | 'DEGRADED'
+  /** The circuit is open, or at least half the calls in the last 5 minutes failed. */
+  | 'FAILING'
+  /** No calls in the last 5 minutes. */
+  | 'IDLE'
+  /** Calls succeed. */
+  | 'OK'
+  /** The supplier subgraph did not answer: nothing is known. */
+  | 'UNKNOWN';
+
+export type SupplierMinute = {
+  __typename?: 'SupplierMinute';
+  at: Scalars['DateTime']['output'];
+  calls: Scalars['Int']['output'];
+  failures: Scalars['Int']['output'];
+  p95LatencyMs?: Maybe<Scalars['Int']['output']>;
+};
+
+export type SupplierStatusReport = {
+  __typename?: 'SupplierStatusReport';
+  generatedAt: Scalars['DateTime']['output'];
+  systems: Array<SupplierSystemStatus>;
+};
+
+export type SupplierSystemStatus = {
+  __typename?: 'SupplierSystemStatus';
+  circuit: SupplierCircuitState;
+  /** Seconds since lastSuccessAt: how old the freshest data from this system is. */
+  dataAgeSeconds?: Maybe<Scalars['Int']['output']>;
+  health: SupplierHealth;
+  /** Registry kind (BOOKING_STANDARD, PAS_REST, SMART_LINKS, ...). */
+  kind: Scalars['String']['output'];
+  last5Minutes: SupplierCallStats;
+  last60Minutes: SupplierCallStats;
+  lastFailureAt?: Maybe<Scalars['DateTime']['output']>;
+  lastFailureReason?: Maybe<SupplierFailureReason>;
+  /** One point per minute over the last hour, oldest first. */
+  lastHour: Array<SupplierMinute>;
+  /** The last call answered with data (2xx or 304), as this replica saw it. */
+  lastSuccessAt?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** Data-quality flags (feed snapshot issues) by kind; empty where the process keeps none. */
+  qualityFlags: Array<QualityFlagCount>;
+  /** The subgraph replica whose view this is; null when none answered. */
+  reportedBy?: Maybe<StatusReplica>;
+  /** The supplier subgraph that calls it. */
+  subgraph: Scalars['String']['output'];
+  /** Registry id. */
+  system: Scalars['ID']['output'];
+  throttle: SupplierThrottleStatus;
+};
+
+export type SupplierThrottleState =
+  | 'CLEAR'
+  | 'REFUSING'
+  | 'UNKNOWN'
+  | 'WAITING';
+
+export type SupplierThrottleStatus = {
+  __typename?: 'SupplierThrottleStatus';
+  /** The registry's rateLimitPerSecond: what every replica together may send. */
+  limitPerSecond: Scalars['Float']['output'];
+  /** CLEAR: no call held in the last 5 minutes; WAITING: some waited for a token; REFUSING: some were refused. */
+  state: SupplierThrottleState;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -586,6 +710,7 @@ export type ResolversTypes = ResolversObject<{
   OperationError: ResolverTypeWrapper<OperationError>;
   PatientInput: PatientInput;
   PatientLookupInput: PatientLookupInput;
+  QualityFlagCount: ResolverTypeWrapper<QualityFlagCount>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ServiceCapacity: ResolverTypeWrapper<ServiceCapacity>;
   ServiceType: ServiceType;
@@ -594,7 +719,18 @@ export type ResolversTypes = ResolversObject<{
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotStatus: SlotStatus;
+  StatusReplica: ResolverTypeWrapper<StatusReplica>;
+  SupplierCallStats: ResolverTypeWrapper<SupplierCallStats>;
+  SupplierCircuitState: SupplierCircuitState;
   SupplierFailure: ResolverTypeWrapper<SupplierFailure>;
+  SupplierFailureCount: ResolverTypeWrapper<SupplierFailureCount>;
+  SupplierFailureReason: SupplierFailureReason;
+  SupplierHealth: SupplierHealth;
+  SupplierMinute: ResolverTypeWrapper<SupplierMinute>;
+  SupplierStatusReport: ResolverTypeWrapper<SupplierStatusReport>;
+  SupplierSystemStatus: ResolverTypeWrapper<SupplierSystemStatus>;
+  SupplierThrottleState: SupplierThrottleState;
+  SupplierThrottleStatus: ResolverTypeWrapper<SupplierThrottleStatus>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -631,13 +767,21 @@ export type ResolversParentTypes = ResolversObject<{
   OperationError: OperationError;
   PatientInput: PatientInput;
   PatientLookupInput: PatientLookupInput;
+  QualityFlagCount: QualityFlagCount;
   Query: Record<PropertyKey, never>;
   ServiceCapacity: ServiceCapacity;
   Slot: Slot;
   SlotCapacity: SlotCapacity;
   SlotList: SlotList;
   SlotPractitioner: SlotPractitioner;
+  StatusReplica: StatusReplica;
+  SupplierCallStats: SupplierCallStats;
   SupplierFailure: SupplierFailure;
+  SupplierFailureCount: SupplierFailureCount;
+  SupplierMinute: SupplierMinute;
+  SupplierStatusReport: SupplierStatusReport;
+  SupplierSystemStatus: SupplierSystemStatus;
+  SupplierThrottleStatus: SupplierThrottleStatus;
 }>;
 
 export type AppointmentResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Appointment'] = ResolversParentTypes['Appointment']> = ResolversObject<{
@@ -756,11 +900,17 @@ export type OperationErrorResolvers<ContextType = OperationsContext, ParentType 
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type QualityFlagCountResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['QualityFlagCount'] = ResolversParentTypes['QualityFlagCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  flag?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   appointment?: Resolver<ResolversTypes['AppointmentResult'], ParentType, ContextType, RequireFields<QueryAppointmentArgs, 'id'>>;
   appointments?: Resolver<ResolversTypes['AppointmentsResult'], ParentType, ContextType, RequireFields<QueryAppointmentsArgs, 'patient'>>;
   availability?: Resolver<ResolversTypes['Availability'], ParentType, ContextType, RequireFields<QueryAvailabilityArgs, 'search'>>;
   capacity?: Resolver<ResolversTypes['CapacityReport'], ParentType, ContextType, RequireFields<QueryCapacityArgs, 'serviceIds'>>;
+  supplierStatus?: Resolver<ResolversTypes['SupplierStatusReport'], ParentType, ContextType>;
 }>;
 
 export type ServiceCapacityResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['ServiceCapacity'] = ResolversParentTypes['ServiceCapacity']> = ResolversObject<{
@@ -807,10 +957,66 @@ export type SlotPractitionerResolvers<ContextType = OperationsContext, ParentTyp
   role?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type StatusReplicaResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['StatusReplica'] = ResolversParentTypes['StatusReplica']> = ResolversObject<{
+  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pid?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SupplierCallStatsResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierCallStats'] = ResolversParentTypes['SupplierCallStats']> = ResolversObject<{
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  errorRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  failures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failuresByReason?: Resolver<Array<ResolversTypes['SupplierFailureCount']>, ParentType, ContextType>;
+  p95LatencyMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  throttleRefusals?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  throttleWaits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type SupplierFailureResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierFailure'] = ResolversParentTypes['SupplierFailure']> = ResolversObject<{
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['LookupOutcome'], ParentType, ContextType>;
   supplierSystem?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type SupplierFailureCountResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierFailureCount'] = ResolversParentTypes['SupplierFailureCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['SupplierFailureReason'], ParentType, ContextType>;
+}>;
+
+export type SupplierMinuteResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierMinute'] = ResolversParentTypes['SupplierMinute']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  calls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  p95LatencyMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type SupplierStatusReportResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierStatusReport'] = ResolversParentTypes['SupplierStatusReport']> = ResolversObject<{
+  generatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  systems?: Resolver<Array<ResolversTypes['SupplierSystemStatus']>, ParentType, ContextType>;
+}>;
+
+export type SupplierSystemStatusResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierSystemStatus'] = ResolversParentTypes['SupplierSystemStatus']> = ResolversObject<{
+  circuit?: Resolver<ResolversTypes['SupplierCircuitState'], ParentType, ContextType>;
+  dataAgeSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  health?: Resolver<ResolversTypes['SupplierHealth'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  last5Minutes?: Resolver<ResolversTypes['SupplierCallStats'], ParentType, ContextType>;
+  last60Minutes?: Resolver<ResolversTypes['SupplierCallStats'], ParentType, ContextType>;
+  lastFailureAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastFailureReason?: Resolver<Maybe<ResolversTypes['SupplierFailureReason']>, ParentType, ContextType>;
+  lastHour?: Resolver<Array<ResolversTypes['SupplierMinute']>, ParentType, ContextType>;
+  lastSuccessAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  qualityFlags?: Resolver<Array<ResolversTypes['QualityFlagCount']>, ParentType, ContextType>;
+  reportedBy?: Resolver<Maybe<ResolversTypes['StatusReplica']>, ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  system?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  throttle?: Resolver<ResolversTypes['SupplierThrottleStatus'], ParentType, ContextType>;
+}>;
+
+export type SupplierThrottleStatusResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SupplierThrottleStatus'] = ResolversParentTypes['SupplierThrottleStatus']> = ResolversObject<{
+  limitPerSecond?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SupplierThrottleState'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
@@ -832,12 +1038,20 @@ export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   OperationError?: OperationErrorResolvers<ContextType>;
+  QualityFlagCount?: QualityFlagCountResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ServiceCapacity?: ServiceCapacityResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
   SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
+  StatusReplica?: StatusReplicaResolvers<ContextType>;
+  SupplierCallStats?: SupplierCallStatsResolvers<ContextType>;
   SupplierFailure?: SupplierFailureResolvers<ContextType>;
+  SupplierFailureCount?: SupplierFailureCountResolvers<ContextType>;
+  SupplierMinute?: SupplierMinuteResolvers<ContextType>;
+  SupplierStatusReport?: SupplierStatusReportResolvers<ContextType>;
+  SupplierSystemStatus?: SupplierSystemStatusResolvers<ContextType>;
+  SupplierThrottleStatus?: SupplierThrottleStatusResolvers<ContextType>;
 }>;
 
