@@ -15,7 +15,9 @@ import { loadExamples } from '../gateway/ide.js';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { devToken } from '../scripts/token.js';
+import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
+import { SUPPLIER_STATUS_PATH } from '../subgraphs/kit/supplier-status.js';
 import { clearSandbox, decodeJwt, gql, injectFault, noInternalAddress } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -246,6 +248,21 @@ describe("the operator's view", () => {
       expect(s.lastHour).toHaveLength(60);
     }
     expect(noInternalAddress(res.raw)).toBe(true);
+  });
+
+  it("a subgraph's status endpoint answers the gateway's signature only, once", async () => {
+    const url = new URL(SUPPLIER_STATUS_PATH, stack!.url('booking-standard')).toString();
+    expect((await fetch(url)).status).toBe(401);
+    const headers = gatewayHeaders(null, { method: 'GET', url, body: '' });
+    const first = await fetch(url, { headers });
+    expect(first.status).toBe(200);
+    const view = (await first.json()) as { replica: { host: string; pid: number }; systems: unknown[] };
+    expect(view.replica.pid).toBe(stack!.pid('booking-standard'));
+    expect(Array.isArray(view.systems)).toBe(true);
+    // The same signature again, or one made for another method or path, is refused.
+    expect((await fetch(url, { headers })).status).toBe(401);
+    expect((await fetch(url, { headers: gatewayHeaders(null, { method: 'POST', url, body: '' }) })).status).toBe(401);
+    expect((await fetch(url, { headers: gatewayHeaders(null, { method: 'GET', url: `${url}x`, body: '' }) })).status).toBe(401);
   });
 
   it('a supplier answering 500 shows failures and an error rate; the others none', async () => {

@@ -2,7 +2,7 @@ import { generateKeyPair, exportJWK } from 'jose';
 import { parse } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { devToken } from '../../scripts/token.js';
-import { authenticate, loadVerificationKey, rootFields, type AuthConfig } from './auth.js';
+import { assertMayRun, authenticate, loadVerificationKey, rootFields, type AuthConfig } from './auth.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY } from '../config.js';
 
 let cfg: AuthConfig;
@@ -82,6 +82,25 @@ describe('rootFields', () => {
     const doc = parse('query { services { totalCount } ... on Query { appointment(id: "1") { outcome } } ...F } fragment F on Query { appointments(patient: { nhsNumber: "1" }) { failures { message } } }');
     const op = doc.definitions[0] as import('graphql').OperationDefinitionNode;
     expect(rootFields(op.selectionSet, doc).sort()).toEqual(['appointment', 'appointments', 'services']);
+  });
+});
+
+describe('the operator scope', () => {
+  it('supplierStatus needs it (403 without), and it grants nothing else', async () => {
+    const doc = parse('query { supplierStatus { generatedAt } }');
+    const op = doc.definitions[0] as import('graphql').OperationDefinitionNode;
+    const consumer = await authenticate(`Bearer ${await devToken({ org: 'RX8' })}`, cfg);
+    let err: unknown;
+    try {
+      assertMayRun(consumer, op, doc);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    const operator = await authenticate(`Bearer ${await devToken({ org: 'RX8', scope: 'operator' })}`, cfg);
+    expect(() => assertMayRun(operator, op, doc)).not.toThrow();
+    const bookings = parse('query { appointment(id: "1") { outcome } }');
+    expect(() => assertMayRun(operator, bookings.definitions[0] as import('graphql').OperationDefinitionNode, bookings)).toThrow(/appointments:read/);
   });
 });
 
