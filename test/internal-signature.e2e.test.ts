@@ -12,6 +12,7 @@ import { CONSUMER_HEADER } from '../subgraphs/kit/consumer.js';
 import { SANDBOX_INTERNAL_KEY, SIGNATURE_HEADER, TRACE_HEADER, gatewayHeaders, signInternal } from '../subgraphs/kit/internal-auth.js';
 import { gql } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { SUBGRAPHS } from '../subgraphs/catalog.js';
 
 let stack: Stack;
 let redis: TestRedis;
@@ -65,7 +66,8 @@ function lifted(c: Captured): Record<string, string> {
   return { ...pick(CONSUMER_HEADER), ...pick(TRACE_HEADER), ...pick(SIGNATURE_HEADER) };
 }
 
-const SUBGRAPH_NAMES = ['directory', 'booking-standard', 'pas-rest', 'smart-links'];
+/** Every subgraph process (the catalog's remote entries: the directory and every supplier adapter). */
+const SUBGRAPH_NAMES = SUBGRAPHS.filter((s) => s.remote).map((s) => s.name);
 const SDL = JSON.stringify({ query: '{ _service { sdl } }' });
 const PATIENT_SEARCH = JSON.stringify({
   query: 'query($input: SupplierPatientAppointmentsInput!) { pasRestPatientAppointments(input: $input) { code appointments { ref } } }',

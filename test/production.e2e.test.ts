@@ -10,6 +10,10 @@ import { freePort, freePorts, startStack, type Stack } from '../scripts/stack.js
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { SUBGRAPHS } from '../subgraphs/catalog.js';
+
+/** Every subgraph process (the catalog's remote entries: the directory and every supplier adapter). */
+const SUBGRAPH_NAMES = SUBGRAPHS.filter((s) => s.remote).map((s) => s.name);
 
 let stack: Stack;
 let redis: TestRedis;
@@ -87,7 +91,7 @@ describe('authentication and scopes', () => {
   });
 
   it('a subgraph called directly, around the gateway, refuses', async () => {
-    for (const name of ['directory', 'booking-standard', 'pas-rest', 'smart-links']) {
+    for (const name of SUBGRAPH_NAMES) {
       const res = await fetch(stack.url(name), {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-consumer-organisation': Buffer.from('{"odsCode":"RX8","name":"x"}').toString('base64url') },
@@ -257,7 +261,7 @@ describe('no patient data at rest or in logs', () => {
       }
     }
     let lines = 0;
-    for (const name of ['gateway', 'directory', 'booking-standard', 'pas-rest', 'smart-links']) {
+    for (const name of ['gateway', ...SUBGRAPH_NAMES]) {
       const output = stack.output(name);
       lines += output.split('\n').length;
       for (const secret of SECRETS) expect(output, `${name} logs`).not.toContain(secret);
