@@ -17,6 +17,7 @@
  */
 import DataLoader from 'dataloader';
 import type { CircuitBreakers, Permit } from './circuit-breaker.js';
+import { supplierStatus } from './supplier-status.js';
 import type { ConsumerOrganisation } from './consumer.js';
 import type { SubgraphContext } from './context.js';
 import { forbiddenError, supplierError, userInputError } from './errors.js';
@@ -199,7 +200,11 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       const p = started[next++]!;
       p.then(
         () => permit?.settle(),
-        (err: unknown) => permit?.settle(err),
+        (err: unknown) => {
+          permit?.settle(err);
+          // An answer the adapter could not read came back from the HTTP call as a success: count it as a failure.
+          if ((err as { reason?: string } | null)?.reason === 'INVALID_RESPONSE') supplierStatus.recordLateFailure(spans[i]!.system, 'INVALID_RESPONSE');
+        },
       );
       return p;
     });

@@ -53,6 +53,17 @@ describe('supplier status tracker', () => {
     expect(s.minutes.at(-11)).toMatchObject({ calls: 8, failures: 0, p95LatencyMs: 25 });
   });
 
+  it('counts an unreadable answer as a failure of a call already counted, never more failures than calls', () => {
+    const { t } = tracker();
+    t.recordLateFailure('a', 'INVALID_RESPONSE'); // no call this minute: nothing to fail
+    t.recordCall('a', 20, { ok: true, status: 200 });
+    t.recordLateFailure('a', 'INVALID_RESPONSE');
+    t.recordLateFailure('a', 'INVALID_RESPONSE');
+    const s = t.view().systems[0]!;
+    expect(s.last5Minutes).toMatchObject({ calls: 1, failures: 1, errorRate: 1, failuresByReason: [{ reason: 'INVALID_RESPONSE', count: 1 }] });
+    expect(s.lastFailureReason).toBe('INVALID_RESPONSE');
+  });
+
   it('forgets what is older than 60 minutes, and an idle system has no rate', () => {
     const { t, advance } = tracker();
     t.recordCall('a', 20, failureOutcome(new UpstreamError('a', 'TIMEOUT')));

@@ -7,8 +7,9 @@
  * 60 buckets per system, at most MAX_SYSTEMS systems (calls to others are not tracked). p95 comes from the
  * histogram (the upper bound of the bucket holding the 95th percentile), so no sample is ever kept.
  *
- * Per process: fed by the one place every supplier call is measured (kit/upstream.ts, kit/supplier-http.ts,
- * kit/feeds/http.ts, beside supplierRequestDuration) and by the throttle. With replicas, each holds its own view.
+ * Per process: fed where every supplier call is measured (kit/supplier-http.ts, and kit/feeds/http.ts for the
+ * streamed feed files, beside supplierRequestDuration), by the throttle, and by slot searches for answers that could
+ * not be read (INVALID_RESPONSE, kit/slot-windows.ts). With replicas, each holds its own view.
  * Circuit state and quality-flag counts are read when the view is taken, from sources the process registers
  * (registerStatusSource: kit/slot-runtime.ts for the breakers, the feeds client for snapshot issues).
  */
@@ -143,6 +144,23 @@ export class SupplierStatusTracker {
     b.byReason.set(outcome.reason, (b.byReason.get(outcome.reason) ?? 0) + 1);
     track.lastFailureAt = now;
     track.lastFailureReason = outcome.reason;
+  }
+
+  /**
+   * A failure found after the call was recorded as answered: its body could not be read (INVALID_RESPONSE, from a
+   * slot search's span). Counted as a failure of a call already counted, so the call count does not change.
+   */
+  recordLateFailure(system: string, reason: FailureReason): void {
+    const now = this.clock();
+    const track = this.track(system);
+    if (!track) return;
+    const b = this.bucket(track, now);
+    // Never more failures than calls in a minute (a span's calls may have been counted in the minute before).
+    if (b.failures >= b.calls) return;
+    b.failures++;
+    b.byReason.set(reason, (b.byReason.get(reason) ?? 0) + 1);
+    track.lastFailureAt = now;
+    track.lastFailureReason = reason;
   }
 
   /** A call our own throttle held: `waited` went out late, `refused` never went out (RATE_LIMITED). */
