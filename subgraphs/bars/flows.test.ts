@@ -209,7 +209,7 @@ describe('BaRS access token', () => {
     expect(answer.code).toBe('FOUND');
     const log = await requests();
     expect(log.filter((r) => r.path === '/oauth2/token')).toHaveLength(1);
-    expect(log.filter((r) => r.status === 401)).toHaveLength(services.of(system.id).length);
+    expect(log.filter((r) => r.status === 401)).toHaveLength((await services.of(system.id)).length);
     // Afterwards the new token serves every call: no further token requests, no 401.
     await fetch(`${sim.url}/_sandbox/requests`, { method: 'DELETE' });
     expect((await ask()).code).toBe('FOUND');

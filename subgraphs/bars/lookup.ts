@@ -3,6 +3,7 @@
  * `barsPatientAppointments` (GET /Appointment?patient:identifier at every receiver this adapter has met; each
  * receiver answers with what the consumer organisation booked there, cancelled ones included).
  */
+import pLimit from 'p-limit';
 import { unreadOutcome } from '../kit/booking-outcomes.js';
 import { FHIR_ID } from '../kit/fhir/identifiers.js';
 import { classifyBarsFailure } from '../kit/fhir/operation-outcome.js';
@@ -11,6 +12,9 @@ import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
 import { toSupplierAppointment } from './appointment-map.js';
 import type { SupplierAppointment, SupplierAppointmentInput, SupplierAppointmentList, SupplierOutcome, SupplierPatientAppointmentsInput } from './generated/resolvers.js';
 import { list, outcome, say, type Flow } from './outcomes.js';
+
+/** Receivers asked at once for a patient's appointments. */
+const RECEIVERS_AT_ONCE = 8;
 
 export type ReadResult =
   | { kind: 'ok'; appointment: Appointment }
@@ -70,8 +74,10 @@ export async function searchAt(flow: Flow, serviceId: string, nhsNumber: string)
 
 export async function patientAppointmentsFlow(flow: Flow, input: SupplierPatientAppointmentsInput): Promise<SupplierAppointmentList> {
   const s = flow.system.id;
-  const services = flow.services.of(s);
-  const answers = await Promise.all(services.map(async (serviceId) => ({ serviceId, r: await searchAt(flow, serviceId, input.nhsNumber) })));
+  const services = await flow.services.of(s);
+  // One search per receiver, a few at a time: a system may front hundreds of receivers.
+  const limit = pLimit(RECEIVERS_AT_ONCE);
+  const answers = await Promise.all(services.map((serviceId) => limit(async () => ({ serviceId, r: await searchAt(flow, serviceId, input.nhsNumber) }))));
   if (answers.some((a) => a.r.kind === 'failed')) return list('SUPPLIER_UNAVAILABLE', say.unavailable(s));
   const appointments: SupplierAppointment[] = [];
   for (const { serviceId, r } of answers) {
