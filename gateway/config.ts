@@ -26,7 +26,7 @@ export interface OperationsConfig {
    * REDIS_URL, or the cluster of REDIS_CLUSTER_NODES (which wins). Unset: idempotency records are kept in process
    * (one replica only), and start-up says so.
    */
-  redisUrl?: RedisTarget;
+  redis?: RedisTarget;
   idempotencySecret: string;
   /** Signs what the operations send subgraphs (and, standalone, checks what they receive). */
   internalKey: string;
@@ -91,7 +91,7 @@ export function operationsConfig(env: NodeJS.ProcessEnv = process.env): Operatio
     bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
     directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
     answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
-    ...(redis ? { redisUrl: redis } : {}),
+    ...(redis ? { redis } : {}),
     idempotencySecret,
     internalKey: internalKeyFromEnv(env),
   };

@@ -5,14 +5,9 @@ import { startTracing } from '../subgraphs/kit/tracing.js';
 import { loadVerificationKey } from './plugins/auth.js';
 import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
+import { operationsDependencies } from './operations/dependencies.js';
 import { buildOperationsSchema } from './operations/index.js';
-import { Hasher } from './operations/idempotency.js';
-import { MemoryIdempotencyStore } from './operations/idempotency-memory-store.js';
-import { RedisIdempotencyStore } from './operations/idempotency-redis-store.js';
-import { SupplierRouter } from './operations/suppliers.js';
 import { supplierStatusReport } from './operations/supplier-status.js';
-import { AnswerCache, DirectoryCache, SlotGenerations } from './operations/read-cache.js';
-import { SubgraphClient } from './operations/subgraph-client.js';
 import { connectRedis } from './redis.js';
 import type { RedisClient } from '../subgraphs/kit/redis.js';
 import { RedisApqCache } from './plugins/persisted-queries.js';
@@ -27,30 +22,14 @@ let redis: RedisClient | undefined;
 try {
   const config = gatewayConfig();
   const registry = loadRegistry();
-  if (config.redisUrl) {
-    redis = connectRedis(config.redisUrl, logger);
+  if (config.redis) {
+    redis = connectRedis(config.redis, logger);
   } else {
     logger.warn('REDIS_URL and REDIS_CLUSTER_NODES are not set: idempotency records are kept in this process, so run one gateway replica only');
   }
-  // Every call the gateway's own operations make to a subgraph (typed documents, one error taxonomy).
-  const client = new SubgraphClient(config.subgraphUrls, config.internalKey);
   // The operator's view: the supplierStatus query and /status on the internal port share it.
   const supplierStatus = () => supplierStatusReport({ registry, subgraphUrls: config.subgraphUrls, internalKey: config.internalKey });
-  const operations = buildOperationsSchema({
-    router: new SupplierRouter(registry, client, config.bookingTimeoutMs),
-    availability: {
-      registry,
-      client,
-      logger,
-      now: () => new Date(),
-      directoryCache: new DirectoryCache({ ttlMs: config.directoryCacheMs, ...(redis ? { redis } : {}) }),
-      ...(redis && config.answerCacheMs > 0 ? { answerCache: new AnswerCache({ ttlMs: config.answerCacheMs, generations: new SlotGenerations(redis) }) } : {}),
-    },
-    store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
-    hasher: new Hasher(config.idempotencySecret),
-    supplierStatus,
-    logger,
-  });
+  const operations = buildOperationsSchema({ ...operationsDependencies(config, registry, redis, logger), supplierStatus });
   const plugins = gatewayPlugins({
     auth: {
       issuer: config.auth.issuer,

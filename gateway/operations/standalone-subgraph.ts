@@ -22,14 +22,9 @@ import type { SubgraphContext } from '../../subgraphs/kit/context.js';
 import { OPERATIONS_PRODUCTION_REQUIRED, operationsConfig } from '../config.js';
 import { connectRedis } from '../redis.js';
 import type { OperationsContext } from './context.js';
-import { Hasher } from './idempotency.js';
-import { MemoryIdempotencyStore } from './idempotency-memory-store.js';
-import { RedisIdempotencyStore } from './idempotency-redis-store.js';
 import { OPERATIONS_SUBGRAPH } from './index.js';
-import { AnswerCache, DirectoryCache, SlotGenerations } from './read-cache.js';
+import { operationsDependencies } from './dependencies.js';
 import { createOperationsResolvers } from './resolvers.js';
-import { SubgraphClient } from './subgraph-client.js';
-import { SupplierRouter } from './suppliers.js';
 
 /** Where the standalone operations subgraph listens. */
 export const OPERATIONS_LISTEN = { portEnv: 'OPERATIONS_PORT', defaultPort: 4005 } as const;
@@ -66,25 +61,11 @@ export async function startOperationsSubgraph(opts: { port: number; host?: strin
   assertProductionSettings(OPERATIONS_PRODUCTION_REQUIRED);
   const config = operationsConfig();
   const registry = loadRegistry();
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redis ? connectRedis(config.redis, logger) : undefined;
   if (!redis) logger.warn('REDIS_URL is not set: idempotency records are kept in this process, so run one replica only');
   try {
-    // Built as the gateway builds them for its in-process subgraph (gateway/index.ts).
-    const client = new SubgraphClient(config.subgraphUrls, config.internalKey);
-    const resolvers = createOperationsResolvers({
-      router: new SupplierRouter(registry, client, config.bookingTimeoutMs),
-      availability: {
-        registry,
-        client,
-        logger,
-        now: () => new Date(),
-        directoryCache: new DirectoryCache({ ttlMs: config.directoryCacheMs, ...(redis ? { redis } : {}) }),
-        ...(redis && config.answerCacheMs > 0 ? { answerCache: new AnswerCache({ ttlMs: config.answerCacheMs, generations: new SlotGenerations(redis) }) } : {}),
-      },
-      store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
-      hasher: new Hasher(config.idempotencySecret),
-      logger,
-    });
+    // Built as the gateway builds them for its in-process subgraph.
+    const resolvers = createOperationsResolvers(operationsDependencies(config, registry, redis, logger));
     return await startSubgraph({
       name: OPERATIONS_SUBGRAPH,
       resolvers: withSignedConsumer(resolvers as Record<string, unknown>),

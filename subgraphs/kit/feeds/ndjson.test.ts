@@ -17,7 +17,8 @@ describe('ndjsonLines', () => {
     expect(got).toEqual([
       { line: 1, text: '{"a":1}' },
       { line: 2, text: '{"b":2}' },
-      { line: 5, text: '{"c":3}' },
+      // The last line has no newline after it: said, so a reader can tell a file cut short (feeds/file.ts).
+      { line: 5, text: '{"c":3}', unterminated: true },
     ]);
   });
 
