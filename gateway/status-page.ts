@@ -48,7 +48,7 @@ export function serveStatusJson(res: ServerResponse, report: () => Promise<Suppl
 const STYLE = `
 :root { --ok:#1b7f3b; --warn:#b36b00; --bad:#c62828; --idle:#6b7280; --unk:#6b21a8; --line:#e5e7eb; --fg:#111827; --mute:#4b5563; }
 * { box-sizing: border-box; }
-body { margin: 0; min-width: max-content; font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: #f9fafb; }
+body { margin: 0; font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: #f9fafb; }
 header { display: flex; gap: 16px; align-items: baseline; padding: 10px 16px; background: #fff; border-bottom: 1px solid var(--line); }
 h1 { font-size: 16px; margin: 0; }
 #summary { font-weight: 600; }
@@ -58,6 +58,8 @@ table { border-collapse: collapse; width: 100%; background: #fff; border: 1px so
 th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: middle; white-space: nowrap; }
 th { font-size: 11px; text-transform: uppercase; letter-spacing: .03em; color: var(--mute); background: #f3f4f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.wrap { white-space: normal; min-width: 150px; max-width: 280px; }
+.sys { min-width: 220px; }
 .sys b { display: block; }
 .sys small, .mute { color: var(--mute); }
 .badge { display: inline-block; min-width: 76px; text-align: center; padding: 2px 6px; border-radius: 3px; color: #fff; font-weight: 600; font-size: 11px; }
@@ -69,6 +71,7 @@ svg { display: block; }
 .legend i { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 12px; vertical-align: -1px; }
 .l-lat { background: #2563eb; } .l-fail { background: var(--bad); } .l-calls { background: #d1d5db; }
 #error { color: var(--bad); font-weight: 600; }
+tr.row-FAILING td { background: #fef2f2; } tr.row-DEGRADED td { background: #fffbeb; } tr.row-UNKNOWN td { background: #faf5ff; }
 `;
 
 // Runs in the browser. Builds the DOM with textContent and SVG attributes only: no innerHTML, no inline style.
@@ -91,7 +94,11 @@ const SCRIPT = `
     points.forEach((p, i) => {
       if (!p.calls) return;
       const h = Math.max(1, (p.calls / maxCalls) * (H - 4));
-      svg.appendChild(svgEl('rect', { x: i * bw, y: H - h, width: bw - 0.5, height: h, fill: '#d1d5db' }));
+      const bar = svgEl('rect', { x: i * bw, y: H - h, width: bw - 0.5, height: h, fill: '#d1d5db' });
+      const tip = svgEl('title', {});
+      tip.textContent = new Date(p.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + ': ' + p.calls + ' calls, ' + p.failures + ' failed, p95 ' + msText(p.p95LatencyMs);
+      bar.appendChild(tip);
+      svg.appendChild(bar);
       if (p.failures) {
         const fh = Math.max(2, (p.failures / maxCalls) * (H - 4));
         svg.appendChild(svgEl('rect', { x: i * bw, y: H - fh, width: bw - 0.5, height: fh, fill: '#c62828' }));
@@ -106,11 +113,11 @@ const SCRIPT = `
   }
 
   function row(s) {
-    const tr = el('tr');
+    const tr = el('tr', 'row-' + s.health);
     tr.dataset.system = s.system;
     const td = (child, cls) => { const c = el('td', cls); if (typeof child === 'string') c.textContent = child; else if (child) c.appendChild(child); tr.appendChild(c); return c; };
     td(el('span', 'badge h-' + s.health, s.health));
-    const sys = el('div', 'sys'); sys.appendChild(el('b', '', s.name)); sys.appendChild(el('small', '', s.system + ' · ' + s.kind)); td(sys);
+    const sys = el('div', 'sys'); sys.appendChild(el('b', '', s.name)); sys.appendChild(el('small', '', s.system + ' · ' + s.kind)); td(sys, 'wrap');
     td(age(s.dataAgeSeconds), 'num');
     const w5 = s.last5Minutes, w60 = s.last60Minutes;
     td(w5.failures + ' / ' + w5.calls, 'num');
@@ -120,10 +127,10 @@ const SCRIPT = `
     td(msText(w60.p95LatencyMs), 'num');
     td(chart(s.lastHour));
     const reasons = w60.failuresByReason.map((r) => r.reason + ' ' + r.count).join(', ');
-    td(s.lastFailureReason ? s.lastFailureReason + (reasons ? ' (1 h: ' + reasons + ')' : '') : '–', s.lastFailureReason ? 'warn' : 'mute');
+    td(s.lastFailureReason ? s.lastFailureReason + (reasons ? ' (1 h: ' + reasons + ')' : '') : '–', s.lastFailureReason ? 'wrap warn' : 'mute');
     td(s.circuit, s.circuit === 'OPEN' ? 'bad' : s.circuit === 'HALF_OPEN' ? 'warn' : '');
     td(s.throttle.state + ' · ' + s.throttle.limitPerSecond + '/s', s.throttle.state === 'REFUSING' ? 'warn' : '');
-    td(s.qualityFlags.length ? s.qualityFlags.map((q) => q.flag + ' ' + q.count).join(', ') : '–', s.qualityFlags.length ? '' : 'mute');
+    td(s.qualityFlags.length ? s.qualityFlags.map((q) => q.flag + ' ' + q.count).join(', ') : '–', s.qualityFlags.length ? 'wrap' : 'mute');
     td(s.reportedBy ? s.reportedBy.host + ' #' + s.reportedBy.pid : 'no answer', s.reportedBy ? 'mute' : 'bad');
     return tr;
   }
