@@ -28,7 +28,7 @@ const config: CodegenConfig = {
     enumsAsTypes: true,
     useIndexSignature: true,
     scalars: { DateTime: 'string' },
-    contextType: '../../kit/context.js#SubgraphContext',
+    contextType: '../../../common/context.js#SubgraphContext',
   },
   generates: {
     [`${directory.dir}/generated/resolvers.ts`]: {

@@ -1,4 +1,4 @@
-import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../common/consumer.js';
 
 /**
  * Whom the bench's direct subgraph calls are made for: the organisation our gateway (and Hive Gateway, through

@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { gatewayConfig } from '../gateway/config.js';
 import { OPERATIONS_SUBGRAPH } from '../gateway/operations/index.js';
 import { OPERATIONS_LISTEN } from '../gateway/operations/standalone-subgraph.js';
-import { envUrl } from '../subgraphs/kit/env.js';
+import { envUrl } from '../common/env.js';
 import { hiveSigningPlugin, type HiveSigningPlugin } from '../gateway/engines/hive-plugin.js';
 import { loadVerificationKey } from '../gateway/plugins/auth.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';

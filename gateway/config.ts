@@ -1,14 +1,14 @@
 /** Gateway configuration from the environment, with the defaults `npm start` documents. */
 import { SUBGRAPHS, defaultSubgraphUrl } from '../subgraphs/catalog.js';
-import { envInt, envPort, envString, envUrl } from '../subgraphs/kit/env.js';
-import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import { envInt, envPort, envString, envUrl } from '../common/env.js';
+import type { ConsumerOrganisation } from '../common/consumer.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { DEFAULT_LIMITS, type Limits } from './plugins/limits.js';
 import type { ConsumerLimitOptions } from './plugins/rate-limit/limits.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';
-import { internalKeyFromEnv } from '../subgraphs/kit/internal-auth.js';
-import { assertProductionSettings, type RequiredSetting } from '../subgraphs/kit/production.js';
-import { redisTargetFromEnv, type RedisTarget } from '../subgraphs/kit/redis.js';
+import { internalKeyFromEnv } from '../common/internal-auth.js';
+import { assertProductionSettings, type RequiredSetting } from '../common/production.js';
+import { redisTargetFromEnv, type RedisTarget } from '../common/redis.js';
 
 /**
  * What the gateway-owned operations need, in the gateway or run standalone (gateway/operations/standalone.ts): the

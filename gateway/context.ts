@@ -1,5 +1,5 @@
 /** What every gateway request carries through plugins, the planner and the gateway-owned operations. */
-import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../common/consumer.js';
 import type { Principal } from './plugins/auth.js';
 
 export interface GatewayContext {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SignJWT, importJWK, type JWK } from 'jose';
-import type { ConsumerOrganisation } from '../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../common/consumer.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from './config.js';
 

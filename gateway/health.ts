@@ -4,7 +4,7 @@
  * where a load balancer with no ready replica would answer nothing at all. The body says which subgraphs answer a
  * trivial query (`degraded` when any does not), for operators and alerts. Names only, never URLs.
  */
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 
 export interface Readiness {
   ready: boolean;

@@ -1,7 +1,7 @@
 /** The gateway as its own process: `tsx gateway/index.ts`. */
-import { createLogger } from '../subgraphs/kit/logger.js';
+import { createLogger } from '../common/logger.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
-import { startTracing } from '../subgraphs/kit/tracing.js';
+import { startTracing } from '../common/tracing.js';
 import { loadVerificationKey } from './plugins/auth.js';
 import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
@@ -9,7 +9,7 @@ import { operationsDependencies } from './operations/dependencies.js';
 import { buildOperationsSchema } from './operations/index.js';
 import { supplierStatusReport } from './operations/supplier-status.js';
 import { connectRedis } from './redis.js';
-import type { RedisClient } from '../subgraphs/kit/redis.js';
+import type { RedisClient } from '../common/redis.js';
 import { RedisApqCache } from './plugins/persisted-queries.js';
 import { ConsumerLimits } from './plugins/rate-limit/limits.js';
 import { RedisRateStore } from './plugins/rate-limit/redis-store.js';

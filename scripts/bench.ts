@@ -39,7 +39,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 import { startRedis, type TestRedis } from '../test/redis.js';
 import { BENCH_CONSUMER } from '../bench/consumer.js';
 import { addDays, londonDate, londonMidnight } from '../bench/days.js';

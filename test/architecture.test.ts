@@ -1,5 +1,5 @@
 /**
- * The import rules the architecture depends on, checked over the source: production code (gateway/ and subgraphs/,
+ * The import rules the architecture depends on, checked over the source: production code (common/, gateway/ and subgraphs/,
  * without *.test.ts, *.test-support.ts and recorded fixtures with their recorders) never imports the sandbox,
  * scripts/ or test code, and its runtime imports have no cycles (a cycle makes module initialisation order matter).
  */
@@ -8,7 +8,7 @@ import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 
-const PRODUCTION_ROOTS = ['gateway', 'subgraphs'];
+const PRODUCTION_ROOTS = ['common', 'gateway', 'subgraphs'];
 /** Test code living beside what it tests: test files, their support modules, recorded fixtures and their recorders. */
 const isTestCode = (path: string) => /\.test(-support)?\.ts$/.test(path) || path.split('/').includes('fixtures');
 
@@ -45,7 +45,7 @@ function resolveRelative(from: string, specifier: string): string {
 const production = PRODUCTION_ROOTS.flatMap(walk).filter((p) => !isTestCode(p));
 const imports = new Map(production.map((p) => [p, importsOf(readFileSync(join(repoRoot, p), 'utf8'))]));
 
-describe('production code (gateway/, subgraphs/)', () => {
+describe('production code (common/, gateway/, subgraphs/)', () => {
   it('is found: the scan sees the entry points and the adapters', () => {
     expect(production).toEqual(expect.arrayContaining(['gateway/index.ts', 'subgraphs/adapters.ts', 'subgraphs/kit/registry.ts']));
     expect(imports.get('subgraphs/kit/registry.ts')!.map((i) => i.specifier)).toContain('../adapters.js');
@@ -60,6 +60,21 @@ describe('production code (gateway/, subgraphs/)', () => {
         .filter((target) => /^(sandbox|scripts|test)\//.test(target) || isTestCode(target) || target.startsWith('..'))
         .map((target) => `${file} imports ${target}`),
     );
+    expect(offending).toEqual([]);
+  });
+
+  it('shares through common/: what the gateway and the subgraphs both use imports neither of them', () => {
+    const offending = production
+      .filter((file) => file.startsWith('common/'))
+      .flatMap((file) =>
+        imports
+          .get(file)!
+          .filter((i) => i.specifier.startsWith('.'))
+          .map((i) => resolveRelative(file, i.specifier))
+          .filter((target) => /^(gateway|subgraphs)\//.test(target))
+          .map((target) => `${file} imports ${target}`),
+      );
+    expect(production.filter((f) => f.startsWith('common/')).length).toBeGreaterThan(10);
     expect(offending).toEqual([]);
   });
 

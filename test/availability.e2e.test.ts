@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, freePorts, startStack, type Stack } from '../scripts/stack.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, injectFault } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
-import { decodeSlotId } from '../subgraphs/kit/slot-id.js';
+import { decodeSlotId } from '../common/slot-id.js';
 import { gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
 

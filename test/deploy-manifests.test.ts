@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { GATEWAY_LISTEN, PRODUCTION_REQUIRED } from '../gateway/config.js';
 import { GATEWAY_HEALTH } from '../gateway/health.js';
 import { SUBGRAPHS, type SubgraphEntry } from '../subgraphs/catalog.js';
-import { REPLICATED_REQUIRED, SUBGRAPH_PRODUCTION_REQUIRED, settingName, type RequiredSetting } from '../subgraphs/kit/production.js';
+import { REPLICATED_REQUIRED, SUBGRAPH_PRODUCTION_REQUIRED, settingName, type RequiredSetting } from '../common/production.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
 import { DIRECTORY_PRODUCTION_REQUIRED } from '../subgraphs/directory/client.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, freePorts, startStack, stopChild, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
 

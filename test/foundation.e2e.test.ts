@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
-import { decodeSlotId } from '../subgraphs/kit/slot-id.js';
+import { decodeSlotId } from '../common/slot-id.js';
 import { clearSandbox, decodeJwt, gql, injectFault, noInternalAddress, sandboxRequests } from './helpers.js';
 
 let stack: Stack;

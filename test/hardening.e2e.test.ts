@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 import { devToken } from '../scripts/token.js';
 import { gql } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';

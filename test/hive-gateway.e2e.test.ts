@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 import { PROCESSES, freePort, freePorts, startStack, stopChild, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { gql, type GraphQLResponse } from './helpers.js';

@@ -15,7 +15,7 @@ import { loadExamples } from '../gateway/ide.js';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 import { devToken } from '../scripts/token.js';
-import { gatewayHeaders } from '../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../common/internal-auth.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
 import { SUPPLIER_STATUS_PATH } from '../subgraphs/kit/supplier-status.js';
 import { clearSandbox, decodeJwt, gql, injectFault, noInternalAddress } from './helpers.js';

@@ -15,10 +15,10 @@ import { DirectoryCache, SlotGenerations } from '../gateway/operations/read-cach
 import { RedisApqCache } from '../gateway/plugins/persisted-queries.js';
 import { RedisRateStore } from '../gateway/plugins/rate-limit/redis-store.js';
 import { RedisFeedStore, feedKey } from '../subgraphs/kit/feeds/store-redis.js';
-import { ReplayGuard } from '../subgraphs/kit/internal-auth.js';
-import { londonDay } from '../subgraphs/kit/london-day.js';
-import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../subgraphs/kit/redis.js';
-import { bucketAddress, dayDigest } from '../subgraphs/kit/slot-buckets.js';
+import { ReplayGuard } from '../common/internal-auth.js';
+import { londonDay } from '../common/london-day.js';
+import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../common/redis.js';
+import { bucketAddress, dayDigest } from '../common/slot-buckets.js';
 import { RedisBucketStore, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
 import { SupplierThrottle } from '../subgraphs/kit/supplier-throttle.js';
 import { onNode, startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
-import { decodeSlotId } from '../subgraphs/kit/slot-id.js';
+import { decodeSlotId } from '../common/slot-id.js';
 import { gql, sandboxRequests } from './helpers.js';
 
 let stack: Stack;

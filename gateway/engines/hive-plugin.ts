@@ -3,7 +3,7 @@
  * do (gateway/plugins/auth.ts, internal-signing.ts): the consumer's bearer JWT verified with the same rules (issuer,
  * audience, lifetime, organisation claims; anonymous slot reads as the configured organisation where allowed), the
  * scopes of every root field checked before anything runs, and each subgraph fetch sent with the consumer it
- * authenticated, a trace id, and the v2 signature over the final URL, method and body (subgraphs/kit/internal-auth.ts).
+ * authenticated, a trace id, and the v2 signature over the final URL, method and body (common/internal-auth.ts).
  * Register it last: no plugin may change a fetch after it is signed.
  *
  * Not done here (our gateway's other plugins; Hive has its own for each): query depth, alias and cost limits,
@@ -15,8 +15,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getOperationAST, type DocumentNode } from 'graphql';
-import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
-import { identityHeaders, signedHeaders } from '../../subgraphs/kit/internal-auth.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import { identityHeaders, signedHeaders } from '../../common/internal-auth.js';
 import { assertMayRun, authenticate, type AuthConfig, type Principal } from '../plugins/auth.js';
 
 /** What this plugin keeps in Hive's request context. */

@@ -2,7 +2,7 @@
  * Combined availability: the consumer's core question, "where can this patient be seen soonest?", answered in one
  * request across every matching service and supplier system. The directory says which services match (reused for a
  * short while: read-cache.ts); each supplier system is asked once, for all its services, for its first K slots
- * (`<prefix>TopSlots`, schema/supplier-slots.graphql, ranked in subgraphs/kit/top-slots.ts) under that system's
+ * (`<prefix>TopSlots`, schema/supplier-slots.graphql, ranked in common/top-slots.ts) under that system's
  * deadline; the systems' sorted lists are k-way merged here and paginated, and whatever could not answer is reported
  * in `coverage` instead of failing the whole answer. Every call is a typed document through subgraph-client.ts.
  *
@@ -14,11 +14,11 @@
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
-import { userInputError } from '../../subgraphs/kit/errors.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import { userInputError } from '../../common/errors.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
-import { MAX_TOP_K, compareKeyed, kWayMerge, type Keyed, type TopSlotsMode } from '../../subgraphs/kit/top-slots.js';
-import { readWindow } from '../../subgraphs/kit/window-input.js';
+import { MAX_TOP_K, compareKeyed, kWayMerge, type Keyed, type TopSlotsMode } from '../../common/top-slots.js';
+import { readWindow } from '../../common/window-input.js';
 import { canonicalJson } from './idempotency.js';
 import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
@@ -26,7 +26,7 @@ import type { AnswerCache, DirectoryCache } from './read-cache.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
 
-export { MAX_WINDOW_DAYS } from '../../subgraphs/kit/window-input.js';
+export { MAX_WINDOW_DAYS } from '../../common/window-input.js';
 export const MAX_SERVICES = 100;
 const MAX_FIRST = 200;
 /** A search pages through its first MAX_POSITION slots (the top-K operation's own cap on K). */

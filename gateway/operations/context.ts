@@ -1,4 +1,4 @@
-import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 
 /** What the gateway-owned operations receive: the gateway's request context, passed through in-process. */
 export interface OperationsContext {

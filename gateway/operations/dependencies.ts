@@ -4,7 +4,7 @@
  * (in-process) and the standalone operations subgraph build them the same way, here.
  */
 import type { Logger } from 'pino';
-import type { RedisClient } from '../../subgraphs/kit/redis.js';
+import type { RedisClient } from '../../common/redis.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
 import type { OperationsConfig } from '../config.js';
 import { Hasher } from './idempotency.js';

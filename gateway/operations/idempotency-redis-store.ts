@@ -1,6 +1,6 @@
 /** Idempotency records in Redis, shared by every gateway replica; each claim decided and written atomically. */
 import { Cluster } from 'ioredis';
-import type { RedisClient } from '../../subgraphs/kit/redis.js';
+import type { RedisClient } from '../../common/redis.js';
 import { RECORD_TTL_MS, type Claim, type IdempotencyRecord, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
 
 // Decision and write in one step, so two replicas racing on one key cannot both take it.

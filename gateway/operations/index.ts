@@ -6,9 +6,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { GraphQLSchema } from 'graphql';
 import { subgraph } from '../../subgraphs/catalog.js';
-import { DateTime } from '../../subgraphs/kit/scalars.js';
+import { DateTime } from '../../common/scalars.js';
 import { subgraphTypeDefs } from '../../subgraphs/kit/schema.js';
-import { idKeyFromEnv } from '../../subgraphs/kit/slot-id.js';
+import { idKeyFromEnv } from '../../common/slot-id.js';
 import { createOperationsResolvers, type OperationsDeps } from './resolvers.js';
 
 export const OPERATIONS_SUBGRAPH = 'bookings';

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBucketStore } from '../../subgraphs/kit/slot-buckets-redis.js';
-import { dayDigest } from '../../subgraphs/kit/slot-buckets.js';
-import { londonDay } from '../../subgraphs/kit/london-day.js';
+import { dayDigest } from '../../common/slot-buckets.js';
+import { londonDay } from '../../common/london-day.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
 import { AnswerCache, DirectoryCache, SlotGenerations, TtlLru } from './read-cache.js';
 

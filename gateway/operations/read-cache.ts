@@ -13,10 +13,10 @@
  *                    was fetched. See `SlotGenerations` for why that check is exact and cheap.
  */
 import { createHash } from 'node:crypto';
-import { daysCovering } from '../../subgraphs/kit/london-day.js';
-import { runBatch } from '../../subgraphs/kit/redis-batch.js';
-import type { RedisClient } from '../../subgraphs/kit/redis.js';
-import { dayDigest } from '../../subgraphs/kit/slot-buckets.js';
+import { daysCovering } from '../../common/london-day.js';
+import { runBatch } from '../../common/redis-batch.js';
+import type { RedisClient } from '../../common/redis.js';
+import { dayDigest } from '../../common/slot-buckets.js';
 import { dayKey, serviceTag } from '../../subgraphs/kit/slot-buckets-redis.js';
 
 /** A bounded map whose entries expire: insertion order is age order, so the oldest goes first when full. */
@@ -105,7 +105,7 @@ export class DirectoryCache<V> {
 }
 
 /**
- * The slot cache's day generations (subgraphs/kit/slot-buckets*.ts), read by the gateway. Every booking and
+ * The slot cache's day generations (common/slot-buckets*.ts), read by the gateway. Every booking and
  * cancellation, whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches
  * (`slots:v2:{<service>}d:<day>` field `g`, a Lua script) before its answer leaves the subgraph, and keeps that marker alive
  * for ttl + stale + lock (over a minute). So: read every (system, service, day) generation behind an answer *before*

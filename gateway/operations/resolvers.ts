@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { normaliseNhsNumber } from '../../subgraphs/kit/nhs-number.js';
-import { userInputError } from '../../subgraphs/kit/errors.js';
-import { sanitiseDiagnostics } from '../../subgraphs/kit/supplier-diagnostics.js';
-import { decodeAppointmentId, encodeAppointmentId } from '../../subgraphs/kit/slot-id.js';
+import { normaliseNhsNumber } from '../../common/nhs-number.js';
+import { userInputError } from '../../common/errors.js';
+import { sanitiseDiagnostics } from '../../common/supplier-diagnostics.js';
+import { decodeAppointmentId, encodeAppointmentId } from '../../common/slot-id.js';
 import type { OperationsContext } from './context.js';
 import type {
   Appointment,

@@ -6,7 +6,7 @@
  * INTERNAL_AUTH_KEY, the supplier subgraphs' URLs). Our own gateway keeps hosting them in-process.
  *
  * It is a subgraph like the supplier ones (subgraphs/kit/server.ts): it answers only requests carrying a valid,
- * fresh, unused gateway signature (subgraphs/kit/internal-auth.ts), and the consumer organisation it acts for is the
+ * fresh, unused gateway signature (common/internal-auth.ts), and the consumer organisation it acts for is the
  * one that signature vouches for. Everything our gateway does before the operations run (the consumer's JWT, its
  * scopes, query limits, rate limits) is then the router's job: a router signs a consumer only once it has verified
  * that consumer's token and the scopes of every root field asked for (gateway/engines/hive-plugin.ts does so for
@@ -14,11 +14,11 @@
  */
 import type { GraphQLFieldResolver } from 'graphql';
 import { GraphQLError } from 'graphql';
-import { createLogger } from '../../subgraphs/kit/logger.js';
-import { assertProductionSettings } from '../../subgraphs/kit/production.js';
+import { createLogger } from '../../common/logger.js';
+import { assertProductionSettings } from '../../common/production.js';
 import { loadRegistry } from '../../subgraphs/kit/registry.js';
 import { startSubgraph, type RunningSubgraph } from '../../subgraphs/kit/server.js';
-import type { SubgraphContext } from '../../subgraphs/kit/context.js';
+import type { SubgraphContext } from '../../common/context.js';
 import { OPERATIONS_PRODUCTION_REQUIRED, operationsConfig } from '../config.js';
 import { connectRedis } from '../redis.js';
 import type { OperationsContext } from './context.js';

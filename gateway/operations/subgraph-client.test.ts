@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/stack.js';
-import { SIGNATURE_HEADER } from '../../subgraphs/kit/internal-auth.js';
+import { SIGNATURE_HEADER } from '../../common/internal-auth.js';
 import { FindServicesDocument } from './generated/directory.js';
 import { SubgraphCallError, SubgraphClient } from './subgraph-client.js';
 

@@ -10,14 +10,14 @@
  *   own words          (RATE_LIMITED, CIRCUIT_OPEN, ...), BAD_USER_INPUT (with its field) and FORBIDDEN by
  *                      `extensions.code`, anything else UNAVAILABLE
  *
- * Every request is signed with `gatewayHeaders` over the exact bytes sent (subgraphs/kit/internal-auth.ts), so a
+ * Every request is signed with `gatewayHeaders` over the exact bytes sent (common/internal-auth.ts), so a
  * subgraph accepts it once, for this consumer and trace.
  */
-import { traceHeaders } from '../../subgraphs/kit/tracing.js';
+import { traceHeaders } from '../../common/tracing.js';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
-import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
-import { gatewayHeaders } from '../../subgraphs/kit/internal-auth.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
 
 export type SubgraphFailure =
   | 'TIMEOUT'

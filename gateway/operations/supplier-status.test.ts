@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, verifyInternal } from '../../subgraphs/kit/internal-auth.js';
+import { SIGNATURE_HEADER, verifyInternal } from '../../common/internal-auth.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
 import { SUPPLIER_STATUS_PATH, SupplierStatusTracker } from '../../subgraphs/kit/supplier-status.js';
 import { supplierStatusReport } from './supplier-status.js';

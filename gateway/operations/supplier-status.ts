@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { SUBGRAPHS } from '../../subgraphs/catalog.js';
-import { gatewayHeaders } from '../../subgraphs/kit/internal-auth.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
 import { FAILURE_REASONS, SUPPLIER_STATUS_PATH, type FailureReason } from '../../subgraphs/kit/supplier-status.js';
 import type {

@@ -1,13 +1,13 @@
 /**
  * The top-K read path as a whole, against a brute-force merge (issue 9): each supplier system ranks its services'
- * slots (subgraphs/kit/top-slots.ts, as `<prefix>TopSlots` does) and sends its first K; the gateway k-way merges the
+ * slots (common/top-slots.ts, as `<prefix>TopSlots` does) and sends its first K; the gateway k-way merges the
  * systems' lists (availability.ts mergeTop/pageOf). For random service sets, slot lists, windows, hand-off choices
  * and both sorts: the merged first N equal the full merge's first N, and paging through every page (as cursors do)
  * loses and repeats nothing, with an exact totalCount and no hasNextPage leading to a page the API would refuse.
  */
 import { describe, expect, it } from 'vitest';
 import { inWindow } from '../../subgraphs/kit/slot-windows.js';
-import { isHandoff, kWayMerge, rankService, topK } from '../../subgraphs/kit/top-slots.js';
+import { isHandoff, kWayMerge, rankService, topK } from '../../common/top-slots.js';
 import { MAX_POSITION, modeFor, pageOf, rankServices, type DirectoryService, type RankedSlot, type SlotData, type SupplierAnswers } from './availability.js';
 
 /** Deterministic: a failing seed is printed and replays. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeSlotId } from '../../subgraphs/kit/slot-id.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 import type { BookAppointmentInput } from './generated/resolvers.js';
 import { checkBirthDate, ukToday, validateBooking } from './validate.js';
 

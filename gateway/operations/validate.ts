@@ -3,9 +3,9 @@
  * Each failure names the field (as a path) and says what is wrong in words a consumer system can show its user;
  * messages never repeat the value, because values are patient data.
  */
-import { normaliseNhsNumber } from '../../subgraphs/kit/nhs-number.js';
-import { decodeSlotId, type GlobalRef } from '../../subgraphs/kit/slot-id.js';
-import { londonDay } from '../../subgraphs/kit/london-day.js';
+import { normaliseNhsNumber } from '../../common/nhs-number.js';
+import { decodeSlotId, type GlobalRef } from '../../common/slot-id.js';
+import { londonDay } from '../../common/london-day.js';
 import type { BookAppointmentInput, ClinicalReportType, Gender } from './generated/resolvers.js';
 
 export interface ValidPatient {

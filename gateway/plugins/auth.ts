@@ -17,7 +17,7 @@ import {
   type CryptoKey,
 } from 'jose';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ConsumerOrganisation } from '../../subgraphs/kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 import type { GatewayPlugin } from './plugin.js';
 
 export const SCOPES = {

@@ -2,7 +2,7 @@
  * A deadline on every subgraph fetch, timed into the subgraph fetch metric. A failure becomes a typed error naming
  * the subgraph: the gateway's own error for it is a bare "fetch failed", or worse, the internal URL.
  */
-import { subgraphFetchDuration } from '../../subgraphs/kit/metrics.js';
+import { subgraphFetchDuration } from '../../common/metrics.js';
 import { SubgraphUnavailableError } from '../errors.js';
 import type { GatewayPlugin } from './plugin.js';
 

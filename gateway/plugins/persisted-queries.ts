@@ -4,7 +4,7 @@
  * full query again, as APQ intends), never an error.
  */
 import type { GatewayPlugin } from './plugin.js';
-import type { RedisClient } from '../../subgraphs/kit/redis.js';
+import type { RedisClient } from '../../common/redis.js';
 
 /** Without a shared cache, Apollo Server's own in-memory one (one replica's worth). */
 export function persistedQueriesPlugin(cache?: RedisApqCache, ttlSeconds = 24 * 3600): GatewayPlugin {

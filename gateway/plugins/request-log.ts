@@ -3,7 +3,7 @@
  * organisation, duration, status and error codes. Never variables, never the query text's values, never response
  * data: they carry patient data.
  */
-import { graphqlErrors, graphqlRequests } from '../../subgraphs/kit/metrics.js';
+import { graphqlErrors, graphqlRequests } from '../../common/metrics.js';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { GatewayPlugin } from './plugin.js';

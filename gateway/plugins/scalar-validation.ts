@@ -19,8 +19,8 @@ import {
   type DocumentNode,
 } from 'graphql';
 import type { GatewayPlugin } from './plugin.js';
-import { isRfc3339 } from '../../subgraphs/kit/scalars.js';
-import { checkInstant } from '../../subgraphs/kit/window-input.js';
+import { isRfc3339 } from '../../common/scalars.js';
+import { checkInstant } from '../../common/window-input.js';
 
 const SCALAR = 'DateTime';
 

@@ -1,8 +1,8 @@
 /**
- * Each fetch of the query plan as a CLIENT span under the gateway request's span (kit/tracing.ts), with the trace
+ * Each fetch of the query plan as a CLIENT span under the gateway request's span (common/tracing.ts), with the trace
  * carried to the subgraph as W3C `traceparent`. Sits before the signing plugin, which signs what this one sends.
  */
-import { SpanKind, inSpan, traceHeaders } from '../../subgraphs/kit/tracing.js';
+import { SpanKind, inSpan, traceHeaders } from '../../common/tracing.js';
 import type { GatewayPlugin } from './plugin.js';
 
 export const tracingPlugin: GatewayPlugin = {

@@ -7,7 +7,7 @@
  *   SANDBOX_FEEDS_MAX_AGE_SECONDS    Cache-Control max-age of the general-appointments data set (default 300);
  *                                    vaccine-clinic always answers like PrepMod (no-cache, no-store, weak ETag)
  */
-import { envInt } from '../../subgraphs/kit/env.js';
+import { envInt } from '../../common/env.js';
 import { envPort, runAsProcess } from '../lib/http.js';
 import { bundledDataSets } from './datasets.js';
 import { startFeedPublisher } from './server.js';

@@ -273,7 +273,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export { envPort } from '../../subgraphs/kit/env.js';
+export { envPort } from '../../common/env.js';
 
 /** Runs a simulator as its own process: start, print where it listens, stop cleanly on SIGINT/SIGTERM. */
 export async function runAsProcess(start: () => Promise<SandboxServer>, label: string): Promise<void> {

@@ -30,7 +30,7 @@ import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { classifyBarsFailure } from '../kit/fhir/operation-outcome.js';
 import { identifierValue } from '../kit/fhir/identifiers.js';
 import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { appointmentOfMessage, appointmentStatus, isBookingOf, toSupplierAppointment } from './appointment-map.js';
 import type { Answer } from './client.js';
 import type { SupplierAppointment, SupplierBookingInput, SupplierOutcome } from './generated/resolvers.js';

@@ -14,7 +14,7 @@
  */
 import { FHIR_ID } from '../kit/fhir/identifiers.js';
 import { classifyBarsFailure } from '../kit/fhir/operation-outcome.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { appointmentOfMessage, appointmentStatus, toSupplierAppointment } from './appointment-map.js';
 import type { Answer } from './client.js';
 import type { SupplierCancelInput, SupplierOutcome } from './generated/resolvers.js';

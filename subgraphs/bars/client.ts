@@ -8,13 +8,13 @@
  * OperationOutcome's code) for the flows; only transport failures, 429 and 5xx throw.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConsumerOrganisation } from '../kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { isBundle, matches, nextPage, type BundleEntryLike, type BundleLike } from '../kit/fhir/bundle.js';
 import { fhirInstant, NHS_NUMBER_SYSTEM } from '../kit/fhir/identifiers.js';
 import { parseOperationOutcome, type ParsedOutcome } from '../kit/fhir/operation-outcome.js';
 import type { Appointment, Bundle } from '../kit/fhir/r4.js';
 import { supplierHttp } from '../kit/supplier-http.js';
-import { UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
+import { UpstreamError, type UpstreamResponse } from '../../common/upstream.js';
 import { correlationId, endUserOrganisation, requestingSoftware, targetIdentifier } from './headers.js';
 import type { BarsSystem } from './system.js';
 import type { BarsTokens } from './token.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Device, Organization } from '../kit/fhir/r4.js';
 import { DOS_SERVICE_ID_SYSTEM, ODS_ORGANIZATION_SYSTEM } from '../kit/fhir/identifiers.js';
-import type { ConsumerOrganisation } from '../kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 import type { BarsSystem } from './system.js';
 
 /** Standard Base64 (the proxy refuses base64url: PROXY_BAD_REQUEST). */

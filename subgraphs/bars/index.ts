@@ -10,9 +10,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { envPort } from '../kit/env.js';
-import { createLogger } from '../kit/logger.js';
-import { connectRedis, redisTargetFromEnv } from '../kit/redis.js';
+import { envPort } from '../../common/env.js';
+import { createLogger } from '../../common/logger.js';
+import { connectRedis, redisTargetFromEnv } from '../../common/redis.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
 import { slotRuntime, type SlotRuntimeOptions } from '../kit/slot-runtime.js';

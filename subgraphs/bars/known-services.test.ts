@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { connectRedis, type RedisConnection } from '../kit/redis.js';
+import { connectRedis, type RedisConnection } from '../../common/redis.js';
 import { KnownServices, MAX_PER_SYSTEM, redisKnownServices } from './known-services.js';
 
 let redis: TestRedis;

@@ -6,7 +6,7 @@
  * it, or while it is away, each process answers from what it met itself. Service ids only, never anything of a
  * patient; bounded per system.
  */
-import type { RedisClient } from '../kit/redis.js';
+import type { RedisClient } from '../../common/redis.js';
 
 export const MAX_PER_SYSTEM = 500;
 

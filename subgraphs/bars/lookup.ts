@@ -8,7 +8,7 @@ import { unreadOutcome } from '../kit/booking-outcomes.js';
 import { FHIR_ID } from '../kit/fhir/identifiers.js';
 import { classifyBarsFailure } from '../kit/fhir/operation-outcome.js';
 import type { Appointment } from '../kit/fhir/r4.js';
-import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
+import { UpstreamError, type UpstreamReason } from '../../common/upstream.js';
 import { toSupplierAppointment } from './appointment-map.js';
 import type { SupplierAppointment, SupplierAppointmentInput, SupplierAppointmentList, SupplierOutcome, SupplierPatientAppointmentsInput } from './generated/resolvers.js';
 import { list, outcome, say, type Flow } from './outcomes.js';

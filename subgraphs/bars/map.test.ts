@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import { mapSlots } from './map.js';
 import { decodeSlotRef } from './slot-ref.js';
 import { specExample } from './spec-examples.test-support.js';

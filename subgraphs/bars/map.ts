@@ -7,7 +7,7 @@
 import { BundleIndex, type BundleEntryLike } from '../kit/fhir/bundle.js';
 import { DOS_SERVICE_ID_SYSTEM, identifierValue, instantOf } from '../kit/fhir/identifiers.js';
 import type { HealthcareService, Practitioner, PractitionerRole, Schedule, Slot } from '../kit/fhir/r4.js';
-import { encodeSlotId } from '../kit/slot-id.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 
 export type DeliveryChannel = 'IN_PERSON' | 'TELEPHONE' | 'VIDEO';

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { Appointment, Bundle, DocumentReference, HealthcareService, MessageHeader, Organization, Patient, Resource, Schedule, Slot } from '../kit/fhir/r4.js';
 import { DOS_SERVICE_ID_SYSTEM, fhirInstant, NHS_NUMBER_SYSTEM, ODS_ORGANIZATION_SYSTEM, UUID_IDENTIFIER_SYSTEM } from '../kit/fhir/identifiers.js';
-import type { ConsumerOrganisation } from '../kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 import type { SupplierBookingInput } from './generated/resolvers.js';
 import { consumerOrganization } from './headers.js';
 import type { BarsSlotRef } from './slot-ref.js';

@@ -12,8 +12,8 @@
 import type { Logger } from 'pino';
 import { bookingOperations } from '../kit/booking-operations.js';
 import type { CircuitBreakers } from '../kit/circuit-breaker.js';
-import type { ConsumerOrganisation } from '../kit/consumer.js';
-import { supplierError } from '../kit/errors.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import { supplierError } from '../../common/errors.js';
 import type { Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
 import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';

@@ -1,5 +1,5 @@
 /**
- * The slot reference this adapter puts inside global slot ids (kit/slot-id.ts `ref`): what a booking message needs of
+ * The slot reference this adapter puts inside global slot ids (common/slot-id.ts `ref`): what a booking message needs of
  * the slot without a second search: the receiver's Slot id and Schedule id, and the slot's start and end (the
  * Appointment must carry the slot's times exactly). Format version 1:
  *

@@ -15,7 +15,7 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import type { Logger } from 'pino';
 import { repoRoot } from '../kit/schema.js';
 import { supplierHttp } from '../kit/supplier-http.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import type { BarsSystem } from './system.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

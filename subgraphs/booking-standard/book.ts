@@ -31,7 +31,7 @@
  */
 import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import {
   appointmentRef,
   appointmentStatus,

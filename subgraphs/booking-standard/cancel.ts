@@ -15,7 +15,7 @@
  * A PUT is never re-sent blind after no answer. Worst case: read, PUT, read, PUT, read, each within deadlineMs.
  */
 import { randomUUID } from 'node:crypto';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { appointmentStatus, ifMatchFor, toSupplierAppointment } from './appointment-map.js';
 import type { AppointmentAnswer, FhirAppointment } from './client.js';
 import type { SupplierCancelInput, SupplierOutcome } from './generated/resolvers.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBookingStandardSimulator } from '../../sandbox/booking-standard/server.js';
 import { startSandboxServer, type RecordedRequest, type SandboxServer } from '../../sandbox/lib/http.js';
 import { loadRegistry, parseRegistry, type BookingStandardSystem, type Registry } from '../kit/registry.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { BookingStandardClient, MAX_PARTS, fhirInstant, planFromDensity, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
 import { mapSlots } from './map.js';
 

@@ -5,14 +5,14 @@
  * search is one search per service and window; when the provider pages, the rest of the window is searched in
  * parallel parts (planParts), each following its `next` links to the end, only ever back to the same provider.
  * Appointment calls return the provider's answer (status, version headers, resource or OperationOutcome) for the
- * flows to interpret; only transport failures, 429 and 5xx throw (kit/upstream.ts, which retries GETs once and never
+ * flows to interpret; only transport failures, 429 and 5xx throw (common/upstream.ts, which retries GETs once and never
  * a POST).
  */
 import { randomUUID } from 'node:crypto';
-import type { ConsumerOrganisation } from '../kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import { upstreamFetch } from '../kit/supplier-http.js';
-import { UpstreamError, jsonOrUndefined, parseJson, type UpstreamResponse } from '../kit/upstream.js';
+import { UpstreamError, jsonOrUndefined, parseJson, type UpstreamResponse } from '../../common/upstream.js';
 import { nextPage } from '../kit/fhir/bundle.js';
 import { parseOperationOutcome } from '../kit/fhir/operation-outcome.js';
 import type { LinkScope } from '../kit/supplier-link.js';

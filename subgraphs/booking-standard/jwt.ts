@@ -2,7 +2,7 @@
  * The Booking Standard's consumer JWT (spec 3.2): unsigned (`alg: none`, so the token ends with a dot), minted
  * per request, valid 300 s, naming the originating organisation. Never cached or reused across consumers.
  */
-import type { ConsumerOrganisation } from '../kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 
 export type RequestedScope = 'organization/slot.read' | 'patient/appointment.read' | 'patient/appointment.write';
 

@@ -3,7 +3,7 @@
  * STU3 providers). Also the one read every flow uses, which sorts the provider's answer into what a flow acts on.
  */
 import { unreadOutcome } from '../kit/booking-outcomes.js';
-import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
+import { UpstreamError, type UpstreamReason } from '../../common/upstream.js';
 import { BOOKING_REFERENCE_SYSTEM, appointmentRef, scheduleIdOf, toSupplierAppointment } from './appointment-map.js';
 import type { FhirAppointment, SearchAnswer } from './client.js';
 import type {

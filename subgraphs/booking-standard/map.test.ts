@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import type { FhirBundle, FhirResource } from './client.js';
 import { classifyFailure, instant, mapSlots } from './map.js';
 import { decodeSlotRef } from './slot-ref.js';

@@ -2,7 +2,7 @@
  * Pure mapping from Booking Standard STU3 payloads to the shared Slot contract. Providers honour the standard
  * loosely (spec 10), so every slot is checked on its own: one bad slot is skipped with a reason, never the bundle.
  */
-import { encodeSlotId } from '../kit/slot-id.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 import type {
   FhirPractitioner,

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBookingStandardSimulator } from '../../sandbox/booking-standard/server.js';
 import type { RecordedRequest, SandboxServer } from '../../sandbox/lib/http.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import type { ConsumerOrganisation } from '../kit/consumer.js';
-import { gatewayHeaders } from '../kit/internal-auth.js';
-import { addDays, dayStart, londonDay } from '../kit/london-day.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
+import { addDays, dayStart, londonDay } from '../../common/london-day.js';
 import { loadRegistry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import { createSlotCache, type SlotCache } from '../kit/slot-cache.js';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import { startBookingStandardSubgraph } from './index.js';
 
 let redis: TestRedis;

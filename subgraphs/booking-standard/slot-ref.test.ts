@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSlotId, encodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId, encodeSlotId } from '../../common/slot-id.js';
 import { decodeSlotRef, encodeSlotRef, type SlotCopy } from './slot-ref.js';
 
 const sandboxSlot: SlotCopy = {

@@ -1,5 +1,5 @@
 /**
- * The slot reference this adapter puts inside global slot ids (kit/slot-id.ts `ref`).
+ * The slot reference this adapter puts inside global slot ids (common/slot-id.ts `ref`).
  *
  * The Booking Standard has no Slot read, yet a 2.x booking must contain a copy of the slot from the search (spec 2.4,
  * 5.6): its logical id, `Schedule/<id>`, start, end and identifier UUID. Rather than keep that copy in a cache the

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SandboxServer } from '../../sandbox/lib/http.js';
 import { startDirectorySimulator } from '../../sandbox/directory/server.js';
 import { SEED_SERVICES } from '../../sandbox/seed/services.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { DosClient, DosUnknownPostcodeError, type DosClientConfig, type DosService } from './client.js';
 
 const START = new Date('2026-03-10T12:00:00Z');

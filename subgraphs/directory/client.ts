@@ -7,10 +7,10 @@
  * DOS_API_PASSWORD (default the sandbox account), DOS_API_DEADLINE_MS (default 2500), DOS_API_RETRIES (default 1).
  * In production (NODE_ENV=production) the first three must be set: the directory never falls back to the sandbox.
  */
-import { envInt, envString, envUrl } from '../kit/env.js';
+import { envInt, envString, envUrl } from '../../common/env.js';
 import { upstreamFetch } from '../kit/supplier-http.js';
-import { parseJson, UpstreamError, type UpstreamResponse } from '../kit/upstream.js';
-import { assertProductionSettings, type RequiredSetting } from '../kit/production.js';
+import { parseJson, UpstreamError, type UpstreamResponse } from '../../common/upstream.js';
+import { assertProductionSettings, type RequiredSetting } from '../../common/production.js';
 
 /** The system name in UpstreamErrors and logs. */
 export const DOS_SYSTEM = 'dos';

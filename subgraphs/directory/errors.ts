@@ -5,8 +5,8 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { userInputError } from '../kit/errors.js';
-import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
+import { userInputError } from '../../common/errors.js';
+import { UpstreamError, type UpstreamReason } from '../../common/upstream.js';
 import { DosUnknownPostcodeError } from './client.js';
 
 export const DIRECTORY_UNAVAILABLE = 'DIRECTORY_UNAVAILABLE';

@@ -1,5 +1,5 @@
 /** The directory subgraph as its own process: `npx tsx subgraphs/directory/index.ts` (DIRECTORY_PORT, default 4001). */
-import { envPort } from '../kit/env.js';
+import { envPort } from '../../common/env.js';
 import { runSubgraphProcess } from '../kit/server.js';
 import { startDirectorySubgraph } from './subgraph.js';
 

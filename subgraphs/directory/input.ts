@@ -3,7 +3,7 @@
  * Every refusal is a BAD_USER_INPUT error naming the argument at fault. Messages never echo the postcode:
  * it is often the patient's own.
  */
-import { userInputError } from '../kit/errors.js';
+import { userInputError } from '../../common/errors.js';
 import type { NearInput, ServiceFilter, ServiceType } from './generated/resolvers.js';
 import { isFeedServiceId } from './feeds.js';
 import { dosTypeIdsFor, isDosServiceId } from './map.js';

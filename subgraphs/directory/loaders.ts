@@ -5,7 +5,7 @@
  * between requests or consumers.
  */
 import DataLoader from 'dataloader';
-import type { SubgraphContext } from '../kit/context.js';
+import type { SubgraphContext } from '../../common/context.js';
 import { feedMapper, recordMapper, type DirectoryDeps } from './deps.js';
 import { isFeedServiceId } from './feeds.js';
 import { guarded } from './errors.js';

@@ -10,7 +10,7 @@ import { SEED_SERVICES } from '../../sandbox/seed/services.js';
 import { parseRegistry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import { startDirectorySubgraph } from './subgraph.js';
-import { gatewayHeaders } from '../kit/internal-auth.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 let sim: SandboxServer;

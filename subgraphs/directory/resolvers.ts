@@ -3,8 +3,8 @@
  * (map.ts), so the concrete type and every directory field are already on the parent.
  */
 import { ADAPTERS, type Adapter } from '../adapters.js';
-import type { SubgraphContext } from '../kit/context.js';
-import { DateTime } from '../kit/scalars.js';
+import type { SubgraphContext } from '../../common/context.js';
+import { DateTime } from '../../common/scalars.js';
 import { feedMapper, recordMapper, type DirectoryDeps } from './deps.js';
 import { guarded } from './errors.js';
 import type { Resolvers } from './generated/resolvers.js';

@@ -8,7 +8,7 @@
  * So are searches that feed-published services also match: the DoS result is read whole, merged with them in one
  * order (distance then id), and positions index the merged list.
  */
-import { userInputError } from '../kit/errors.js';
+import { userInputError } from '../../common/errors.js';
 import type { DosClient, DosSearchParams, DosService } from './client.js';
 import { decodeCursor, encodeCursor, searchFingerprint } from './cursor.js';
 import type { DirectorySearch, ValidServicesArgs } from './input.js';

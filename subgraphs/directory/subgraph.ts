@@ -3,7 +3,7 @@
  * index.ts runs it as a process; tests start it in-process against the sandbox directory.
  */
 import type { Logger } from 'pino';
-import { createLogger } from '../kit/logger.js';
+import { createLogger } from '../../common/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { sharedFeedsFromEnv } from '../kit/feeds/index.js';
 import { feedDirectory, type FeedDirectory } from './feeds.js';

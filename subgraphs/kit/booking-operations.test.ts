@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { bookingOperations, loggableIds } from './booking-operations.js';
 import { bookingSay, outcome, type Outcome } from './booking-outcomes.js';
-import type { SubgraphContext } from './context.js';
+import type { SubgraphContext } from '../../common/context.js';
 import { loadRegistry, type PasRestSystem } from './registry.js';
 import { createSlotCache } from './slot-cache.js';
 

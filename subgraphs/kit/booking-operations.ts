@@ -15,8 +15,8 @@
  */
 import type { Logger } from 'pino';
 import { list, outcome, type AppointmentList, type Outcome } from './booking-outcomes.js';
-import type { ConsumerOrganisation } from './consumer.js';
-import type { SubgraphContext } from './context.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import type { SubgraphContext } from '../../common/context.js';
 import type { Registry, SupplierKind, SupplierSystem } from './registry.js';
 import { invalidateAfterWrite, type SlotCache } from './slot-cache.js';
 

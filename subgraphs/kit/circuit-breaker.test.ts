@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, CircuitBreakers, CircuitOpenError, DEFAULT_BREAKER } from './circuit-breaker.js';
-import { registry } from './metrics.js';
+import { registry } from '../../common/metrics.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
-import { supplierError } from './errors.js';
-import { ThrottledError, UpstreamError } from './upstream.js';
+import { supplierError } from '../../common/errors.js';
+import { ThrottledError, UpstreamError } from '../../common/upstream.js';
 
 function breaker(clock: { t: number }) {
   return new CircuitBreaker('sys', { ...DEFAULT_BREAKER, clock: () => clock.t });

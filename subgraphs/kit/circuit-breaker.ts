@@ -13,7 +13,7 @@
  * service) proves the supplier is up, so it counts as a success, as do our own bugs (not evidence either way).
  * A call our own throttle refused (ThrottledError, kit/supplier-throttle.ts: RATE_LIMITED but never sent) is not
  * counted at all, neither way: a throttled trial call leaves the circuit half-open for the next one. Nor is a
- * timeout whose deadline was spent in our own process (LocalDelayError, kit/upstream.ts: queued behind the throttle
+ * timeout whose deadline was spent in our own process (LocalDelayError, common/upstream.ts: queued behind the throttle
  * or between attempts, or the event loop too busy to read the answer): our queueing is not the supplier's failure.
  *
  * Per process: replicas learn of an outage separately, each after a handful of failed calls, which is cheap next to
@@ -23,8 +23,8 @@
  * that (reconcile, OUTCOME_UNKNOWN). Slot searches are idempotent reads: failing them fast is always safe.
  */
 import type { Logger } from 'pino';
-import { circuitState } from './metrics.js';
-import { UpstreamError, isOwnFailure, type UpstreamReason } from './upstream.js';
+import { circuitState } from '../../common/metrics.js';
+import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
 
 export interface BreakerOptions {
   /** Failures in a row that open the circuit. */

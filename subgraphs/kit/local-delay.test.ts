@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandboxServer, type SandboxServer } from '../../sandbox/lib/http.js';
 import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.js';
 import { upstreamFetch } from './supplier-http.js';
-import { LocalDelayError, UpstreamError, installSupplierThrottle } from './upstream.js';
+import { LocalDelayError, UpstreamError, installSupplierThrottle } from '../../common/upstream.js';
 
 let server: SandboxServer;
 

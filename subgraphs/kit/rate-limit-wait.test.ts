@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpstreamError } from './upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { rateLimitBudget, waitOutRateLimit } from './rate-limit-wait.js';
 
 const limited = (retryAfterMs?: number) => new UpstreamError('oakfield-pas', 'RATE_LIMITED', 429, undefined, retryAfterMs);

@@ -9,7 +9,7 @@
  * The wait is what Retry-After asks (or a short jittered backoff without one), plus a little jitter so the callers
  * a 429 turned away do not all come back in the same instant, and only while it fits the booking's wait budget.
  */
-import { UpstreamError } from './upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 
 /**
  * How long a booking may spend waiting out 429s, as a multiple of the system's deadlineMs: long enough for a burst of

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisTargetFromEnv } from './redis.js';
+import { redisTargetFromEnv } from '../../common/redis.js';
 
 describe('where Redis is, from the environment', () => {
   it('is nowhere when neither setting is given, and a URL alone is one server', () => {

@@ -11,21 +11,21 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { Logger } from 'pino';
 import { subgraphTypeDefs } from './schema.js';
 import { subgraph } from '../catalog.js';
-import { DateTime } from './scalars.js';
-import { CONSUMER_HEADER, decodeConsumer } from './consumer.js';
-import type { SubgraphContext } from './context.js';
+import { DateTime } from '../../common/scalars.js';
+import { CONSUMER_HEADER, decodeConsumer } from '../../common/consumer.js';
+import type { SubgraphContext } from '../../common/context.js';
 import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from './http-graphql.js';
-import { createLogger } from './logger.js';
-import { startTracing, traceHttpRequest } from './tracing.js';
-import { serveMetrics } from './metrics.js';
-import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from './internal-auth.js';
-import { connectRedis, redisTargetFromEnv, type RedisConnection } from './redis.js';
-import { idKeyFromEnv } from './slot-id.js';
-import { envString } from './env.js';
-import { SUBGRAPH_PRODUCTION_REQUIRED, assertProductionSettings } from './production.js';
+import { createLogger } from '../../common/logger.js';
+import { startTracing, traceHttpRequest } from '../../common/tracing.js';
+import { serveMetrics } from '../../common/metrics.js';
+import { ReplayGuard, SIGNATURE_HEADER, TRACE_HEADER, internalKeyFromEnv, precheckInternal, verifyInternal } from '../../common/internal-auth.js';
+import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../../common/redis.js';
+import { idKeyFromEnv } from '../../common/slot-id.js';
+import { envString } from '../../common/env.js';
+import { SUBGRAPH_PRODUCTION_REQUIRED, assertProductionSettings } from '../../common/production.js';
 import { SUPPLIER_STATUS_PATH, supplierStatus } from './supplier-status.js';
 
-export { TRACE_HEADER } from './internal-auth.js';
+export { TRACE_HEADER } from '../../common/internal-auth.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SubgraphOptions {

@@ -12,9 +12,9 @@
  * many services and days it covers), one per service in parallel on a cluster (redis-batch.ts).
  */
 import type { ChainableCommander } from 'ioredis';
-import { runBatch } from './redis-batch.js';
-import type { RedisClient } from './redis.js';
-import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from './slot-buckets.js';
+import { runBatch } from '../../common/redis-batch.js';
+import type { RedisClient } from '../../common/redis.js';
+import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from '../../common/slot-buckets.js';
 
 const PREFIX = 'slots:v2:';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startBookingStandardSimulator } from '../../sandbox/booking-standard/server.js';
 import type { RecordedRequest, SandboxServer } from '../../sandbox/lib/http.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { dayStart, londonDay, addDays } from './london-day.js';
+import { dayStart, londonDay, addDays } from '../../common/london-day.js';
 import { repoRoot } from './schema.js';
 
 let redis: TestRedis;

@@ -5,15 +5,15 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { supplierError } from './errors.js';
-import { dayStart } from './london-day.js';
-import { registry as metrics } from './metrics.js';
-import { connectRedis, OutageLog, type RedisConnection } from './redis.js';
+import { supplierError } from '../../common/errors.js';
+import { dayStart } from '../../common/london-day.js';
+import { registry as metrics } from '../../common/metrics.js';
+import { connectRedis, OutageLog, type RedisConnection } from '../../common/redis.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
-import { MemoryBucketStore, type BucketStore } from './slot-buckets.js';
+import { MemoryBucketStore, type BucketStore } from '../../common/slot-buckets.js';
 import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
-import { ThrottledError, UpstreamError } from './upstream.js';
+import { ThrottledError, UpstreamError } from '../../common/upstream.js';
 
 const HOUR = 3_600_000;
 const SECOND = 1000;

@@ -41,14 +41,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { adapterFor } from '../adapters.js';
-import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from './london-day.js';
-import { slotCacheLookups } from './metrics.js';
-import { connectRedis, redisTargetFromEnv, type RedisTarget } from './redis.js';
+import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from '../../common/london-day.js';
+import { slotCacheLookups } from '../../common/metrics.js';
+import { connectRedis, redisTargetFromEnv, type RedisTarget } from '../../common/redis.js';
 import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
-import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from './slot-buckets.js';
-import { UpstreamError, isOwnFailure, type UpstreamReason } from './upstream.js';
+import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from '../../common/slot-buckets.js';
+import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
 
 export type SlotSource = 'LIVE' | 'CACHE';
 

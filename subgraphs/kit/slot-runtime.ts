@@ -3,7 +3,7 @@
  * from the options: made from the environment (REDIS_URL, SLOT_CACHE, CIRCUIT_BREAKER, SUPPLIER_THROTTLE) and closed
  * with the subgraph. Given: the caller's (a test or an embedding process), and the caller closes them. Null: none.
  *
- * The throttle is installed for every upstream call this process makes (kit/upstream.ts) while the runtime is open:
+ * The throttle is installed for every upstream call this process makes (common/upstream.ts) while the runtime is open:
  * bookings and reads alike wait their turn.
  */
 import type { Logger } from 'pino';
@@ -11,7 +11,7 @@ import { circuitBreakersFromEnv, type CircuitBreakers } from './circuit-breaker.
 import type { Registry } from './registry.js';
 import { slotCacheFromEnv, type SlotCache } from './slot-cache.js';
 import { supplierThrottleFromEnv, type SupplierThrottle } from './supplier-throttle.js';
-import { installSupplierThrottle } from './upstream.js';
+import { installSupplierThrottle } from '../../common/upstream.js';
 import { supplierStatus } from './supplier-status.js';
 
 export interface SlotRuntimeOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inWindow, spans, type SlotWindow } from './slot-windows.js';
-import { readWindow } from './window-input.js';
+import { readWindow } from '../../common/window-input.js';
 
 const DAY = 86_400_000;
 const t0 = Date.parse('2026-11-23T00:00:00Z');

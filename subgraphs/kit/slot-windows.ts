@@ -18,17 +18,17 @@
 import DataLoader from 'dataloader';
 import type { CircuitBreakers, Permit } from './circuit-breaker.js';
 import { supplierStatus } from './supplier-status.js';
-import type { ConsumerOrganisation } from './consumer.js';
-import type { SubgraphContext } from './context.js';
-import { forbiddenError, supplierError, userInputError } from './errors.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
+import type { SubgraphContext } from '../../common/context.js';
+import { forbiddenError, supplierError, userInputError } from '../../common/errors.js';
 import type { Logger } from 'pino';
-import { daysCovering } from './london-day.js';
-import { UpstreamError } from './upstream.js';
-import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from './window-input.js';
+import { daysCovering } from '../../common/london-day.js';
+import { UpstreamError } from '../../common/upstream.js';
+import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
-import { MAX_TOP_K, MAX_TOP_SERVICES, rankService, topK, type RankableSlot, type RankedService, type TopSlotsMode } from './top-slots.js';
+import { MAX_TOP_K, MAX_TOP_SERVICES, rankService, topK, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
 
-export { DAY_MS, MAX_WINDOW_DAYS } from './window-input.js';
+export { DAY_MS, MAX_WINDOW_DAYS } from '../../common/window-input.js';
 export const MAX_FIRST = 500;
 
 /** One field's question: slots of one service at one supplier system starting in [from, to]. */

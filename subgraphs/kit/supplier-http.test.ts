@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { supplierHttp } from './supplier-http.js';
-import { UpstreamError } from './upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 
 type Reply = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;

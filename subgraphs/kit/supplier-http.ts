@@ -12,10 +12,10 @@
  * (kit/circuit-breaker.ts countsAsFailure: our own throttle and local delays are not the supplier's fault).
  */
 import got, { RequestError, type Method } from 'got';
-import { supplierErrors, supplierRequestDuration } from './metrics.js';
+import { supplierErrors, supplierRequestDuration } from '../../common/metrics.js';
 import { failureOutcome, supplierStatus } from './supplier-status.js';
-import { SpanKind, inSpan, traceHeaders } from './tracing.js';
-import { LocalDelayError, ThrottledError, UpstreamError, currentSupplierThrottle, parseRetryAfter, type UpstreamResponse } from './upstream.js';
+import { SpanKind, inSpan, traceHeaders } from '../../common/tracing.js';
+import { LocalDelayError, ThrottledError, UpstreamError, currentSupplierThrottle, parseRetryAfter, type UpstreamResponse } from '../../common/upstream.js';
 
 export interface SupplierHttpRequest {
   /** Registry id of the system called, for errors, metrics and the throttle. */

@@ -4,7 +4,7 @@
  * the registry never named. Refused links are a typed INVALID_RESPONSE, never silently ignored: an ignored `next`
  * would quietly drop the rest of a search.
  */
-import { UpstreamError } from './upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 
 export interface LinkScope {
   /** Registry id of the system, for the error. */

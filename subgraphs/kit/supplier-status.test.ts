@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LATENCY_BOUNDS_MS, MAX_SYSTEMS, MINUTES, SupplierStatusTracker, failureOutcome, p95FromHistogram } from './supplier-status.js';
-import { LocalDelayError, UpstreamError } from './upstream.js';
+import { LocalDelayError, UpstreamError } from '../../common/upstream.js';
 
 const MINUTE = 60_000;
 

@@ -24,7 +24,7 @@ export const MAX_SYSTEMS = 200;
 const MINUTE_MS = 60_000;
 
 /**
- * Why a call failed: the UpstreamError reasons (kit/upstream.ts), and LOCAL_DELAY for a deadline spent in our own
+ * Why a call failed: the UpstreamError reasons (common/upstream.ts), and LOCAL_DELAY for a deadline spent in our own
  * process (LocalDelayError: says nothing of the supplier, but an operator wants to see it).
  */
 export const FAILURE_REASONS = ['TIMEOUT', 'UNAVAILABLE', 'RATE_LIMITED', 'INVALID_RESPONSE', 'REJECTED', 'CIRCUIT_OPEN', 'LOCAL_DELAY'] as const;

@@ -7,11 +7,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test/redis.js';
 import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.js';
-import { connectRedis, type RedisConnection } from './redis.js';
+import { connectRedis, type RedisConnection } from '../../common/redis.js';
 import { parseRegistry } from './registry.js';
 import { SupplierThrottle, supplierThrottleFromEnv } from './supplier-throttle.js';
 import { upstreamFetch } from './supplier-http.js';
-import { installSupplierThrottle, ThrottledError, UpstreamError } from './upstream.js';
+import { installSupplierThrottle, ThrottledError, UpstreamError } from '../../common/upstream.js';
 
 const silent = pino({ level: 'silent' });
 let redis: TestRedis;

@@ -17,17 +17,17 @@
  * a boundary). Registry rates sit well under the suppliers' documented limits (Oakfield: 10 against 20 with a burst
  * of 20), which absorbs that. Redis keys: `throttle:v1:<system id>`, a counter living one second; nothing else.
  *
- * Wired once: kit/slot-runtime.ts makes it and installs it for upstreamFetch (kit/upstream.ts), the path every
+ * Wired once: kit/slot-runtime.ts makes it and installs it for upstreamFetch (common/upstream.ts), the path every
  * supplier HTTP call takes. Systems the registry does not list (the DoS) are never held.
  */
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { supplierThrottle } from './metrics.js';
+import { supplierThrottle } from '../../common/metrics.js';
 import { supplierStatus } from './supplier-status.js';
-import { connectRedis, redisTargetFromEnv } from './redis.js';
+import { connectRedis, redisTargetFromEnv } from '../../common/redis.js';
 import type { Registry } from './registry.js';
-import { ThrottledError, type SupplierThrottleGate } from './upstream.js';
-import type { RedisClient } from './redis.js';
+import { ThrottledError, type SupplierThrottleGate } from '../../common/upstream.js';
+import type { RedisClient } from '../../common/redis.js';
 
 export interface SupplierThrottleOptions {
   /** Calls per second allowed to a system, all replicas together; undefined: the system is not throttled. */

@@ -32,7 +32,7 @@
  */
 import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { BOOKING_ID, type BookingAnswer, type PasBookingRequest } from './client.js';
 import { bookingRequest, classifyFailure, isBookingOf, toSupplierAppointment, type FailureCode } from './booking-map.js';
 import type { SupplierBookingInput, SupplierOutcome } from './generated/resolvers.js';

@@ -16,7 +16,7 @@
  * The contract's free-text reason is not sent: Oakfield takes a reason code only (never free text in a URL), and a
  * cancellation through the gateway is always the referrer's, REFERRER_CANCELLED.
  */
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { classifyFailure, toSupplierAppointment, type FailureCode } from './booking-map.js';
 import { BOOKING_ID, type BookingAnswer } from './client.js';
 import type { SupplierCancelInput, SupplierOutcome } from './generated/resolvers.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPasRestSimulator } from '../../sandbox/pas-rest/server.js';
 import { startSandboxServer, type RecordedRequest, type SandboxServer } from '../../sandbox/lib/http.js';
 import { loadRegistry, RegistryError, type PasRestSystem, type Registry } from '../kit/registry.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { PasRestClient, nextPage, type PasBookingRequest } from './client.js';
 import { startPasRestSubgraph } from './index.js';
 import { londonDate } from './wall-clock.js';

@@ -1,7 +1,7 @@
 /**
  * The Oakfield PAS REST API (sandbox/pas-rest/API.md), typed, nothing GraphQL. Every request carries the system's
  * API key and the consumer organisation's ODS code (which scopes bookings at the supplier), goes through
- * kit/upstream.ts with the system's deadline, and never puts the key or patient data in an error message.
+ * common/upstream.ts with the system's deadline, and never puts the key or patient data in an error message.
  *
  * Lists follow the supplier's `next` links to the end (page cap, and only links back to the registered API), asking
  * for the largest page the API allows so a two-week session search is normally one request. GETs are retried once
@@ -9,12 +9,12 @@
  * supplier's answer for the flows to interpret; only transport failures, 429 and 5xx throw, and a POST is never
  * retried here.
  */
-import type { ConsumerOrganisation } from '../kit/consumer.js';
+import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { credential, type PasRestSystem, type Registry } from '../kit/registry.js';
-import { errorEnvelopeDiagnostics } from '../kit/supplier-diagnostics.js';
+import { errorEnvelopeDiagnostics } from '../../common/supplier-diagnostics.js';
 import { upstreamFetch } from '../kit/supplier-http.js';
 import { supplierLink } from '../kit/supplier-link.js';
-import { UpstreamError, jsonOrUndefined, type UpstreamResponse } from '../kit/upstream.js';
+import { UpstreamError, jsonOrUndefined, type UpstreamResponse } from '../../common/upstream.js';
 
 // ---- the native payloads (only what we read or send) -----------------------------------------------------------
 

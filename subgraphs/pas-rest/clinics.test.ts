@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PasRestSystem } from '../kit/registry.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import type { PasClinic, PasRestClient } from './client.js';
 import { ClinicDirectory, type ClinicDirectoryOptions } from './clinics.js';
 

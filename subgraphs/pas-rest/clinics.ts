@@ -29,7 +29,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PasRestSystem } from '../kit/registry.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import type { CallContext, PasClinic, PasRestClient } from './client.js';
 
 export interface ClinicRef {

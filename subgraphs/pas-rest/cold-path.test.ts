@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RecordedRequest, SandboxServer } from '../../sandbox/lib/http.js';
 import { startPasRestSimulator } from '../../sandbox/pas-rest/server.js';
-import { gatewayHeaders } from '../kit/internal-auth.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
 import { loadRegistry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
 import type { ClinicDirectoryOptions } from './clinics.js';

@@ -4,7 +4,7 @@
  * another organisation's is 403, which is FORBIDDEN here.
  */
 import { unreadOutcome } from '../kit/booking-outcomes.js';
-import { UpstreamError, type UpstreamReason } from '../kit/upstream.js';
+import { UpstreamError, type UpstreamReason } from '../../common/upstream.js';
 import { classifyFailure, toSupplierAppointment, type FailureCode } from './booking-map.js';
 import { BOOKING_ID, type PasBooking } from './client.js';
 import type {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import type { PasSession } from './client.js';
 import { appointmentTimes, deliveryChannel, mapSessions, type SlotModel } from './map.js';
 import { decodeSlotRef } from './slot-ref.js';

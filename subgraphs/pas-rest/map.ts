@@ -17,7 +17,7 @@
  * derives (which would mean it has misread the session and might offer a full time), is skipped with a reason,
  * never the whole answer. No I/O, no clock.
  */
-import { encodeSlotId } from '../kit/slot-id.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 import type { PasSession } from './client.js';
 import { encodeSlotRef } from './slot-ref.js';
 import { boundaryInstant, foldOf, hhmm, isDate, londonRfc3339, parseHhmm, wallClockAt, type Fold } from './wall-clock.js';

@@ -8,10 +8,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest, SandboxServer } from '../../sandbox/lib/http.js';
 import { startPasRestSimulator } from '../../sandbox/pas-rest/server.js';
-import { gatewayHeaders } from '../kit/internal-auth.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import { startPasRestSubgraph } from './index.js';
 
 let sim: SandboxServer;

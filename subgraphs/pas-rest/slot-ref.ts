@@ -1,5 +1,5 @@
 /**
- * The slot reference this adapter puts inside global slot ids (kit/slot-id.ts `ref`): what booking needs, so no
+ * The slot reference this adapter puts inside global slot ids (common/slot-id.ts `ref`): what booking needs, so no
  * cache has to survive between the search and the booking (another replica, a restart). Format version 1:
  *
  *   1~<session id>~<HHmm>~<fold>~<start>~<duration>

@@ -3,11 +3,11 @@
  * appointment times and bookings are `YYYY-MM-DD` + `HH:mm`, with `fold` marking the second pass through the hour the
  * clocks go back; sandbox/pas-rest/API.md section 3).
  *
- * Through Temporal (kit/zoned-time.ts), independent of the simulator's helpers (sandbox/lib/london-time.ts), so a
+ * Through Temporal (common/zoned-time.ts), independent of the simulator's helpers (sandbox/lib/london-time.ts), so a
  * mistake in one cannot hide behind the same mistake in the other. Nothing here assumes the UK's two offsets or its
  * change dates.
  */
-import { LONDON, compatibleInstant, instantsReading, offsetMinutesAt as zoneOffsetMinutesAt, wallClockAt as zoneWallClockAt } from '../kit/zoned-time.js';
+import { LONDON, compatibleInstant, instantsReading, offsetMinutesAt as zoneOffsetMinutesAt, wallClockAt as zoneWallClockAt } from '../../common/zoned-time.js';
 
 const MINUTE_MS = 60_000;
 

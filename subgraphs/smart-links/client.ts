@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { SharedFeeds, sharedFeedsFromEnv, type SharedFeed } from '../kit/feeds/index.js';
 import type { Registry } from '../kit/registry.js';
 import type { SlotWindow, WindowSlots } from '../kit/slot-windows.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import { slotsInWindow, type SlotModel } from './map.js';
 
 export interface SmartLinksClientOptions {

@@ -8,8 +8,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { envPort, envString } from '../kit/env.js';
-import { createLogger } from '../kit/logger.js';
+import { envPort, envString } from '../../common/env.js';
+import { createLogger } from '../../common/logger.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import { runSubgraphProcess, startSubgraph, type RunningSubgraph } from '../kit/server.js';
 import { SmartLinksClient } from './client.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedSlot } from '../kit/feeds/index.js';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import { isOffered, slotsInWindow, toSlot } from './map.js';
 
 const SERVICE = 'smart:smart-vaccines:0:57';

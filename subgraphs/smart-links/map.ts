@@ -5,7 +5,7 @@
  * (bookingLink, bookingPhone), which is what smartLinksBook hands back.
  */
 import type { FeedSlot } from '../kit/feeds/index.js';
-import { encodeSlotId } from '../kit/slot-id.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 
 export interface SlotModel {
   id: string;

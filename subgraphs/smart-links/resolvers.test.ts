@@ -9,11 +9,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFeedPublisher } from '../../sandbox/feeds/server.js';
 import type { SandboxServer } from '../../sandbox/lib/http.js';
-import { gatewayHeaders } from '../kit/internal-auth.js';
+import { gatewayHeaders } from '../../common/internal-auth.js';
 import { smartSystem } from '../../test/support/feeds.js';
 import { loadRegistry, type Registry } from '../kit/registry.js';
 import type { RunningSubgraph } from '../kit/server.js';
-import { decodeSlotId } from '../kit/slot-id.js';
+import { decodeSlotId } from '../../common/slot-id.js';
 import { startSmartLinksSubgraph } from './index.js';
 
 const NOW = new Date('2026-11-18T12:00:00Z'); // a Wednesday

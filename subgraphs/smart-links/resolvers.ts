@@ -11,11 +11,11 @@
  * referral parameters) or by phone. The booking input carries patient details; they are neither stored nor logged.
  */
 import type { Logger } from 'pino';
-import type { SubgraphContext } from '../kit/context.js';
+import type { SubgraphContext } from '../../common/context.js';
 import type { FeedSnapshot } from '../kit/feeds/index.js';
 import type { Registry } from '../kit/registry.js';
 import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
-import { UpstreamError } from '../kit/upstream.js';
+import { UpstreamError } from '../../common/upstream.js';
 import type { SmartLinksClient } from './client.js';
 import type { Resolvers, SupplierOutcome, SupplierOutcomeCode } from './generated/resolvers.js';
 import { referralLink } from './handoff.js';

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { BookingStandardClient } from '../../subgraphs/booking-standard/client.js';
 import { createResolvers } from '../../subgraphs/booking-standard/resolvers.js';
-import type { SubgraphContext } from '../../subgraphs/kit/context.js';
+import type { SubgraphContext } from '../../common/context.js';
 import { loadRegistry } from '../../subgraphs/kit/registry.js';
 import { createSlotCache } from '../../subgraphs/kit/slot-cache.js';
 

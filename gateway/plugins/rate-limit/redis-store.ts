@@ -1,6 +1,6 @@
 /** Rate limits in Redis, shared by every gateway replica: the GCRA step (store.ts) as one atomic script. */
 import type { RateDecision, RateRule, RateStore } from './store.js';
-import type { RedisClient } from '../../../subgraphs/kit/redis.js';
+import type { RedisClient } from '../../../common/redis.js';
 
 // KEYS[1] = the key's tat; ARGV = now, interval, tolerance, cost. The same arithmetic as gcra() in store.ts.
 const GCRA_LUA = `

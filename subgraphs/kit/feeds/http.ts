@@ -1,14 +1,14 @@
 /**
  * A conditional GET whose body is read as a stream, under one deadline that covers the headers *and* the body: the
- * streaming counterpart of kit/upstream.ts (which reads whole bodies, and which the manifest uses). Failures are
+ * streaming counterpart of common/upstream.ts (which reads whole bodies, and which the manifest uses). Failures are
  * UpstreamErrors whose message never carries the URL.
  *
  * No retry here, unlike upstreamFetch's default: the spec allows one request per file per poll interval, and a
  * failed poll costs nothing but freshness (the reader keeps the previous snapshot until the next poll).
  */
-import { supplierErrors, supplierRequestDuration } from '../metrics.js';
+import { supplierErrors, supplierRequestDuration } from '../../../common/metrics.js';
 import { failureOutcome, supplierStatus } from '../supplier-status.js';
-import { UpstreamError, parseRetryAfter } from '../upstream.js';
+import { UpstreamError, parseRetryAfter } from '../../../common/upstream.js';
 
 export interface Validators {
   etag: string | null;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UpstreamError } from '../upstream.js';
+import { UpstreamError } from '../../../common/upstream.js';
 import { FeedReader } from './index.js';
 import { defaultManifest, location, schedule, serveFixtures, simpleFeed, slot, smartSystem, testClock, type FixtureFeed, type ServedFixtures } from '../../../test/support/feeds.js';
 

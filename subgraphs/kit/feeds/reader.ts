@@ -22,7 +22,7 @@
 import type { Logger } from 'pino';
 import type { SmartLinksSystem } from '../registry.js';
 import { upstreamFetch } from '../supplier-http.js';
-import { UpstreamError } from '../upstream.js';
+import { UpstreamError } from '../../../common/upstream.js';
 import { pollIntervalSeconds } from './cache-control.js';
 import { TruncatedFileError, readFile, type FileContent } from './file.js';
 import { conditionalHeaders, streamGet, type Validators } from './http.js';

@@ -8,7 +8,7 @@
  * Feeds and their poll floors come from the registry's SMART_LINKS systems.
  */
 import type { Logger } from 'pino';
-import { connectRedis, redisTargetFromEnv } from '../redis.js';
+import { connectRedis, redisTargetFromEnv } from '../../../common/redis.js';
 import type { Registry, SmartLinksSystem } from '../registry.js';
 import { SharedFeeds } from './shared.js';
 import { DEFAULT_MAX_SNAPSHOT_BYTES } from './snapshot-codec.js';

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../test/redis.js';
-import { UpstreamError } from '../upstream.js';
+import { UpstreamError } from '../../../common/upstream.js';
 import { SharedFeeds } from './shared.js';
 import { MemoryFeedStore } from './store-memory.js';
 import { RedisFeedStore } from './store-redis.js';

@@ -28,9 +28,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { OutageLog } from '../redis.js';
+import { OutageLog } from '../../../common/redis.js';
 import type { SmartLinksSystem } from '../registry.js';
-import { UpstreamError } from '../upstream.js';
+import { UpstreamError } from '../../../common/upstream.js';
 import { FeedReader } from './reader.js';
 import { assembleSnapshot, decodeSnapshot, encodeSnapshot, snapshotVersion, type SnapshotBody } from './snapshot-codec.js';
 import { feedKey, type FeedMeta, type FeedState, type FeedStore } from './store.js';

@@ -10,7 +10,7 @@
  * (MGET of meta and want) stay on one slot of a Redis Cluster; feeds spread over the cluster.
  */
 import { decodeMeta, encodeMeta, type FeedMeta, type FeedState, type FeedStore } from './store.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../../../common/redis.js';
 
 export const feedKey = (feed: string, part: 'lease' | 'meta' | 'body' | 'want') => `feeds:v1:{${feed}}:${part}`;
 const key = feedKey;

@@ -15,7 +15,7 @@
  * Writes are fenced by the lease: a holder that lost it (a long pause) cannot overwrite its successor's snapshot.
  */
 import { createHash } from 'node:crypto';
-import type { UpstreamReason } from '../upstream.js';
+import type { UpstreamReason } from '../../../common/upstream.js';
 import type { FeedStaleness } from './types.js';
 
 export interface FeedMeta {

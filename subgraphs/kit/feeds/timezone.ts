@@ -6,7 +6,7 @@
  * (TX, FL, IN, KY, TN, MI, OR, ID, ...) give no zone: better no check than one that accuses a correct publisher.
  */
 
-import { isTimeZone, offsetMinutesAt } from '../zoned-time.js';
+import { isTimeZone, offsetMinutesAt } from '../../../common/zoned-time.js';
 
 export const TIMEZONE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/timezone';
 

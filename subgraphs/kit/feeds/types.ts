@@ -3,7 +3,7 @@
  * is plain, immutable data: a snapshot is built whole and replaced whole, never patched in place, so a request that
  * holds one sees a consistent feed however long it takes.
  */
-import type { UpstreamReason } from '../upstream.js';
+import type { UpstreamReason } from '../../../common/upstream.js';
 
 /** The resource types ingest understands. Anything else a manifest lists (Device, HealthcareService...) is ignored, as the spec requires. */
 export type FeedResourceType = 'Location' | 'Schedule' | 'PractitionerRole' | 'Slot';

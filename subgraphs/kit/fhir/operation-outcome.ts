@@ -4,7 +4,7 @@
  * diagnostics. Classification looks at the details code first: BaRS's own examples put `400` in the issue type of
  * PROXY_BAD_REQUEST, so the issue type alone cannot be trusted. Pure; no I/O.
  */
-import { operationOutcomeDiagnostics } from '../supplier-diagnostics.js';
+import { operationOutcomeDiagnostics } from '../../../common/supplier-diagnostics.js';
 
 export interface OutcomeIssue {
   severity?: string;
@@ -22,7 +22,7 @@ export interface ParsedOutcome {
   code?: string;
   /** The first issue's type, e.g. conflict, duplicate. */
   type?: string;
-  /** Every issue's diagnostics, sanitised (kit/supplier-diagnostics.ts): for callers, never for logs. */
+  /** Every issue's diagnostics, sanitised (common/supplier-diagnostics.ts): for callers, never for logs. */
   diagnostics?: string;
   /** The FHIRPath expressions the issues name, e.g. Patient.identifier. */
   expressions: string[];

@@ -3,7 +3,7 @@
  * (sandbox/lib/london-time.ts) and Intl's `longOffset` names, over many instants either side of the changes.
  */
 import { describe, expect, it } from 'vitest';
-import { londonOffsetMinutes } from '../../sandbox/lib/london-time.js';
+import { londonOffsetMinutes } from '../sandbox/lib/london-time.js';
 import { LONDON, compatibleInstant, instantsReading, isTimeZone, offsetMinutesAt, wallClockAt } from './zoned-time.js';
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -6,7 +6,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { SubgraphContext } from './context.js';
-import { slotFields, type SlotWindow, type TopSlotsInput, type WindowSlots } from './slot-windows.js';
+import { slotFields, type SlotWindow, type TopSlotsInput, type WindowSlots } from '../subgraphs/kit/slot-windows.js';
 import { UpstreamError } from './upstream.js';
 import { supplierError } from './errors.js';
 

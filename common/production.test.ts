@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PRODUCTION_REQUIRED, gatewayConfig } from '../../gateway/config.js';
-import { dosConfigFromEnv } from '../directory/client.js';
+import { PRODUCTION_REQUIRED, gatewayConfig } from '../gateway/config.js';
+import { dosConfigFromEnv } from '../subgraphs/directory/client.js';
 import { assertProductionSettings, missingSettings } from './production.js';
 
 describe('settings production requires', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandboxServer, type SandboxServer } from '../../sandbox/lib/http.js';
-import { upstreamFetch } from './supplier-http.js';
+import { startSandboxServer, type SandboxServer } from '../sandbox/lib/http.js';
+import { upstreamFetch } from '../subgraphs/kit/supplier-http.js';
 import { UpstreamError, parseJson, parseRetryAfter } from './upstream.js';
 
 let server: SandboxServer;

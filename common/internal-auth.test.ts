@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { startRedis } from '../../test/redis.js';
+import { startRedis } from '../test/redis.js';
 import { connectRedis } from './redis.js';
 import {
   MAX_SIGNATURE_SKEW_SECONDS,
