@@ -10,6 +10,7 @@ import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.js';
 import { connectRedis, type RedisConnection } from '../../common/redis.js';
 import { parseRegistry } from './registry.js';
 import { SupplierThrottle, supplierThrottleFromEnv } from './supplier-throttle.js';
+import { supplierStatus } from './supplier-status.js';
 import { upstreamFetch } from './supplier-http.js';
 import { installSupplierThrottle, ThrottledError, UpstreamError } from '../../common/upstream.js';
 
@@ -122,6 +123,9 @@ describe('upstreamFetch through the throttle', () => {
 
   it('paces every call to the rate: they all succeed, waiting their turn, and a throttled refusal never opens the breaker', async () => {
     const uninstall = installSupplierThrottle(await replica(4));
+    // The operator's view counts the calls held (waited, refused), beside the metric.
+    const held = () => supplierStatus.view().systems.find((s) => s.system === 'sys')?.last5Minutes ?? { throttleWaits: 0, throttleRefusals: 0 };
+    const before = held();
     try {
       arrivals.length = 0;
       const t0 = performance.now();
@@ -142,6 +146,8 @@ describe('upstreamFetch through the throttle', () => {
       expect(refused).toHaveLength(12 - 4);
       expect(arrivals.length - sent).toBe(4);
       expect(breaker.current).toBe('closed');
+      expect(held().throttleWaits - before.throttleWaits).toBeGreaterThanOrEqual(6);
+      expect(held().throttleRefusals - before.throttleRefusals).toBe(8);
     } finally {
       uninstall();
     }
