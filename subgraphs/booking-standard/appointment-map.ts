@@ -8,6 +8,7 @@ import type {
   SupplierAppointmentStatus,
   SupplierBookingInput,
 } from './generated/resolvers.js';
+import type { Received, r3 } from '../kit/fhir/stu3.js';
 import { NHS_NUMBER_SYSTEM, type FhirAppointment, type FhirIdentifier, type FhirResource } from './client.js';
 import { UUID_SYSTEM, instant, logicalId } from './map.js';
 import type { SlotCopy } from './slot-ref.js';
@@ -238,11 +239,7 @@ function contained<T extends FhirResource>(a: FhirAppointment, type: string, ref
   return (byRef ?? all[0]) as T | undefined;
 }
 
-interface FhirPatient extends FhirResource {
-  identifier?: FhirIdentifier[];
-  name?: { use?: string; family?: string; given?: string[] }[];
-  birthDate?: string;
-}
+type FhirPatient = FhirResource & Received<r3.Patient>;
 
 function patientSummary(a: FhirAppointment): SupplierAppointment['patient'] {
   const p = contained<FhirPatient>(a, 'Patient', a.participant?.[0]?.actor?.reference);

@@ -9,6 +9,7 @@
  * a POST).
  */
 import { randomUUID } from 'node:crypto';
+import type { Received, r3 } from '../kit/fhir/stu3.js';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import { upstreamFetch } from '../kit/supplier-http.js';
@@ -20,70 +21,32 @@ import { consumerJwt, type RequestedScope } from './jwt.js';
 
 // ---- the native payloads (only what we read) -------------------------------------------------------------
 
-export interface FhirReference { reference?: string; display?: string }
-export interface FhirCoding { system?: string; code?: string; display?: string }
-export interface FhirIdentifier { system?: string; value?: string; use?: string }
-export interface FhirExtension { url: string; valueCode?: string; valueCodeableConcept?: { coding?: FhirCoding[] } }
+export type FhirReference = Received<r3.Reference>;
+export type FhirCoding = Received<r3.Coding>;
+export type FhirIdentifier = Received<r3.Identifier>;
+export type FhirExtension = Received<r3.Extension> & { url: string };
 
+/** Any resource of a searchset or a `contained` list: its type, id and version, and whatever else it holds. */
 export interface FhirResource {
   resourceType: string;
   id?: string;
-  meta?: { versionId?: string; profile?: string[] };
+  meta?: Received<r3.Meta>;
   [key: string]: unknown;
 }
-export interface FhirSlot extends FhirResource {
-  resourceType: 'Slot';
-  identifier?: FhirIdentifier[];
-  schedule?: FhirReference;
-  status?: string;
-  start?: string;
-  end?: string;
-  extension?: FhirExtension[];
-}
-export interface FhirSchedule extends FhirResource { resourceType: 'Schedule'; actor?: FhirReference[] }
-export interface FhirPractitioner extends FhirResource {
-  resourceType: 'Practitioner';
-  name?: { family?: string; given?: string[]; prefix?: string[]; text?: string }[];
-}
-export interface FhirPractitionerRole extends FhirResource {
-  resourceType: 'PractitionerRole';
-  practitioner?: FhirReference;
-  code?: { coding?: FhirCoding[]; text?: string }[];
-}
-export interface FhirBundle {
+export type FhirSlot = Received<r3.Slot> & { resourceType: 'Slot' };
+export type FhirSchedule = Received<r3.Schedule> & { resourceType: 'Schedule' };
+export type FhirPractitioner = Received<r3.Practitioner> & { resourceType: 'Practitioner' };
+export type FhirPractitionerRole = Received<r3.PractitionerRole> & { resourceType: 'PractitionerRole' };
+export type FhirBundle = Omit<Received<r3.Bundle>, 'entry' | 'link'> & {
   resourceType: 'Bundle';
-  type?: string;
-  total?: number;
   link?: { relation: string; url: string }[];
   entry?: { fullUrl?: string; resource?: FhirResource; search?: { mode?: string } }[];
-}
-export interface OperationOutcome {
-  resourceType: 'OperationOutcome';
-  issue?: {
-    severity?: string;
-    code?: string;
-    diagnostics?: string;
-    details?: { coding?: FhirCoding[] };
-    expression?: string[];
-    location?: string[];
-  }[];
-}
+};
+export type OperationOutcome = Received<r3.OperationOutcome> & { resourceType: 'OperationOutcome' };
 export type OutcomeIssue = NonNullable<OperationOutcome['issue']>[number];
 
-export interface FhirAppointment extends FhirResource {
-  resourceType: 'Appointment';
-  status?: string;
-  start?: string;
-  end?: string;
-  created?: string;
-  description?: string;
-  contained?: FhirResource[];
-  slot?: FhirReference[];
-  supportingInformation?: FhirReference[];
-  participant?: { actor?: FhirReference & { identifier?: FhirIdentifier }; status?: string }[];
-  /** Registry-style search entries point at the real appointment with a `urn:ietf:rfc:3986` identifier (spec 2.7). */
-  identifier?: FhirIdentifier[];
-}
+/** Registry-style search entries point at the real appointment with a `urn:ietf:rfc:3986` identifier (spec 2.7). */
+export type FhirAppointment = Omit<Received<r3.Appointment>, 'contained'> & { resourceType: 'Appointment'; contained?: FhirResource[] };
 
 const IA = 'urn:nhs:names:services:careconnect:fhir:rest';
 

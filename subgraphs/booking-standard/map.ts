@@ -117,7 +117,7 @@ export function instant(value: string | undefined): Date | null {
 }
 
 export function deliveryChannel(slot: FhirSlot): DeliveryChannel {
-  const ext = slot.extension?.find((e) => DELIVERY_CHANNEL_URLS.includes(e.url));
+  const ext = slot.extension?.find((e) => e.url !== undefined && DELIVERY_CHANNEL_URLS.includes(e.url));
   const code = (ext?.valueCode ?? ext?.valueCodeableConcept?.coding?.[0]?.code ?? '').toLowerCase();
   if (code.startsWith('tele')) return 'TELEPHONE';
   if (code.startsWith('video')) return 'VIDEO';
@@ -127,7 +127,8 @@ export function deliveryChannel(slot: FhirSlot): DeliveryChannel {
 function practitioner(schedule: FhirSchedule, index: Map<string, FhirResource>): SlotModel['practitioner'] {
   let person: FhirPractitioner | undefined;
   let role: FhirPractitionerRole | undefined;
-  for (const a of schedule.actor ?? []) {
+  // STU3 types actor as one Reference or a list (@types/fhir r3); providers send a list, a lone one is read too.
+  for (const a of Array.isArray(schedule.actor) ? schedule.actor : schedule.actor ? [schedule.actor] : []) {
     person ??= ref<FhirPractitioner>(index, a.reference, 'Practitioner');
     role ??= ref<FhirPractitionerRole>(index, a.reference, 'PractitionerRole');
   }
