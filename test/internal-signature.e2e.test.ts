@@ -163,14 +163,21 @@ describe('gateway → subgraph signatures', () => {
     expect(ready.status).toBe(200);
     const from = new Date(Date.now() + 24 * 3600_000).toISOString();
     const to = new Date(Date.now() + 48 * 3600_000).toISOString();
-    const avail = await gql(
-      stack.gatewayUrl,
-      'query($s: AvailabilitySearch!) { availability(search: $s) { totalCount coverage { failures { supplierSystem } } } }',
-      { s: { serviceIds: ['1402000105', '1402000301'], from, to, first: 5 } },
-      { authorization: `Bearer ${token}` },
-    );
-    expect(avail.errors).toBeUndefined();
-    expect(avail.data!.availability.totalCount).toBeGreaterThan(0);
+    // What is checked is the signing; a supplier slow on a busy machine (a cold cache, a TIMEOUT in coverage) is
+    // asked again, a few times, rather than failing a test that is not about it.
+    let avail: Awaited<ReturnType<typeof gql>> | undefined;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      avail = await gql(
+        stack.gatewayUrl,
+        'query($s: AvailabilitySearch!) { availability(search: $s) { totalCount coverage { failures { supplierSystem reason } } } }',
+        { s: { serviceIds: ['1402000105', '1402000301'], from, to, first: 5 } },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(avail.errors).toBeUndefined();
+      if (avail.data!.availability.coverage.failures.length === 0) break;
+    }
+    expect(avail!.data!.availability.coverage.failures).toEqual([]);
+    expect(avail!.data!.availability.totalCount).toBeGreaterThan(0);
     const search = await gql(
       stack.gatewayUrl,
       'query($p: PatientLookupInput!) { appointments(patient: $p) { failures { supplierSystem outcome } } }',
