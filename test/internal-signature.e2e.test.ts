@@ -10,7 +10,7 @@ import { freePort, freePorts, startStack, type Stack } from '../scripts/stack.js
 import { devToken } from '../scripts/token.js';
 import { CONSUMER_HEADER } from '../common/consumer.js';
 import { SANDBOX_INTERNAL_KEY, SIGNATURE_HEADER, TRACE_HEADER, gatewayHeaders, signInternal } from '../common/internal-auth.js';
-import { gql } from './helpers.js';
+import { gql, type GraphQLResponse } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
 
@@ -165,7 +165,7 @@ describe('gateway → subgraph signatures', () => {
     const to = new Date(Date.now() + 48 * 3600_000).toISOString();
     // What is checked is the signing; a supplier slow on a busy machine (a cold cache, a TIMEOUT in coverage) is
     // asked again, a few times, rather than failing a test that is not about it.
-    let avail: Awaited<ReturnType<typeof gql>> | undefined;
+    let avail: GraphQLResponse<Record<string, any>> | undefined;
     for (let attempt = 0; attempt < 4; attempt++) {
       avail = await gql(
         stack.gatewayUrl,
