@@ -9,29 +9,9 @@ import { DOS_SERVICE_ID_SYSTEM, identifierValue, instantOf } from '../kit/fhir/i
 import type { HealthcareService, Practitioner, PractitionerRole, Schedule, Slot } from '../kit/fhir/r4.js';
 import { encodeSlotId } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
+import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
 
-export type DeliveryChannel = 'IN_PERSON' | 'TELEPHONE' | 'VIDEO';
-
-export interface SlotModel {
-  id: string;
-  serviceId: string;
-  start: string;
-  end: string;
-  status: 'FREE' | 'BUSY';
-  deliveryChannel: DeliveryChannel;
-  practitioner: { name: string | null; role: string | null } | null;
-  capacity: null;
-  bookingLink: null;
-  bookingPhone: null;
-  bookable: boolean;
-  fetchedAt: string;
-  source: 'LIVE' | 'CACHE';
-}
-
-export interface SkippedSlot {
-  slotId: string;
-  reason: string;
-}
+export type SlotModel = ApiBookedSlotModel;
 
 export interface MapInput {
   system: string;

@@ -11,29 +11,9 @@ import type {
   FhirSchedule,
   FhirSlot,
 } from './client.js';
+import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
 
-export type DeliveryChannel = 'IN_PERSON' | 'TELEPHONE' | 'VIDEO';
-
-export interface SlotModel {
-  id: string;
-  serviceId: string;
-  start: string;
-  end: string;
-  status: 'FREE' | 'BUSY';
-  deliveryChannel: DeliveryChannel;
-  practitioner: { name: string | null; role: string | null } | null;
-  capacity: null;
-  bookingLink: null;
-  bookingPhone: null;
-  bookable: boolean;
-  fetchedAt: string;
-  source: 'LIVE' | 'CACHE';
-}
-
-export interface SkippedSlot {
-  slotId: string;
-  reason: string;
-}
+export type SlotModel = ApiBookedSlotModel;
 
 export interface MapResult {
   slots: SlotModel[];

@@ -21,25 +21,10 @@ import { encodeSlotId } from '../../common/slot-id.js';
 import type { PasSession } from './client.js';
 import { encodeSlotRef } from './slot-ref.js';
 import { boundaryInstant, foldOf, hhmm, isDate, londonRfc3339, parseHhmm, wallClockAt, type Fold } from './wall-clock.js';
+import type { DeliveryChannel, SupplierSlotModel } from '../kit/slot-model.js';
 
-export type DeliveryChannel = 'IN_PERSON' | 'TELEPHONE' | 'VIDEO';
-
-export interface SlotModel {
-  id: string;
-  serviceId: string;
-  start: string;
-  end: string;
-  status: 'FREE';
-  deliveryChannel: DeliveryChannel;
-  practitioner: { name: string | null; role: string | null } | null;
-  /** Places left at this time. */
-  capacity: number;
-  bookingLink: null;
-  bookingPhone: null;
-  bookable: boolean;
-  fetchedAt: string;
-  source: 'LIVE' | 'CACHE';
-}
+/** An Oakfield session as slots: always free, and always counting its places left. */
+export type SlotModel = SupplierSlotModel & { status: 'FREE'; capacity: number; bookingLink: null; bookingPhone: null };
 
 export interface SkippedSession {
   sessionId: string;

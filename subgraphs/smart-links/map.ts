@@ -6,22 +6,10 @@
  */
 import type { FeedSlot } from '../kit/feeds/index.js';
 import { encodeSlotId } from '../../common/slot-id.js';
+import type { SupplierSlotModel } from '../kit/slot-model.js';
 
-export interface SlotModel {
-  id: string;
-  serviceId: string;
-  start: string;
-  end: string;
-  status: 'FREE';
-  deliveryChannel: 'IN_PERSON';
-  practitioner: { name: string | null; role: string | null } | null;
-  capacity: number | null;
-  bookingLink: string | null;
-  bookingPhone: string | null;
-  bookable: false;
-  fetchedAt: string;
-  source: 'CACHE';
-}
+/** A feed slot: offered free, booked on the provider's own site (bookable false), always from the snapshot. */
+export type SlotModel = SupplierSlotModel & { status: 'FREE'; deliveryChannel: 'IN_PERSON'; bookable: false; source: 'CACHE' };
 
 /** Free, and not published as full. */
 export function isOffered(s: FeedSlot): boolean {
