@@ -26,7 +26,7 @@ import { OPERATIONS_SUBGRAPH } from '../gateway/operations/index.js';
 import { OPERATIONS_LISTEN } from '../gateway/operations/standalone-subgraph.js';
 import { envUrl } from '../common/env.js';
 import { hiveSigningPlugin, type HiveSigningPlugin } from '../gateway/engines/hive-plugin.js';
-import { loadVerificationKey } from '../gateway/plugins/auth.js';
+import { authConfigFrom } from '../gateway/plugins/auth.js';
 import { repoRoot } from '../subgraphs/kit/schema.js';
 
 const port = Number(process.env.HIVE_PORT);
@@ -62,14 +62,7 @@ const urls: Record<string, string> = {
 };
 const signing = hiveSigningPlugin({
   internalKey: config.internalKey,
-  auth: {
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    key: await loadVerificationKey(config.auth),
-    anonymousConsumer: config.auth.anonymousConsumer,
-    clockToleranceSeconds: 30,
-    maxLifetimeSeconds: config.auth.maxLifetimeSeconds,
-  },
+  auth: await authConfigFrom(config.auth),
 });
 const gateway = createGatewayRuntime({
   supergraph: readFileSync(`${repoRoot}schema/supergraph.graphql`, 'utf8'),

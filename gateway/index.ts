@@ -2,7 +2,7 @@
 import { createLogger } from '../common/logger.js';
 import { loadRegistry } from '../subgraphs/kit/registry.js';
 import { startTracing } from '../common/tracing.js';
-import { loadVerificationKey } from './plugins/auth.js';
+import { authConfigFrom } from './plugins/auth.js';
 import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
 import { operationsDependencies } from './operations/dependencies.js';
@@ -31,14 +31,7 @@ try {
   const supplierStatus = () => supplierStatusReport({ registry, subgraphUrls: config.subgraphUrls, internalKey: config.internalKey });
   const operations = buildOperationsSchema({ ...operationsDependencies(config, registry, redis, logger), supplierStatus });
   const plugins = gatewayPlugins({
-    auth: {
-      issuer: config.auth.issuer,
-      audience: config.auth.audience,
-      key: await loadVerificationKey(config.auth),
-      anonymousConsumer: config.auth.anonymousConsumer,
-      clockToleranceSeconds: 30,
-      maxLifetimeSeconds: config.auth.maxLifetimeSeconds,
-    },
+    auth: await authConfigFrom(config.auth),
     consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new RedisRateStore(redis) : null, logger),
     limits: config.limits,
     ...(redis ? { apqCache: new RedisApqCache(redis) } : {}),

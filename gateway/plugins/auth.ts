@@ -59,6 +59,25 @@ export async function loadVerificationKey(opts: { publicKeyFile?: string; jwksUr
   return createLocalJWKSet({ keys: jwk.keys ?? [jwk] });
 }
 
+/** Token verification as configured (GatewayConfig.auth): the key loaded, the clock tolerance every engine uses. */
+export async function authConfigFrom(settings: {
+  issuer: string;
+  audience: string;
+  publicKeyFile?: string;
+  jwksUrl?: string;
+  anonymousConsumer: ConsumerOrganisation | null;
+  maxLifetimeSeconds: number;
+}): Promise<AuthConfig> {
+  return {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    key: await loadVerificationKey(settings),
+    anonymousConsumer: settings.anonymousConsumer,
+    clockToleranceSeconds: 30,
+    maxLifetimeSeconds: settings.maxLifetimeSeconds,
+  };
+}
+
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: {
