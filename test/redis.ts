@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from '../scripts/stack.js';
+import { stopPid } from './support/stop-pid.js';
 
 const run = promisify(execFile);
 
@@ -62,21 +63,7 @@ export async function startRedis(): Promise<TestRedis> {
     } catch {
       return;
     }
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const until = Date.now() + 5000;
-    while (Date.now() < until) {
-      try {
-        process.kill(pid, 0);
-        await new Promise((r) => setTimeout(r, 25));
-      } catch {
-        return;
-      }
-    }
-    process.kill(pid, 'SIGKILL');
+    await stopPid(pid);
   }
 
   await start();

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { freePort } from '../../scripts/stack.js';
+import { stopPid } from './stop-pid.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +66,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
 
   const dispose = async () => {
     client?.disconnect();
-    await Promise.all(nodes.filter((n) => !dead.has(n.port)).map((n) => stopPid(n.pid, 'SIGTERM')));
+    await Promise.all(nodes.filter((n) => !dead.has(n.port)).map((n) => stopPid(n.pid, 'SIGTERM', 10_000)));
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -190,7 +191,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     },
     async kill(node, signal) {
       dead.add(node.port);
-      await stopPid(node.pid, signal);
+      await stopPid(node.pid, signal, 10_000);
     },
     async waitHealthy({ timeoutMs = 60_000, replicas = false } = {}) {
       const until = Date.now() + timeoutMs;
@@ -255,20 +256,3 @@ async function readPid(pidfile: string): Promise<number> {
   }
 }
 
-async function stopPid(pid: number, signal: NodeJS.Signals): Promise<void> {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    return;
-  }
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    try {
-      process.kill(pid, 0);
-      await new Promise((r) => setTimeout(r, 25));
-    } catch {
-      return;
-    }
-  }
-  process.kill(pid, 'SIGKILL');
-}
