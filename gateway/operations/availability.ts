@@ -22,6 +22,7 @@ import { readWindow } from '../../common/window-input.js';
 import { canonicalJson } from './idempotency.js';
 import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
+import { InFlight } from './in-flight.js';
 import type { AnswerCache, DirectoryCache } from './read-cache.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
@@ -384,10 +385,21 @@ function availableService(s: DirectoryService) {
   };
 }
 
-/** `availability`: one page of the merged list, reusing an identical search's answer while nothing was booked. */
-export async function searchAvailability(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
+/** Identical searches for the same consumer audience running at once share one fan-out (in-flight.ts). */
+const searches = new InFlight<Availability>();
+
+/**
+ * `availability`: one page of the merged list, reusing an identical search's answer while nothing was booked, and
+ * joining an identical search already running.
+ */
+export function searchAvailability(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
+  // The fingerprint covers the whole normalised search (window, maxAge included); the consumer decides what it may see.
+  const key = `${v.fingerprint}|${ctx.consumer.odsCode}|${v.offset}|${v.first}`;
+  return searches.run(key, () => answerSearch(v, key, ctx, deps));
+}
+
+async function answerSearch(v: ValidAvailability, key: string, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
   const reuse = deps.answerCache && v.maxAge === null ? deps.answerCache : undefined;
-  const key = reuse ? `${v.fingerprint}|${ctx.consumer.odsCode}|${v.offset}|${v.first}` : '';
   if (reuse) {
     const cached = reuse.peek(key);
     if (cached) {
