@@ -17,6 +17,7 @@ import { serveMetrics } from '../common/metrics.js';
 import { traceHttpRequest } from '../common/tracing.js';
 import type { GatewayContext } from './context.js';
 import { GATEWAY_HEALTH, checkReadiness } from './health.js';
+import { localFirstGateway } from './local-first.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { cachedReadiness } from './readiness-cache.js';
@@ -86,7 +87,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    // Operations the gateway owns outright are executed once, against its own subgraph (local-first.ts).
+    gateway: localFirstGateway(gateway, opts.operations),
     introspection: opts.introspection,
     // "Did you mean …?" would map the schema field by field while introspection is off.
     hideSchemaDetailsFromClientErrors: !opts.introspection,

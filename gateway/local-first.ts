@@ -1,0 +1,108 @@
+/**
+ * Operations the gateway answers itself (availability, capacity, bookings, holds, supplierStatus) skip the federated
+ * query plan. The planner would turn such an operation into one fetch to the in-process `bookings` subgraph and then
+ * walk and re-shape the whole answer a second time (for `availability`, up to 200 slots with every field), which a
+ * CPU profile of warm searches put among the gateway's largest costs. When every root field of the operation belongs
+ * to that subgraph and the whole document is valid against its schema (no field of another subgraph anywhere
+ * below), executing the document against that schema gives the same answer in one pass. Anything else (a field of
+ * another subgraph, introspection, a subscription) goes through @apollo/gateway as before.
+ *
+ * This wraps the gateway's executor (GatewayInterface) rather than answering in a plugin's responseForOperation, so
+ * Apollo Server still formats, masks and reports the errors of a local answer exactly as it does a planned one.
+ */
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import { Kind, NoUnusedFragmentsRule, execute, specifiedRules, validate, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/** Whether `document`'s operation `operationName` can be executed against `local` alone. Pure. */
+export function answerableLocally(document: DocumentNode, operationName: string | null | undefined, local: GraphQLSchema): boolean {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation || operation.operation === 'subscription') return false;
+  const root = operation.operation === 'query' ? local.getQueryType() : local.getMutationType();
+  if (!root) return false;
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  if (!rootFieldsAreLocal(operation.selectionSet, root, fragments, new Set())) return false;
+  // Only this operation is checked (a document may carry others that need other subgraphs), with every fragment.
+  const alone: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] };
+  return validate(local, alone, RULES).length === 0;
+}
+
+/** A fragment only the document's other operations use is not this operation's concern. */
+const RULES = specifiedRules.filter((r) => r !== NoUnusedFragmentsRule);
+
+function rootFieldsAreLocal(
+  set: SelectionSetNode,
+  root: GraphQLObjectType,
+  fragments: ReadonlyMap<string, { selectionSet: SelectionSetNode }>,
+  seen: Set<string>,
+): boolean {
+  const fields = root.getFields();
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) {
+      // Federation's own root fields exist in the subgraph schema but are not the client's to call.
+      if (s.name.value === '__typename') continue;
+      if (s.name.value.startsWith('_') || !fields[s.name.value]) return false;
+    } else if (s.kind === Kind.INLINE_FRAGMENT) {
+      if (!rootFieldsAreLocal(s.selectionSet, root, fragments, seen)) return false;
+    } else {
+      const name = s.name.value;
+      const fragment = fragments.get(name);
+      if (!fragment || seen.has(name)) return false;
+      seen.add(name);
+      if (!rootFieldsAreLocal(fragment.selectionSet, root, fragments, seen)) return false;
+    }
+  }
+  return true;
+}
+
+// @apollo/server-gateway-interface's types, reached through @apollo/server (which depends on it) rather than imported.
+type GatewayInterface = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway'];
+type GatewayLoadResult = Awaited<ReturnType<GatewayInterface['load']>>;
+type GatewayExecutor = NonNullable<GatewayLoadResult['executor']>;
+
+/** The decision per parsed document (Apollo Server keeps one DocumentNode per query text) and operation name. */
+class Decisions {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, boolean>>();
+
+  constructor(private readonly local: GraphQLSchema) {}
+
+  answers(document: DocumentNode, operationName: string | null | undefined): boolean {
+    let forDoc = this.byDocument.get(document);
+    if (!forDoc) this.byDocument.set(document, (forDoc = new Map()));
+    const key = operationName ?? '';
+    let yes = forDoc.get(key);
+    if (yes === undefined) {
+      yes = answerableLocally(document, operationName, this.local);
+      // A document has few operations; the map cannot grow past them.
+      forDoc.set(key, yes);
+    }
+    return yes;
+  }
+}
+
+/** `inner`'s executor, with operations the local schema answers alone executed against it directly. */
+export function localFirstExecutor(local: GraphQLSchema, inner: GatewayExecutor): GatewayExecutor {
+  const decisions = new Decisions(local);
+  return async (rc) => {
+    if (!rc.document || !decisions.answers(rc.document, rc.request.operationName)) return inner(rc);
+    return execute({
+      schema: local,
+      document: rc.document,
+      contextValue: rc.context,
+      variableValues: rc.request.variables ?? {},
+      operationName: rc.request.operationName ?? null,
+    });
+  };
+}
+
+/** A GatewayInterface that is `inner` with localFirstExecutor in front of its executor. */
+export function localFirstGateway(inner: GatewayInterface, local: GraphQLSchema): GatewayInterface {
+  return {
+    async load(options): Promise<GatewayLoadResult> {
+      const loaded = await inner.load(options);
+      return { ...loaded, executor: loaded.executor ? localFirstExecutor(local, loaded.executor) : null };
+    },
+    onSchemaLoadOrUpdate: (callback) => inner.onSchemaLoadOrUpdate(callback),
+    stop: () => inner.stop(),
+  };
+}
