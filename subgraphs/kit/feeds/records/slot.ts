@@ -157,7 +157,7 @@ function isZeros(s: string): boolean {
 }
 
 // Three-digit service numbers are whole numbers: NHS 111 and 119, 999 and 112, and the US N11 codes (211...911).
-const SERVICE_NUMBER = /^(?:[2-9]11|119|999|112)$/;
+const SERVICE_NUMBER = /^(?:[1-9]11|119|999|112)$/;
 
 /**
  * A phone number with fewer digits than any whole number has: under 10 digits (a UK number has 10 or 11 with its
