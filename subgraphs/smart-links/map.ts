@@ -40,6 +40,21 @@ export function qualityFlags(s: FeedSlot): SlotQualityFlag[] {
   return flags;
 }
 
+/**
+ * For the operator's view: how many of a snapshot's slots carry each flag (keyed by the schema's enum value, beside
+ * the feed issues' kebab-case kinds). Computed once per snapshot: a snapshot is immutable, replaced whole.
+ */
+const counted = new WeakMap<readonly FeedSlot[], Record<string, number>>();
+export function slotFlagCounts(slots: readonly FeedSlot[]): Record<string, number> {
+  let counts = counted.get(slots);
+  if (!counts) {
+    counts = {};
+    for (const s of slots) for (const f of qualityFlags(s)) counts[f] = (counts[f] ?? 0) + 1;
+    counted.set(slots, counts);
+  }
+  return counts;
+}
+
 export function toSlot(systemId: string, s: FeedSlot): SlotModel {
   return {
     // The slot's key in the feed is the adapter's reference: smartLinksBook looks it up in the current feed.

@@ -9,7 +9,7 @@ import { capacity, deepLink, serveFixtures, simpleFeed, slot, type ServedFixture
 import { FeedReader, type FeedSnapshot } from '../kit/feeds/index.js';
 import { isTruncatedPhone } from '../kit/feeds/records/slot.js';
 import { loadRegistry, type SmartLinksSystem } from '../kit/registry.js';
-import { toSlot, type SlotModel } from './map.js';
+import { slotFlagCounts, toSlot, type SlotModel } from './map.js';
 
 const PHONE = 'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone';
 const phone = (n: string) => ({ url: PHONE, valueString: n });
@@ -78,6 +78,19 @@ describe('quality flags from a synthetic feed, one defect per slot', () => {
     expect(Date.parse(s.start)).toBe(Date.parse('2026-12-01T14:00:00Z'));
     // The snapshot keeps the instant in UTC, which is what sorting and windows compare.
     expect(feed.slots.find((x) => x.id === 'clean')!.start).toBe('2026-12-01T14:00:00.000Z');
+  });
+
+  it('counts the snapshot\'s slots by flag for the operator\'s view', () => {
+    expect(slotFlagCounts(feed.slots)).toEqual({
+      OFFSET_MISMATCH: 1,
+      DAY_SESSION: 1,
+      MULTI_DAY_SESSION: 1,
+      SHARED_BOOKING_LINK: 2,
+      GENERIC_BOOKING_LINK: 1,
+      COERCED_CAPACITY: 1,
+      PLACEHOLDER_IDENTIFIER: 2,
+      TRUNCATED_PHONE: 1,
+    });
   });
 
   it('marks sessions (four hours or more) SESSION, appointments APPOINTMENT', () => {
