@@ -86,7 +86,8 @@ export function joinFeed(systemId: string, feed: ParsedFeed): Joined {
   disambiguateNames([...services.values()], log);
 
   const slots = placeSlots(feed, schedules, placements, log);
-  const slotsOrdered = slots.sort((a, b) => a.start.localeCompare(b.start) /* both UTC Z */ || a.serviceId.localeCompare(b.serviceId) || a.id.localeCompare(b.id));
+  // Starts are UTC instants of one format here (the published offsets are kept beside them), so text order is time order.
+  const slotsOrdered = slots.sort((a, b) => a.start.localeCompare(b.start) || a.serviceId.localeCompare(b.serviceId) || a.id.localeCompare(b.id));
   return { services: [...services.values()], slots: slotsOrdered, issues: log.list() };
 }
 

@@ -30,7 +30,6 @@ export interface SlotRecord {
 
 const STATUSES: ReadonlySet<string> = new Set<FeedSlotStatus>(['free', 'busy', 'busy-tentative', 'busy-unavailable', 'entered-in-error']);
 
-
 // Extensions are matched on their name after StructureDefinition/: publishers vary http/https and hosts.
 const DEEP_LINK = 'booking-deep-link';
 const PHONE = 'booking-phone';
@@ -161,8 +160,8 @@ const SERVICE_NUMBER = /^(?:[1-9]11|119|999|112)$/;
 
 /**
  * A phone number with fewer digits than any whole number has: under 10 digits (a UK number has 10 or 11 with its
- * leading 0, a North American one 10) and not a three-digit service number. An extension after "x" or "ext" is
- * not counted. Rather lenient: a short number that is whole somewhere is not accused.
+ * leading 0, a North American one 10, and with a country code more) and not a three-digit service number. An
+ * extension after "x" or "ext" is not counted. Written for the UK and North America, where the feeds come from.
  */
 export function isTruncatedPhone(phone: string): boolean {
   const main = phone.split(/\s*(?:x|ext\.?|extension)\s*\d/i)[0]!;
