@@ -61,7 +61,10 @@ export type HealthcareService = {
   /** Free places in [from, to] (default the next 24 hours), the next start and the evidence age; null when the supplier could not be reached. */
   capacity?: Maybe<SlotCapacity>;
   id: Scalars['ID']['output'];
-  /** The earliest free slot from `from` (default now) within `withinDays` days; null when there is none. */
+  /**
+   * The earliest free slot from `from` (default now) within `withinDays` days, a session still running at `from` first;
+   * null when there is none.
+   */
   nextAvailable?: Maybe<Slot>;
   /**
    * Free slots starting in [from, to] (default: the next 24 hours; at most 14 days), and sessions (Slot.kind) running
