@@ -4,14 +4,22 @@
  * publisher sees one manifest request per poll floor between them; a publisher stalled for 10 s delays no search
  * without its services, and searches with them are answered from the snapshot (`source: CACHE`, the true
  * `fetchedAt`), marked stale when the snapshot is older than the search's maxAge (or the poll failed).
+ *
+ * A third feed (a fixture publisher in this process, added to the registry) holds a five-day clinic that opened two
+ * days ago and an appointment, both published at -05:00: the running session is in `availability`, `slots`,
+ * `capacity` and `nextAvailable` on its third day, and every time comes back with the offset it was published with.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, freePorts, startStack, stopChild, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { gatewayHeaders } from '../common/internal-auth.js';
+import { rfc3339AtOffset } from '../common/offset-time.js';
+import { repoRoot } from '../subgraphs/kit/schema.js';
 import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { capacity, deepLink, serveFixtures, simpleFeed, slot, type ServedFixtures } from './support/feeds.js';
 
 const FLOOR_SECONDS = 2;
 const BOSTON = 'smart:smart-vaccines:0:57';
@@ -23,11 +31,35 @@ let feedsUrl: string;
 let auth: Record<string, string>;
 let second: ChildProcess;
 let secondUrl: string;
+let clinicFeed: ServedFixtures;
+
+const CLINIC_SYSTEM = 'fixture-clinic';
+const CLINIC = `smart:${CLINIC_SYSTEM}:1:57`;
+const HOUR = 3_600_000;
+/** Published at -05:00 (Boston in winter; in summer ingest also flags the offset, which these tests do not assert). */
+const at0500 = (ms: number) => rfc3339AtOffset(ms, -300);
+// Whole minutes, so the times read back exactly as written.
+const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+const clinicOpened = t0 - 2 * 24 * HOUR - HOUR;
+const clinicCloses = clinicOpened + 4 * 24 * HOUR + 8 * HOUR;
+const appointmentAt = t0 + 3 * HOUR;
 
 beforeAll(async () => {
   redis = await startRedis();
+  clinicFeed = await serveFixtures({
+    clinic: simpleFeed([
+      slot('five-day-clinic', '10', at0500(clinicOpened), at0500(clinicCloses), { extension: [capacity(250), deepLink('https://portal.example/book?clinic=week')] }),
+      slot('appointment', '10', at0500(appointmentAt), at0500(appointmentAt + 15 * 60_000)),
+    ]),
+  });
+  // The sandbox registry and the fixture feed, for every process of the stack.
+  const registry = JSON.parse(readFileSync(`${repoRoot}config/suppliers.sandbox.json`, 'utf8')) as { systems: Record<string, unknown>[] };
+  registry.systems.push({ ...clinicFeed.system('clinic'), id: CLINIC_SYSTEM, pollFloorSeconds: '${SMART_LINKS_POLL_FLOOR_SECONDS:-60}' });
+  const registryFile = `${clinicFeed.dir('clinic')}/../suppliers.json`;
+  writeFileSync(registryFile, JSON.stringify(registry));
   const env = {
     LOG_LEVEL: 'warn',
+    SUPPLIER_REGISTRY: registryFile,
     REDIS_URL: redis.url,
     SMART_LINKS_POLL_FLOOR_SECONDS: String(FLOOR_SECONDS),
     // general-appointments then polls at the floor too (max-age 0), not every 5 minutes.
@@ -54,6 +86,7 @@ afterAll(async () => {
   if (second) await stopChild(second);
   await stack?.stopAll();
   await redis?.dispose();
+  await clinicFeed?.close();
 });
 
 const week = () => ({ from: new Date().toISOString(), to: new Date(Date.now() + 7 * 86_400_000).toISOString() });
@@ -239,5 +272,65 @@ describe('a publication that suddenly lists no files', () => {
       'availability to be whole again',
     );
     expect(Date.parse((await bostonSlots()).fetchedAt)).toBeGreaterThanOrEqual(emptiedAt);
+  }, 90_000);
+});
+
+describe('a five-day clinic on its third day, published at -05:00', () => {
+  const SLOT = 'start end kind timeZone qualityFlags capacity serviceId';
+
+  it('is in availability, slots, capacity and nextAvailable while it runs, first by its start; times keep -05:00 and the zone', async () => {
+    const AVAILABILITY = `query($s: AvailabilitySearch!) { availability(search: $s) { totalCount edges { cursor node { slot { ${SLOT} } } } pageInfo { hasNextPage endCursor } } }`;
+    const search = { serviceIds: [CLINIC], from: new Date().toISOString(), to: new Date(Date.now() + 24 * HOUR).toISOString(), first: 1 };
+    await waitFor(
+      async () => ((await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth)).data?.availability?.totalCount ?? 0) > 0,
+      30_000,
+      'the clinic feed to be read',
+    );
+
+    // availability: the running session first (its start is before the window), then the appointment on page two.
+    const page1 = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
+    expect(page1.errors).toBeUndefined();
+    expect(page1.data!.availability.totalCount).toBe(2);
+    expect(page1.data!.availability.edges.map((e: { node: { slot: unknown } }) => e.node.slot)).toEqual([
+      {
+        start: at0500(clinicOpened),
+        end: at0500(clinicCloses),
+        kind: 'SESSION',
+        timeZone: 'America/New_York',
+        qualityFlags: expect.arrayContaining(['MULTI_DAY_SESSION']),
+        capacity: 250,
+        serviceId: CLINIC,
+      },
+    ]);
+    expect(at0500(clinicOpened)).toMatch(/-05:00$/);
+    const page2 = await gql(stack.gatewayUrl, AVAILABILITY, { s: { ...search, after: page1.data!.availability.pageInfo.endCursor } }, auth);
+    expect(page2.errors).toBeUndefined();
+    expect(page2.data!.availability.edges.map((e: { node: { slot: unknown } }) => e.node.slot)).toEqual([
+      expect.objectContaining({ start: at0500(appointmentAt), kind: 'APPOINTMENT', timeZone: 'America/New_York' }),
+    ]);
+    expect(page2.data!.availability.pageInfo.hasNextPage).toBe(false);
+
+    // The service's own fields, and root capacity: the session counts its places while it runs.
+    const FIELDS = `query($id: ID!, $from: DateTime, $to: DateTime) { service(id: $id) { id
+      slots(from: $from, to: $to) { totalCount nodes { ${SLOT} } }
+      nextAvailable { start kind }
+      capacity(from: $from, to: $to) { freeSlots nextAvailableStart } } }`;
+    const own = await gql(stack.gatewayUrl, FIELDS, { id: CLINIC, from: search.from, to: search.to }, auth);
+    expect(own.errors).toBeUndefined();
+    const svc = own.data!.service;
+    expect(svc.slots.nodes.map((n: { kind: string; start: string }) => [n.kind, n.start])).toEqual([
+      ['SESSION', at0500(clinicOpened)],
+      ['APPOINTMENT', at0500(appointmentAt)],
+    ]);
+    expect(svc.nextAvailable).toEqual({ start: at0500(clinicOpened), kind: 'SESSION' });
+    expect(svc.capacity.freeSlots).toBe(251);
+    const root = await gql(stack.gatewayUrl, `query($ids: [ID!]!) { capacity(serviceIds: $ids) { services { serviceId freeSlots nextAvailableStart } } }`, { ids: [CLINIC] }, auth);
+    expect(root.errors).toBeUndefined();
+    expect(root.data!.capacity.services).toEqual([{ serviceId: CLINIC, freeSlots: 251, nextAvailableStart: at0500(clinicOpened) }]);
+
+    // After its end it is gone: a window starting at its close finds only what starts later.
+    const later = await gql(stack.gatewayUrl, AVAILABILITY, { s: { serviceIds: [CLINIC], from: new Date(clinicCloses).toISOString(), to: new Date(clinicCloses + HOUR).toISOString() } }, auth);
+    expect(later.errors).toBeUndefined();
+    expect(later.data!.availability.totalCount).toBe(0);
   }, 90_000);
 });

@@ -10,6 +10,7 @@ import type { HealthcareService, Practitioner, PractitionerRole, Schedule, Slot 
 import { encodeSlotId } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
+import { englishSlotTime } from '../kit/slot-time.js';
 
 export type SlotModel = ApiBookedSlotModel;
 
@@ -66,8 +67,8 @@ function mapSlot(slot: Slot, index: BundleIndex, input: MapInput): SlotModel | S
   return {
     id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref }),
     serviceId: input.serviceId,
-    start: start.toISOString(),
-    end: end.toISOString(),
+    // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
+    ...englishSlotTime({ written: slot.start!, ms: start.getTime() }, { written: slot.end!, ms: end.getTime() }),
     status: 'FREE',
     deliveryChannel: deliveryChannel(slot),
     practitioner: practitioner(schedule, index),

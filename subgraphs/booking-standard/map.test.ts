@@ -72,11 +72,43 @@ describe('mapSlots on provider quirks', () => {
     fetchedAt,
   });
 
-  it('normalises UK summer-time offsets to the same instant in UTC', () => {
+  it('keeps the UK summer-time offset the provider wrote (seconds always written), in Europe/London, unflagged', () => {
     expect(result.slots.map((s) => [s.start, s.end])).toEqual([
-      ['2026-06-01T18:00:00.000Z', '2026-06-01T18:15:00.000Z'],
-      ['2026-06-01T18:15:00.000Z', '2026-06-01T18:30:00.000Z'],
+      ['2026-06-01T19:00:00+01:00', '2026-06-01T19:15:00+01:00'],
+      ['2026-06-01T19:15:00+01:00', '2026-06-01T19:30:00+01:00'],
     ]);
+    expect(result.slots.map((s) => Date.parse(s.start))).toEqual([Date.parse('2026-06-01T18:00:00Z'), Date.parse('2026-06-01T18:15:00Z')]);
+    expect(result.slots.every((s) => s.timeZone === 'Europe/London' && s.kind === 'APPOINTMENT' && s.qualityFlags.length === 0)).toBe(true);
+  });
+
+  it('flags a winter offset on a summer date, and a slot of four hours or more as a session', () => {
+    const summer = resources('search-tkw-quirks.json').find((r) => r.id === 's-summer')!;
+    const mapped = mapSlots({
+      system: 'meridian-ooh',
+      serviceId: '1402000103',
+      resources: [
+        ...resources('search-tkw-quirks.json').filter((r) => r.resourceType !== 'Slot'),
+        { ...summer, id: 's-winter-offset', start: '2026-06-01T19:00:00+00:00', end: '2026-06-01T19:15:00+00:00' } as FhirResource,
+        { ...summer, id: 's-session', start: '2026-06-01T19:30:00+01:00', end: '2026-06-01T23:30:00+01:00' } as FhirResource,
+      ],
+      from: new Date('2026-06-01T00:00:00Z'),
+      to: new Date('2026-06-02T00:00:00Z'),
+      fetchedAt,
+    });
+    // +00:00 is UTC, which FHIR allows: not accused. Ordered by instant (18:30Z before 19:00Z), not by text.
+    expect(mapped.slots.map((s) => [s.start, s.kind, s.qualityFlags])).toEqual([
+      ['2026-06-01T19:30:00+01:00', 'SESSION', ['DAY_SESSION']],
+      ['2026-06-01T19:00:00.000Z', 'APPOINTMENT', []],
+    ]);
+    const wrong = mapSlots({
+      system: 'meridian-ooh',
+      serviceId: '1402000103',
+      resources: [...resources('search-tkw-quirks.json').filter((r) => r.resourceType !== 'Slot'), { ...summer, id: 's-gmt', start: '2026-06-01T13:00:00-05:00', end: '2026-06-01T13:15:00-05:00' } as FhirResource],
+      from: new Date('2026-06-01T00:00:00Z'),
+      to: new Date('2026-06-02T00:00:00Z'),
+      fetchedAt,
+    });
+    expect(wrong.slots.map((s) => [s.start, s.qualityFlags])).toEqual([['2026-06-01T13:00:00-05:00', ['OFFSET_MISMATCH']]]);
   });
 
   it('reads the GP Connect delivery channel extension', () => {

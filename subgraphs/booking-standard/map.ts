@@ -12,6 +12,7 @@ import type {
   FhirSlot,
 } from './client.js';
 import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
+import { englishSlotTime } from '../kit/slot-time.js';
 
 export type SlotModel = ApiBookedSlotModel;
 
@@ -74,8 +75,8 @@ function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInp
   return {
     id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }),
     serviceId: input.serviceId,
-    start: start.toISOString(),
-    end: end.toISOString(),
+    // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
+    ...englishSlotTime({ written: slot.start!, ms: start.getTime() }, { written: slot.end!, ms: end.getTime() }),
     status: 'FREE',
     deliveryChannel: deliveryChannel(slot),
     practitioner: schedule ? practitioner(schedule, index) : null,

@@ -42,3 +42,22 @@ describe('window rules', () => {
     expect(inWindow({ start: '2026-11-24T00:00:01Z' }, win)).toBe(false);
   });
 });
+
+describe('inWindow', () => {
+  const at = (day: number) => new Date(t0 + day * DAY).toISOString();
+  it('takes appointments by their start, inclusive at both ends', () => {
+    expect([-0.01, 0, 0.5, 1, 1.01].map((d) => inWindow({ start: at(d), end: at(d + 0.01), kind: 'APPOINTMENT' }, w(0, 1)))).toEqual([false, true, true, true, false]);
+    // An appointment that started before the window is not offered, however long it is said to run.
+    expect(inWindow({ start: at(-1), end: at(3) }, w(0, 1))).toBe(false);
+  });
+
+  it('keeps a session that started before the window while it runs, until its end', () => {
+    const fiveDays = { start: at(-2), end: at(3), kind: 'SESSION' as const };
+    expect(inWindow(fiveDays, w(0, 1))).toBe(true);
+    expect(inWindow(fiveDays, w(2.99, 4))).toBe(true);
+    expect(inWindow(fiveDays, w(3, 4))).toBe(false);
+    expect(inWindow(fiveDays, w(-4, -3))).toBe(false);
+    // A session with a start string carrying an offset compares as an instant.
+    expect(inWindow({ start: '2026-11-22T19:00:00-05:00', end: '2026-11-23T08:00:00-05:00', kind: 'SESSION' }, w(0.5, 1))).toBe(true);
+  });
+});

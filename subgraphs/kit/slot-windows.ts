@@ -53,9 +53,11 @@ export interface WindowSlots<S> {
   stale?: boolean;
 }
 
-/** What the kit needs of a slot: its start, RFC 3339 with an offset. */
+/** What the kit needs of a slot: its start (RFC 3339 with an offset), and for a session its end. */
 export interface TimedSlot {
   start: string;
+  end?: string;
+  kind?: 'APPOINTMENT' | 'SESSION';
 }
 
 /**
@@ -350,10 +352,15 @@ function oldest(instants: readonly string[]): string {
   return instants.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
 }
 
-/** Inclusive at both ends, as the `slots` field documents. */
+/**
+ * Starting in the window, inclusive at both ends, as the `slots` field documents; or a session (Slot.kind) that
+ * started before the window and is still running at its start: a walk-in session stays bookable until it closes.
+ * Such a session sorts by its start, so it comes first, and stays first on every page that includes it.
+ */
 export function inWindow(s: TimedSlot, w: Pick<SlotWindow, 'from' | 'to'>): boolean {
   const t = Date.parse(s.start);
-  return t >= w.from.getTime() && t <= w.to.getTime();
+  if (t >= w.from.getTime()) return t <= w.to.getTime();
+  return s.kind === 'SESSION' && s.end !== undefined && Date.parse(s.end) > w.from.getTime();
 }
 
 /**

@@ -21,7 +21,8 @@ import { encodeSlotId } from '../../common/slot-id.js';
 import type { PasSession } from './client.js';
 import { encodeSlotRef } from './slot-ref.js';
 import { boundaryInstant, foldOf, hhmm, isDate, londonRfc3339, parseHhmm, wallClockAt, type Fold } from './wall-clock.js';
-import type { DeliveryChannel, SupplierSlotModel } from '../kit/slot-model.js';
+import { slotKind, type DeliveryChannel, type SupplierSlotModel } from '../kit/slot-model.js';
+import { LONDON } from '../../common/zoned-time.js';
 
 /** An Oakfield session as slots: always free, and always counting its places left. */
 export type SlotModel = SupplierSlotModel & { status: 'FREE'; capacity: number; bookingLink: null; bookingPhone: null };
@@ -93,6 +94,11 @@ function sessionSlots(session: PasSession, input: MapInput): { slots: SlotModel[
       serviceId: input.serviceId,
       start: londonRfc3339(t.startMs),
       end: londonRfc3339(t.endMs),
+      // Oakfield holds English sessions in London wall-clock time; each appointment time is one appointment (the
+      // session is split into them), so no flag applies that the adapter could honestly raise.
+      kind: slotKind(t.startMs, t.endMs),
+      timeZone: LONDON,
+      qualityFlags: [],
       status: 'FREE',
       deliveryChannel: deliveryChannel(session.mode),
       practitioner: practitioner(session),

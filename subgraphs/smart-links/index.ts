@@ -16,6 +16,7 @@ import { SmartLinksClient } from './client.js';
 import { issueCounts } from '../kit/feeds/issues.js';
 import { supplierStatus } from '../kit/supplier-status.js';
 import { createResolvers } from './resolvers.js';
+import { slotFlagCounts } from './map.js';
 
 export const DEFAULT_REFERRAL_SOURCE = 'nhs-booking-gateway';
 
@@ -41,12 +42,12 @@ export async function startSmartLinksSubgraph(opts: SmartLinksOptions = {}): Pro
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.firstSnapshotWaitMs !== undefined ? { firstSnapshotWaitMs: opts.firstSnapshotWaitMs } : {}),
   });
-  // The operator's view: every feed, and its snapshot's issues by kind.
+  // The operator's view: every feed, its snapshot's issues by kind, and its slots by quality flag.
   const unregister = supplierStatus.registerSource({
     systems: () => client.systemIds(),
     qualityFlags: (id) => {
       const snapshot = client.reader(id)?.current();
-      return snapshot ? issueCounts(snapshot.issues) : undefined;
+      return snapshot ? { ...issueCounts(snapshot.issues), ...slotFlagCounts(snapshot.slots) } : undefined;
     },
   });
   const referralSource = opts.referralSource ?? envString('SMART_LINKS_REFERRAL_SOURCE', DEFAULT_REFERRAL_SOURCE);

@@ -13,14 +13,21 @@ function feedSlot(over: Partial<FeedSlot> = {}): FeedSlot {
     serviceId: SERVICE,
     start: '2026-11-23T14:00:00.000Z',
     end: '2026-11-23T23:00:00.000Z',
+    startOffset: 0,
+    endOffset: 0,
+    timeZone: 'America/New_York',
     status: 'free',
     capacity: 100,
     bookingLink: 'https://ehr-portal.example.org/bookings?slot=1000000',
     bookingLinkGeneric: false,
+    bookingLinkShared: false,
     bookingPhone: '000-000-0000',
     practitioner: null,
     coarse: 'day',
     offsetSuspect: false,
+    capacityCoerced: false,
+    placeholder: true,
+    phoneTruncated: false,
     fetchedAt: '2026-11-21T10:00:00.000Z',
     ...over,
   };
@@ -34,6 +41,9 @@ describe('feed slot → shared Slot', () => {
       serviceId: SERVICE,
       start: '2026-11-23T14:00:00.000Z',
       end: '2026-11-23T23:00:00.000Z',
+      kind: 'SESSION',
+      timeZone: 'America/New_York',
+      qualityFlags: ['DAY_SESSION', 'PLACEHOLDER_IDENTIFIER'],
       status: 'FREE',
       deliveryChannel: 'IN_PERSON',
       practitioner: null,
@@ -54,15 +64,60 @@ describe('feed slot → shared Slot', () => {
     for (const status of ['busy', 'busy-tentative', 'busy-unavailable', 'entered-in-error'] as const) expect(isOffered(feedSlot({ status }))).toBe(false);
   });
 
-  it('keeps the slots starting inside the window, in feed order', () => {
+  it('keeps the appointments starting inside the window, in feed order', () => {
+    const appointment = (id: string, start: string, over: Partial<FeedSlot> = {}) =>
+      feedSlot({ id, start, end: new Date(Date.parse(start) + 900_000).toISOString(), coarse: null, ...over });
     const slots = [
-      feedSlot({ id: 'a', start: '2026-11-23T08:59:59.000Z' }),
-      feedSlot({ id: 'b', start: '2026-11-23T09:00:00.000Z' }),
-      feedSlot({ id: 'c', start: '2026-11-23T12:00:00.000Z', status: 'busy' }),
-      feedSlot({ id: 'd', start: '2026-11-23T17:00:00.000Z' }),
-      feedSlot({ id: 'e', start: '2026-11-23T17:00:01.000Z' }),
+      appointment('a', '2026-11-23T08:59:59.000Z'),
+      appointment('b', '2026-11-23T09:00:00.000Z'),
+      appointment('c', '2026-11-23T12:00:00.000Z', { status: 'busy' }),
+      appointment('d', '2026-11-23T17:00:00.000Z'),
+      appointment('e', '2026-11-23T17:00:01.000Z'),
     ];
     const got = slotsInWindow('smart-vaccines', slots, new Date('2026-11-23T09:00:00Z'), new Date('2026-11-23T17:00:00Z'));
     expect(got.map((s) => decodeSlotId(s.id)!.ref)).toEqual(['b', 'd']);
+  });
+
+  it('keeps a session listed while it runs: from its start until its end, first in the window by its start', () => {
+    const slots = [
+      feedSlot({ id: 'clinic', start: '2026-11-23T14:00:00.000Z', end: '2026-11-28T02:00:00.000Z', coarse: 'multi-day' }),
+      feedSlot({ id: 'ended', start: '2026-11-24T14:00:00.000Z', end: '2026-11-24T23:00:00.000Z' }),
+      feedSlot({ id: 'walk-in', start: '2026-11-25T14:00:00.000Z', end: '2026-11-25T23:00:00.000Z' }),
+      feedSlot({ id: 'appt', start: '2026-11-25T15:00:00.000Z', end: '2026-11-25T15:15:00.000Z', coarse: null }),
+      feedSlot({ id: 'past-appt', start: '2026-11-25T14:30:00.000Z', end: '2026-11-25T14:45:00.000Z', coarse: null }),
+    ];
+    // Day three of the five-day clinic, an hour after the walk-in session opened.
+    const got = slotsInWindow('smart-vaccines', slots, new Date('2026-11-25T15:00:00Z'), new Date('2026-11-26T15:00:00Z'));
+    expect(got.map((s) => [decodeSlotId(s.id)!.ref, s.kind])).toEqual([
+      ['clinic', 'SESSION'],
+      ['walk-in', 'SESSION'],
+      ['appt', 'APPOINTMENT'],
+    ]);
+    expect(got[0]!.qualityFlags).toEqual(['MULTI_DAY_SESSION', 'PLACEHOLDER_IDENTIFIER']);
+    // At its end it is gone.
+    expect(slotsInWindow('smart-vaccines', slots, new Date('2026-11-28T02:00:00Z'), new Date('2026-11-28T03:00:00Z'))).toEqual([]);
+  });
+
+  it('gives each time with the offset the publisher wrote, and the location\'s zone', () => {
+    const s = toSlot('smart-vaccines', feedSlot({ start: '2026-07-15T14:00:00.000Z', end: '2026-07-15T14:15:00.000Z', startOffset: -300, endOffset: -300, coarse: null, offsetSuspect: true }));
+    expect([s.start, s.end, s.timeZone]).toEqual(['2026-07-15T09:00:00-05:00', '2026-07-15T09:15:00-05:00', 'America/New_York']);
+    expect(Date.parse(s.start)).toBe(Date.parse('2026-07-15T14:00:00Z'));
+    expect(s.qualityFlags).toEqual(['OFFSET_MISMATCH', 'PLACEHOLDER_IDENTIFIER']);
+  });
+
+  it('raises each flag from the feed slot\'s own defect, and none on a clean slot', () => {
+    const clean = feedSlot({ coarse: null, placeholder: false, bookingPhone: '617-555-0100' });
+    expect(toSlot('x', clean).qualityFlags).toEqual([]);
+    const cases: [Partial<FeedSlot>, string][] = [
+      [{ offsetSuspect: true }, 'OFFSET_MISMATCH'],
+      [{ coarse: 'day' }, 'DAY_SESSION'],
+      [{ coarse: 'multi-day' }, 'MULTI_DAY_SESSION'],
+      [{ bookingLinkGeneric: true, bookingLinkShared: true }, 'SHARED_BOOKING_LINK'],
+      [{ bookingLinkGeneric: true }, 'GENERIC_BOOKING_LINK'],
+      [{ capacityCoerced: true }, 'COERCED_CAPACITY'],
+      [{ placeholder: true }, 'PLACEHOLDER_IDENTIFIER'],
+      [{ phoneTruncated: true }, 'TRUNCATED_PHONE'],
+    ];
+    for (const [over, flag] of cases) expect(toSlot('x', { ...clean, ...over }).qualityFlags, flag).toEqual([flag]);
   });
 });

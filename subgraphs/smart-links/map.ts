@@ -3,10 +3,14 @@
  * a busy slot (or one whose published capacity is 0) cannot be booked, and the contract lists free slots. A feed
  * slot is never bookable through this gateway: the patient books it on the provider's site or by phone
  * (bookingLink, bookingPhone), which is what smartLinksBook hands back.
+ *
+ * Times go out with the offset the publisher wrote (the feed slot keeps it beside its UTC instant), and what ingest
+ * found doubtful about the slot goes out as its quality flags.
  */
 import type { FeedSlot } from '../kit/feeds/index.js';
 import { encodeSlotId } from '../../common/slot-id.js';
-import type { SupplierSlotModel } from '../kit/slot-model.js';
+import { rfc3339AtOffset } from '../../common/offset-time.js';
+import type { SlotQualityFlag, SupplierSlotModel } from '../kit/slot-model.js';
 
 /** A feed slot: offered free, booked on the provider's own site (bookable false), always from the snapshot. */
 export type SlotModel = SupplierSlotModel & { status: 'FREE'; deliveryChannel: 'IN_PERSON'; bookable: false; source: 'CACHE' };
@@ -16,13 +20,51 @@ export function isOffered(s: FeedSlot): boolean {
   return s.status === 'free' && s.capacity !== 0;
 }
 
+/** A session (four hours or more: ingest's `coarse`) stays listed while it runs. */
+export function isSession(s: FeedSlot): boolean {
+  return s.coarse !== null;
+}
+
+/** The slot's defects as the schema's SlotQualityFlag values, in the schema's order. */
+export function qualityFlags(s: FeedSlot): SlotQualityFlag[] {
+  const flags: SlotQualityFlag[] = [];
+  if (s.offsetSuspect) flags.push('OFFSET_MISMATCH');
+  if (s.coarse === 'day') flags.push('DAY_SESSION');
+  if (s.coarse === 'multi-day') flags.push('MULTI_DAY_SESSION');
+  if (s.bookingLinkShared) flags.push('SHARED_BOOKING_LINK');
+  // Generic for another reason than sharing: it is a site's home page.
+  if (s.bookingLinkGeneric && !s.bookingLinkShared) flags.push('GENERIC_BOOKING_LINK');
+  if (s.capacityCoerced) flags.push('COERCED_CAPACITY');
+  if (s.placeholder) flags.push('PLACEHOLDER_IDENTIFIER');
+  if (s.phoneTruncated) flags.push('TRUNCATED_PHONE');
+  return flags;
+}
+
+/**
+ * For the operator's view: how many of a snapshot's slots carry each flag (keyed by the schema's enum value, beside
+ * the feed issues' kebab-case kinds). Computed once per snapshot: a snapshot is immutable, replaced whole.
+ */
+const counted = new WeakMap<readonly FeedSlot[], Record<string, number>>();
+export function slotFlagCounts(slots: readonly FeedSlot[]): Record<string, number> {
+  let counts = counted.get(slots);
+  if (!counts) {
+    counts = {};
+    for (const s of slots) for (const f of qualityFlags(s)) counts[f] = (counts[f] ?? 0) + 1;
+    counted.set(slots, counts);
+  }
+  return counts;
+}
+
 export function toSlot(systemId: string, s: FeedSlot): SlotModel {
   return {
     // The slot's key in the feed is the adapter's reference: smartLinksBook looks it up in the current feed.
     id: encodeSlotId({ system: systemId, serviceId: s.serviceId, ref: s.id }),
     serviceId: s.serviceId,
-    start: s.start,
-    end: s.end,
+    start: rfc3339AtOffset(Date.parse(s.start), s.startOffset),
+    end: rfc3339AtOffset(Date.parse(s.end), s.endOffset),
+    kind: isSession(s) ? 'SESSION' : 'APPOINTMENT',
+    timeZone: s.timeZone,
+    qualityFlags: qualityFlags(s),
     status: 'FREE',
     // SMART Locations are places; the HL7 IG's virtual locations are not modelled yet.
     deliveryChannel: 'IN_PERSON',
@@ -38,14 +80,19 @@ export function toSlot(systemId: string, s: FeedSlot): SlotModel {
   };
 }
 
-/** The offered slots starting in [from, to], earliest first (the feed's order), as the contract's Slots. */
+/**
+ * The offered slots starting in [from, to], and the sessions running at `from` (started before it, ending after
+ * it), earliest start first (the feed's order), as the contract's Slots. A walk-in session stays bookable until
+ * it closes, so it is listed until then (kit/slot-windows.ts inWindow applies the same rule).
+ */
 export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from: Date, to: Date): SlotModel[] {
   const lo = from.getTime();
   const hi = to.getTime();
   const out: SlotModel[] = [];
   for (const s of slots) {
     const t = Date.parse(s.start);
-    if (t >= lo && t <= hi && isOffered(s)) out.push(toSlot(systemId, s));
+    const inside = (t >= lo && t <= hi) || (isSession(s) && Date.parse(s.end) > lo);
+    if (inside && isOffered(s)) out.push(toSlot(systemId, s));
   }
   return out;
 }

@@ -255,17 +255,39 @@ export type Slot = {
   /** Places left, for session or coarse slots; null for a single-patient slot. */
   capacity?: Maybe<Scalars['Int']['output']>;
   deliveryChannel: DeliveryChannel;
+  /** When the slot ends, with the offset its supplier published for it. */
   end: Scalars['DateTime']['output'];
   /** When the supplier system gave us this slot. */
   fetchedAt: Scalars['DateTime']['output'];
   /** Opaque global id: encodes the supplier system, the service and the supplier's own slot reference. */
   id: Scalars['ID']['output'];
+  /**
+   * APPOINTMENT for one appointment time; SESSION for a session or opening period of four hours or more (a walk-in
+   * session, a day-long or several-day clinic). A SESSION is listed while it runs, until its end, not only before it
+   * starts: a window that its time overlaps includes it, so a running session can come first in a list with a start
+   * before the window's.
+   */
+  kind: SlotKind;
   practitioner?: Maybe<SlotPractitioner>;
+  /**
+   * What this gateway found doubtful about the slot as its supplier published it: empty when nothing. The slot is
+   * still offered; a client can warn, or prefer a slot without flags.
+   */
+  qualityFlags: Array<SlotQualityFlag>;
   /** The DoS service id this slot belongs to. */
   serviceId: Scalars['ID']['output'];
   source: DataSource;
+  /**
+   * When the slot starts, written with the UTC offset its supplier published (a feed slot published at
+   * 09:00-05:00 comes back as 09:00:00-05:00; one published in UTC comes back in UTC). Compare instants, not strings.
+   */
   start: Scalars['DateTime']['output'];
   status: SlotStatus;
+  /**
+   * The IANA time zone of the slot's location (e.g. Europe/London, America/New_York) when it is known, so a client
+   * can show local time without guessing; null when the supplier's data does not say (then show the offset as given).
+   */
+  timeZone?: Maybe<Scalars['String']['output']>;
 };
 
 /** Capacity for DoS integrations: free places in a window, the next start, and how old that evidence is. */
@@ -280,13 +302,20 @@ export type SlotCapacity = {
   nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
 
+/** Whether a slot is one appointment time or a session that runs for hours or days (see Slot.kind). */
+export type SlotKind =
+  /** One appointment time (under four hours). */
+  | 'APPOINTMENT'
+  /** A session or opening period of four hours or more: bookable, and listed, from its start until its end. */
+  | 'SESSION';
+
 export type SlotList = {
   __typename?: 'SlotList';
   /** When the oldest answer behind this list was fetched from the supplier. */
   fetchedAt: Scalars['DateTime']['output'];
   /** True when more than `first` slots lie in the window. */
   hasMore: Scalars['Boolean']['output'];
-  /** Slots starting inside the window, earliest first, at most `first` of them. */
+  /** Slots starting inside the window, and sessions running during it, earliest start first, at most `first` of them. */
   nodes: Array<Slot>;
   /** How many slots the supplier returned for the window. */
   totalCount: Scalars['Int']['output'];
@@ -298,6 +327,31 @@ export type SlotPractitioner = {
   /** The practitioner's role, e.g. 'General Medical Practitioner' or 'Advanced Nurse Practitioner'. */
   role?: Maybe<Scalars['String']['output']>;
 };
+
+/** A defect in a slot as its supplier published it (Slot.qualityFlags). */
+export type SlotQualityFlag =
+  /** The places count (capacity) was published as text, not a number, and was read as a number. */
+  | 'COERCED_CAPACITY'
+  /** A session of four hours or more within one day, published as one slot: the time is an opening period, not an appointment time. */
+  | 'DAY_SESSION'
+  /** The booking link points to a generic page (a site's home page), not to this slot. */
+  | 'GENERIC_BOOKING_LINK'
+  /** One slot spanning more than a day (a several-day clinic): the time says little about when the patient will be seen. */
+  | 'MULTI_DAY_SESSION'
+  /**
+   * The UTC offset the slot's time is written with is not the one its location's time zone had at that date (often
+   * the winter offset on a summer date): the time may be an hour out. Shown as published, not corrected.
+   */
+  | 'OFFSET_MISMATCH'
+  /**
+   * An identifier the supplier published for this slot is a placeholder: the slot's id is missing or placeholder
+   * text ("null", "unknown"), or its booking phone is all zeros (000-000-0000).
+   */
+  | 'PLACEHOLDER_IDENTIFIER'
+  /** The booking link is shared by several slots, so it cannot lead to this one: the patient chooses the time again on the provider's site. */
+  | 'SHARED_BOOKING_LINK'
+  /** The booking phone number has too few digits to be dialled: it was cut short. */
+  | 'TRUNCATED_PHONE';
 
 export type SlotStatus =
   | 'BUSY'
@@ -484,8 +538,10 @@ export type ResolversTypes = ResolversObject<{
   ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
   SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
+  SlotKind: SlotKind;
   SlotList: ResolverTypeWrapper<SlotList>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
+  SlotQualityFlag: SlotQualityFlag;
   SlotStatus: SlotStatus;
   SmartLinksService: ResolverTypeWrapper<FeedServiceModel>;
   SupplierKind: SupplierKind;
@@ -640,11 +696,14 @@ export type SlotResolvers<ContextType = SubgraphContext, ParentType extends Reso
   end?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SlotKind'], ParentType, ContextType>;
   practitioner?: Resolver<Maybe<ResolversTypes['SlotPractitioner']>, ParentType, ContextType>;
+  qualityFlags?: Resolver<Array<ResolversTypes['SlotQualityFlag']>, ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['DataSource'], ParentType, ContextType>;
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SlotStatus'], ParentType, ContextType>;
+  timeZone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type SlotCapacityResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SlotCapacity'] = ResolversParentTypes['SlotCapacity']> = ResolversObject<{

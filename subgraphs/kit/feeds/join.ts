@@ -86,6 +86,7 @@ export function joinFeed(systemId: string, feed: ParsedFeed): Joined {
   disambiguateNames([...services.values()], log);
 
   const slots = placeSlots(feed, schedules, placements, log);
+  // Starts are UTC instants of one format here (the published offsets are kept beside them), so text order is time order.
   const slotsOrdered = slots.sort((a, b) => a.start.localeCompare(b.start) || a.serviceId.localeCompare(b.serviceId) || a.id.localeCompare(b.id));
   return { services: [...services.values()], slots: slotsOrdered, issues: log.list() };
 }
@@ -214,14 +215,21 @@ function placeSlots(feed: ParsedFeed, schedules: Map<string, ScheduleRecord>, pl
           serviceId: p.service.id,
           start,
           end,
+          startOffset: r.start.offsetMinutes,
+          endOffset: r.end.offsetMinutes,
+          timeZone: p.service.timeZone,
           status: r.status,
           capacity: r.capacity,
           bookingLink: r.bookingLink,
           bookingLinkGeneric: r.bookingLink !== null && generic.has(r.bookingLink),
+          bookingLinkShared: r.bookingLink !== null && (linkUses.get(r.bookingLink) ?? 0) > 1,
           bookingPhone: r.bookingPhone,
           practitioner: p.practitioner,
           coarse: r.coarse,
           offsetSuspect: suspect,
+          capacityCoerced: r.capacityCoerced,
+          placeholder: r.placeholder,
+          phoneTruncated: r.phoneTruncated,
           fetchedAt: f.fetchedAt,
         });
       }

@@ -19,6 +19,20 @@ export const MAX_STORED_ISSUES = 500;
 
 type StoredSlot = Omit<FeedSlot, 'fetchedAt'>;
 
+/**
+ * What a body written before slots carried their published offsets and defects (an older release's, still in
+ * Redis until the next poll rewrites it) is read with: UTC, no zone, no flags. Wrong only in saying too little.
+ */
+const BEFORE_QUALITY_FIELDS: Pick<FeedSlot, 'startOffset' | 'endOffset' | 'timeZone' | 'bookingLinkShared' | 'capacityCoerced' | 'placeholder' | 'phoneTruncated'> = {
+  startOffset: 0,
+  endOffset: 0,
+  timeZone: null,
+  bookingLinkShared: false,
+  capacityCoerced: false,
+  placeholder: false,
+  phoneTruncated: false,
+};
+
 export interface SnapshotBody {
   version: string;
   systemId: string;
@@ -100,7 +114,7 @@ export function decodeSnapshot(body: string): SnapshotBody | null {
  */
 export function assembleSnapshot(b: SnapshotBody, meta: Pick<FeedMeta, 'checkedAt' | 'stale'>): FeedSnapshot {
   const checkedAt = meta.checkedAt ?? b.files[0]?.fetchedAt ?? new Date(0).toISOString();
-  const slots: FeedSlot[] = b.slots.map((s) => ({ ...s, fetchedAt: checkedAt }));
+  const slots: FeedSlot[] = b.slots.map((s) => ({ ...BEFORE_QUALITY_FIELDS, ...s, fetchedAt: checkedAt }));
   const slotsByService = new Map<string, FeedSlot[]>();
   for (const s of slots) {
     const list = slotsByService.get(s.serviceId);

@@ -119,14 +119,21 @@ describe('the snapshot codec', () => {
     serviceId: service.id,
     start: new Date(Date.UTC(2026, 10, day, 9, i % 60)).toISOString(),
     end: new Date(Date.UTC(2026, 10, day, 10, i % 60)).toISOString(),
+    startOffset: -300,
+    endOffset: -300,
+    timeZone: 'America/New_York',
     status: 'free',
     capacity: null,
     bookingLink: `https://portal.example/book?slot=${i}`,
     bookingLinkGeneric: false,
+    bookingLinkShared: false,
     bookingPhone: null,
     practitioner: null,
     coarse: null,
     offsetSuspect: false,
+    capacityCoerced: false,
+    placeholder: false,
+    phoneTruncated: false,
     fetchedAt: '2026-11-21T09:59:00.000Z',
   });
   const snapshot = (slots: FeedSlot[]): FeedSnapshot => ({
@@ -144,7 +151,9 @@ describe('the snapshot codec', () => {
   });
 
   it('round-trips, every slot carrying the fetch time of the meta it is read with', () => {
-    const slots = [slot(1, 22), slot(2, 23)];
+    // Every per-slot field travels: the published offsets, the zone and the defects behind the slot's quality flags.
+    const flagged: FeedSlot = { ...slot(2, 23), coarse: 'day', offsetSuspect: true, bookingLinkGeneric: true, bookingLinkShared: true, capacityCoerced: true, placeholder: true, phoneTruncated: true };
+    const slots = [slot(1, 22), flagged];
     const { body, version, droppedSlots } = encodeSnapshot(snapshot(slots));
     expect(droppedSlots).toBe(0);
     const back = assembleSnapshot(decodeSnapshot(body)!, { checkedAt: '2026-11-21T10:05:00.000Z', stale: null });

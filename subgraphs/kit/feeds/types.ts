@@ -123,21 +123,34 @@ export interface FeedSlot {
   publishedId: string | null;
   scheduleId: string;
   serviceId: string;
-  /** UTC instants (ISO 8601, `Z`), read from the published times with their own offsets. */
+  /** UTC instants (ISO 8601, `Z`), read from the published times with their own offsets: what sorting compares. */
   start: string;
   end: string;
+  /** The UTC offsets (minutes east) the publisher wrote start and end with: what the client is shown. */
+  startOffset: number;
+  endOffset: number;
+  /** IANA zone of the slot's location, when known (FeedService.timeZone). */
+  timeZone: string | null;
   status: FeedSlotStatus;
   /** From slot-capacity; null when not published (or not a sane number). */
   capacity: number | null;
   bookingLink: string | null;
-  /** True when the deep link goes to a generic page rather than this slot (see the issues). */
+  /** True when the deep link goes to a generic page rather than this slot: shared by several slots, or a home page. */
   bookingLinkGeneric: boolean;
+  /** True when several slots share the deep link (so it is generic). */
+  bookingLinkShared: boolean;
   bookingPhone: string | null;
   practitioner: { name: string | null; role: string | null } | null;
   /** 'day' for a session of four hours or more within a day; 'multi-day' for one "slot" spanning days. */
   coarse: 'day' | 'multi-day' | null;
   /** True when the published offset is not the location's at that instant: the time may be an hour out. */
   offsetSuspect: boolean;
+  /** slot-capacity was published as text (read as a number). */
+  capacityCoerced: boolean;
+  /** The slot's id is missing or placeholder text, or its booking phone is all zeros. */
+  placeholder: boolean;
+  /** The booking phone has too few digits to dial. */
+  phoneTruncated: boolean;
   /** When the publisher last gave or confirmed the file this slot came from. */
   fetchedAt: string;
 }

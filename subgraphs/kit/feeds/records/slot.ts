@@ -7,6 +7,7 @@ import type { RecordAt } from '../issues.js';
 import type { FeedSlotStatus } from '../types.js';
 import { httpUrl, instant, integer, isPlaceholder, list, logicalId, object, text, type Instant, type Note } from '../values.js';
 import { isParsed, open, type Parsed } from './common.js';
+import { DAY_MS, SESSION_MS } from '../../slot-model.js';
 
 export interface SlotRecord {
   publishedId: string | null;
@@ -19,13 +20,15 @@ export interface SlotRecord {
   bookingLink: string | null;
   bookingPhone: string | null;
   coarse: 'day' | 'multi-day' | null;
+  /** slot-capacity was published as text and read as a number. */
+  capacityCoerced: boolean;
+  /** The slot's id is missing or placeholder text, or its booking phone is all zeros. */
+  placeholder: boolean;
+  /** The booking phone has too few digits to be a whole number (see isTruncatedPhone). */
+  phoneTruncated: boolean;
 }
 
 const STATUSES: ReadonlySet<string> = new Set<FeedSlotStatus>(['free', 'busy', 'busy-tentative', 'busy-unavailable', 'entered-in-error']);
-
-/** Four hours or more is a session or a whole opening day ("coarse-grained" in the spec), not one appointment. */
-const SESSION_MS = 4 * 3_600_000;
-const DAY_MS = 24 * 3_600_000;
 
 // Extensions are matched on their name after StructureDefinition/: publishers vary http/https and hosts.
 const DEEP_LINK = 'booking-deep-link';
@@ -58,7 +61,19 @@ export function parseSlot(line: string, at: RecordAt): Parsed<SlotRecord> {
   if (end.ms <= start.ms) return o.skip('invalid-value', `end ${end.written} is not after start ${start.written}`);
 
   const ext = extensions(obj.extension, note);
-  const capacity = readCapacity(ext.get(CAPACITY), note);
+  let capacityCoerced = false;
+  const capacity = readCapacity(ext.get(CAPACITY), (kind, action, reason) => {
+    if (kind === 'coerced') capacityCoerced = true;
+    note(kind, action, reason);
+  });
+  const bookingPhone = readPhone(ext.get(PHONE), note);
+  // Not "0": the reference data uses 0 as a real id (values.ts).
+  const idPlaceholder = id === null || isPlaceholder(id);
+  if (id !== null && idPlaceholder) note('placeholder', 'flagged', `slot id "${id}" is a placeholder`);
+  // Phone defects are kept as published and carried on the slot (its quality flags, counted for operators) rather
+  // than logged per record: a publisher that puts 000-000-0000 on every slot would fill the log with one line each.
+  const phonePlaceholder = bookingPhone !== null && isZeros(bookingPhone);
+  const phoneTruncated = bookingPhone !== null && !phonePlaceholder && isTruncatedPhone(bookingPhone);
 
   let coarse: SlotRecord['coarse'] = null;
   const span = end.ms - start.ms;
@@ -79,8 +94,11 @@ export function parseSlot(line: string, at: RecordAt): Parsed<SlotRecord> {
       end,
       capacity,
       bookingLink: readLink(ext.get(DEEP_LINK), note),
-      bookingPhone: readPhone(ext.get(PHONE), note),
+      bookingPhone,
       coarse,
+      capacityCoerced,
+      placeholder: idPlaceholder || phonePlaceholder,
+      phoneTruncated,
     },
     issues: o.issues,
   };
@@ -130,4 +148,25 @@ function readPhone(ext: Record<string, unknown> | undefined, note: Note): string
     return null;
   }
   return raw;
+}
+
+/** Text of zeros and separators only ("0", "000-000-0000"): a value typed to fill a field. */
+function isZeros(s: string): boolean {
+  return /^[\s0().+-]*0[\s0().+-]*$/.test(s);
+}
+
+// Three-digit service numbers are whole numbers: NHS 111 and 119, 999 and 112, and the US N11 codes (211...911).
+const SERVICE_NUMBER = /^(?:[1-9]11|119|999|112)$/;
+
+/**
+ * A phone number with fewer digits than any whole number has: under 10 digits (a UK number has 10 or 11 with its
+ * leading 0, a North American one 10, and with a country code more) and not a three-digit service number. An
+ * extension after "x" or "ext" is not counted. Written for the UK and North America, where the feeds come from.
+ */
+export function isTruncatedPhone(phone: string): boolean {
+  const main = phone.split(/\s*(?:x|ext\.?|extension)\s*\d/i)[0]!;
+  const digits = main.replace(/\D/g, '');
+  if (digits.length === 0) return false;
+  if (SERVICE_NUMBER.test(digits)) return false;
+  return digits.length < 10;
 }
