@@ -6,7 +6,8 @@
  *
  * Every booking and cancellation drops the cached day of its slot, for every organisation, whatever the flow's
  * outcome might have changed (kit/slot-cache.ts invalidateAfterWrite). kit/booking-operations.ts does it, around
- * the flows, so that it also covers a flow that failed unexpectedly after sending its write.
+ * the flows, so that it also covers a flow that failed unexpectedly after sending its write. A booking also drops that
+ * day for the other services its schedule is mapped to (one physical slot listed under several services).
  *
  * The internal booking operations (schema/supplier-booking.graphql) run in kit/booking-operations.ts and hand over
  * to their flows (book.ts, cancel.ts, lookup.ts). Their expected failures are data with a stable code, never
@@ -18,7 +19,7 @@ import type { CircuitBreakers } from '../kit/circuit-breaker.js';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
-import type { SlotCache } from '../kit/slot-cache.js';
+import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
 import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
@@ -88,6 +89,21 @@ export function createResolvers(deps: Deps): Resolvers {
     slotStart: (input) => decodeSlotRef(input.slotRef)?.start,
   });
 
+  /**
+   * A booking through one service takes the slot from every service its schedule is mapped to (one physical slot):
+   * their cached days of it are dropped too, as far as this process has seen the schedule under them. Elsewhere the
+   * cache's TTL bounds it, and the provider refuses the taken slot (SLOT_UNAVAILABLE, which drops that day).
+   */
+  const book: typeof operations.book = async (root, args, ctx) => {
+    const result = await operations.book(root, args, ctx);
+    const { system, serviceId, slotRef } = args.input;
+    const slot = decodeSlotRef(slotRef);
+    for (const other of schedules.servicesOf(system, slot?.scheduleId ?? null)) {
+      if (other !== serviceId) await invalidateAfterWrite(deps.slotCache, { system, serviceId: other, outcome: result.code, start: slot?.start });
+    }
+    return result;
+  };
+
   return {
     Query: {
       bookingStandardTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
@@ -95,7 +111,7 @@ export function createResolvers(deps: Deps): Resolvers {
       bookingStandardPatientAppointments: operations.patientAppointments,
     },
     Mutation: {
-      bookingStandardBook: operations.book,
+      bookingStandardBook: book,
       bookingStandardCancel: operations.cancel,
     },
     HealthcareService: {
