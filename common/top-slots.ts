@@ -25,8 +25,9 @@
  * is the one under the lowest-ranked service: that service claims it, the others' listings are dropped from their
  * lists and named on the claimed one (`also`). Both orders then see every physical slot once, and paging stays
  * exact: a dropped listing could only ever have come after its claimed twin. Counts report both every listing of a
- * service (`keyed.length`) and those it claimed (`claimed`), whose sum over the services is the distinct slots.
- * Only slots carrying a `nativeKey` (the adapter sets one where a slot can be shared) cost a map entry.
+ * service (`all`) and those it claimed (its `keyed` after claiming), whose sum over the services is the distinct
+ * slots. The order argument needs ranks that follow distance, as the gateway's do (distance, then id). Only slots
+ * carrying a `nativeKey` (the adapter sets one where its supplier says a slot is shared) cost a map entry.
  */
 export type TopSlotsMode = 'MERGED' | 'PER_SERVICE';
 
