@@ -6,8 +6,9 @@
  *
  * Every booking and cancellation drops the cached day of its slot, for every organisation, whatever the flow's
  * outcome might have changed (kit/slot-cache.ts invalidateAfterWrite). kit/booking-operations.ts does it, around
- * the flows, so that it also covers a flow that failed unexpectedly after sending its write. A booking also drops that
- * day for the other services its schedule is mapped to (one physical slot listed under several services).
+ * the flows, so that it also covers a flow that failed unexpectedly after sending its write. A booking or cancellation
+ * also drops that day for the other services its schedule is mapped to (one physical slot listed under several
+ * services), as far as this process has seen them share it.
  *
  * The internal booking operations (schema/supplier-booking.graphql) run in kit/booking-operations.ts and hand over
  * to their flows (book.ts, cancel.ts, lookup.ts). Their expected failures are data with a stable code, never
@@ -104,6 +105,16 @@ export function createResolvers(deps: Deps): Resolvers {
     return result;
   };
 
+  /** A cancellation frees the slot under every service sharing the service's schedules: their cached day too. */
+  const cancel: typeof operations.cancel = async (root, args, ctx) => {
+    const result = await operations.cancel(root, args, ctx);
+    const { system, serviceId } = args.input;
+    for (const other of schedules.sharingWith(system, serviceId)) {
+      await invalidateAfterWrite(deps.slotCache, { system, serviceId: other, outcome: result.code, start: result.appointment?.start });
+    }
+    return result;
+  };
+
   return {
     Query: {
       bookingStandardTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
@@ -112,7 +123,7 @@ export function createResolvers(deps: Deps): Resolvers {
     },
     Mutation: {
       bookingStandardBook: book,
-      bookingStandardCancel: operations.cancel,
+      bookingStandardCancel: cancel,
     },
     HealthcareService: {
       __resolveType: () => 'BookingStandardService',

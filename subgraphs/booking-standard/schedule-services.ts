@@ -14,6 +14,8 @@ export const MAX_SERVICES_PER_SCHEDULE = 8;
 export class ScheduleServices {
   /** Services in the order learnt; a schedule's list never grows past MAX_SERVICES_PER_SCHEDULE. */
   private readonly byKey = new Map<string, readonly string[]>();
+  /** Per `system|service`: the other services it shares a schedule with (few: shared diaries are the exception). */
+  private readonly partners = new Map<string, readonly string[]>();
 
   constructor(private readonly limit = 20_000) {}
 
@@ -24,6 +26,10 @@ export class ScheduleServices {
     this.byKey.delete(key);
     this.byKey.set(key, [...known, serviceId]);
     if (this.byKey.size > this.limit) this.byKey.delete(this.byKey.keys().next().value!);
+    for (const other of known) {
+      this.pair(system, serviceId, other);
+      this.pair(system, other, serviceId);
+    }
   }
 
   /** The one service the schedule is known under; null when unknown or shared by several. */
@@ -37,5 +43,19 @@ export class ScheduleServices {
   servicesOf(system: string, scheduleId: string | null): readonly string[] {
     if (!scheduleId) return [];
     return this.byKey.get(`${system}|${scheduleId}`) ?? [];
+  }
+
+  /** Every other service that shares at least one schedule with this one (empty when none is known). */
+  sharingWith(system: string, serviceId: string): readonly string[] {
+    return this.partners.get(`${system}|${serviceId}`) ?? [];
+  }
+
+  private pair(system: string, serviceId: string, other: string): void {
+    const key = `${system}|${serviceId}`;
+    const known = this.partners.get(key) ?? [];
+    if (known.includes(other) || known.length >= MAX_SERVICES_PER_SCHEDULE) return;
+    this.partners.delete(key);
+    this.partners.set(key, [...known, other]);
+    if (this.partners.size > this.limit) this.partners.delete(this.partners.keys().next().value!);
   }
 }

@@ -148,7 +148,7 @@ describe('invalidation by the booking flows', () => {
     expect(restored.length).toBe(before.length);
   });
 
-  it('a slot booked through one service of a shared diary is gone from the other service\'s next read too', async () => {
+  it('a slot booked through one service of a shared diary is gone from the other service\'s next read too, and back after cancelling', async () => {
     // Norfolk and Norwich: the UTC's diary is mapped to the ED too (sandbox/booking-standard/catalogue.ts).
     const [utc, ed] = ['1404000302', '1404000301'];
     const native = (s: Slot) => decodeSlotRef(decodeSlotId(s.id)!.ref)!.slotId;
@@ -174,5 +174,14 @@ describe('invalidation by the booking flows', () => {
     expect(utcAfter.map(native)).not.toContain(native(shared));
     expect(utcAfter.length).toBe(utcBefore.length - 1);
     expect((await slots(ed)).map(native)).not.toContain(native(shared));
+
+    // Cancelled through the ED: free again under the UTC at once, not after its cached day expires.
+    expect(new Set((await slots(utc)).map((s) => s.source))).toEqual(new Set(['CACHE']));
+    const cancelled = (await gql(CANCEL, { input: { system: 'harbour-uec', serviceId: ed, appointmentRef: booked.appointment.ref, requestId: randomUUID(), reason: 'Recovered' } }))
+      .bookingStandardCancel;
+    expect(cancelled.code).toBe('CANCELLED');
+    const utcRestored = await slots(utc);
+    expect(utcRestored.map(native)).toContain(native(shared));
+    expect(utcRestored.length).toBe(utcBefore.length);
   });
 });
