@@ -16,6 +16,7 @@ interface S {
   bookable: boolean;
   bookingLink: string | null;
   capacity: number | null;
+  nativeKey?: string;
 }
 
 const NOW = new Date('2026-12-07T08:00:00Z');
@@ -33,6 +34,17 @@ const DATA: Record<string, S[] | UpstreamError> = {
     { id: 'b3', start: at(11), bookable: true, bookingLink: null, capacity: null },
   ],
   down: new UpstreamError('sys', 'UNAVAILABLE', 503),
+  // One diary mapped to two services (an ED and its co-located UTC): n1 and n2 are listed under both.
+  ed: [
+    { id: 'ed-own', start: at(8, 30), bookable: true, bookingLink: null, capacity: null },
+    { id: 'ed-n1', start: at(9), bookable: true, bookingLink: null, capacity: null, nativeKey: 'n1' },
+    { id: 'ed-n2', start: at(10), bookable: true, bookingLink: null, capacity: null, nativeKey: 'n2' },
+  ],
+  utc: [
+    { id: 'utc-n1', start: at(9), bookable: true, bookingLink: null, capacity: null, nativeKey: 'n1' },
+    { id: 'utc-n2', start: at(10), bookable: true, bookingLink: null, capacity: null, nativeKey: 'n2' },
+    { id: 'utc-own', start: at(11), bookable: true, bookingLink: null, capacity: 2 },
+  ],
 };
 
 function fields(stale = false) {
@@ -74,16 +86,59 @@ describe('topSlots', () => {
     expect(out.slots.map((s) => s.slot.id)).toEqual(['b1', 'a1', 'b2']);
     expect(out.slots.map((s) => s.startMs)).toEqual([Date.parse(at(9)), Date.parse(at(9)), Date.parse(at(9, 30))]);
     expect(out.services).toEqual([
-      { serviceId: 'a', totalCount: 2, places: 4, fetchedAt: NOW.toISOString(), stale: false, failure: null },
-      { serviceId: 'b', totalCount: 3, places: 3, fetchedAt: NOW.toISOString(), stale: false, failure: null },
-      { serviceId: 'down', totalCount: null, places: null, fetchedAt: null, stale: false, failure: 'UNAVAILABLE' },
+      { serviceId: 'a', totalCount: 2, places: 4, distinctCount: 2, distinctPlaces: 4, firstStart: at(9), fetchedAt: NOW.toISOString(), stale: false, failure: null },
+      { serviceId: 'b', totalCount: 3, places: 3, distinctCount: 3, distinctPlaces: 3, firstStart: at(9), fetchedAt: NOW.toISOString(), stale: false, failure: null },
+      { serviceId: 'down', totalCount: null, places: null, distinctCount: null, distinctPlaces: null, firstStart: null, fetchedAt: null, stale: false, failure: 'UNAVAILABLE' },
     ]);
+    // Nothing shared: nobody else lists any of them.
+    expect(out.slots.every((s) => s.alsoListedAs.length === 0)).toBe(true);
   });
 
   it('PER_SERVICE: each service its own first K; hand-offs neither sent nor counted when excluded', async () => {
     const out = await fields().topSlots(input({ first: 1, mode: 'PER_SERVICE', includeHandoff: false }), ctx());
     expect(out.slots.map((s) => s.slot.id).sort()).toEqual(['a1', 'b1']);
     expect(out.services.find((s) => s.serviceId === 'b')).toMatchObject({ totalCount: 2 });
+  });
+
+  describe('one physical slot under two services', () => {
+    const shared = (over: Partial<TopSlotsInput>) =>
+      input({ services: [{ id: 'utc', system: 'sys', rank: 0 }, { id: 'ed', system: 'sys', rank: 1 }], first: 10, ...over });
+
+    it('MERGED: sent once, under the lower-ranked service, naming the other; counts say all and distinct', async () => {
+      const out = await fields().topSlots(shared({}), ctx());
+      expect(out.slots.map((s) => [s.slot.id, s.alsoListedAs])).toEqual([
+        ['ed-own', []],
+        ['utc-n1', [{ serviceId: 'ed', slotId: 'ed-n1' }]],
+        ['utc-n2', [{ serviceId: 'ed', slotId: 'ed-n2' }]],
+        ['utc-own', []],
+      ]);
+      expect(out.services).toEqual([
+        { serviceId: 'utc', totalCount: 3, places: 4, distinctCount: 3, distinctPlaces: 4, firstStart: at(9), fetchedAt: NOW.toISOString(), stale: false, failure: null },
+        // The ED lists three, but two are the UTC's: one counted here; its earliest is its own, 08:30.
+        { serviceId: 'ed', totalCount: 3, places: 3, distinctCount: 1, distinctPlaces: 1, firstStart: at(8, 30), fetchedAt: NOW.toISOString(), stale: false, failure: null },
+      ]);
+    });
+
+    it('PER_SERVICE: the other service sends its own next slots instead, so K still fills', async () => {
+      const out = await fields().topSlots(shared({ mode: 'PER_SERVICE', first: 2 }), ctx());
+      expect(out.slots.map((s) => s.slot.id)).toEqual(['utc-n1', 'utc-n2', 'ed-own']);
+      expect(out.slots[0]!.alsoListedAs).toEqual([{ serviceId: 'ed', slotId: 'ed-n1' }]);
+    });
+
+    it('when the claiming service fails, the other service lists the slot as its own', async () => {
+      const out = await fields().topSlots(
+        shared({ services: [{ id: 'down', system: 'sys', rank: 0 }, { id: 'ed', system: 'sys', rank: 1 }] }),
+        ctx(),
+      );
+      expect(out.slots.map((s) => s.slot.id)).toEqual(['ed-own', 'ed-n1', 'ed-n2']);
+      expect(out.services[1]).toMatchObject({ totalCount: 3, distinctCount: 3 });
+    });
+
+    it('in another supplier system the same native key is another slot', async () => {
+      const out = await fields().topSlots(shared({ services: [{ id: 'utc', system: 'sys', rank: 0 }, { id: 'ed', system: 'other', rank: 1 }] }), ctx());
+      expect(out.slots).toHaveLength(6);
+      expect(out.services.map((s) => s.distinctCount)).toEqual([3, 3]);
+    });
   });
 
   it('says when the data are the last good ones (stale)', async () => {

@@ -18,6 +18,16 @@
  *
  * Counts stay exact: every service reports how many free slots it has in the window (hand-offs excluded when
  * asked), not how many were sent.
+ *
+ * One physical slot, listed once (`claimShared`): a supplier may map one schedule to several DoS services (the
+ * Booking Standard's Schedule.actor naming several HealthcareServices), so the same native slot comes back under
+ * each, with a different global id per service. Its listings share their start, so in both orders the first of them
+ * is the one under the lowest-ranked service: that service claims it, the others' listings are dropped from their
+ * lists and named on the claimed one (`also`). Both orders then see every physical slot once, and paging stays
+ * exact: a dropped listing could only ever have come after its claimed twin. Counts report both every listing of a
+ * service (`all`) and those it claimed (its `keyed` after claiming), whose sum over the services is the distinct
+ * slots. The order argument needs ranks that follow distance, as the gateway's do (distance, then id). Only slots
+ * carrying a `nativeKey` (the adapter sets one where its supplier says a slot is shared) cost a map entry.
  */
 export type TopSlotsMode = 'MERGED' | 'PER_SERVICE';
 
@@ -85,6 +95,11 @@ export interface RankableSlot {
   start: string;
   bookable?: boolean | null;
   bookingLink?: string | null;
+  /**
+   * The supplier's own identity of the physical slot, unique within its supplier system, set by adapters only where
+   * one slot can be listed under several services; absent (or null) where a slot belongs to one service.
+   */
+  nativeKey?: string | null;
 }
 
 /** A slot booked on the provider's own site (feeds): excluded when the search says `includeHandoff: false`. */
@@ -96,12 +111,15 @@ export function isHandoff(slot: RankableSlot): boolean {
 export interface ServiceSlots<S extends RankableSlot> {
   serviceId: string;
   rank: number;
+  /** The supplier system holding the service: native keys are unique within a system only. Absent: one system. */
+  system?: string;
   slots: readonly S[];
 }
 
 export interface RankedService<S> {
   serviceId: string;
   rank: number;
+  system?: string;
   /** Every qualifying slot of the service, keyed (startMs, rank, 0, id), sorted. */
   keyed: Keyed<S>[];
 }
@@ -118,7 +136,61 @@ export function rankService<S extends RankableSlot>(s: ServiceSlots<S>, includeH
     keyed.push(k);
   }
   if (!sorted) keyed.sort(compareKeyed);
-  return { serviceId: s.serviceId, rank: s.rank, keyed };
+  return { serviceId: s.serviceId, rank: s.rank, ...(s.system !== undefined ? { system: s.system } : {}), keyed };
+}
+
+/** Another service's listing of a physical slot: that service's id and its own global slot id for it. */
+export interface Listing {
+  serviceId: string;
+  slotId: string;
+}
+
+/** A ranked service after claiming: `keyed` keeps only the slots it claimed; `all` counts every listing it had. */
+export interface ClaimedService<S> extends RankedService<S> {
+  /** How many qualifying slots the service lists, shared ones included. */
+  all: number;
+}
+
+export interface Claimed<S> {
+  services: ClaimedService<S>[];
+  /** By the claimed listing's slot id: the other services' listings of the same physical slot, in rank order. */
+  also: Map<string, Listing[]>;
+}
+
+/**
+ * Each physical slot claimed by the lowest-ranked service listing it (see the top of this file); the services in the
+ * order given. A service none of whose slots carries a native key keeps its list as it is (no copy, no map entry).
+ */
+export function claimShared<S extends RankableSlot>(services: readonly RankedService<S>[]): Claimed<S> {
+  const also = new Map<string, Listing[]>();
+  const owner = new Map<string, string>();
+  const byRank = services.map((s, i) => ({ s, i })).sort((x, y) => x.s.rank - y.s.rank || x.i - y.i);
+  const out: ClaimedService<S>[] = new Array(services.length);
+  for (const { s, i } of byRank) {
+    let kept: Keyed<S>[] | null = null;
+    for (let j = 0; j < s.keyed.length; j++) {
+      const k = s.keyed[j]!;
+      const native = k.slot.nativeKey;
+      if (native == null) {
+        kept?.push(k);
+        continue;
+      }
+      const key = `${s.system ?? ''}\n${native}`;
+      const first = owner.get(key);
+      if (first === undefined) {
+        owner.set(key, k.id);
+        kept?.push(k);
+        continue;
+      }
+      // Copy on the first listing dropped: a service sharing nothing keeps its own array.
+      kept ??= s.keyed.slice(0, j);
+      const listed = also.get(first);
+      if (listed) listed.push({ serviceId: s.serviceId, slotId: k.id });
+      else also.set(first, [{ serviceId: s.serviceId, slotId: k.id }]);
+    }
+    out[i] = { ...s, keyed: kept ?? s.keyed, all: s.keyed.length };
+  }
+  return { services: out, also };
 }
 
 /**

@@ -142,6 +142,112 @@ describe('capacity for DoS integrations', () => {
   });
 });
 
+describe('one physical slot, shown once', () => {
+  // Norfolk and Norwich ED and UTC, one building: Harbour maps the UTC's diary to the ED too, so every UTC slot is
+  // also listed under the ED, with an id of its own (sandbox/booking-standard/catalogue.ts).
+  const NNUH = ['1404000301', '1404000302'];
+  // Day 10: no other test here reads it, so no fault test finds these cached days (days 5 to 8 are theirs).
+  const SHOWN = /* GraphQL */ `
+    query($s: AvailabilitySearch!) {
+      availability(search: $s) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { slot { id start } service { id } alsoListedAs { slotId service { id } } } }
+      }
+    }
+  `;
+
+  /** Each service's own listings in the window, by id: what `slots` shows per service. */
+  async function listings(ids: string[], w: { from: string; to: string }) {
+    const res = await gql(
+      stack.gatewayUrl,
+      `query($ids: [ID!]!, $from: DateTime, $to: DateTime) { services(filter: { ids: $ids }) { nodes { id
+        slots(from: $from, to: $to, first: 500) { totalCount nodes { id start } } } } }`,
+      { ids, ...w },
+      auth,
+    );
+    expect(res.errors).toBeUndefined();
+    return new Map<string, { id: string; start: string }[]>(res.data!.services.nodes.map((n: any) => [n.id, n.slots.nodes]));
+  }
+
+  /** Every page of a search, `first` at a time. */
+  async function allPages(search: Record<string, unknown>, first: number) {
+    const rows: any[] = [];
+    const totals = new Set<number>();
+    let after: string | null = null;
+    do {
+      const res: any = await gql(stack.gatewayUrl, SHOWN, { s: { ...search, first, ...(after ? { after } : {}) } }, auth);
+      expect(res.errors).toBeUndefined();
+      rows.push(...res.data.availability.edges.map((e: any) => e.node));
+      totals.add(res.data.availability.totalCount);
+      after = res.data.availability.pageInfo.hasNextPage ? res.data.availability.pageInfo.endCursor : null;
+    } while (after);
+    return { rows, totals: [...totals] };
+  }
+
+  it('availability shows each once, naming its other listing, and counts it once, in both sorts and on every page', async () => {
+    const w = day(10);
+    const per = await listings(NNUH, w);
+    const [ed, utc] = [per.get('1404000301')!, per.get('1404000302')!];
+    expect(utc.length).toBeGreaterThan(0);
+    const startOf = new Map([...ed, ...utc].map((x) => [x.id, x.start]));
+    // The ED lists its own timed arrivals and every UTC slot: the distinct slots are the ED's listings.
+    const distinct = ed.length;
+
+    for (const [sort, first] of [['START', 200], ['START', 9], ['DISTANCE', 7]] as const) {
+      const { rows, totals } = await allPages({ serviceIds: NNUH, near: { lat: 52.618, lon: 1.219 }, radiusKm: 5, ...w, sort }, first);
+      expect(totals, `${sort} ${first}`).toEqual([distinct]);
+      expect(rows).toHaveLength(distinct);
+      // Every listing of both services appears exactly once: as the row's slot or in its alsoListedAs.
+      const seen = rows.flatMap((r) => [r.slot.id, ...r.alsoListedAs.map((a: any) => a.slotId)]);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(new Set(seen)).toEqual(new Set(startOf.keys()));
+      const shared = rows.filter((r) => r.alsoListedAs.length > 0);
+      expect(shared).toHaveLength(utc.length);
+      for (const r of shared) {
+        expect(r.alsoListedAs).toHaveLength(1);
+        expect(r.alsoListedAs[0].service.id).not.toBe(r.service.id);
+        expect(startOf.get(r.alsoListedAs[0].slotId)).toBe(r.slot.start);
+      }
+      if (sort === 'START') {
+        const starts = rows.map((r) => Date.parse(r.slot.start));
+        expect(starts).toEqual([...starts].sort((a, b) => a - b));
+      }
+    }
+  });
+
+  it('capacity: freeSlots is each service\'s own, distinctFreeSlots sums to the distinct places', async () => {
+    const w = day(10);
+    const per = await listings(NNUH, w);
+    const res = await gql(
+      stack.gatewayUrl,
+      `query($ids: [ID!]!, $from: DateTime, $to: DateTime) { capacity(serviceIds: $ids, from: $from, to: $to) {
+        services { serviceId freeSlots distinctFreeSlots nextAvailableStart } } }`,
+      { ids: NNUH, ...w },
+      auth,
+    );
+    expect(res.errors).toBeUndefined();
+    const byId = Object.fromEntries(res.data!.capacity.services.map((s: any) => [s.serviceId, s]));
+    for (const id of NNUH) {
+      expect(byId[id].freeSlots, id).toBe(per.get(id)!.length);
+      expect(byId[id].nextAvailableStart, id).toBe(per.get(id)![0]?.start ?? null);
+    }
+    expect(byId['1404000301'].distinctFreeSlots + byId['1404000302'].distinctFreeSlots).toBe(per.get('1404000301')!.length);
+  });
+
+  it('without a shared diary nothing changes: no alsoListedAs, and totalCount is the sum of the services\' own', async () => {
+    const w = day(10);
+    const ids = ['1402000102', '1402000105'];
+    const per = await listings(ids, w);
+    const { rows, totals } = await allPages({ serviceIds: ids, ...w }, 200);
+    const sum = ids.reduce((n, id) => n + per.get(id)!.length, 0);
+    expect(sum).toBeGreaterThan(0);
+    expect(totals).toEqual([sum]);
+    expect(rows.map((r) => r.slot.id).sort()).toEqual(ids.flatMap((id) => per.get(id)!.map((x) => x.id)).sort());
+    expect(rows.every((r) => r.alsoListedAs.length === 0)).toBe(true);
+  });
+});
+
 describe('when a supplier fails, the others still answer, within the deadline', () => {
   const cases = [
     ['stalls', { stall: true }, 'TIMEOUT', 5],

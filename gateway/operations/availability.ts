@@ -10,6 +10,12 @@
  * system's list (each sorted by the same total order), and totalCount sums each service's exact count. A search pages
  * through its first MAX_POSITION slots: a page reaching past that is shortened to end there, and hasNextPage is false
  * at that end, so no page the API offers is one it then refuses.
+ *
+ * One physical slot is shown once: a supplier system's answer already lists a slot mapped to several of its services
+ * once, under the lowest-ranked of them, naming the others (`alsoListedAs`; common/top-slots.ts claimShared). A
+ * slot's identity never crosses supplier systems, and every system's services are in one answer, so the merge needs
+ * no dedupe of its own: the claimed listing is the first of its listings in both orders (they share a start, and
+ * rank follows distance), each list is still sorted, K still fills, and totalCount sums the claimed counts.
  */
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
@@ -65,12 +71,24 @@ export type DirectoryService = FindServicesQuery['services']['edges'][number]['n
 /** A slot as the supplier subgraphs serve it (the shared contract). */
 export type SlotData = Slot;
 
-/** A slot with its sort keys, from one system's top-K answer. */
-export type RankedSlot = Keyed<SlotData> & { service: DirectoryService };
+/** The same physical slot under another matching service: that service and its own id for the slot. */
+export interface OtherListing {
+  slotId: string;
+  service: DirectoryService;
+}
+
+/** A slot with its sort keys, from one system's top-K answer, and its listings under other services. */
+export type RankedSlot = Keyed<SlotData> & { service: DirectoryService; also?: readonly OtherListing[] };
 
 export interface ServiceAnswer {
+  /** Every slot the service lists. */
   totalCount: number;
   places: number;
+  /** Of those, the slots (and places) counted under this service: each physical slot under one service only. */
+  distinctCount: number;
+  distinctPlaces: number;
+  /** The earliest start of all the service's slots, shared ones included (which its own list may not carry). */
+  firstStart: string | null;
   fetchedAt: string | null;
   stale: boolean;
 }
@@ -280,7 +298,18 @@ export async function fetchTop(
         const service = byId.get(s.serviceId);
         if (!service) continue;
         if (s.failure || s.totalCount == null) answers.failures.push({ service, reason: coverageReason(s.failure) });
-        else answers.services.set(s.serviceId, { totalCount: s.totalCount, places: s.places ?? s.totalCount, fetchedAt: s.fetchedAt, stale: s.stale });
+        else {
+          const places = s.places ?? s.totalCount;
+          answers.services.set(s.serviceId, {
+            totalCount: s.totalCount,
+            places,
+            distinctCount: s.distinctCount ?? s.totalCount,
+            distinctPlaces: s.distinctPlaces ?? places,
+            firstStart: s.firstStart ?? null,
+            fetchedAt: s.fetchedAt,
+            stale: s.stale,
+          });
+        }
       }
       // A service the answer does not mention was not answered: never counted as if it had been.
       const mentioned = new Set(top.services.map((s) => s.serviceId));
@@ -290,7 +319,12 @@ export async function fetchTop(
       for (const r of top.slots) {
         const service = byId.get(r.slot.serviceId);
         if (!service || !answers.services.has(service.id)) continue;
-        list.push({ a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service });
+        const also: OtherListing[] = [];
+        for (const l of r.alsoListedAs) {
+          const other = byId.get(l.serviceId);
+          if (other && answers.services.has(other.id)) also.push({ slotId: l.slotId, service: other });
+        }
+        list.push({ a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service, ...(also.length > 0 ? { also } : {}) });
       }
       answers.lists.push(list);
     }),
@@ -343,10 +377,13 @@ export function pageOf(answers: SupplierAnswers, sort: 'START' | 'DISTANCE', off
   return { items: mergeTop(answers, sort, k).slice(offset, k), total, hasNextPage: k < Math.min(total, MAX_POSITION) };
 }
 
-/** Free slots matching the search over all pages: each answering service's exact count (hand-offs excluded when asked). */
+/**
+ * Free slots matching the search over all pages: each answering service's exact count of the slots counted under it
+ * (hand-offs excluded when asked), so a slot several services list is counted once.
+ */
 export function totalCount(answers: SupplierAnswers): number {
   let total = 0;
-  for (const s of answers.services.values()) total += s.totalCount;
+  for (const s of answers.services.values()) total += s.distinctCount;
   return total;
 }
 
@@ -418,7 +455,12 @@ async function answerSearch(v: ValidAvailability, key: string, ctx: CallContext,
   const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
   const edges = items.map((m, i) => ({
     cursor: encodeCursor(v.offset + i, v.fingerprint),
-    node: { slot: m.slot, distanceKm: m.service.distanceKm, service: availableService(m.service) },
+    node: {
+      slot: m.slot,
+      distanceKm: m.service.distanceKm,
+      service: availableService(m.service),
+      alsoListedAs: (m.also ?? []).map((o) => ({ slotId: o.slotId, service: availableService(o.service) })),
+    },
   }));
   const cov = coverage(services, answers, v.maxAge, deps.now());
   deps.logger.info({ traceId: ctx.traceId, services: services.length, slots: total, failures: cov.failures.length }, 'availability');
@@ -441,7 +483,10 @@ function asCached(a: Availability): Availability {
   return { edges, nodes: edges.map((e) => e.node), pageInfo: a.pageInfo, totalCount: a.totalCount, coverage: a.coverage };
 }
 
-/** Root `capacity`: per service, free places, the next start and the evidence age, from each service's first slot. */
+/**
+ * Root `capacity`: per service, free places (all, and counted once across the report), the next start and the
+ * evidence age, from the per-service counts of each system's answer.
+ */
 export async function capacityReport(
   args: { serviceIds: readonly string[]; from?: string | null; to?: string | null; maxAge?: number | null },
   ctx: CallContext,
@@ -455,8 +500,6 @@ export async function capacityReport(
   const answers = await fetchTop(services, v, ctx, deps, 1, 'PER_SERVICE');
   const at = deps.now().getTime();
   const byId = new Map(services.map((s) => [s.id, s]));
-  const firstOf = new Map<string, SlotData>();
-  for (const list of answers.lists) for (const r of list) if (!firstOf.has(r.service.id)) firstOf.set(r.service.id, r.slot);
   return {
     coverage: coverage(services, answers, v.maxAge, deps.now()),
     services: [...new Set(args.serviceIds)].map((id) => {
@@ -466,7 +509,9 @@ export async function capacityReport(
       return {
         serviceId: id,
         freeSlots: a ? a.places : null,
-        nextAvailableStart: firstOf.get(id)?.start ?? null,
+        distinctFreeSlots: a ? a.distinctPlaces : null,
+        // The service's own earliest, shared or not: its list leaves out slots another service asked claimed.
+        nextAvailableStart: a?.firstStart ?? null,
         evidenceAgeSeconds: fetchedAt === null ? null : Math.max(0, Math.round((at - fetchedAt) / 1000)),
         rag: service?.capacityStatus?.rag ?? null,
         ragAgeMinutes: service?.capacityStatus?.ageMinutes ?? null,

@@ -35,7 +35,13 @@ export interface Reservation {
 
 export interface ScheduleDef {
   id: string;
+  /** The DoS service the diary belongs to (its first HealthcareService actor). */
   serviceId: string;
+  /**
+   * Further DoS services the provider maps this same diary to (Schedule.actor names each HealthcareService): a search
+   * for any of them returns the same Slots, with the same ids, and a booking through any of them takes the one slot.
+   */
+  alsoServiceIds?: string[];
   name: string;
   slotMinutes: number;
   rota: Rota;
@@ -173,6 +179,15 @@ const RESTRICTED_SESSIONS: Record<string, Reservation[]> = {
   ],
 };
 
+/**
+ * Diaries the provider maps to more than one DoS service, as the DoS lists services in one building separately. At
+ * Norfolk and Norwich the UTC's appointment diary is also the ED's: the ED streams patients who can be seen in the
+ * co-located UTC there, so its DoS service is mapped to that diary as well as to its own timed arrivals.
+ */
+const SHARED_DIARIES: Record<string, string[]> = {
+  'sch-1404000302-main': ['1404000301'],
+};
+
 /** Held by the provider but with nothing released: searches answer 200 with an empty bundle, not 404. */
 const NO_SLOTS_RELEASED = new Set(['1404000305']);
 
@@ -198,6 +213,13 @@ export function buildCatalogue(tenantId: TenantId): Catalogue {
     const schedules = schedulesFor(seed, org.id, loc.id, c);
     for (const s of schedules) c.schedules.set(s.id, s);
     c.services.set(seed.id, { seed, organizationId: org.id, locationId: loc.id, scheduleIds: schedules.map((s) => s.id) });
+  }
+  for (const [scheduleId, others] of Object.entries(SHARED_DIARIES)) {
+    const schedule = c.schedules.get(scheduleId);
+    const mapped = others.filter((id) => c.services.has(id));
+    if (!schedule || mapped.length === 0) continue;
+    schedule.alsoServiceIds = mapped;
+    for (const id of mapped) c.services.get(id)!.scheduleIds.push(scheduleId);
   }
   return c;
 }

@@ -22,7 +22,7 @@ export function resolveIncludes(slots: readonly DiarySlot[], wanted: ReadonlySet
 
   for (const id of schedules) {
     const s = c.schedules.get(id)!;
-    if (wanted.has('Schedule:actor:HealthcareService')) services.add(s.serviceId);
+    if (wanted.has('Schedule:actor:HealthcareService')) for (const id of [s.serviceId, ...(s.alsoServiceIds ?? [])]) services.add(id);
     if (wanted.has('Schedule:actor:Practitioner') && s.practitionerId) practitioners.add(s.practitionerId);
     if (wanted.has('Schedule:actor:PractitionerRole') && s.practitionerRoleId) roles.add(s.practitionerRoleId);
     if (wanted.has('Schedule:actor:Location') && s.locationId) locations.add(s.locationId);

@@ -67,6 +67,8 @@ export function scheduleResource(c: Catalogue, s: ScheduleDef): FhirResource {
   const service = c.services.get(s.serviceId)!;
   const actor: Array<{ reference: string; display?: string }> = [
     { reference: `HealthcareService/${s.serviceId}`, display: service.seed.name },
+    // A diary mapped to several DoS services names each (Schedule.actor allows at most three entries in all).
+    ...(s.alsoServiceIds ?? []).map((id) => ({ reference: `HealthcareService/${id}`, display: c.services.get(id)!.seed.name })),
   ];
   if (s.practitionerId) actor.push({ reference: `Practitioner/${s.practitionerId}`, display: practitionerDisplay(c.practitioners.get(s.practitionerId)!) });
   if (s.practitionerRoleId) actor.push({ reference: `PractitionerRole/${s.practitionerRoleId}` });

@@ -275,6 +275,30 @@ describe('GET /Slot: results', () => {
     }
   });
 
+  it('a diary mapped to two DoS services (Norfolk and Norwich UTC and ED) returns the same Slots under each, its Schedule naming both', async () => {
+    const utc = await client.call(slotQuery('1404000302', [['status', 'free'], ['_count', '500'], ...ALL_INCLUDES]));
+    const ed = await client.call(slotQuery('1404000301', [['status', 'free'], ['_count', '500'], ...ALL_INCLUDES]));
+    const slots = (b: any) => b.entry.filter((e: any) => e.resource.resourceType === 'Slot').map((e: any) => e.resource);
+    const utcSlots = slots(utc.body);
+    const edSlots = slots(ed.body);
+    expect(utcSlots.length).toBeGreaterThan(0);
+    // Every UTC slot is listed under the ED too, with the same id, schedule and start: one physical slot.
+    const edById = new Map(edSlots.map((x: any) => [x.id, x]));
+    for (const x of utcSlots) expect(edById.get(x.id)).toEqual(x);
+    // The ED keeps its own timed arrivals beside them.
+    expect(edSlots.some((x: any) => x.schedule.reference === 'Schedule/sch-1404000301-ta')).toBe(true);
+    const schedule = ed.body.entry.find((e: any) => e.resource.id === 'sch-1404000302-main').resource;
+    expect(schedule.actor.map((a: any) => a.reference)).toEqual(['HealthcareService/1404000302', 'HealthcareService/1404000301', 'Location/loc-nr4-nnuh']);
+    expect(keysOf(ed.body)).toEqual(expect.arrayContaining(['HealthcareService/1404000301', 'HealthcareService/1404000302']));
+  });
+
+  it('a diary mapped to one service only names that service', async () => {
+    const r = await client.call(slotQuery('1402000102', [['_count', '5'], ...ALL_INCLUDES]));
+    const schedules = r.body.entry.filter((e: any) => e.resource.resourceType === 'Schedule').map((e: any) => e.resource);
+    expect(schedules.length).toBeGreaterThan(0);
+    for (const s of schedules) expect(s.actor.filter((a: any) => a.reference.startsWith('HealthcareService/'))).toHaveLength(1);
+  });
+
   it('filters on status: free, busy, and free,busy (comma-separated) as their union', async () => {
     const total = async (status: string) => (await client.call(slotQuery('1402000102', [['status', status], ['_count', '0']]))).body.total;
     const [free, busy, both] = [await total('free'), await total('busy'), await total('free,busy')];

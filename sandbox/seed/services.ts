@@ -141,7 +141,9 @@ export const SEED_SERVICES: SeedService[] = [
     endpoint: OAKFIELD, capacity: green(180), requireBooking: true },
 
   // ---- Norwich --------------------------------------------------------------------------------------------
-  // Norfolk and Norwich University Hospital: ED, UTC and GP out-of-hours in one building.
+  // Norfolk and Norwich University Hospital: ED, UTC and GP out-of-hours in one building. Harbour maps the UTC's
+  // appointment diary to the ED's service too (ED streaming to the UTC: sandbox/booking-standard/catalogue.ts), so
+  // the same slots are listed under both services, as a provider's shared Schedule is.
   { id: '1404000301', name: 'Norfolk and Norwich University Hospital Emergency Department', odsCode: 'RM102', type: 'ED', siteId: 'site-nr4-nnuh',
     address: { lines: ['Colney Lane'], town: 'Norwich', postcode: 'NR4 7UY' }, lat: 52.6180, lon: 1.2190,
     endpoint: HARBOUR, capacity: green(12), requireBooking: false },

@@ -202,3 +202,26 @@ describe('classifyFailure: the spec variants', () => {
     expect(classifyFailure(504, undefined, true)).toBe('SUPPLIER_UNAVAILABLE');
   });
 });
+
+describe('mapSlots: a slot whose schedule is mapped to several services', () => {
+  const slot = (id: string, schedule: string): FhirResource =>
+    ({ resourceType: 'Slot', id, schedule: { reference: `Schedule/${schedule}` }, status: 'free', start: '2026-11-23T09:00:00+00:00', end: '2026-11-23T09:15:00+00:00' }) as FhirResource;
+  const schedule = (id: string, services: string[]): FhirResource =>
+    ({ resourceType: 'Schedule', id, actor: [...services.map((s) => ({ reference: `HealthcareService/${s}` })), { reference: 'Location/loc-1' }] }) as FhirResource;
+  const map = (serviceId: string, resources: FhirResource[]) =>
+    mapSlots({ system: 'harbour-uec', serviceId, resources, from: new Date('2026-11-23T00:00:00Z'), to: new Date('2026-11-24T00:00:00Z'), fetchedAt }).slots;
+
+  it('carries the provider Slot id as its native key, the same under each service, with a global id of each service', () => {
+    const resources = [slot('s1', 'shared'), schedule('shared', ['utc', 'ed'])];
+    const [asUtc] = map('utc', resources);
+    const [asEd] = map('ed', resources);
+    expect(asUtc!.nativeKey).toBe('s1');
+    expect(asEd!.nativeKey).toBe('s1');
+    expect(asUtc!.id).not.toBe(asEd!.id);
+  });
+
+  it('has no native key when its schedule names one service, or is not in the answer', () => {
+    expect(map('utc', [slot('s1', 'own'), schedule('own', ['utc'])])[0]!.nativeKey).toBeUndefined();
+    expect(map('utc', [slot('s1', 'gone')])[0]!.nativeKey).toBeUndefined();
+  });
+});

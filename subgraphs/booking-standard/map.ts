@@ -86,7 +86,20 @@ function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInp
     bookable: scheduleId !== null,
     fetchedAt: input.fetchedAt.toISOString(),
     source: 'LIVE',
+    // A schedule mapped to several DoS services lists this same Slot under each: its logical id says which it is.
+    ...(schedule && servicesOf(schedule) > 1 ? { nativeKey: slot.id } : {}),
   };
+}
+
+/** How many HealthcareServices a Schedule names among its actors (STU3: one Reference or a list). */
+function servicesOf(schedule: FhirSchedule): number {
+  const actors = Array.isArray(schedule.actor) ? schedule.actor : schedule.actor ? [schedule.actor] : [];
+  const ids = new Set<string>();
+  for (const a of actors) {
+    const id = logicalId(a.reference, 'HealthcareService');
+    if (id !== null) ids.add(id);
+  }
+  return ids.size;
 }
 
 /** Accepts any offset (spec 3.6) but requires one: a time without an offset is ambiguous across UK DST. */

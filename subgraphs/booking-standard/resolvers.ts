@@ -6,7 +6,9 @@
  *
  * Every booking and cancellation drops the cached day of its slot, for every organisation, whatever the flow's
  * outcome might have changed (kit/slot-cache.ts invalidateAfterWrite). kit/booking-operations.ts does it, around
- * the flows, so that it also covers a flow that failed unexpectedly after sending its write.
+ * the flows, so that it also covers a flow that failed unexpectedly after sending its write. A booking or cancellation
+ * also drops that day for the other services its schedule is mapped to (one physical slot listed under several
+ * services), as far as this process has seen them share it.
  *
  * The internal booking operations (schema/supplier-booking.graphql) run in kit/booking-operations.ts and hand over
  * to their flows (book.ts, cancel.ts, lookup.ts). Their expected failures are data with a stable code, never
@@ -18,7 +20,7 @@ import type { CircuitBreakers } from '../kit/circuit-breaker.js';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
-import type { SlotCache } from '../kit/slot-cache.js';
+import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
 import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
@@ -88,6 +90,31 @@ export function createResolvers(deps: Deps): Resolvers {
     slotStart: (input) => decodeSlotRef(input.slotRef)?.start,
   });
 
+  /**
+   * A booking through one service takes the slot from every service its schedule is mapped to (one physical slot):
+   * their cached days of it are dropped too, as far as this process has seen the schedule under them. Elsewhere the
+   * cache's TTL bounds it, and the provider refuses the taken slot (SLOT_UNAVAILABLE, which drops that day).
+   */
+  const book: typeof operations.book = async (root, args, ctx) => {
+    const result = await operations.book(root, args, ctx);
+    const { system, serviceId, slotRef } = args.input;
+    const slot = decodeSlotRef(slotRef);
+    for (const other of schedules.servicesOf(system, slot?.scheduleId ?? null)) {
+      if (other !== serviceId) await invalidateAfterWrite(deps.slotCache, { system, serviceId: other, outcome: result.code, start: slot?.start });
+    }
+    return result;
+  };
+
+  /** A cancellation frees the slot under every service sharing the service's schedules: their cached day too. */
+  const cancel: typeof operations.cancel = async (root, args, ctx) => {
+    const result = await operations.cancel(root, args, ctx);
+    const { system, serviceId } = args.input;
+    for (const other of schedules.sharingWith(system, serviceId)) {
+      await invalidateAfterWrite(deps.slotCache, { system, serviceId: other, outcome: result.code, start: result.appointment?.start });
+    }
+    return result;
+  };
+
   return {
     Query: {
       bookingStandardTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
@@ -95,8 +122,8 @@ export function createResolvers(deps: Deps): Resolvers {
       bookingStandardPatientAppointments: operations.patientAppointments,
     },
     Mutation: {
-      bookingStandardBook: operations.book,
-      bookingStandardCancel: operations.cancel,
+      bookingStandardBook: book,
+      bookingStandardCancel: cancel,
     },
     HealthcareService: {
       __resolveType: () => 'BookingStandardService',

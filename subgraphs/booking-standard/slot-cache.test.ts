@@ -16,6 +16,7 @@ import type { RunningSubgraph } from '../kit/server.js';
 import { createSlotCache, type SlotCache } from '../kit/slot-cache.js';
 import { decodeSlotId } from '../../common/slot-id.js';
 import { startBookingStandardSubgraph } from './index.js';
+import { decodeSlotRef } from './slot-ref.js';
 
 let redis: TestRedis;
 let sim: SandboxServer;
@@ -145,5 +146,42 @@ describe('invalidation by the booking flows', () => {
     const restored = await slots(service);
     expect(restored.map((s) => s.id)).toContain(slot.id);
     expect(restored.length).toBe(before.length);
+  });
+
+  it('a slot booked through one service of a shared diary is gone from the other service\'s next read too, and back after cancelling', async () => {
+    // Norfolk and Norwich: the UTC's diary is mapped to the ED too (sandbox/booking-standard/catalogue.ts).
+    const [utc, ed] = ['1404000302', '1404000301'];
+    const native = (s: Slot) => decodeSlotRef(decodeSlotId(s.id)!.ref)!.slotId;
+    const utcBefore = await slots(utc);
+    const edBefore = await slots(ed);
+    expect(new Set((await slots(utc)).map((s) => s.source))).toEqual(new Set(['CACHE']));
+    const shared = edBefore.find((s) => utcBefore.some((u) => native(u) === native(s)))!;
+    expect(shared).toBeDefined();
+
+    const booked = (
+      await gql(BOOK, {
+        input: {
+          system: 'harbour-uec', serviceId: ed, slotRef: decodeSlotId(shared.id)!.ref, requestId: randomUUID(), mayHaveBooked: false,
+          description: '111 referral: streamed to the UTC',
+          patient: { nhsNumber: '9434765919', family: 'Jones', given: ['Sam'], birthDate: '1980-02-03', gender: 'female', addressLines: ['1 High Street'], postcode: 'NR4 7UY' },
+          handover: { reportId: randomUUID(), reportTypeCode: 'POCD_MT200001GB02', reportTypeDisplay: 'Integrated Urgent Care Report', summary: 'Minor illness', authorOdsCode: 'RX8' },
+        },
+      })
+    ).bookingStandardBook;
+    expect(booked.code).toBe('BOOKED');
+
+    const utcAfter = await slots(utc);
+    expect(utcAfter.map(native)).not.toContain(native(shared));
+    expect(utcAfter.length).toBe(utcBefore.length - 1);
+    expect((await slots(ed)).map(native)).not.toContain(native(shared));
+
+    // Cancelled through the ED: free again under the UTC at once, not after its cached day expires.
+    expect(new Set((await slots(utc)).map((s) => s.source))).toEqual(new Set(['CACHE']));
+    const cancelled = (await gql(CANCEL, { input: { system: 'harbour-uec', serviceId: ed, appointmentRef: booked.appointment.ref, requestId: randomUUID(), reason: 'Recovered' } }))
+      .bookingStandardCancel;
+    expect(cancelled.code).toBe('CANCELLED');
+    const utcRestored = await slots(utc);
+    expect(utcRestored.map(native)).toContain(native(shared));
+    expect(utcRestored.length).toBe(utcBefore.length);
   });
 });

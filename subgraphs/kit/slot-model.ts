@@ -38,6 +38,12 @@ export interface SupplierSlotModel {
   bookable: boolean;
   fetchedAt: string;
   source: 'LIVE' | 'CACHE';
+  /**
+   * The supplier's own identity of the physical slot (unique within its system), set only where the supplier says one
+   * slot is listed under several services (a Booking Standard schedule naming several HealthcareServices), so the
+   * top-K answer lists it once (common/top-slots.ts claimShared). Internal: not in the GraphQL Slot.
+   */
+  nativeKey?: string;
 }
 
 /** A slot booked through the supplier's own API, which counts no places and hands nothing off (STU3, BaRS). */

@@ -26,7 +26,7 @@ import { daysCovering } from '../../common/london-day.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
-import { MAX_TOP_K, MAX_TOP_SERVICES, rankService, topK, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
+import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
 
 export { DAY_MS, MAX_WINDOW_DAYS } from '../../common/window-input.js';
 export const MAX_FIRST = 500;
@@ -275,19 +275,35 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
       const loaded = await loader(ctx).loadMany(windows);
       const ranked: RankedService<RankableSlot>[] = [];
-      const services: TopSlotsService[] = [];
+      /** Input position to position in `ranked`: the services that answered. */
+      const rankedAt = new Map<number, number>();
       input.services.forEach((s, i) => {
         const found = loaded[i]!;
-        if (found instanceof Error) {
-          services.push({ serviceId: s.id, totalCount: null, places: null, fetchedAt: null, stale: false, failure: failureReason(found) });
-          return;
-        }
-        const r = rankService({ serviceId: s.id, rank: s.rank, slots: found.slots as unknown as readonly RankableSlot[] }, input.includeHandoff);
-        ranked.push(r);
-        services.push({ serviceId: s.id, totalCount: r.keyed.length, places: r.keyed.reduce((n, k) => n + placesIn(k.slot), 0), fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null });
+        if (found instanceof Error) return;
+        rankedAt.set(i, ranked.length);
+        ranked.push(rankService({ serviceId: s.id, rank: s.rank, system: s.system, slots: found.slots as unknown as readonly RankableSlot[] }, input.includeHandoff));
       });
-      const top = topK(ranked, input.first, input.mode);
-      return { slots: top.map((k) => ({ startMs: k.a, rank: k.b, slot: k.slot as unknown as S })), services };
+      // One physical slot listed under several services is sent once, under the service that claims it
+      // (top-slots.ts claimShared); each service's counts say both every listing and the ones it claimed.
+      const claimed = claimShared(ranked);
+      const services = input.services.map((s, i): TopSlotsService => {
+        const found = loaded[i]!;
+        if (found instanceof Error) {
+          return { serviceId: s.id, totalCount: null, places: null, distinctCount: null, distinctPlaces: null, firstStart: null, fetchedAt: null, stale: false, failure: failureReason(found) };
+        }
+        const j = rankedAt.get(i)!;
+        const r = claimed.services[j]!;
+        const distinctPlaces = r.keyed.reduce((n, k) => n + placesIn(k.slot), 0);
+        // Places of every listing: the claimed ones, unless some were claimed elsewhere (then all, from `ranked`).
+        const places = r.all === r.keyed.length ? distinctPlaces : ranked[j]!.keyed.reduce((n, k) => n + placesIn(k.slot), 0);
+        const firstStart = ranked[j]!.keyed[0]?.slot.start ?? null;
+        return { serviceId: s.id, totalCount: r.all, places, distinctCount: r.keyed.length, distinctPlaces, firstStart, fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null };
+      });
+      const top = topK(claimed.services, input.first, input.mode);
+      return {
+        slots: top.map((k) => ({ startMs: k.a, rank: k.b, slot: k.slot as unknown as S, alsoListedAs: claimed.also.get(k.id) ?? [] })),
+        services,
+      };
     },
     async nextAvailable(parent: EntityRef, args: NextAvailableArgs, ctx: SubgraphContext) {
       if (!Number.isInteger(args.withinDays) || args.withinDays < 1 || args.withinDays > MAX_WINDOW_DAYS) {
@@ -316,13 +332,18 @@ export interface TopSlotsService {
   serviceId: string;
   totalCount: number | null;
   places: number | null;
+  /** Of totalCount and places, those this service claimed (top-slots.ts claimShared): summed, each slot once. */
+  distinctCount: number | null;
+  distinctPlaces: number | null;
+  /** The earliest start among all the service's listings (shared ones included), as the supplier wrote it. */
+  firstStart: string | null;
   fetchedAt: string | null;
   stale: boolean;
   failure: string | null;
 }
 
 export interface TopSlotsAnswer<S> {
-  slots: { startMs: number; rank: number; slot: S }[];
+  slots: { startMs: number; rank: number; slot: S; alsoListedAs: Listing[] }[];
   services: TopSlotsService[];
 }
 

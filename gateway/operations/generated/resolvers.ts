@@ -71,7 +71,10 @@ export type Availability = {
   edges: Array<AvailableSlotEdge>;
   nodes: Array<AvailableSlot>;
   pageInfo: AvailabilityPageInfo;
-  /** Free slots matching the search, over all pages. */
+  /**
+   * Free slots matching the search, over all pages: each physical slot once, however many of the matching services
+   * list it (see `AvailableSlot.alsoListedAs`).
+   */
   totalCount: Scalars['Int']['output'];
 };
 
@@ -126,6 +129,13 @@ export type AvailableService = {
 
 export type AvailableSlot = {
   __typename?: 'AvailableSlot';
+  /**
+   * The same physical slot listed under other matching services: a provider may map one diary to several DoS
+   * services (services in one building, say). It is shown once, under the first of them in the list's order (`service`:
+   * the nearest, then by id), and here under each of the others, with that service's own slot id. Booking any of the
+   * ids books this one slot. Empty when no other matching service lists it.
+   */
+  alsoListedAs: Array<SlotListing>;
   /** Straight-line distance from `near`, when given. */
   distanceKm?: Maybe<Scalars['Float']['output']>;
   service: AvailableService;
@@ -391,9 +401,19 @@ export type QueryCapacityArgs = {
 
 export type ServiceCapacity = {
   __typename?: 'ServiceCapacity';
+  /**
+   * Of `freeSlots`, the places counted under this service in this report: a place another service in `serviceIds` also
+   * lists is counted once, under the first of them by service id. Summed over the report, each place is counted once;
+   * equal to `freeSlots` when the service shares no diary with the others asked. Null when `freeSlots` is.
+   */
+  distinctFreeSlots?: Maybe<Scalars['Int']['output']>;
   /** Seconds since the supplier gave the oldest evidence behind these numbers. */
   evidenceAgeSeconds?: Maybe<Scalars['Int']['output']>;
-  /** Free places in the window (a session time with room for two counts two); null when the supplier could not answer or the service takes no bookings. */
+  /**
+   * Free places in the window (a session time with room for two counts two); null when the supplier could not answer or
+   * the service takes no bookings. Everything this service offers, including places in a diary it shares with other
+   * services: do not sum it across services (use `distinctFreeSlots`).
+   */
   freeSlots?: Maybe<Scalars['Int']['output']>;
   nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
   /** The DoS capacity status (GREEN, AMBER, RED); null when the DoS reports none. */
@@ -470,7 +490,11 @@ export type SlotCapacity = {
   evidenceAgeSeconds: Scalars['Int']['output'];
   /** When the supplier gave the oldest answer behind these numbers. */
   fetchedAt: Scalars['DateTime']['output'];
-  /** Free places in the window: a session time with room for two counts two. */
+  /**
+   * Free places in the window: a session time with room for two counts two. Everything this service offers, including
+   * places in a diary its provider maps to other services too, so a sum over services can count a place twice: root
+   * `capacity` gives `distinctFreeSlots` for that.
+   */
   freeSlots: Scalars['Int']['output'];
   nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
@@ -492,6 +516,14 @@ export type SlotList = {
   nodes: Array<Slot>;
   /** How many slots the supplier returned for the window. */
   totalCount: Scalars['Int']['output'];
+};
+
+/** One service's listing of a physical slot shown under another service in `availability`. */
+export type SlotListing = {
+  __typename?: 'SlotListing';
+  service: AvailableService;
+  /** The slot id under this service: booking it books the same physical slot as `AvailableSlot.slot.id`. */
+  slotId: Scalars['ID']['output'];
 };
 
 export type SlotPractitioner = {
@@ -773,6 +805,7 @@ export type ResolversTypes = ResolversObject<{
   SlotCapacity: ResolverTypeWrapper<SlotCapacity>;
   SlotKind: SlotKind;
   SlotList: ResolverTypeWrapper<SlotList>;
+  SlotListing: ResolverTypeWrapper<SlotListing>;
   SlotPractitioner: ResolverTypeWrapper<SlotPractitioner>;
   SlotQualityFlag: SlotQualityFlag;
   SlotStatus: SlotStatus;
@@ -830,6 +863,7 @@ export type ResolversParentTypes = ResolversObject<{
   Slot: Slot;
   SlotCapacity: SlotCapacity;
   SlotList: SlotList;
+  SlotListing: SlotListing;
   SlotPractitioner: SlotPractitioner;
   StatusReplica: StatusReplica;
   SupplierCallStats: SupplierCallStats;
@@ -896,6 +930,7 @@ export type AvailableServiceResolvers<ContextType = OperationsContext, ParentTyp
 }>;
 
 export type AvailableSlotResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['AvailableSlot'] = ResolversParentTypes['AvailableSlot']> = ResolversObject<{
+  alsoListedAs?: Resolver<Array<ResolversTypes['SlotListing']>, ParentType, ContextType>;
   distanceKm?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   service?: Resolver<ResolversTypes['AvailableService'], ParentType, ContextType>;
   slot?: Resolver<ResolversTypes['Slot'], ParentType, ContextType>;
@@ -971,6 +1006,7 @@ export type QueryResolvers<ContextType = OperationsContext, ParentType extends R
 }>;
 
 export type ServiceCapacityResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['ServiceCapacity'] = ResolversParentTypes['ServiceCapacity']> = ResolversObject<{
+  distinctFreeSlots?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   evidenceAgeSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   freeSlots?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   nextAvailableStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1010,6 +1046,11 @@ export type SlotListResolvers<ContextType = OperationsContext, ParentType extend
   hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['Slot']>, ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SlotListingResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SlotListing'] = ResolversParentTypes['SlotListing']> = ResolversObject<{
+  service?: Resolver<ResolversTypes['AvailableService'], ParentType, ContextType>;
+  slotId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type SlotPractitionerResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['SlotPractitioner'] = ResolversParentTypes['SlotPractitioner']> = ResolversObject<{
@@ -1104,6 +1145,7 @@ export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
   Slot?: SlotResolvers<ContextType>;
   SlotCapacity?: SlotCapacityResolvers<ContextType>;
   SlotList?: SlotListResolvers<ContextType>;
+  SlotListing?: SlotListingResolvers<ContextType>;
   SlotPractitioner?: SlotPractitionerResolvers<ContextType>;
   StatusReplica?: StatusReplicaResolvers<ContextType>;
   SupplierCallStats?: SupplierCallStatsResolvers<ContextType>;

@@ -202,7 +202,11 @@ export type SlotCapacity = {
   evidenceAgeSeconds: Scalars['Int']['output'];
   /** When the supplier gave the oldest answer behind these numbers. */
   fetchedAt: Scalars['DateTime']['output'];
-  /** Free places in the window: a session time with room for two counts two. */
+  /**
+   * Free places in the window: a session time with room for two counts two. Everything this service offers, including
+   * places in a diary its provider maps to other services too, so a sum over services can count a place twice: root
+   * `capacity` gives `distinctFreeSlots` for that.
+   */
   freeSlots: Scalars['Int']['output'];
   nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
@@ -404,6 +408,11 @@ export type SupplierPatientInput = {
 /** A slot with its sort key computed once: epoch milliseconds of its start. */
 export type SupplierRankedSlot = {
   __typename?: 'SupplierRankedSlot';
+  /**
+   * The same physical slot (same supplier system, same native slot) as listed under the other services asked, which
+   * did not send it: it is sent once, under the lowest-ranked service listing it. Empty when no other service lists it.
+   */
+  alsoListedAs: Array<SupplierSlotListing>;
   rank: Scalars['Int']['output'];
   slot: Slot;
   startMs: Scalars['Float']['output'];
@@ -412,10 +421,19 @@ export type SupplierRankedSlot = {
 /** What one service answered: every free slot in the window counted (not only those sent), or why it could not. */
 export type SupplierServiceSlots = {
   __typename?: 'SupplierServiceSlots';
+  /**
+   * Of totalCount, the slots this service claimed: a physical slot listed under several services asked is claimed by
+   * the lowest-ranked of them, so the sum over the services is the distinct free slots. Null when failed.
+   */
+  distinctCount?: Maybe<Scalars['Int']['output']>;
+  /** Of places, those in the slots this service claimed (see distinctCount). Null when failed. */
+  distinctPlaces?: Maybe<Scalars['Int']['output']>;
   /** The typed failure (TIMEOUT, UNAVAILABLE, RATE_LIMITED, CIRCUIT_OPEN, INVALID_RESPONSE, REJECTED); null when answered. */
   failure?: Maybe<Scalars['String']['output']>;
   /** When the supplier gave the oldest data behind this answer; null when the service failed. */
   fetchedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The earliest start among all the service's slots in the window, shared ones included; null when none or failed. */
+  firstStart?: Maybe<Scalars['DateTime']['output']>;
   /** Free places in the window: a session slot with room for two counts two (for `capacity`); null when failed. */
   places?: Maybe<Scalars['Int']['output']>;
   serviceId: Scalars['ID']['output'];
@@ -423,6 +441,13 @@ export type SupplierServiceSlots = {
   stale: Scalars['Boolean']['output'];
   /** Free slots in the window (exact; hand-offs excluded when asked); null when the service failed. */
   totalCount?: Maybe<Scalars['Int']['output']>;
+};
+
+/** Another service's listing of one physical slot: that service, and its own global id for the slot (either books it). */
+export type SupplierSlotListing = {
+  __typename?: 'SupplierSlotListing';
+  serviceId: Scalars['ID']['output'];
+  slotId: Scalars['ID']['output'];
 };
 
 /** One service to ask for: its DoS id, the registry system holding it, and its place in the gateway's order. */
@@ -442,7 +467,11 @@ export type SupplierTopSlots = {
   __typename?: 'SupplierTopSlots';
   /** One entry per service asked, in the order asked. */
   services: Array<SupplierServiceSlots>;
-  /** Sorted as the mode says; at most `first` in all (MERGED) or per service (PER_SERVICE). */
+  /**
+   * Sorted as the mode says; at most `first` in all (MERGED) or per service (PER_SERVICE). Each physical slot once,
+   * under the service claiming it, also in PER_SERVICE: its listings share a start, and ranks follow distance, so the
+   * claimed listing is the first of them in the gateway's distance order too.
+   */
   slots: Array<SupplierRankedSlot>;
 };
 
@@ -602,6 +631,7 @@ export type ResolversTypes = ResolversObject<{
   SupplierRankedSlot: ResolverTypeWrapper<SupplierRankedSlot>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   SupplierServiceSlots: ResolverTypeWrapper<SupplierServiceSlots>;
+  SupplierSlotListing: ResolverTypeWrapper<SupplierSlotListing>;
   SupplierSlotServiceInput: SupplierSlotServiceInput;
   SupplierSystem: ResolverTypeWrapper<SupplierSystem>;
   SupplierTopSlots: ResolverTypeWrapper<SupplierTopSlots>;
@@ -638,6 +668,7 @@ export type ResolversParentTypes = ResolversObject<{
   SupplierRankedSlot: SupplierRankedSlot;
   Float: Scalars['Float']['output'];
   SupplierServiceSlots: SupplierServiceSlots;
+  SupplierSlotListing: SupplierSlotListing;
   SupplierSlotServiceInput: SupplierSlotServiceInput;
   SupplierSystem: SupplierSystem;
   SupplierTopSlots: SupplierTopSlots;
@@ -751,18 +782,27 @@ export type SupplierOutcomeResolvers<ContextType = SubgraphContext, ParentType e
 }>;
 
 export type SupplierRankedSlotResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierRankedSlot'] = ResolversParentTypes['SupplierRankedSlot']> = ResolversObject<{
+  alsoListedAs?: Resolver<Array<ResolversTypes['SupplierSlotListing']>, ParentType, ContextType>;
   rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   slot?: Resolver<ResolversTypes['Slot'], ParentType, ContextType>;
   startMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type SupplierServiceSlotsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierServiceSlots'] = ResolversParentTypes['SupplierServiceSlots']> = ResolversObject<{
+  distinctCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  distinctPlaces?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   failure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fetchedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  firstStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   places?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   stale?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   totalCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type SupplierSlotListingResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierSlotListing'] = ResolversParentTypes['SupplierSlotListing']> = ResolversObject<{
+  serviceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  slotId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type SupplierSystemResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierSystem'] = ResolversParentTypes['SupplierSystem']> = ResolversObject<{
@@ -791,6 +831,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
   SupplierRankedSlot?: SupplierRankedSlotResolvers<ContextType>;
   SupplierServiceSlots?: SupplierServiceSlotsResolvers<ContextType>;
+  SupplierSlotListing?: SupplierSlotListingResolvers<ContextType>;
   SupplierSystem?: SupplierSystemResolvers<ContextType>;
   SupplierTopSlots?: SupplierTopSlotsResolvers<ContextType>;
 }>;

@@ -297,7 +297,11 @@ export type SlotCapacity = {
   evidenceAgeSeconds: Scalars['Int']['output'];
   /** When the supplier gave the oldest answer behind these numbers. */
   fetchedAt: Scalars['DateTime']['output'];
-  /** Free places in the window: a session time with room for two counts two. */
+  /**
+   * Free places in the window: a session time with room for two counts two. Everything this service offers, including
+   * places in a diary its provider maps to other services too, so a sum over services can count a place twice: root
+   * `capacity` gives `distinctFreeSlots` for that.
+   */
   freeSlots: Scalars['Int']['output'];
   nextAvailableStart?: Maybe<Scalars['DateTime']['output']>;
 };
