@@ -4,7 +4,6 @@
  * is left; the holder's own holds hide nothing from it, so it still sees (and books) the slot it holds. Pure.
  */
 import type { LiveHold } from '../../common/holds.js';
-import { placesIn } from './slot-windows.js';
 
 export interface HoldableSlot {
   id: string;
@@ -28,7 +27,7 @@ export function withoutHeld<S extends HoldableSlot>(slots: readonly S[], held: R
       out.push(s);
       continue;
     }
-    const left = placesIn(s) - n;
+    const left = (typeof s.capacity === 'number' && s.capacity >= 0 ? s.capacity : 1) - n;
     if (left <= 0) continue;
     out.push(typeof s.capacity === 'number' ? { ...s, capacity: left } : s);
   }

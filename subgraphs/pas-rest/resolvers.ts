@@ -25,9 +25,12 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { PasRestSystem, Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { bookFlow } from './book.js';
+import { holdFlow, releaseHoldFlow } from './hold.js';
+import type { SubgraphContext } from '../../common/context.js';
+import type { SupplierHoldOutcome } from './generated/resolvers.js';
 import { cancelFlow } from './cancel.js';
 import type { CallContext, PasRestClient } from './client.js';
 import { ClinicDirectory, type ClinicRef } from './clinics.js';
@@ -47,6 +50,9 @@ export interface Deps {
   clinics?: ClinicDirectory;
   /** Day buckets of slot answers shared across requests and replicas; absent: every read goes to Oakfield. */
   slotCache?: SlotCache;
+  /** Live slot holds (common/holds.ts): slots others hold are not served to this consumer; absent: none kept. */
+  holds?: HoldReader;
+  onHoldsError?: (err: unknown) => void;
   /** A circuit breaker per supplier system around session searches; absent: none. */
   breakers?: CircuitBreakers;
 }
@@ -62,6 +68,7 @@ export function createResolvers(deps: Deps): Resolvers {
     toError: slotFetchError(deps.logger, 'session search'),
     ...(deps.slotCache ? { cache: deps.slotCache } : {}),
     ...(deps.breakers ? { breakers: deps.breakers } : {}),
+    ...(deps.holds ? { holds: deps.holds, ...(deps.onHoldsError ? { onHoldsError: deps.onHoldsError } : {}) } : {}),
   });
 
   /** One clinic lookup per system for every service in the batch, then one session search per span. */
@@ -104,6 +111,17 @@ export function createResolvers(deps: Deps): Resolvers {
     slotStart: (input) => decodeSlotRef(input.slotRef)?.start,
   });
 
+  /** Holds (API.md 6.5): refused without a consumer or for a system that is not Oakfield's kind. */
+  async function holdOperation(ctx: SubgraphContext, systemId: string, run: (flow: { client: PasRestClient; system: PasRestSystem; call: CallContext }) => Promise<SupplierHoldOutcome>): Promise<SupplierHoldOutcome> {
+    const refusal = (code: 'FORBIDDEN' | 'INVALID_REQUEST', message: string): SupplierHoldOutcome => ({ code, message, holdRef: null, expiresAt: null });
+    if (!ctx.consumer) return refusal('FORBIDDEN', say.noConsumer);
+    const system = deps.registry.system(systemId);
+    if (!system || system.kind !== 'PAS_REST') return refusal('INVALID_REQUEST', say.unknownSystem(systemId));
+    const out = await run({ client: deps.client, system, call: { consumer: ctx.consumer, traceId: ctx.traceId } });
+    deps.logger.info({ op: 'hold', system: system.id, traceId: ctx.traceId, consumer: ctx.consumer.odsCode, outcome: out.code }, 'hold operation');
+    return out;
+  }
+
   return {
     Query: {
       pasRestTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
@@ -113,6 +131,11 @@ export function createResolvers(deps: Deps): Resolvers {
     Mutation: {
       pasRestBook: operations.book,
       pasRestCancel: operations.cancel,
+      pasRestHoldSlot: (_root, { input }, ctx) =>
+        // Cached sessions stay as they are: places we hold are hidden from other consumers by the gateway's hold
+        // store (common/holds.ts), while the holder must still see the place it holds.
+        holdOperation(ctx, input.system, (flow) => holdFlow(flow, input)),
+      pasRestReleaseHold: (_root, { input }, ctx) => holdOperation(ctx, input.system, (flow) => releaseHoldFlow(flow, input)),
     },
     HealthcareService: {
       __resolveType: () => 'PasRestService',
