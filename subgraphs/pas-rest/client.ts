@@ -49,6 +49,8 @@ export interface PasSession {
   label?: string;
   clinician?: { name?: string; role?: string };
   booked?: PasBookedTime[];
+  /** Places under a live hold, any organisation's (API.md 6.5). */
+  held?: PasBookedTime[];
 }
 
 export interface PasPatient {

@@ -29,6 +29,7 @@ import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type Wind
 import { UpstreamError } from '../../common/upstream.js';
 import { bookFlow } from './book.js';
 import { holdFlow, releaseHoldFlow } from './hold.js';
+import { pairKey } from '../../common/holds.js';
 import type { SubgraphContext } from '../../common/context.js';
 import type { SupplierHoldOutcome } from './generated/resolvers.js';
 import { cancelFlow } from './cancel.js';
@@ -71,6 +72,24 @@ export function createResolvers(deps: Deps): Resolvers {
     ...(deps.holds ? { holds: deps.holds, ...(deps.onHoldsError ? { onHoldsError: deps.onHoldsError } : {}) } : {}),
   });
 
+  /**
+   * Places our consumers hold at this service, per slot id (common/holds.ts): Oakfield counts them in `held`, but they
+   * stay in the shared answer, for the hold store hides them from all but their holder. Unreadable: none (every
+   * held place then counts as taken, for the holder too).
+   */
+  async function heldThroughUs(system: string, serviceId: string): Promise<Map<string, number> | undefined> {
+    if (!deps.holds) return undefined;
+    try {
+      const live = (await deps.holds.live([{ system, serviceId }])).get(pairKey(system, serviceId)) ?? [];
+      const out = new Map<string, number>();
+      for (const h of live) out.set(h.slotId, (out.get(h.slotId) ?? 0) + 1);
+      return out;
+    } catch (err) {
+      deps.onHoldsError?.(err);
+      return undefined;
+    }
+  }
+
   /** One clinic lookup per system for every service in the batch, then one session search per span. */
   function fetchSpans(spans: readonly SlotWindow[], consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<SlotModel>>[] {
     const call: CallContext = { consumer, traceId };
@@ -90,7 +109,8 @@ export function createResolvers(deps: Deps): Resolvers {
       if (!clinic.active) return { slots: [], fetchedAt: now().toISOString() };
       // Sessions never cross midnight, so the local dates of the window's ends cover every slot that can start in it.
       const found = await deps.client.sessions(system, clinic.id, londonDate(w.from.getTime()), londonDate(w.to.getTime()), call);
-      const mapped = mapSessions({ system: system.id, serviceId: w.serviceId, sessions: found.sessions, from: w.from, to: w.to, fetchedAt: found.fetchedAt });
+      const ours = await heldThroughUs(system.id, w.serviceId);
+      const mapped = mapSessions({ system: system.id, serviceId: w.serviceId, sessions: found.sessions, from: w.from, to: w.to, fetchedAt: found.fetchedAt, ...(ours ? { ours } : {}) });
       for (const s of mapped.skipped) {
         deps.logger.warn({ system: system.id, serviceId: w.serviceId, session: s.sessionId, reason: s.reason, traceId }, 'skipped a session the supplier sent');
       }
