@@ -114,6 +114,8 @@ describe('GATEWAY_SOFT holds (Booking Standard)', () => {
 
   it('another consumer neither sees nor books a held slot; the holder sees it and books it with the hold, which then ends', async () => {
     const slot = await aSlot(BS);
+    // Asked before the hold, so each gateway may reuse this answer for a few seconds: it must not, once held.
+    for (const url of gateways) expect(await availableIds(BS, 'b', url)).toContain(slot.id);
     const k = key();
     const held = await gql(gateways[0], HOLD, { input: { slotId: slot.id, seconds: 120, idempotencyKey: k } }, auth('a'));
     const hold = held.data!.holdSlot.hold;

@@ -5,7 +5,8 @@
  *   SUPPLIER       the slot's supplier system holds a place itself (its subgraph serves <prefix>HoldSlot): asked
  *                  first; the hold it grants is then recorded in the store (not exclusive: the supplier arbitrates
  *                  places), so our slot answers hide it at once, and its id travels with the booking.
- *   GATEWAY_SOFT   every other system that takes bookings: the store's exclusive lease is the hold (one per slot).
+ *   GATEWAY_SOFT   every other system that takes bookings: the store's exclusive lease is the hold (one per slot:
+ *                  these systems' slots are single places, capacity null).
  *   feeds          not holdable: a typed NOT_HOLDABLE.
  *
  * Idempotency: the hold's own id is derived from (consumer, idempotencyKey), so a retry finds the same hold; the key's
