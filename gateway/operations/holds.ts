@@ -110,7 +110,7 @@ export function holdOperations(deps: HoldDeps) {
       deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'could not record the hold against its key');
     }
     deps.logger.info({ traceId: ctx.traceId, system: slot.system, kind, outcome: result.outcome }, 'hold');
-    if (result.outcome !== 'HELD') return problem(result.outcome, result.message, result.outcome === 'INVALID_REQUEST' ? null : 'slotId');
+    if (result.outcome !== 'HELD') return problem(result.outcome, result.message, result.outcome === 'SLOT_HELD' || result.outcome === 'SLOT_UNAVAILABLE' ? 'slotId' : null);
     return { outcome: 'HELD', hold: view(result.record, true, input.slotId), error: null };
   }
 
