@@ -63,7 +63,7 @@ const config: CodegenConfig = {
     // Every supplier subgraph is sent the same operations under its own prefix: typed once here, against the shared
     // supplier contract under the placeholder prefix; `npm run compose` checks each adapter's copy against its schema.
     'gateway/operations/generated/supplier.ts': {
-      schema: ['gateway/operations/documents/supplier-root.graphql', 'schema/shared.graphql', 'schema/supplier-booking.graphql', 'schema/supplier-slots.graphql'],
+      schema: ['gateway/operations/documents/supplier-root.graphql', 'schema/shared.graphql', 'schema/supplier-booking.graphql', 'schema/supplier-slots.graphql', 'schema/supplier-holds.graphql'],
       documents: ['gateway/operations/documents/supplier.graphql', 'gateway/operations/documents/supplier-fragments.graphql'],
       plugins: operationPlugins,
     },

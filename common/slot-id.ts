@@ -26,6 +26,7 @@ export type SlotRef = GlobalRef;
 
 const SLOT = 's2';
 const APPOINTMENT = 'a2';
+const HOLD = 'h2';
 /** Bytes of the HMAC kept: 128 bits, beyond guessing, and short enough for ids that travel in URLs. */
 const MAC_BYTES = 16;
 
@@ -88,3 +89,7 @@ export const decodeSlotId = (id: string, key: Buffer = currentKey()): GlobalRef 
 export const encodeAppointmentId = (s: GlobalRef, key: Buffer = currentKey()): string => encode(APPOINTMENT, s, key);
 /** Null for anything that is not an appointment id we issued (unsigned, signed with another key, or edited). */
 export const decodeAppointmentId = (id: string, key: Buffer = currentKey()): GlobalRef | null => decode(APPOINTMENT, id, key);
+/** A hold's global id: its supplier system and service (where its records live) and our own hold id (`ref`). */
+export const encodeHoldId = (s: GlobalRef, key: Buffer = currentKey()): string => encode(HOLD, s, key);
+/** Null for anything that is not a hold id we issued. */
+export const decodeHoldId = (id: string, key: Buffer = currentKey()): GlobalRef | null => decode(HOLD, id, key);

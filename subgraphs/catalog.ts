@@ -16,8 +16,9 @@ export interface SubgraphEntry {
   /**
    * Supplier kinds whose bookings it takes, and the prefix of its internal booking operations. `handoffOnly`: it
    * only answers <prefix>Book with a hand-off (feeds), and holds no appointments to read, cancel or search.
+   * `holds`: its supplier holds slots itself, through <prefix>HoldSlot and <prefix>ReleaseHold (supplier-holds.graphql).
    */
-  books?: { kinds: readonly string[]; prefix: string; handoffOnly?: boolean };
+  books?: { kinds: readonly string[]; prefix: string; handoffOnly?: boolean; holds?: boolean };
   /** Served by its own process; absent for the gateway-owned subgraph the gateway hosts in-process. */
   remote?: {
     defaultPort: number;
@@ -41,7 +42,7 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
       name: s.name,
       dir: s.dir,
       includes: s.includes,
-      books: { kinds: [kind], prefix: s.prefix, ...('handoffOnly' in s ? { handoffOnly: s.handoffOnly } : {}) },
+      books: { kinds: [kind], prefix: s.prefix, ...('handoffOnly' in s ? { handoffOnly: s.handoffOnly } : {}), ...('holds' in s ? { holds: s.holds } : {}) },
       remote: { defaultPort: s.defaultPort, portEnv: s.portEnv, urlEnv: s.urlEnv },
     }),
   ),

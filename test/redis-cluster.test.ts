@@ -21,6 +21,7 @@ import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../commo
 import { bucketAddress, dayDigest } from '../common/slot-buckets.js';
 import { RedisBucketStore, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
 import { SupplierThrottle } from '../subgraphs/kit/supplier-throttle.js';
+import { HoldStore } from '../common/holds.js';
 import { onNode, startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 
 const silent = pino({ level: 'silent' });
@@ -103,6 +104,18 @@ describe('Redis Cluster: every store', () => {
     const after = (await generations.read(pairs, from, to)).split(',');
     expect(after.filter((g) => g !== '0')).toEqual(['1']);
     expect(after.indexOf('1')).toBe(7 * 2 + 1);
+  });
+
+  it('holds: the grant and end scripts (three keys, one tag) and the batched live read, across masters', async () => {
+    const { redis } = await connect();
+    const holds = new HoldStore(redis);
+    const records = services.map((serviceId, i) => ({ hid: `c${i}`, system: 'bs', serviceId, slotId: `slot-${i}`, consumer: 'RX8', kind: 'GATEWAY_SOFT' as const, expiresAtMs: Date.now() + 60_000 }));
+    for (const r of records) expect((await holds.acquire(r, true)).granted).toBe(true);
+    expect((await holds.acquire({ ...records[0]!, hid: 'other' }, true)).granted).toBe(false);
+    const live = await holds.live(records);
+    expect([...live.values()].map((l) => l.length)).toEqual(records.map(() => 1));
+    expect(await holds.end(records[3]!)).toBe(true);
+    expect((await holds.live([records[3]!])).get(`bs\n${records[3]!.serviceId}`)).toEqual([]);
   });
 
   it('feeds: lease, fenced write (three keys, one script), state read (MGET), want, release', async () => {

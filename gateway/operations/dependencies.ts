@@ -14,6 +14,7 @@ import { AnswerCache, DirectoryCache, SlotGenerations } from './read-cache.js';
 import type { OperationsDeps } from './resolvers.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { SupplierRouter } from './suppliers.js';
+import { HoldStore } from '../../common/holds.js';
 
 export function operationsDependencies(config: OperationsConfig, registry: Registry, redis: RedisClient | undefined, logger: Logger): OperationsDeps {
   // Every call the operations make to a subgraph (typed documents, one error taxonomy).
@@ -30,6 +31,8 @@ export function operationsDependencies(config: OperationsConfig, registry: Regis
     },
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),
+    // Holds are for every replica and every supplier subgraph at once: only with the shared Redis.
+    ...(redis ? { holds: new HoldStore(redis) } : {}),
     logger,
   };
 }

@@ -9,6 +9,7 @@ import { dayDigest } from '../../common/slot-buckets.js';
 import { londonDay } from '../../common/london-day.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
 import { AnswerCache, DirectoryCache, SlotGenerations, TtlLru } from './read-cache.js';
+import { HoldStore } from '../../common/holds.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -65,5 +66,21 @@ describe('the answer cache generation check', () => {
     // A booking on the window's last day at one of its services does.
     await store.invalidate([dayDigest('oakfield-pas', '1402000107', londonDay(to.getTime()))], 60_000);
     expect(await cache.generationsNow(pairs, from, to)).not.toBe(cache.peek('k')!.generations);
+  });
+
+  it('changes when a hold is taken or ended behind the answer, and is back once it expires (read from its expiry)', async () => {
+    const generations = new SlotGenerations(redis.client());
+    const holds = new HoldStore(redis.client());
+    const pairs = [{ system: 'harbour-uec', serviceId: '1402000104' }];
+    const from = new Date(Date.now() + 2 * 86_400_000);
+    const to = new Date(from.getTime() + 86_400_000);
+    const before = await generations.read(pairs, from, to);
+    const hold = { hid: 'gen-1', system: 'harbour-uec', serviceId: '1402000104', slotId: 's', consumer: 'RX8', kind: 'GATEWAY_SOFT' as const, expiresAtMs: Date.now() + 60_000 };
+    await holds.acquire(hold, true);
+    const held = await generations.read(pairs, from, to);
+    expect(held).not.toBe(before);
+    expect(await generations.read(pairs, from, to, hold.expiresAtMs)).toBe(before);
+    await holds.end(hold);
+    expect(await generations.read(pairs, from, to)).toBe(before);
   });
 });

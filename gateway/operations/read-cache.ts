@@ -13,11 +13,13 @@
  *                    was fetched. See `SlotGenerations` for why that check is exact and cheap.
  */
 import { createHash } from 'node:crypto';
+import type { ChainableCommander } from 'ioredis';
 import { daysCovering } from '../../common/london-day.js';
 import { runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
 import { dayDigest } from '../../common/slot-buckets.js';
 import { dayKey, serviceTag } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { holdTag, holdsKey } from '../../common/holds.js';
 
 /** A bounded map whose entries expire: insertion order is age order, so the oldest goes first when full. */
 export class TtlLru<V> {
@@ -117,19 +119,29 @@ export class DirectoryCache<V> {
  * pipeline per service, in parallel), far cheaper than the
  * top-K calls it replaces. Without Redis the subgraphs' caches are per process and their generations invisible
  * here: then nothing is reused.
+ *
+ * Holds (common/holds.ts) change what a consumer is shown without touching a bucket, so the same read also takes
+ * each service's live holds (scored by expiry, read from now): a hold taken, released, booked or expired changes
+ * the string, and an answer is never reused to show a slot held since, nor to hide one released since. Answers are
+ * already kept per consumer (availability.ts), as the holder sees what others do not.
  */
 export class SlotGenerations {
   constructor(private readonly redis: RedisClient) {}
 
   /** One number per (system, service, day) of the window, in a stable order. */
-  async read(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date): Promise<string> {
+  async read(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date, nowMs: number = Date.now()): Promise<string> {
     const days = daysCovering(from, to);
     const digests = pairs.flatMap(({ system, serviceId }) => days.map((d) => dayDigest(system, serviceId, d)));
-    const results = await runBatch<string | null>(
-      this.redis,
-      digests.map((digest) => ({ tag: serviceTag(digest), queue: (p) => p.hget(dayKey(digest), 'g') })),
-    );
-    return results.map((v) => v ?? '0').join(',');
+    const results = await runBatch<string | null | string[]>(this.redis, [
+      ...digests.map((digest) => ({ tag: serviceTag(digest), queue: (p: ChainableCommander) => void p.hget(dayKey(digest), 'g') })),
+      ...pairs.map(({ system, serviceId }) => ({
+        tag: holdTag(system, serviceId),
+        queue: (p: ChainableCommander) => void p.zrangebyscore(holdsKey(system, serviceId), `(${nowMs}`, '+inf'),
+      })),
+    ]);
+    const generations = results.slice(0, digests.length).map((v) => v ?? '0').join(',');
+    const held = results.slice(digests.length).map((v) => (v as string[]).join(';'));
+    return held.every((h) => h === '') ? generations : `${generations}|${createHash('sha256').update(held.join('|')).digest('base64url').slice(0, 22)}`;
   }
 }
 

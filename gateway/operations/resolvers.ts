@@ -25,6 +25,8 @@ import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type
 import { validateBooking, type ValidBooking } from './validate.js';
 import { capacityReport, searchAvailability, validateAvailability, type AvailabilityDeps } from './availability.js';
 import type { SupplierStatusReport } from './supplier-status.js';
+import type { HoldStore } from '../../common/holds.js';
+import { holdOperations } from './holds.js';
 
 export interface OperationsDeps {
   router: SupplierRouter;
@@ -32,6 +34,8 @@ export interface OperationsDeps {
   availability: AvailabilityDeps;
   store: IdempotencyStore;
   hasher: Hasher;
+  /** Slot holds (common/holds.ts), shared with the supplier subgraphs; absent without Redis: none are kept. */
+  holds?: HoldStore;
   /** The operator's view (supplier-status.ts); absent where this schema runs without the gateway's configuration. */
   supplierStatus?: () => Promise<SupplierStatusReport>;
   logger: Logger;
@@ -79,10 +83,13 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.leaseMs ?? 60_000;
   const waitMs = deps.waitForPendingMs ?? 15_000;
+  const holds = holdOperations({ router: deps.router, ...(deps.holds ? { holds: deps.holds } : {}), hasher: deps.hasher, logger: deps.logger, now });
 
   async function book(v: ValidBooking, ctx: OperationsContext): Promise<BookAppointmentResult> {
     const key = deps.hasher.hex('booking', ctx.consumer.odsCode, v.idempotencyKey);
-    const fingerprint = deps.hasher.hex(canonicalJson({ slotId: v.slotId, patient: v.patient, handover: v.handover, description: v.description }));
+    const fingerprint = deps.hasher.hex(
+      canonicalJson({ slotId: v.slotId, patient: v.patient, handover: v.handover, description: v.description, ...(v.holdId ? { holdId: v.holdId } : {}) }),
+    );
     const requestId = deps.hasher.uuid(ctx.consumer.odsCode, v.idempotencyKey);
 
     let mayHaveBooked: boolean;
@@ -146,6 +153,15 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
   }
 
   async function callBook(v: ValidBooking, requestId: string, mayHaveBooked: boolean, ctx: OperationsContext): Promise<BookAppointmentResult> {
+    // Holds first: the consumer's own (its supplier id travels with the booking), or another's soft hold refusing it.
+    const held = await holds.forBooking(v.slot, v.slotId, v.holdId, ctx);
+    if (!held.ok) return { outcome: held.outcome, appointment: null, error: error(held.message, held.field) };
+    const result = await callSupplier(v, requestId, mayHaveBooked, held.own?.supplierRef ?? null, ctx);
+    if (result.outcome === 'BOOKED') await holds.afterBooking(held.own);
+    return result;
+  }
+
+  async function callSupplier(v: ValidBooking, requestId: string, mayHaveBooked: boolean, holdRef: string | null, ctx: OperationsContext): Promise<BookAppointmentResult> {
     let out: SupplierOutcome;
     try {
       out = await deps.router.book(
@@ -159,6 +175,7 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
           description: v.description ?? `Referral from ${ctx.consumer.name}`,
           patient: v.patient,
           handover: v.handover,
+          holdRef,
         },
         ctx,
       );
@@ -276,6 +293,8 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
         }
         return book(checked.value, ctx);
       },
+      holdSlot: (_root, args, ctx) => holds.holdSlot(args.input, ctx),
+      releaseHold: (_root, args, ctx) => holds.releaseHold(args.input.holdId, ctx),
       async cancelAppointment(_root, args, ctx): Promise<CancelAppointmentResult> {
         const ref = decodeAppointmentId(args.input.appointmentId);
         if (!ref) return { outcome: 'INVALID_REQUEST', appointment: null, error: error('Not an appointment id this gateway issued', 'appointmentId') };

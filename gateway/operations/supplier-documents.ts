@@ -19,6 +19,9 @@ export type SupplierBookingInput = Supplier.SupplierBookingInput;
 export type SupplierCancelInput = Supplier.SupplierCancelInput;
 export type SupplierAppointmentInput = Supplier.SupplierAppointmentInput;
 export type SupplierPatientAppointmentsInput = Supplier.SupplierPatientAppointmentsInput;
+export type SupplierHold = Supplier.SupplierHoldFieldsFragment;
+export type SupplierHoldInput = Supplier.SupplierHoldInput;
+export type SupplierReleaseHoldInput = Supplier.SupplierReleaseHoldInput;
 
 export type Op<R, I> = TypedDocumentNode<{ result: R }, { input: I }>;
 
@@ -29,12 +32,16 @@ export interface SupplierDocuments {
   cancel?: Op<SupplierOutcome, SupplierCancelInput>;
   appointment?: Op<SupplierOutcome, SupplierAppointmentInput>;
   patientAppointments?: Op<SupplierAppointmentList, SupplierPatientAppointmentsInput>;
+  /** Only where the supplier holds slots itself (`holds`). */
+  holdSlot?: Op<SupplierHold, SupplierHoldInput>;
+  releaseHold?: Op<SupplierHold, SupplierReleaseHoldInput>;
 }
 
 /** The part of a descriptor's subgraph (kit/adapter.ts) the documents depend on. */
 export interface SupplierOperations {
   prefix: string;
   handoffOnly?: boolean;
+  holds?: boolean;
 }
 
 const PLACEHOLDER = 'supplier';
@@ -68,6 +75,9 @@ export function supplierDocuments(ops: SupplierOperations): SupplierDocuments {
     cancel: withPrefix(Supplier.SupplierCancelDocument, ops.prefix),
     appointment: withPrefix(Supplier.SupplierAppointmentDocument, ops.prefix),
     patientAppointments: withPrefix(Supplier.SupplierPatientAppointmentsDocument, ops.prefix),
+    ...(ops.holds
+      ? { holdSlot: withPrefix(Supplier.SupplierHoldSlotDocument, ops.prefix), releaseHold: withPrefix(Supplier.SupplierReleaseHoldDocument, ops.prefix) }
+      : {}),
   };
 }
 

@@ -18,6 +18,9 @@ import {
   type SupplierDocuments,
   type SupplierOutcome,
   type SupplierPatientAppointmentsInput,
+  type SupplierHold,
+  type SupplierHoldInput,
+  type SupplierReleaseHoldInput,
 } from './supplier-documents.js';
 
 export type { CallContext } from './subgraph-client.js';
@@ -32,6 +35,9 @@ export type {
   SupplierPatientAppointmentsInput,
   SupplierTopSlots,
   SupplierTopSlotsInput,
+  SupplierHold,
+  SupplierHoldInput,
+  SupplierReleaseHoldInput,
 } from './supplier-documents.js';
 
 /** Per supplier subgraph (subgraphs/catalog.ts name, from the adapters' descriptors): its documents. */
@@ -74,6 +80,23 @@ export class SupplierRouter {
   }
   patientAppointments(system: string, input: SupplierPatientAppointmentsInput, ctx: CallContext): Promise<SupplierAppointmentList> {
     return this.call(system, 'patientAppointments', input, ctx);
+  }
+
+  /**
+   * Who can hold this system's slots: the supplier itself (its subgraph serves <prefix>HoldSlot), this gateway (a
+   * soft lease, for systems that take bookings), nobody (feeds: booked on the provider's site), or an unknown system.
+   */
+  holdKind(system: string): 'SUPPLIER' | 'GATEWAY_SOFT' | 'NOT_HOLDABLE' | 'UNROUTABLE' {
+    const entry = this.entry(system);
+    if (!entry) return 'UNROUTABLE';
+    if (entry.books?.handoffOnly) return 'NOT_HOLDABLE';
+    return this.documents(system)?.holdSlot ? 'SUPPLIER' : 'GATEWAY_SOFT';
+  }
+  holdSlot(system: string, input: SupplierHoldInput, ctx: CallContext): Promise<SupplierHold> {
+    return this.call(system, 'holdSlot', input, ctx);
+  }
+  releaseHold(system: string, input: SupplierReleaseHoldInput, ctx: CallContext): Promise<SupplierHold> {
+    return this.call(system, 'releaseHold', input, ctx);
   }
 
   private entry(systemId: string): SubgraphEntry | undefined {

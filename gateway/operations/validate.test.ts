@@ -107,6 +107,8 @@ describe('validateBooking', () => {
   it.each<[string, (i: BookAppointmentInput) => void, string, string]>([
     ['slot id', (i) => { i.slotId = 'not-a-slot-id'; }, 'INVALID_REQUEST', 'slotId'],
     ['idempotency key', (i) => { i.idempotencyKey = 'short'; }, 'INVALID_REQUEST', 'idempotencyKey'],
+    ['hold id', (i) => { i.holdId = 'not a hold id'; }, 'INVALID_REQUEST', 'holdId'],
+    ['hold id over 800 characters', (i) => { i.holdId = 'h'.repeat(801); }, 'INVALID_REQUEST', 'holdId'],
     ['family name', (i) => { i.patient.name.family = '  '; }, 'INVALID_PATIENT', 'patient.name.family'],
     ['given names', (i) => { i.patient.name.given = []; }, 'INVALID_PATIENT', 'patient.name.given'],
     ['control characters', (i) => { i.patient.name.given = ['Si\nan']; }, 'INVALID_PATIENT', 'patient.name.given[0]'],

@@ -34,6 +34,8 @@ export interface ValidBooking {
   };
   description: string | null;
   idempotencyKey: string;
+  /** A hold id (`holdSlot`), checked against the hold store when booking. */
+  holdId: string | null;
 }
 
 export interface InputProblem {
@@ -52,7 +54,7 @@ const GENDERS: Record<Gender, ValidPatient['gender']> = { MALE: 'male', FEMALE: 
 
 // UK postcode shape (including BFPO-free forms); the provider does not need a real one, but a typo should not travel.
 const POSTCODE = /^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$/i;
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 // The CDA document id (/ClinicalDocument/id/@root) is a UUID: Oakfield requires one, and the Booking Standard's
 // DocumentReference identifier system is RFC 4122. Refused here first, naming the field.
 const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -124,6 +126,11 @@ function check(input: BookAppointmentInput, now: Date): ValidBooking {
     fail(R, 'idempotencyKey', "idempotencyKey must be 8 to 128 characters: letters, digits, '-', '_', ':' or '.'");
   }
 
+  const holdId = input.holdId ?? null;
+  if (holdId !== null && (typeof holdId !== 'string' || !/^[A-Za-z0-9_-]{8,800}$/.test(holdId))) {
+    fail(R, 'holdId', 'holdId is not a hold id this gateway issued');
+  }
+
   const p = input.patient;
   let nhsNumber: string | null = null;
   if (p.nhsNumber !== null && p.nhsNumber !== undefined && p.nhsNumber.trim() !== '') {
@@ -177,5 +184,6 @@ function check(input: BookAppointmentInput, now: Date): ValidBooking {
     handover: { reportId, reportTypeCode: type.code, reportTypeDisplay: type.display, summary, authorOdsCode: authorOdsCode.toUpperCase() },
     description: text(input.description, 'description', 100, R, false),
     idempotencyKey: input.idempotencyKey,
+    holdId,
   };
 }

@@ -10,11 +10,12 @@ import { addDays, daysBetween, londonDateOf, type LocalDate } from '../lib/londo
 import { BookingStore, CANCELLATION_REASONS, type Booking, type CancellationReason } from './bookings.js';
 import { buildClinics, type Clinic } from './clinics.js';
 import { vendorError, type VendorError } from './errors.js';
+import { HoldStore, MAX_HOLD_SECONDS, type Hold } from './holds.js';
 import { pageOf, parsePage } from './paging.js';
 import { TokenBuckets, type RateLimitOptions } from './rate-limit.js';
 import { parseSessionId, sessionsOn, timeKey, type Session } from './sessions.js';
 import { checkBookingRequest } from './validate.js';
-import { parseDate } from './wall-clock.js';
+import { parseDate, parseTime } from './wall-clock.js';
 
 export const API_PREFIX = '/api/v2';
 /** Sessions are released this many days ahead, and stay listed this many days after. */
@@ -25,6 +26,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const MAX_EXTERNAL_IDS = 50;
 const ODS = /^[A-Z0-9]{2,10}$/;
 const BOOKING_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const HOLD_ID = /^hd_[A-Za-z0-9_-]{1,61}$/;
 const CORRELATION_ID = /^[A-Za-z0-9-]{1,64}$/;
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 
@@ -39,6 +41,7 @@ export interface RouterOptions {
 export interface PasProvider {
   handler: SandboxHandler;
   store: BookingStore;
+  holds: HoldStore;
   clinics: readonly Clinic[];
 }
 
@@ -52,6 +55,7 @@ export function createPasProvider(opts: RouterOptions): PasProvider {
   const clinics = buildClinics();
   const clinicById = new Map(clinics.map((c) => [c.id, c]));
   const store = new BookingStore();
+  const holds = new HoldStore();
   const buckets = new TokenBuckets(opts.rateLimit);
 
   const handler: SandboxHandler = (req) => {
@@ -96,6 +100,10 @@ export function createPasProvider(opts: RouterOptions): PasProvider {
       if (parts.length === 1) return m === 'GET' ? listClinics(call) : notAllowed();
       if (parts.length === 2) return m === 'GET' ? getClinic(parts[1]!) : notAllowed();
       if (parts.length === 3 && parts[2] === 'sessions') return m === 'GET' ? listSessions(call, parts[1]!) : notAllowed();
+    }
+    if (parts[0] === 'holds') {
+      if (parts.length === 1) return m === 'POST' ? createHold(call) : notAllowed();
+      if (parts.length === 2) return m === 'GET' ? getHold(call, parts[1]!) : m === 'DELETE' ? releaseHold(call, parts[1]!) : notAllowed();
     }
     if (parts[0] === 'bookings') {
       if (parts.length === 1) return m === 'POST' ? createBooking(call) : m === 'GET' ? searchBookings(call) : notAllowed();
@@ -157,6 +165,11 @@ export function createPasProvider(opts: RouterOptions): PasProvider {
       const count = (s.prebooked.get(k) ?? 0) + (taken.get(k) ?? 0);
       return count > 0 ? [{ time: t.time, ...(t.fold ? { fold: 1 } : {}), count }] : [];
     });
+    const live = holds.heldIn(s.id, opts.now().getTime());
+    const held = s.times.flatMap((t) => {
+      const count = live.get(timeKey(t.time, t.fold)) ?? 0;
+      return count > 0 ? [{ time: t.time, ...(t.fold ? { fold: 1 } : {}), count }] : [];
+    });
     return {
       id: s.id,
       clinicId: s.clinicId,
@@ -170,6 +183,7 @@ export function createPasProvider(opts: RouterOptions): PasProvider {
       label: s.label,
       ...(s.clinician ? { clinician: s.clinician } : {}),
       booked,
+      held,
     };
   }
 
@@ -223,10 +237,91 @@ export function createPasProvider(opts: RouterOptions): PasProvider {
     if (at.startMs <= nowMs) return vendorError(422, 'TIME_IN_PAST', 'The appointment time has passed');
     const k = timeKey(at.time, at.fold);
     const taken = (session.prebooked.get(k) ?? 0) + (store.takenIn(session.id).get(k) ?? 0);
-    if (taken >= session.capacity) return vendorError(409, 'SLOT_FULL', 'Every place at this time is taken');
+    // A held place is booked only with its hold's id, by the organisation holding it (6.5).
+    const holdId = (body as { holdId?: unknown }).holdId;
+    let hold: Hold | undefined;
+    if (holdId !== undefined) {
+      if (typeof holdId !== 'string' || !HOLD_ID.test(holdId)) {
+        return vendorError(422, 'VALIDATION_FAILED', 'The booking request is not valid', [{ field: 'holdId', message: 'a hold id (hd_...)' }]);
+      }
+      hold = holds.get(holdId, nowMs);
+      if (!hold || hold.heldBy !== call.organisation || hold.status !== 'HELD' || hold.sessionId !== session.id || timeKey(hold.time, hold.fold ?? 0) !== k) {
+        return vendorError(409, 'HOLD_INVALID', 'The hold does not exist, has ended, is another organisation\'s, or is for another time');
+      }
+    }
+    const held = (holds.heldIn(session.id, nowMs).get(k) ?? 0) - (hold ? 1 : 0);
+    if (taken + held >= session.capacity) {
+      return taken >= session.capacity
+        ? vendorError(409, 'SLOT_FULL', 'Every place at this time is taken')
+        : vendorError(409, 'SLOT_HELD', 'Every free place at this time is held; book it with its holdId, or try again when the hold ends');
+    }
 
     const booking = store.create({ scope, key, fingerprint, organisation: call.organisation, session, at, request, nowMs });
+    if (hold) holds.convert(hold.id, booking.id, nowMs);
     return { status: 201, headers: { location: bookingUrl(req, booking.id), etag: etag(booking) }, body: { ...booking } };
+  }
+
+  // ---- holds ------------------------------------------------------------------------------------------------------
+
+  function createHold(call: Call): SandboxResponse {
+    const { req } = call;
+    if (!(header(req, 'content-type') ?? '').toLowerCase().startsWith('application/json')) {
+      return vendorError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the hold as application/json');
+    }
+    if (Buffer.byteLength(req.body) > MAX_BODY_BYTES) return vendorError(413, 'PAYLOAD_TOO_LARGE', 'The body is larger than 64 KB');
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(req.body) as Record<string, unknown>;
+    } catch {
+      return vendorError(400, 'MALFORMED_JSON', 'The body is not valid JSON');
+    }
+    const details: { field: string; message: string }[] = [];
+    if (!body || typeof body !== 'object' || Array.isArray(body)) details.push({ field: '', message: 'the body must be a JSON object' });
+    else {
+      if (typeof body.sessionId !== 'string' || body.sessionId.length < 1 || body.sessionId.length > 64) details.push({ field: 'sessionId', message: 'required: the session id' });
+      if (typeof body.time !== 'string' || parseTime(body.time) === null) details.push({ field: 'time', message: 'required: HH:mm, 24-hour' });
+      if (body.fold !== undefined && body.fold !== 0 && body.fold !== 1) details.push({ field: 'fold', message: 'must be 0 or 1 when given' });
+      if (!Number.isInteger(body.seconds) || (body.seconds as number) < 1 || (body.seconds as number) > MAX_HOLD_SECONDS) {
+        details.push({ field: 'seconds', message: `required: a whole number of seconds from 1 to ${MAX_HOLD_SECONDS}` });
+      }
+    }
+    if (details.length > 0) return vendorError(422, 'VALIDATION_FAILED', 'The hold request is not valid', details);
+    const nowMs = opts.now().getTime();
+    const session = sessionById(body.sessionId as string);
+    if (!session) return vendorError(404, 'SESSION_NOT_FOUND', 'No such session, or not released yet');
+    if (session.status !== 'OPEN' || clinicById.get(session.clinicId)?.status !== 'ACTIVE') {
+      return vendorError(409, 'SESSION_CLOSED', 'The session is not taking bookings');
+    }
+    const fold = body.fold === 1 ? 1 : 0;
+    const at = session.times.find((t) => t.time === body.time && t.fold === fold);
+    if (!at) return vendorError(422, 'TIME_NOT_IN_SESSION', 'Not an appointment time of this session', [{ field: 'time', message: "not one of the session's appointment times" }]);
+    if (at.startMs <= nowMs) return vendorError(422, 'TIME_IN_PAST', 'The appointment time has passed');
+    const k = timeKey(at.time, at.fold);
+    const taken = (session.prebooked.get(k) ?? 0) + (store.takenIn(session.id).get(k) ?? 0);
+    if (taken >= session.capacity) return vendorError(409, 'SLOT_FULL', 'Every place at this time is taken');
+    if (taken + (holds.heldIn(session.id, nowMs).get(k) ?? 0) >= session.capacity) {
+      return vendorError(409, 'SLOT_HELD', 'Every free place at this time is held by someone else');
+    }
+    const hold = holds.create({ organisation: call.organisation, session, at, seconds: body.seconds as number, nowMs });
+    return { status: 201, headers: { location: `${opts.origin(req)}${API_PREFIX}/holds/${hold.id}` }, body: hold };
+  }
+
+  /** The hold when it exists and is the caller's; otherwise the error to answer with. */
+  function ownHold(call: Call, id: string): Hold | SandboxResponse {
+    const h = HOLD_ID.test(id) ? holds.get(id, opts.now().getTime()) : undefined;
+    if (!h) return vendorError(404, 'HOLD_NOT_FOUND', 'No such hold');
+    if (h.heldBy !== call.organisation) return vendorError(403, 'HOLD_FORBIDDEN', 'This hold was made by another organisation');
+    return h;
+  }
+
+  function getHold(call: Call, id: string): SandboxResponse {
+    const h = ownHold(call, id);
+    return 'heldBy' in h ? { status: 200, body: h } : h;
+  }
+
+  function releaseHold(call: Call, id: string): SandboxResponse {
+    const h = ownHold(call, id);
+    return 'heldBy' in h ? { status: 200, body: holds.release(h.id, opts.now().getTime()) } : h;
   }
 
   /** The booking when it exists and is the caller's; otherwise the error to answer with. */
@@ -276,7 +371,7 @@ export function createPasProvider(opts: RouterOptions): PasProvider {
     return `${opts.origin(req)}${API_PREFIX}/bookings/${id}`;
   }
 
-  return { handler, store, clinics };
+  return { handler, store, holds, clinics };
 }
 
 function clinicView(c: Clinic) {

@@ -16,7 +16,7 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import type { BarsSystem } from './system.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
@@ -35,6 +35,9 @@ export interface Deps {
   now?: () => Date;
   services?: KnownServices;
   slotCache?: SlotCache;
+  /** Live slot holds (common/holds.ts): slots others hold are not served to this consumer; absent: none kept. */
+  holds?: HoldReader;
+  onHoldsError?: (err: unknown) => void;
   breakers?: CircuitBreakers;
 }
 
@@ -51,6 +54,7 @@ export function createResolvers(deps: Deps): Resolvers {
     ...(deps.slotCache ? { cache: deps.slotCache } : {}),
     audience: (consumer) => consumer.odsCode,
     ...(deps.breakers ? { breakers: deps.breakers } : {}),
+    ...(deps.holds ? { holds: deps.holds, ...(deps.onHoldsError ? { onHoldsError: deps.onHoldsError } : {}) } : {}),
   });
 
   async function fetchSpan(w: SlotWindow, consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<SlotModel>> {

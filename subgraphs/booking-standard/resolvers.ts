@@ -21,7 +21,7 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
 import type { BookingStandardClient, FhirSlot } from './client.js';
@@ -44,6 +44,9 @@ export interface Deps {
   schedules?: ScheduleServices;
   /** Day buckets of slot answers shared across requests and replicas; absent: every read goes to the provider. */
   slotCache?: SlotCache;
+  /** Live slot holds (common/holds.ts): slots others hold are not served to this consumer; absent: none kept. */
+  holds?: HoldReader;
+  onHoldsError?: (err: unknown) => void;
   /** A circuit breaker per provider system around slot searches; absent: none. */
   breakers?: CircuitBreakers;
 }
@@ -60,6 +63,7 @@ export function createResolvers(deps: Deps): Resolvers {
     ...(deps.slotCache ? { cache: deps.slotCache } : {}),
     audience: (consumer) => consumer.odsCode,
     ...(deps.breakers ? { breakers: deps.breakers } : {}),
+    ...(deps.holds ? { holds: deps.holds, ...(deps.onHoldsError ? { onHoldsError: deps.onHoldsError } : {}) } : {}),
   });
 
   async function fetchSpan(w: SlotWindow, consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<SlotModel>> {

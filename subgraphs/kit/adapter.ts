@@ -39,6 +39,11 @@ export interface SupplierAdapter<K extends string = string, S extends SystemSche
      */
     prefix: string;
     handoffOnly?: boolean;
+    /**
+     * Its supplier holds slots itself: it includes supplier-holds.graphql and answers <prefix>HoldSlot and
+     * <prefix>ReleaseHold, and the gateway's holds of its slots are the supplier's (SUPPLIER), not soft leases.
+     */
+    holds?: boolean;
     defaultPort: number;
     /** Environment variable overriding the port it listens on. */
     portEnv: string;

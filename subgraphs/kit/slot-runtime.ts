@@ -13,6 +13,8 @@ import { slotCacheFromEnv, type SlotCache } from './slot-cache.js';
 import { supplierThrottleFromEnv, type SupplierThrottle } from './supplier-throttle.js';
 import { installSupplierThrottle } from '../../common/upstream.js';
 import { supplierStatus } from './supplier-status.js';
+import { HoldStore } from '../../common/holds.js';
+import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../../common/redis.js';
 
 export interface SlotRuntimeOptions {
   /** The slot cache (the caller closes it); null for none; absent: from the environment, closed with the subgraph. */
@@ -24,11 +26,13 @@ export interface SlotRuntimeOptions {
    * the environment (REDIS_URL, SUPPLIER_THROTTLE, SUPPLIER_THROTTLE_REPLICAS), closed with the subgraph.
    */
   throttle?: SupplierThrottle | null;
+  /** Slot holds to hide from other consumers; null for none; absent: from the environment (REDIS_URL), as the cache. */
+  holds?: HoldStore | null;
 }
 
 export interface SlotRuntime {
   /** Spread into the adapter's resolver dependencies. */
-  deps: { slotCache?: SlotCache; breakers?: CircuitBreakers };
+  deps: { slotCache?: SlotCache; breakers?: CircuitBreakers; holds?: HoldStore; onHoldsError?: (err: unknown) => void };
   /** Closes what this runtime made itself and uninstalls the throttle; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -44,9 +48,19 @@ export function slotRuntime(registry: Registry, logger: Logger, opts: SlotRuntim
   const unregister = breakers
     ? supplierStatus.registerSource({ circuit: (system) => ({ closed: 'CLOSED', open: 'OPEN', 'half-open': 'HALF_OPEN' } as const)[breakers.stateOf(system) ?? 'closed'] })
     : undefined;
+  // Holds live in the Redis every process shares (common/holds.ts); without it there are none to hide.
+  const holdsTarget = opts.holds === undefined ? redisTargetFromEnv() : undefined;
+  const holdsRedis: RedisConnection | undefined = holdsTarget
+    ? connectRedis(holdsTarget, { logger, consequence: 'slots held through the gateway are not hidden from other consumers' })
+    : undefined;
+  const holds = holdsRedis ? new HoldStore(holdsRedis.redis) : (opts.holds ?? undefined);
   let closed = false;
   return {
-    deps: { ...(slotCache ? { slotCache } : {}), ...(breakers ? { breakers } : {}) },
+    deps: {
+      ...(slotCache ? { slotCache } : {}),
+      ...(breakers ? { breakers } : {}),
+      ...(holds ? { holds, onHoldsError: (err: unknown) => holdsRedis?.outage.report(err) } : {}),
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -54,6 +68,7 @@ export function slotRuntime(registry: Registry, logger: Logger, opts: SlotRuntim
       unregister?.();
       await ownThrottle?.close();
       if (ownCache) await slotCache?.close();
+      await holdsRedis?.close();
     },
   };
 }

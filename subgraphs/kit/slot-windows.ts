@@ -14,6 +14,10 @@
  *
  * So the order is: cache, then breaker, then the supplier. The breaker (circuit-breaker.ts) only ever sees calls
  * the cache could not answer, and a stale bucket keeps answering while the breaker is open.
+ *
+ * Holds (common/holds.ts): after loading, and never inside the shared buckets, slots another consumer holds are taken
+ * out of what this consumer is served (held-slots.ts), and counts and places are made from what is left; one batched
+ * read of the live holds of every service in the request.
  */
 import DataLoader from 'dataloader';
 import type { CircuitBreakers, Permit } from './circuit-breaker.js';
@@ -26,6 +30,8 @@ import { daysCovering } from '../../common/london-day.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
+import { pairKey, type LiveHold } from '../../common/holds.js';
+import { heldByOthers, withoutHeld } from './held-slots.js';
 import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
 
 export { DAY_MS, MAX_WINDOW_DAYS } from '../../common/window-input.js';
@@ -83,6 +89,15 @@ export interface SlotFieldsOptions<S extends TimedSlot> {
   audience?: (consumer: ConsumerOrganisation) => string;
   /** One circuit breaker per supplier system around every search; absent: none. */
   breakers?: CircuitBreakers;
+  /** Live slot holds (common/holds.ts HoldStore); absent: no holds are kept (no Redis), nothing is hidden. */
+  holds?: HoldReader;
+  /** For a failed holds read (Redis away): slots are then served unfiltered. */
+  onHoldsError?: (err: unknown) => void;
+}
+
+/** What the slot fields read of the hold store. */
+export interface HoldReader {
+  live(pairs: readonly { system: string; serviceId: string }[]): Promise<Map<string, LiveHold[]>>;
 }
 
 /** The audience of suppliers whose slot answers do not depend on who asks. */
@@ -119,6 +134,38 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       ctx.loaders.set(opts.name, l);
     }
     return l;
+  }
+
+  /** Every live hold of the services this request asks about, read once per request tick (batched). */
+  function holdsLoader(ctx: SubgraphContext, reader: HoldReader): DataLoader<string, LiveHold[]> {
+    const name = `${opts.name}:holds`;
+    let l = ctx.loaders.get(name) as DataLoader<string, LiveHold[]> | undefined;
+    if (!l) {
+      l = new DataLoader(async (pairs) => {
+        const found = await reader.live(pairs.map((p) => ({ system: p.split('\n')[0]!, serviceId: p.split('\n')[1]! })));
+        return pairs.map((p) => found.get(p) ?? []);
+      });
+      ctx.loaders.set(name, l);
+    }
+    return l;
+  }
+
+  /** A window's slots without those another consumer holds; unchanged without holds, or while they cannot be read. */
+  async function visible(ctx: SubgraphContext, w: SlotWindow, found: WindowSlots<S>): Promise<WindowSlots<S>> {
+    if (!opts.holds || !ctx.consumer || found.slots.length === 0) return found;
+    let holds: LiveHold[];
+    try {
+      holds = await holdsLoader(ctx, opts.holds).load(pairKey(w.system, w.serviceId));
+    } catch (err) {
+      opts.onHoldsError?.(err);
+      return found;
+    }
+    const held = heldByOthers(holds, ctx.consumer.odsCode);
+    return held.size === 0 ? found : { ...found, slots: withoutHeld(found.slots as unknown as (S & { id: string })[], held) };
+  }
+
+  async function loadVisible(ctx: SubgraphContext, w: SlotWindow): Promise<WindowSlots<S>> {
+    return visible(ctx, w, await loader(ctx).load(w));
   }
 
   async function loadWindows(keys: readonly SlotWindow[], ctx: SubgraphContext): Promise<(WindowSlots<S> | Error)[]> {
@@ -227,7 +274,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       if (args.maxAge != null && (!Number.isInteger(args.maxAge) || args.maxAge < 0)) {
         throw userInputError('maxAge must be a whole number of seconds, 0 or more', 'maxAge');
       }
-      const found = await loader(ctx).load(windowFor(parent, from, to, args.maxAge));
+      const found = await loadVisible(ctx, windowFor(parent, from, to, args.maxAge));
       return {
         nodes: found.slots.slice(0, args.first),
         totalCount: found.slots.length,
@@ -241,7 +288,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       if (args.maxAge != null && (!Number.isInteger(args.maxAge) || args.maxAge < 0)) {
         throw userInputError('maxAge must be a whole number of seconds, 0 or more', 'maxAge');
       }
-      const found = await loader(ctx).load(windowFor(parent, from, to, args.maxAge));
+      const found = await loadVisible(ctx, windowFor(parent, from, to, args.maxAge));
       return {
         freeSlots: found.slots.reduce((n, s) => n + placesIn(s), 0),
         nextAvailableStart: found.slots[0]?.start ?? null,
@@ -273,7 +320,9 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       }
       const { from, to } = readWindow(input, opts.now(), 'input.');
       const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
-      const loaded = await loader(ctx).loadMany(windows);
+      const loaded = await Promise.all(
+        (await loader(ctx).loadMany(windows)).map((found, i) => (found instanceof Error ? found : visible(ctx, windows[i]!, found))),
+      );
       const ranked: RankedService<RankableSlot>[] = [];
       /** Input position to position in `ranked`: the services that answered. */
       const rankedAt = new Map<number, number>();
@@ -312,7 +361,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       const now = opts.now();
       const from = args.from ? readInstant(args.from, 'from', now) : now;
       const to = new Date(from.getTime() + args.withinDays * DAY_MS);
-      const found = await loader(ctx).load(windowFor(parent, from, to));
+      const found = await loadVisible(ctx, windowFor(parent, from, to));
       return found.slots[0] ?? null;
     },
   };

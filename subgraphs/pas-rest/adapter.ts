@@ -22,8 +22,10 @@ export const pasRestAdapter = {
   subgraph: {
     name: 'pas-rest',
     dir: 'subgraphs/pas-rest',
-    includes: ['supplier-booking.graphql', 'supplier-slots.graphql'],
+    includes: ['supplier-booking.graphql', 'supplier-slots.graphql', 'supplier-holds.graphql'],
     prefix: 'pasRest',
+    // Oakfield holds a place itself (API.md 6.5).
+    holds: true,
     defaultPort: 4003,
     portEnv: 'PAS_REST_PORT',
     urlEnv: 'PAS_REST_SUBGRAPH_URL',

@@ -33,7 +33,7 @@
 import { bookingRefusal } from '../kit/booking-outcomes.js';
 import { rateLimitBudget, waitOutRateLimit } from '../kit/rate-limit-wait.js';
 import { UpstreamError } from '../../common/upstream.js';
-import { BOOKING_ID, type BookingAnswer, type PasBookingRequest } from './client.js';
+import { BOOKING_ID, HOLD_ID, type BookingAnswer, type PasBookingRequest } from './client.js';
 import { bookingRequest, classifyFailure, isBookingOf, toSupplierAppointment, type FailureCode } from './booking-map.js';
 import type { SupplierBookingInput, SupplierOutcome } from './generated/resolvers.js';
 import { readOne } from './lookup.js';
@@ -53,6 +53,8 @@ export async function bookFlow(flow: Flow, input: SupplierBookingInput): Promise
   const s = flow.system.id;
   const slot = decodeSlotRef(input.slotRef);
   if (!slot) return finish(flow, outcome('INVALID_REQUEST', say.slotRefInvalid));
+  // Only ever one of Oakfield's hold ids (the gateway's hold store keeps what Oakfield gave); nothing else reaches it.
+  if (input.holdRef != null && !HOLD_ID.test(input.holdRef)) return finish(flow, outcome('INVALID_REQUEST', 'Not a hold id of this supplier'));
   const body = bookingRequest(input, slot);
 
   // A 429 was not processed (API.md section 2): waited out within this budget and sent again with the same key.

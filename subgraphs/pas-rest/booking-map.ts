@@ -12,7 +12,7 @@ import type { PasBooking, PasBookingRequest, PasPatient } from './client.js';
 import type { SlotRefParts } from './slot-ref.js';
 import { appointmentInstant, isDate, londonRfc3339, parseHhmm } from './wall-clock.js';
 
-type Booking = Pick<SupplierBookingInput, 'description' | 'patient' | 'handover'>;
+type Booking = Pick<SupplierBookingInput, 'description' | 'patient' | 'handover'> & { holdRef?: string | null };
 
 export function bookingRequest(booking: Booking, slot: SlotRefParts): PasBookingRequest {
   const p = booking.patient;
@@ -21,6 +21,8 @@ export function bookingRequest(booking: Booking, slot: SlotRefParts): PasBooking
     sessionId: slot.sessionId,
     time: slot.time,
     ...(slot.fold === 1 ? { fold: 1 as const } : {}),
+    // The consumer's live hold at Oakfield on this time: a held place is booked only with it (API.md 6.1, 6.5).
+    ...(booking.holdRef ? { holdId: booking.holdRef } : {}),
     patient: {
       // Without an NHS number none is sent: Oakfield then keeps its own record, and the booking cannot be found by
       // patient search (API.md 6.4).

@@ -49,6 +49,8 @@ export interface PasSession {
   label?: string;
   clinician?: { name?: string; role?: string };
   booked?: PasBookedTime[];
+  /** Places under a live hold, any organisation's (API.md 6.5). */
+  held?: PasBookedTime[];
 }
 
 export interface PasPatient {
@@ -79,7 +81,34 @@ export interface PasBookingRequest {
   patient: PasPatient;
   referral: PasReferral;
   notes?: string;
+  /** A live hold of ours on this very time (API.md 6.5): books the place it keeps. */
+  holdId?: string;
 }
+
+/** POST /holds body (API.md 6.5). */
+export interface PasHoldRequest {
+  sessionId: string;
+  time: string;
+  fold?: 1;
+  seconds: number;
+}
+
+/** A hold as the supplier shows it; read loosely. */
+export interface PasHold {
+  id?: string;
+  status?: string;
+  expiresAt?: string;
+}
+
+/** The supplier's answer to a hold call, uninterpreted. */
+export interface HoldAnswer {
+  status: number;
+  hold?: PasHold;
+  error?: PasError;
+}
+
+/** Hold ids: `hd_` and up to 61 characters from this alphabet (API.md 6.5); nothing else reaches a URL. */
+export const HOLD_ID = /^hd_[A-Za-z0-9_-]{1,61}$/;
 
 /** A booking as the supplier shows it; read loosely, since a supplier may add fields or values. */
 export interface PasBooking {
@@ -236,6 +265,29 @@ export class PasRestClient {
     return bookingAnswer(system.id, res, true);
   }
 
+  /** Hold a place (API.md 6.5). A POST: never retried here (a repeat could hold a second place). */
+  async hold(system: PasRestSystem, body: PasHoldRequest, ctx: CallContext): Promise<HoldAnswer> {
+    const res = await upstreamFetch(this.url(system, '/holds'), {
+      system: system.id,
+      method: 'POST',
+      body: JSON.stringify(body),
+      deadlineMs: system.deadlineMs,
+      headers: { ...this.headers(system, ctx), 'content-type': 'application/json' },
+    });
+    return holdAnswer(res);
+  }
+
+  /** Release a hold (API.md 6.5); DELETE is idempotent at Oakfield. */
+  async releaseHold(system: PasRestSystem, holdId: string, ctx: CallContext): Promise<HoldAnswer> {
+    const res = await upstreamFetch(this.url(system, `/holds/${encodeURIComponent(holdId)}`), {
+      system: system.id,
+      method: 'DELETE',
+      deadlineMs: system.deadlineMs,
+      headers: this.headers(system, ctx),
+    });
+    return holdAnswer(res);
+  }
+
   /** Read one booking (API.md 6.2); retried once like every GET. */
   async booking(system: PasRestSystem, bookingId: string, ctx: CallContext): Promise<BookingAnswer> {
     const res = await this.get(system, `/bookings/${encodeURIComponent(bookingId)}`, ctx, system.deadlineMs);
@@ -354,6 +406,15 @@ function bookingAnswer(systemId: string, res: UpstreamResponse, write: boolean):
     return head;
   }
   return { ...head, ...errorBody(res.text) };
+}
+
+function holdAnswer(res: UpstreamResponse): HoldAnswer {
+  if (res.status >= 200 && res.status < 300) {
+    const body = jsonOrUndefined(res.text);
+    return { status: res.status, ...(isObject(body) ? { hold: body as PasHold } : {}) };
+  }
+  const { error } = errorBody(res.text);
+  return { status: res.status, ...(error ? { error } : {}) };
 }
 
 /**

@@ -194,3 +194,25 @@ describe('delivery channel', () => {
     expect(slots[0]).toMatchObject({ deliveryChannel: 'TELEPHONE', practitioner: { name: null, role: 'Dental Nurse' } });
   });
 });
+
+describe('held places (API.md 6.5)', () => {
+  const window = ['2026-11-01T00:00:00Z', '2026-11-01T04:00:00Z'] as const;
+  const held = session({ booked: [{ time: '00:20', count: 1 }], held: [{ time: '00:00', count: 2 }, { time: '00:20', count: 1 }] });
+
+  it('are not free: a time held in full is not offered, a half-held one has a place less', () => {
+    const { slots, skipped } = map([held], ...window);
+    expect(skipped).toEqual([]);
+    expect(startsAndPlaces(slots).slice(0, 2)).toEqual([['2026-11-01T00:40:00+00:00', 2], ['2026-11-01T01:00:00+00:00', 2]]);
+  });
+
+  it('except those our consumers hold: they stay in the shared answer (the hold store hides them from others)', () => {
+    const all = map([session()], ...window).slots;
+    const first = all[0]!.id;
+    const ours = mapSessions({ system: 'oakfield-pas', serviceId: '1402000107', sessions: [held], from: new Date(window[0]), to: new Date(window[1]), fetchedAt, ours: new Map([[first, 1]]) });
+    expect(startsAndPlaces(ours.slots).slice(0, 2)).toEqual([['2026-11-01T00:00:00+00:00', 1], ['2026-11-01T00:40:00+00:00', 2]]);
+  });
+
+  it('a held entry naming no time of the session skips the session, as a booked one does', () => {
+    expect(map([session({ held: [{ time: '00:10', count: 1 }] })], ...window).skipped[0]!.reason).toMatch(/held time/);
+  });
+});

@@ -40,6 +40,12 @@ export interface MapInput {
   from: Date;
   to: Date;
   fetchedAt: Date;
+  /**
+   * Places at each slot (by slot id) that consumers of ours hold (common/holds.ts), from Oakfield's `held` counts:
+   * those stay offered here, and the gateway's hold store hides them from everyone but their holder. Places anyone
+   * else holds at Oakfield are not free. Absent: every held place counts as taken.
+   */
+  ours?: ReadonlyMap<string, number>;
 }
 
 export interface MapResult {
@@ -80,17 +86,24 @@ function sessionSlots(session: PasSession, input: MapInput): { slots: SlotModel[
   if ('reason' in times) return times;
   const taken = bookedCounts(session, times.times);
   if ('reason' in taken) return taken;
+  // `held` (API.md 6.5) came with holds; a session without it has none.
+  const held = bookedCounts({ booked: session.held ?? [], capacity: session.capacity }, times.times, 'held');
+  if ('reason' in held) return held;
 
   const slots: SlotModel[] = [];
   for (const t of times.times) {
-    const left = session.capacity! - (taken.counts.get(key(t.time, t.fold)) ?? 0);
-    if (left <= 0) continue;
+    const unbooked = session.capacity! - (taken.counts.get(key(t.time, t.fold)) ?? 0);
+    if (unbooked <= 0) continue;
     if (t.startMs < input.from.getTime() || t.startMs > input.to.getTime()) continue;
     const start = new Date(t.startMs);
     const end = new Date(t.endMs);
     const ref = encodeSlotRef({ sessionId: session.id, time: t.time, fold: t.fold, start, end });
+    const id = encodeSlotId({ system: input.system, serviceId: input.serviceId, ref });
+    const heldElsewhere = Math.max(0, (held.counts.get(key(t.time, t.fold)) ?? 0) - (input.ours?.get(id) ?? 0));
+    const left = unbooked - heldElsewhere;
+    if (left <= 0) continue;
     slots.push({
-      id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref }),
+      id,
       serviceId: input.serviceId,
       start: londonRfc3339(t.startMs),
       end: londonRfc3339(t.endMs),
@@ -134,17 +147,20 @@ export function appointmentTimes(session: PasSession): { times: AppointmentTime[
   return { times };
 }
 
-/** Places taken per appointment time; every booked entry must name one of the session's times. */
-function bookedCounts(session: PasSession, times: AppointmentTime[]): { counts: Map<string, number> } | { reason: string } {
+/** Places taken (or held) per appointment time; every entry must name one of the session's times. */
+function bookedCounts(session: Pick<PasSession, 'booked' | 'capacity'>, times: AppointmentTime[], what = 'booked'): { counts: Map<string, number> } | { reason: string } {
   const known = new Set(times.map((t) => key(t.time, t.fold)));
   const counts = new Map<string, number>();
-  for (const b of session.booked ?? []) {
+  const list: unknown = session.booked ?? [];
+  if (!Array.isArray(list)) return { reason: `${what} is not a list` };
+  for (const b of list as NonNullable<PasSession['booked']>) {
+    if (!b || typeof b !== 'object') return { reason: `a ${what} entry is not { time, fold?, count }` };
     const fold = b.fold === undefined || b.fold === 0 ? 0 : b.fold === 1 ? 1 : null;
     if (typeof b.time !== 'string' || fold === null || !Number.isInteger(b.count) || b.count! < 0) {
-      return { reason: 'a booked entry is not { time, fold?, count }' };
+      return { reason: `a ${what} entry is not { time, fold?, count }` };
     }
     const k = key(b.time, fold);
-    if (!known.has(k)) return { reason: `booked time ${b.time}${fold ? ' (fold 1)' : ''} is not one of the session's appointment times` };
+    if (!known.has(k)) return { reason: `${what} time ${b.time}${fold ? ' (fold 1)' : ''} is not one of the session's appointment times` };
     counts.set(k, (counts.get(k) ?? 0) + b.count!);
   }
   return { counts };

@@ -25,9 +25,13 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { PasRestSystem, Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { bookFlow } from './book.js';
+import { holdFlow, releaseHoldFlow } from './hold.js';
+import { pairKey } from '../../common/holds.js';
+import type { SubgraphContext } from '../../common/context.js';
+import type { SupplierHoldOutcome } from './generated/resolvers.js';
 import { cancelFlow } from './cancel.js';
 import type { CallContext, PasRestClient } from './client.js';
 import { ClinicDirectory, type ClinicRef } from './clinics.js';
@@ -47,6 +51,9 @@ export interface Deps {
   clinics?: ClinicDirectory;
   /** Day buckets of slot answers shared across requests and replicas; absent: every read goes to Oakfield. */
   slotCache?: SlotCache;
+  /** Live slot holds (common/holds.ts): slots others hold are not served to this consumer; absent: none kept. */
+  holds?: HoldReader;
+  onHoldsError?: (err: unknown) => void;
   /** A circuit breaker per supplier system around session searches; absent: none. */
   breakers?: CircuitBreakers;
 }
@@ -62,7 +69,26 @@ export function createResolvers(deps: Deps): Resolvers {
     toError: slotFetchError(deps.logger, 'session search'),
     ...(deps.slotCache ? { cache: deps.slotCache } : {}),
     ...(deps.breakers ? { breakers: deps.breakers } : {}),
+    ...(deps.holds ? { holds: deps.holds, ...(deps.onHoldsError ? { onHoldsError: deps.onHoldsError } : {}) } : {}),
   });
+
+  /**
+   * Places our consumers hold at this service, per slot id (common/holds.ts): Oakfield counts them in `held`, but they
+   * stay in the shared answer, for the hold store hides them from all but their holder. Unreadable: none (every
+   * held place then counts as taken, for the holder too).
+   */
+  async function heldThroughUs(system: string, serviceId: string): Promise<Map<string, number> | undefined> {
+    if (!deps.holds) return undefined;
+    try {
+      const live = (await deps.holds.live([{ system, serviceId }])).get(pairKey(system, serviceId)) ?? [];
+      const out = new Map<string, number>();
+      for (const h of live) out.set(h.slotId, (out.get(h.slotId) ?? 0) + 1);
+      return out;
+    } catch (err) {
+      deps.onHoldsError?.(err);
+      return undefined;
+    }
+  }
 
   /** One clinic lookup per system for every service in the batch, then one session search per span. */
   function fetchSpans(spans: readonly SlotWindow[], consumer: ConsumerOrganisation, traceId: string): Promise<WindowSlots<SlotModel>>[] {
@@ -83,7 +109,8 @@ export function createResolvers(deps: Deps): Resolvers {
       if (!clinic.active) return { slots: [], fetchedAt: now().toISOString() };
       // Sessions never cross midnight, so the local dates of the window's ends cover every slot that can start in it.
       const found = await deps.client.sessions(system, clinic.id, londonDate(w.from.getTime()), londonDate(w.to.getTime()), call);
-      const mapped = mapSessions({ system: system.id, serviceId: w.serviceId, sessions: found.sessions, from: w.from, to: w.to, fetchedAt: found.fetchedAt });
+      const ours = await heldThroughUs(system.id, w.serviceId);
+      const mapped = mapSessions({ system: system.id, serviceId: w.serviceId, sessions: found.sessions, from: w.from, to: w.to, fetchedAt: found.fetchedAt, ...(ours ? { ours } : {}) });
       for (const s of mapped.skipped) {
         deps.logger.warn({ system: system.id, serviceId: w.serviceId, session: s.sessionId, reason: s.reason, traceId }, 'skipped a session the supplier sent');
       }
@@ -104,6 +131,17 @@ export function createResolvers(deps: Deps): Resolvers {
     slotStart: (input) => decodeSlotRef(input.slotRef)?.start,
   });
 
+  /** Holds (API.md 6.5): refused without a consumer or for a system that is not Oakfield's kind. */
+  async function holdOperation(ctx: SubgraphContext, systemId: string, run: (flow: { client: PasRestClient; system: PasRestSystem; call: CallContext }) => Promise<SupplierHoldOutcome>): Promise<SupplierHoldOutcome> {
+    const refusal = (code: 'FORBIDDEN' | 'INVALID_REQUEST', message: string): SupplierHoldOutcome => ({ code, message, holdRef: null, expiresAt: null });
+    if (!ctx.consumer) return refusal('FORBIDDEN', say.noConsumer);
+    const system = deps.registry.system(systemId);
+    if (!system || system.kind !== 'PAS_REST') return refusal('INVALID_REQUEST', say.unknownSystem(systemId));
+    const out = await run({ client: deps.client, system, call: { consumer: ctx.consumer, traceId: ctx.traceId } });
+    deps.logger.info({ op: 'hold', system: system.id, traceId: ctx.traceId, consumer: ctx.consumer.odsCode, outcome: out.code }, 'hold operation');
+    return out;
+  }
+
   return {
     Query: {
       pasRestTopSlots: (_root, args, ctx) => slotFieldResolvers.topSlots(args.input, ctx),
@@ -113,6 +151,11 @@ export function createResolvers(deps: Deps): Resolvers {
     Mutation: {
       pasRestBook: operations.book,
       pasRestCancel: operations.cancel,
+      pasRestHoldSlot: (_root, { input }, ctx) =>
+        // Cached sessions stay as they are: places we hold are hidden from other consumers by the gateway's hold
+        // store (common/holds.ts), while the holder must still see the place it holds.
+        holdOperation(ctx, input.system, (flow) => holdFlow(flow, input)),
+      pasRestReleaseHold: (_root, { input }, ctx) => holdOperation(ctx, input.system, (flow) => releaseHoldFlow(flow, input)),
     },
     HealthcareService: {
       __resolveType: () => 'PasRestService',

@@ -153,6 +153,11 @@ export type BookAppointmentInput = {
   /** Shown in the provider's appointment list, e.g. "111 referral: minor injury, left wrist". At most 100 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
   /**
+   * A hold of yours on this slot (`holdSlot`): books the place it keeps. A hold that has ended (expired or released)
+   * is no longer needed nor used: the booking then goes ahead if the slot is still free.
+   */
+  holdId?: InputMaybe<Scalars['ID']['input']>;
+  /**
    * Your key for this booking attempt (8 to 128 characters: letters, digits, '-', '_', ':' or '.'). Reuse it to retry;
    * reusing it with different input is an error. Remembered for 24 hours.
    */
@@ -279,6 +284,66 @@ export type Gender =
   | 'OTHER'
   | 'UNKNOWN';
 
+/** A slot kept for your organisation for a few minutes. */
+export type Hold = {
+  __typename?: 'Hold';
+  /** False once it has expired, been released or been booked. */
+  active: Scalars['Boolean']['output'];
+  /** When the hold ends by itself, and the slot is offered to others again. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** How strong the hold is (see HoldKind): what the consumer may and may not assume. */
+  holdKind: HoldKind;
+  /** Opaque; pass it to `bookAppointment` (holdId) or `releaseHold`. */
+  id: Scalars['ID']['output'];
+  /** The slot held. */
+  slotId: Scalars['ID']['output'];
+};
+
+/** How strong a hold is: who keeps the slot for you. */
+export type HoldKind =
+  /**
+   * This gateway keeps a lease: hidden from other consumers and refused to their bookings through this gateway only;
+   * bookings made outside this gateway can still take the slot.
+   */
+  | 'GATEWAY_SOFT'
+  /** The supplier system keeps the place: no one else can book it anywhere until the hold ends. */
+  | 'SUPPLIER';
+
+export type HoldOutcome =
+  /** Held: see `hold`. Also the answer to a retry with the same idempotencyKey (then `hold.active` says whether it still is). */
+  | 'HELD'
+  /** This gateway keeps no holds right now (its shared store is unavailable); try again shortly, or book directly. */
+  | 'HOLDS_UNAVAILABLE'
+  /** The input is wrong (`error.field` names it), or the idempotencyKey was used for a different hold. */
+  | 'INVALID_REQUEST'
+  /** A slot from a published feed: it is booked on the provider's own site or by phone, never held or booked through us. */
+  | 'NOT_HOLDABLE'
+  /** Someone else holds the slot (or every free place of it); it may be offered again when that hold ends. */
+  | 'SLOT_HELD'
+  /** The slot is booked, past, or no longer offered. */
+  | 'SLOT_UNAVAILABLE'
+  /** The supplier system could not be reached, or did not answer; if it held the slot, that hold expires by itself. */
+  | 'SUPPLIER_UNAVAILABLE';
+
+export type HoldSlotInput = {
+  /**
+   * Your key for this hold attempt (8 to 128 characters: letters, digits, '-', '_', ':' or '.'). Reuse it to retry: the
+   * same hold comes back; reusing it with a different slot or duration is an error. Remembered for 24 hours.
+   */
+  idempotencyKey: Scalars['String']['input'];
+  /** How long to hold it: 1 to 300 seconds. */
+  seconds: Scalars['Int']['input'];
+  /** A slot id from `slots` or `availability`. */
+  slotId: Scalars['ID']['input'];
+};
+
+export type HoldSlotResult = {
+  __typename?: 'HoldSlotResult';
+  error?: Maybe<OperationError>;
+  hold?: Maybe<Hold>;
+  outcome: HoldOutcome;
+};
+
 export type HumanNameInput = {
   family: Scalars['String']['input'];
   given: Array<Scalars['String']['input']>;
@@ -303,6 +368,25 @@ export type Mutation = {
   bookAppointment: BookAppointmentResult;
   /** Cancels an appointment your organisation booked. Cancelling a cancelled appointment answers CANCELLED. */
   cancelAppointment: CancelAppointmentResult;
+  /**
+   * Holds a slot for a few minutes (at most 300 seconds) while your user confirms; then book it with
+   * `bookAppointment(input: { holdId })`, or release it. A hold ends when it is booked, released or expires, whichever
+   * comes first, and an expired hold is released everywhere at the instant it expires, with no call needed. How strong a
+   * hold is depends on the supplier system, and `holdKind` says which you got:
+   *
+   * - SUPPLIER: the supplier system itself keeps the place for you; nobody else can book it, through this gateway or any
+   *   other way, until the hold ends.
+   * - GATEWAY_SOFT: the supplier system cannot hold slots, so this gateway keeps a lease: the slot is hidden from every
+   *   other consumer's `availability`, `slots`, `capacity` and `nextAvailable`, and their bookings of it through this
+   *   gateway are refused. Bookings made outside this gateway (the provider's own staff, by phone, another booking
+   *   system) CAN STILL TAKE IT: booking with the hold may then answer SLOT_UNAVAILABLE.
+   *
+   * Slots from published feeds (booked on the provider's own site) cannot be held: NOT_HOLDABLE. Safe to retry with the
+   * same idempotencyKey: the same hold comes back. Expected failures are data, in `outcome`.
+   */
+  holdSlot: HoldSlotResult;
+  /** Ends a hold of yours at once: the slot is offered to others again. A hold that has already ended answers NOT_FOUND. */
+  releaseHold: ReleaseHoldResult;
 };
 
 
@@ -313,6 +397,16 @@ export type MutationBookAppointmentArgs = {
 
 export type MutationCancelAppointmentArgs = {
   input: CancelAppointmentInput;
+};
+
+
+export type MutationHoldSlotArgs = {
+  input: HoldSlotInput;
+};
+
+
+export type MutationReleaseHoldArgs = {
+  input: ReleaseHoldInput;
 };
 
 /** Why an operation did not do what was asked, in words safe to show users of the consumer system. */
@@ -397,6 +491,31 @@ export type QueryCapacityArgs = {
   maxAge?: InputMaybe<Scalars['Int']['input']>;
   serviceIds: Array<Scalars['ID']['input']>;
   to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type ReleaseHoldInput = {
+  /** The id `holdSlot` returned. */
+  holdId: Scalars['ID']['input'];
+};
+
+export type ReleaseHoldOutcome =
+  /** Another organisation's hold. */
+  | 'FORBIDDEN'
+  /** This gateway keeps no holds right now (its shared store is unavailable). */
+  | 'HOLDS_UNAVAILABLE'
+  /** Not a hold id this gateway issued. */
+  | 'INVALID_REQUEST'
+  /** No live hold by that id: it expired, was released, or was booked. */
+  | 'NOT_FOUND'
+  /** Released: the slot is offered to others again. */
+  | 'RELEASED'
+  /** The supplier system could not be reached; its hold expires by itself at `expiresAt`. */
+  | 'SUPPLIER_UNAVAILABLE';
+
+export type ReleaseHoldResult = {
+  __typename?: 'ReleaseHoldResult';
+  error?: Maybe<OperationError>;
+  outcome: ReleaseHoldOutcome;
 };
 
 export type ServiceCapacity = {
@@ -791,6 +910,11 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliveryChannel: DeliveryChannel;
   Gender: Gender;
+  Hold: ResolverTypeWrapper<Hold>;
+  HoldKind: HoldKind;
+  HoldOutcome: HoldOutcome;
+  HoldSlotInput: HoldSlotInput;
+  HoldSlotResult: ResolverTypeWrapper<HoldSlotResult>;
   HumanNameInput: HumanNameInput;
   LookupOutcome: LookupOutcome;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -799,6 +923,9 @@ export type ResolversTypes = ResolversObject<{
   PatientLookupInput: PatientLookupInput;
   QualityFlagCount: ResolverTypeWrapper<QualityFlagCount>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReleaseHoldInput: ReleaseHoldInput;
+  ReleaseHoldOutcome: ReleaseHoldOutcome;
+  ReleaseHoldResult: ResolverTypeWrapper<ReleaseHoldResult>;
   ServiceCapacity: ResolverTypeWrapper<ServiceCapacity>;
   ServiceType: ServiceType;
   Slot: ResolverTypeWrapper<Slot>;
@@ -852,6 +979,9 @@ export type ResolversParentTypes = ResolversObject<{
   Coverage: Coverage;
   CoverageFailure: CoverageFailure;
   DateTime: Scalars['DateTime']['output'];
+  Hold: Hold;
+  HoldSlotInput: HoldSlotInput;
+  HoldSlotResult: HoldSlotResult;
   HumanNameInput: HumanNameInput;
   Mutation: Record<PropertyKey, never>;
   OperationError: OperationError;
@@ -859,6 +989,8 @@ export type ResolversParentTypes = ResolversObject<{
   PatientLookupInput: PatientLookupInput;
   QualityFlagCount: QualityFlagCount;
   Query: Record<PropertyKey, never>;
+  ReleaseHoldInput: ReleaseHoldInput;
+  ReleaseHoldResult: ReleaseHoldResult;
   ServiceCapacity: ServiceCapacity;
   Slot: Slot;
   SlotCapacity: SlotCapacity;
@@ -981,9 +1113,25 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type HoldResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Hold'] = ResolversParentTypes['Hold']> = ResolversObject<{
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  holdKind?: Resolver<ResolversTypes['HoldKind'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  slotId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type HoldSlotResultResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['HoldSlotResult'] = ResolversParentTypes['HoldSlotResult']> = ResolversObject<{
+  error?: Resolver<Maybe<ResolversTypes['OperationError']>, ParentType, ContextType>;
+  hold?: Resolver<Maybe<ResolversTypes['Hold']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['HoldOutcome'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   bookAppointment?: Resolver<ResolversTypes['BookAppointmentResult'], ParentType, ContextType, RequireFields<MutationBookAppointmentArgs, 'input'>>;
   cancelAppointment?: Resolver<ResolversTypes['CancelAppointmentResult'], ParentType, ContextType, RequireFields<MutationCancelAppointmentArgs, 'input'>>;
+  holdSlot?: Resolver<ResolversTypes['HoldSlotResult'], ParentType, ContextType, RequireFields<MutationHoldSlotArgs, 'input'>>;
+  releaseHold?: Resolver<ResolversTypes['ReleaseHoldResult'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'input'>>;
 }>;
 
 export type OperationErrorResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['OperationError'] = ResolversParentTypes['OperationError']> = ResolversObject<{
@@ -1003,6 +1151,11 @@ export type QueryResolvers<ContextType = OperationsContext, ParentType extends R
   availability?: Resolver<ResolversTypes['Availability'], ParentType, ContextType, RequireFields<QueryAvailabilityArgs, 'search'>>;
   capacity?: Resolver<ResolversTypes['CapacityReport'], ParentType, ContextType, RequireFields<QueryCapacityArgs, 'serviceIds'>>;
   supplierStatus?: Resolver<ResolversTypes['SupplierStatusReport'], ParentType, ContextType>;
+}>;
+
+export type ReleaseHoldResultResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['ReleaseHoldResult'] = ResolversParentTypes['ReleaseHoldResult']> = ResolversObject<{
+  error?: Resolver<Maybe<ResolversTypes['OperationError']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['ReleaseHoldOutcome'], ParentType, ContextType>;
 }>;
 
 export type ServiceCapacityResolvers<ContextType = OperationsContext, ParentType extends ResolversParentTypes['ServiceCapacity'] = ResolversParentTypes['ServiceCapacity']> = ResolversObject<{
@@ -1137,10 +1290,13 @@ export type Resolvers<ContextType = OperationsContext> = ResolversObject<{
   Coverage?: CoverageResolvers<ContextType>;
   CoverageFailure?: CoverageFailureResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Hold?: HoldResolvers<ContextType>;
+  HoldSlotResult?: HoldSlotResultResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   OperationError?: OperationErrorResolvers<ContextType>;
   QualityFlagCount?: QualityFlagCountResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReleaseHoldResult?: ReleaseHoldResultResolvers<ContextType>;
   ServiceCapacity?: ServiceCapacityResolvers<ContextType>;
   Slot?: SlotResolvers<ContextType>;
   SlotCapacity?: SlotCapacityResolvers<ContextType>;

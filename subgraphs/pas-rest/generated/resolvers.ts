@@ -68,6 +68,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   pasRestBook: SupplierOutcome;
   pasRestCancel: SupplierOutcome;
+  /** Holds a place at Oakfield (API.md 6.5): schema/supplier-holds.graphql. */
+  pasRestHoldSlot: SupplierHoldOutcome;
+  pasRestReleaseHold: SupplierHoldOutcome;
 };
 
 
@@ -78,6 +81,16 @@ export type MutationPasRestBookArgs = {
 
 export type MutationPasRestCancelArgs = {
   input: SupplierCancelInput;
+};
+
+
+export type MutationPasRestHoldSlotArgs = {
+  input: SupplierHoldInput;
+};
+
+
+export type MutationPasRestReleaseHoldArgs = {
+  input: SupplierReleaseHoldInput;
 };
 
 export type PasRestService = HealthcareService & {
@@ -314,6 +327,11 @@ export type SupplierBookingInput = {
   /** Free text for the provider's appointment list. */
   description: Scalars['String']['input'];
   handover: SupplierHandoverInput;
+  /**
+   * The supplier's own hold id (schema/supplier-holds.graphql) when the consumer books a slot it holds at a supplier
+   * that holds slots itself; absent otherwise. Adapters whose supplier keeps no holds ignore it.
+   */
+  holdRef?: InputMaybe<Scalars['String']['input']>;
   /** True when an earlier attempt with this requestId may have reached the provider: reconcile before booking. */
   mayHaveBooked: Scalars['Boolean']['input'];
   patient: SupplierPatientInput;
@@ -353,6 +371,41 @@ export type SupplierHandoverInput = {
   reportTypeDisplay: Scalars['String']['input'];
   /** A short clinical summary for the receiving service. */
   summary: Scalars['String']['input'];
+};
+
+export type SupplierHoldCode =
+  | 'FORBIDDEN'
+  /** Held (or, for a release, released or already ended). */
+  | 'HELD'
+  | 'INVALID_REQUEST'
+  | 'NOT_FOUND'
+  /** The supplier may or may not have granted it (no answer); it expires by itself if it did. */
+  | 'OUTCOME_UNKNOWN'
+  | 'RELEASED'
+  /** Someone else holds every free place of the slot. */
+  | 'SLOT_HELD'
+  /** The slot is booked, past, or no longer offered. */
+  | 'SLOT_UNAVAILABLE'
+  | 'SUPPLIER_UNAVAILABLE';
+
+export type SupplierHoldInput = {
+  /** 1 to 300: how long the supplier keeps the place. */
+  seconds: Scalars['Int']['input'];
+  serviceId: Scalars['ID']['input'];
+  /** The adapter's own slot reference, as it put it in the slot id. */
+  slotRef: Scalars['String']['input'];
+  system: Scalars['ID']['input'];
+};
+
+export type SupplierHoldOutcome = {
+  __typename?: 'SupplierHoldOutcome';
+  code: SupplierHoldCode;
+  /** When the supplier will let the hold go, when HELD. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The supplier's hold id, when HELD. */
+  holdRef?: Maybe<Scalars['String']['output']>;
+  /** Why, in words safe to show the consumer organisation. */
+  message?: Maybe<Scalars['String']['output']>;
 };
 
 export type SupplierOutcome = {
@@ -416,6 +469,13 @@ export type SupplierRankedSlot = {
   rank: Scalars['Int']['output'];
   slot: Slot;
   startMs: Scalars['Float']['output'];
+};
+
+export type SupplierReleaseHoldInput = {
+  /** The supplier's own hold id, from SupplierHoldOutcome.holdRef. */
+  holdRef: Scalars['String']['input'];
+  serviceId: Scalars['ID']['input'];
+  system: Scalars['ID']['input'];
 };
 
 /** What one service answered: every free slot in the window counted (not only those sent), or why it could not. */
@@ -624,12 +684,16 @@ export type ResolversTypes = ResolversObject<{
   SupplierCancelInput: SupplierCancelInput;
   SupplierHandoff: ResolverTypeWrapper<SupplierHandoff>;
   SupplierHandoverInput: SupplierHandoverInput;
+  SupplierHoldCode: SupplierHoldCode;
+  SupplierHoldInput: SupplierHoldInput;
+  SupplierHoldOutcome: ResolverTypeWrapper<SupplierHoldOutcome>;
   SupplierOutcome: ResolverTypeWrapper<SupplierOutcome>;
   SupplierOutcomeCode: SupplierOutcomeCode;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
   SupplierPatientInput: SupplierPatientInput;
   SupplierRankedSlot: ResolverTypeWrapper<SupplierRankedSlot>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  SupplierReleaseHoldInput: SupplierReleaseHoldInput;
   SupplierServiceSlots: ResolverTypeWrapper<SupplierServiceSlots>;
   SupplierSlotListing: ResolverTypeWrapper<SupplierSlotListing>;
   SupplierSlotServiceInput: SupplierSlotServiceInput;
@@ -662,11 +726,14 @@ export type ResolversParentTypes = ResolversObject<{
   SupplierCancelInput: SupplierCancelInput;
   SupplierHandoff: SupplierHandoff;
   SupplierHandoverInput: SupplierHandoverInput;
+  SupplierHoldInput: SupplierHoldInput;
+  SupplierHoldOutcome: SupplierHoldOutcome;
   SupplierOutcome: SupplierOutcome;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
   SupplierPatientInput: SupplierPatientInput;
   SupplierRankedSlot: SupplierRankedSlot;
   Float: Scalars['Float']['output'];
+  SupplierReleaseHoldInput: SupplierReleaseHoldInput;
   SupplierServiceSlots: SupplierServiceSlots;
   SupplierSlotListing: SupplierSlotListing;
   SupplierSlotServiceInput: SupplierSlotServiceInput;
@@ -686,6 +753,8 @@ export type HealthcareServiceResolvers<ContextType = SubgraphContext, ParentType
 export type MutationResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   pasRestBook?: Resolver<ResolversTypes['SupplierOutcome'], ParentType, ContextType, RequireFields<MutationPasRestBookArgs, 'input'>>;
   pasRestCancel?: Resolver<ResolversTypes['SupplierOutcome'], ParentType, ContextType, RequireFields<MutationPasRestCancelArgs, 'input'>>;
+  pasRestHoldSlot?: Resolver<ResolversTypes['SupplierHoldOutcome'], ParentType, ContextType, RequireFields<MutationPasRestHoldSlotArgs, 'input'>>;
+  pasRestReleaseHold?: Resolver<ResolversTypes['SupplierHoldOutcome'], ParentType, ContextType, RequireFields<MutationPasRestReleaseHoldArgs, 'input'>>;
 }>;
 
 export type PasRestServiceResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['PasRestService'] = ResolversParentTypes['PasRestService'], FederationReferenceType extends FederationReferenceTypes['PasRestService'] = FederationReferenceTypes['PasRestService']> = ResolversObject<{
@@ -773,6 +842,13 @@ export type SupplierHandoffResolvers<ContextType = SubgraphContext, ParentType e
   bookingPhone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type SupplierHoldOutcomeResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierHoldOutcome'] = ResolversParentTypes['SupplierHoldOutcome']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['SupplierHoldCode'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  holdRef?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type SupplierOutcomeResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['SupplierOutcome'] = ResolversParentTypes['SupplierOutcome']> = ResolversObject<{
   appointment?: Resolver<Maybe<ResolversTypes['SupplierAppointment']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['SupplierOutcomeCode'], ParentType, ContextType>;
@@ -828,6 +904,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   SupplierAppointmentList?: SupplierAppointmentListResolvers<ContextType>;
   SupplierAppointmentPatient?: SupplierAppointmentPatientResolvers<ContextType>;
   SupplierHandoff?: SupplierHandoffResolvers<ContextType>;
+  SupplierHoldOutcome?: SupplierHoldOutcomeResolvers<ContextType>;
   SupplierOutcome?: SupplierOutcomeResolvers<ContextType>;
   SupplierRankedSlot?: SupplierRankedSlotResolvers<ContextType>;
   SupplierServiceSlots?: SupplierServiceSlotsResolvers<ContextType>;

@@ -296,6 +296,11 @@ export type SupplierBookingInput = {
   /** Free text for the provider's appointment list. */
   description: Scalars['String']['input'];
   handover: SupplierHandoverInput;
+  /**
+   * The supplier's own hold id (schema/supplier-holds.graphql) when the consumer books a slot it holds at a supplier
+   * that holds slots itself; absent otherwise. Adapters whose supplier keeps no holds ignore it.
+   */
+  holdRef?: InputMaybe<Scalars['String']['input']>;
   /** True when an earlier attempt with this requestId may have reached the provider: reconcile before booking. */
   mayHaveBooked: Scalars['Boolean']['input'];
   patient: SupplierPatientInput;

@@ -1,0 +1,104 @@
+/**
+ * Holds (API.md section 6.5): a place at one appointment time kept for one organisation for a few minutes, while its
+ * user confirms. In memory, like the rest of the sandbox; one handler runs at a time, so "count the free places, then
+ * hold one" is atomic, as the API documents. Expiry is read from the clock, never from a timer: a hold whose
+ * `expiresAt` has passed is expired for every request from that instant on.
+ */
+import { randomBytes } from 'node:crypto';
+import { timeKey, type Session } from './sessions.js';
+import type { AppointmentTime } from './wall-clock.js';
+
+/** The longest hold Oakfield grants, in seconds. */
+export const MAX_HOLD_SECONDS = 300;
+
+export type HoldStatus = 'HELD' | 'RELEASED' | 'EXPIRED' | 'CONVERTED';
+
+/** A hold as the API shows it (status as of now). */
+export interface Hold {
+  id: string;
+  status: HoldStatus;
+  clinicId: string;
+  sessionId: string;
+  date: string;
+  time: string;
+  fold?: 1;
+  heldBy: string;
+  createdAt: string;
+  expiresAt: string;
+  /** The booking made with it, once CONVERTED. */
+  bookingId: string | null;
+}
+
+interface Stored extends Omit<Hold, 'status'> {
+  state: 'HELD' | 'RELEASED' | 'CONVERTED';
+  expiresAtMs: number;
+}
+
+export class HoldStore {
+  private readonly byId = new Map<string, Stored>();
+  private readonly bySession = new Map<string, Stored[]>();
+
+  /** Live holds at each time of a session, by `timeKey`; `except` leaves one organisation's own out. */
+  heldIn(sessionId: string, nowMs: number, except?: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const h of this.bySession.get(sessionId) ?? []) {
+      if (h.state !== 'HELD' || h.expiresAtMs <= nowMs || h.heldBy === except) continue;
+      const k = timeKey(h.time, h.fold ?? 0);
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  create(args: { organisation: string; session: Session; at: AppointmentTime; seconds: number; nowMs: number }): Hold {
+    const { session, at } = args;
+    const expiresAtMs = args.nowMs + args.seconds * 1000;
+    const stored: Stored = {
+      id: `hd_${randomBytes(15).toString('base64url')}`,
+      state: 'HELD',
+      clinicId: session.clinicId,
+      sessionId: session.id,
+      date: session.date,
+      time: at.time,
+      ...(at.fold ? { fold: 1 as const } : {}),
+      heldBy: args.organisation,
+      createdAt: instant(args.nowMs),
+      // To the millisecond: the instant it ends, exactly.
+      expiresAt: new Date(expiresAtMs).toISOString(),
+      expiresAtMs,
+      bookingId: null,
+    };
+    this.byId.set(stored.id, stored);
+    this.bySession.set(session.id, [...(this.bySession.get(session.id) ?? []).filter((h) => h.state === 'HELD' && h.expiresAtMs > args.nowMs), stored]);
+    return view(stored, args.nowMs);
+  }
+
+  get(id: string, nowMs: number): Hold | undefined {
+    const h = this.byId.get(id);
+    return h && view(h, nowMs);
+  }
+
+  /** Ends a live hold (RELEASED); one that has already ended is left as it is. */
+  release(id: string, nowMs: number): Hold {
+    const h = this.byId.get(id)!;
+    if (h.state === 'HELD' && h.expiresAtMs > nowMs) h.state = 'RELEASED';
+    return view(h, nowMs);
+  }
+
+  /** A live hold used by a booking: its place becomes the booking's. */
+  convert(id: string, bookingId: string, nowMs: number): void {
+    const h = this.byId.get(id)!;
+    if (h.state === 'HELD' && h.expiresAtMs > nowMs) {
+      h.state = 'CONVERTED';
+      h.bookingId = bookingId;
+    }
+  }
+}
+
+function view(h: Stored, nowMs: number): Hold {
+  const { state, expiresAtMs, ...rest } = h;
+  return { ...rest, status: state === 'HELD' && expiresAtMs <= nowMs ? 'EXPIRED' : state };
+}
+
+function instant(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
