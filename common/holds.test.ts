@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../test/redis.js';
 import { HoldStore, holdsKey, pairKey, type HoldRecord } from './holds.js';
+import { encodeSlotId } from './slot-id.js';
 
 let server: TestRedis;
 const clients: Redis[] = [];
@@ -29,7 +30,8 @@ afterAll(async () => {
 let n = 0;
 function hold(over: Partial<HoldRecord> = {}): HoldRecord {
   n++;
-  return { hid: `h${n}`, system: 'sys', serviceId: `svc-${Math.floor(n / 100)}`, slotId: `slot-${n}`, consumer: 'RX8', kind: 'GATEWAY_SOFT', expiresAtMs: clock + 60_000, ...over };
+  // A system of its own per hold unless a test says otherwise: holds are kept per system.
+  return { hid: `h${n}`, system: `sys-${n}`, serviceId: `svc-${Math.floor(n / 100)}`, slotId: `slot-${n}`, consumer: 'RX8', kind: 'GATEWAY_SOFT', expiresAtMs: clock + 60_000, ...over };
 }
 
 describe('hold store (Redis)', () => {
@@ -40,8 +42,8 @@ describe('hold store (Redis)', () => {
       Array.from({ length: 20 }, (_, i) => stores[i % 4]!.acquire({ ...base, hid: `race-${i}`, consumer: `C${i}` }, true)),
     );
     expect(answers.filter((a) => a.granted)).toHaveLength(1);
-    const live = await stores[0]!.live([{ system: 'sys', serviceId: 'race' }]);
-    expect(live.get(pairKey('sys', 'race'))).toHaveLength(1);
+    const live = await stores[0]!.live([{ system: base.system, serviceId: 'race' }]);
+    expect(live.get(pairKey(base.system, 'race'))).toHaveLength(1);
   });
 
   it('the same hold granted again is the same hold (a retry); an ended hold frees the slot at once', async () => {
@@ -78,8 +80,8 @@ describe('hold store (Redis)', () => {
     try {
       expect((await s.live([h])).get(pairKey(h.system, h.serviceId))).toEqual([]);
       expect(await s.get(h)).toBeNull();
-      await s.acquire(hold({ serviceId: 'expiry' }), true);
-      expect(await server.client().zcard(holdsKey(h.system, h.serviceId))).toBe(1);
+      await s.acquire(hold({ system: h.system, serviceId: 'expiry' }), true);
+      expect(await server.client().zcard(holdsKey(h.system))).toBe(1);
     } finally {
       clock -= 1000;
     }
@@ -103,13 +105,27 @@ describe('hold store (Redis)', () => {
     }
   });
 
-  it('keeps one service\'s keys under one hash tag, and stores ids only', async () => {
+  it('keeps one system\'s keys under one hash tag, and stores ids only', async () => {
     const s = store();
     const h = hold({ serviceId: 'tagged' });
     await s.acquire(h, true);
-    const keys = (await server.client().keys('holds:v1:{*')).filter((k) => k.startsWith(holdsKey(h.system, h.serviceId).slice(0, -1)));
+    const keys = (await server.client().keys('holds:v1:{*')).filter((k) => k.startsWith(holdsKey(h.system).slice(0, -1)));
     expect(keys.length).toBe(3);
     const tags = new Set(keys.map((k) => /\{([^}]+)\}/.exec(k)![1]));
     expect(tags.size).toBe(1);
+  });
+
+  it('one physical slot listed under two services (a shared diary) has one lease, and its hold is read through either', async () => {
+    const s = store();
+    const system = 'harbour-shared';
+    const ref = '1~slot-utc-0900~sch-main~abc~jag0~';
+    const viaUtc = hold({ system, serviceId: 'utc', slotId: encodeSlotId({ system, serviceId: 'utc', ref }), consumer: 'RX8' });
+    const viaEd = hold({ system, serviceId: 'ed', slotId: encodeSlotId({ system, serviceId: 'ed', ref }), consumer: 'A91' });
+    expect((await s.acquire(viaUtc, true)).granted).toBe(true);
+    expect((await s.acquire(viaEd, true)).granted).toBe(false);
+    const live = await s.live([{ system, serviceId: 'ed' }]);
+    expect(live.get(pairKey(system, 'ed'))).toEqual([{ hid: viaUtc.hid, slotId: viaUtc.slotId, serviceId: 'utc', ref, consumer: 'RX8' }]);
+    await s.end(viaUtc);
+    expect((await s.acquire(viaEd, true)).granted).toBe(true);
   });
 });

@@ -3,24 +3,29 @@
  * slots from other consumers where slots are served). Redis only: holds exist to be seen by every replica of every
  * process at once, so without Redis there are none (the gateway says so).
  *
- *   holds:v1:{<service>}:z           sorted set: one member per live hold of the (system, service), scored by its
- *                                    expiry (epoch ms). A read of a service's live holds is one ZRANGEBYSCORE from
+ *   holds:v1:{<system>}:z            sorted set: one member per live hold at the supplier system, scored by its
+ *                                    expiry (epoch ms). A read of a system's live holds is one ZRANGEBYSCORE from
  *                                    now: an expired member is ignored by its score the instant it expires, on every
  *                                    replica, and pruned lazily by the next grant.
- *   holds:v1:{<service>}:h:<hid>     the hold's record (JSON), PX until it expires.
- *   holds:v1:{<service>}:s:<slot>    the slot's exclusive lease (GATEWAY_SOFT holds): the holder's hid, SET NX PX.
+ *   holds:v1:{<system>}:h:<hid>      the hold's record (JSON), PX until it expires.
+ *   holds:v1:{<system>}:s:<slot>     the physical slot's exclusive lease (GATEWAY_SOFT holds): the holder's hid,
+ *                                    SET NX PX. <slot> digests the adapter's slot reference, not the global slot id:
+ *                                    one physical slot listed under several services (a shared diary, `alsoListedAs`)
+ *                                    has one reference and so one lease, whichever of its ids was held.
  *   holds:v1:k:<hid>                 the idempotency record of the key that made the hold (24 hours): its request's
  *                                    fingerprint, and the hold once granted.
  *
- * <service> is the (system, service) digest the slot cache tags its keys with (common/slot-buckets.ts dayDigest), so
- * on a Redis Cluster a service's holds share one slot with each other (every script touches one tag) and a request's
- * reads batch per tag (redis-batch.ts). A hold records ids only (the slot id, the consumer's ODS code, the supplier's
+ * Keyed per supplier system (a hash tag of its id), not per service, for the same reason: a hold taken through one
+ * service's listing must hide and guard every other listing of that slot, so readers take the system's holds and
+ * match them by reference. On a Redis Cluster a system's holds share one slot (every script touches one tag); live
+ * holds are few (minutes-long leases), so one key per system is no hot spot. A hold records ids only (the slot id and
+ * reference, the consumer's ODS code, the supplier's
  * hold id): there is no patient at hold time, and none is ever stored here.
  */
 import { createHash } from 'node:crypto';
 import { runBatch } from './redis-batch.js';
 import type { RedisClient } from './redis.js';
-import { SERVICE_DIGEST_CHARS, dayDigest } from './slot-buckets.js';
+import { decodeSlotId } from './slot-id.js';
 
 export type HoldKind = 'SUPPLIER' | 'GATEWAY_SOFT';
 
@@ -44,6 +49,10 @@ export interface HoldRecord {
 export interface LiveHold {
   hid: string;
   slotId: string;
+  /** The service whose listing was held, and the adapter's slot reference (both from slotId): the reference is the
+   * same for every listing of one physical slot. */
+  serviceId: string;
+  ref: string;
   consumer: string;
 }
 
@@ -56,21 +65,33 @@ export type KeyClaim =
 export const KEY_TTL_MS = 24 * 60 * 60 * 1000;
 const PREFIX = 'holds:v1:';
 
-/** The (system, service) tag: the slot cache's, so a service's holds and buckets share a cluster slot. */
-export function holdTag(system: string, serviceId: string): string {
-  return dayDigest(system, serviceId, '').slice(0, SERVICE_DIGEST_CHARS);
+/** The supplier system's tag: every key of its holds shares one cluster slot. */
+export function holdTag(system: string): string {
+  return createHash('sha256').update(system).digest('base64url').slice(0, 16);
 }
 
-export function holdsKey(system: string, serviceId: string): string {
-  return `${PREFIX}{${holdTag(system, serviceId)}}:z`;
+export function holdsKey(system: string): string {
+  return `${PREFIX}{${holdTag(system)}}:z`;
 }
 
-function recordKey(h: Pick<HoldRecord, 'system' | 'serviceId' | 'hid'>): string {
-  return `${PREFIX}{${holdTag(h.system, h.serviceId)}}:h:${h.hid}`;
+function recordKey(h: Pick<HoldRecord, 'system' | 'hid'>): string {
+  return `${PREFIX}{${holdTag(h.system)}}:h:${h.hid}`;
 }
 
-function slotKey(h: Pick<HoldRecord, 'system' | 'serviceId' | 'slotId'>): string {
-  return `${PREFIX}{${holdTag(h.system, h.serviceId)}}:s:${createHash('sha256').update(h.slotId).digest('base64url').slice(0, 32)}`;
+/** The physical slot's lease: by the adapter's reference, so every listing of the slot shares it. */
+function slotKey(h: Pick<HoldRecord, 'system' | 'slotId'>): string {
+  return `${PREFIX}{${holdTag(h.system)}}:s:${createHash('sha256').update(refOf(h.slotId)).digest('base64url').slice(0, 32)}`;
+}
+
+/** The reference inside a slot id; the id itself when it is not one of ours (never the case for a granted hold). */
+export function refOf(slotId: string): string {
+  return decodeSlotId(slotId)?.ref ?? slotId;
+}
+
+/** The service and reference inside a slot id (see refOf). */
+function listingOf(slotId: string): { serviceId: string; ref: string } {
+  const d = decodeSlotId(slotId);
+  return { serviceId: d?.serviceId ?? '', ref: d?.ref ?? slotId };
 }
 
 function idemKey(hid: string): string {
@@ -80,6 +101,11 @@ function idemKey(hid: string): string {
 /** The sorted-set member: what a reader needs, nothing more. */
 function member(h: HoldRecord): string {
   return JSON.stringify([h.hid, h.slotId, h.consumer]);
+}
+
+function liveHold(m: string): LiveHold {
+  const [hid, slotId, consumer] = JSON.parse(m) as [string, string, string];
+  return { hid, slotId, ...listingOf(slotId), consumer };
 }
 
 // KEYS: set, record, slot lease. ARGV: now ms, expiry ms, member, record JSON, exclusive ('1'/'0'), hid.
@@ -130,14 +156,14 @@ export class HoldStore {
    */
   async acquire(h: HoldRecord, exclusive: boolean): Promise<{ granted: true; hold: HoldRecord } | { granted: false }> {
     const [ok, value] = await this.scripts.holdAcquire(
-      holdsKey(h.system, h.serviceId), recordKey(h), slotKey(h),
+      holdsKey(h.system), recordKey(h), slotKey(h),
       String(this.clock()), String(h.expiresAtMs), member(h), JSON.stringify(h), exclusive ? '1' : '0', h.hid,
     );
     return ok === 1 ? { granted: true, hold: JSON.parse(value) as HoldRecord } : { granted: false };
   }
 
   /** The hold while it is live; null once it has expired, been released or been booked. */
-  async get(ref: Pick<HoldRecord, 'system' | 'serviceId' | 'hid'>): Promise<HoldRecord | null> {
+  async get(ref: Pick<HoldRecord, 'system' | 'hid'>): Promise<HoldRecord | null> {
     const text = await this.redis.get(recordKey(ref));
     if (text === null) return null;
     const h = JSON.parse(text) as HoldRecord;
@@ -146,26 +172,22 @@ export class HoldStore {
 
   /** Ends a hold (released, or used by a booking); true when it was live. */
   async end(h: HoldRecord): Promise<boolean> {
-    return (await this.scripts.holdEnd(holdsKey(h.system, h.serviceId), recordKey(h), slotKey(h), member(h), h.hid)) === 1;
+    return (await this.scripts.holdEnd(holdsKey(h.system), recordKey(h), slotKey(h), member(h), h.hid)) === 1;
   }
 
-  /** Every live hold of each (system, service): one command per service, batched per tag in one round trip. */
+  /**
+   * Every live hold at the supplier system of each (system, service), whichever service it was taken through (match
+   * them by `ref`): one command per system, batched per tag in one round trip.
+   */
   async live(pairs: readonly { system: string; serviceId: string }[]): Promise<Map<string, LiveHold[]>> {
-    const unique = [...new Map(pairs.map((p) => [pairKey(p.system, p.serviceId), p])).values()];
+    const systems = [...new Set(pairs.map((p) => p.system))];
     const now = this.clock();
     const results = await runBatch<string[]>(
       this.redis,
-      unique.map((p) => ({ tag: holdTag(p.system, p.serviceId), queue: (q) => q.zrangebyscore(holdsKey(p.system, p.serviceId), `(${now}`, '+inf') })),
+      systems.map((system) => ({ tag: holdTag(system), queue: (q) => q.zrangebyscore(holdsKey(system), `(${now}`, '+inf') })),
     );
-    const out = new Map<string, LiveHold[]>();
-    unique.forEach((p, i) => {
-      const holds = results[i]!.map((m) => {
-        const [hid, slotId, consumer] = JSON.parse(m) as [string, string, string];
-        return { hid, slotId, consumer };
-      });
-      out.set(pairKey(p.system, p.serviceId), holds);
-    });
-    return out;
+    const bySystem = new Map(systems.map((system, i) => [system, results[i]!.map(liveHold)]));
+    return new Map(pairs.map((p) => [pairKey(p.system, p.serviceId), bySystem.get(p.system)!]));
   }
 
   /**

@@ -170,6 +170,43 @@ describe('GATEWAY_SOFT holds (Booking Standard)', () => {
   });
 });
 
+describe('a slot listed under two services (a shared diary)', () => {
+  // Norfolk and Norwich ED and UTC: Harbour maps the UTC's diary to the ED too (sandbox/booking-standard/catalogue.ts),
+  // so each of those slots has two ids, one per service, and one physical place.
+  const NNUH = ['1404000301', '1404000302'];
+  const LISTED = /* GraphQL */ `
+    query($s: AvailabilitySearch!) { availability(search: $s) { edges { node { slot { id } alsoListedAs { slotId } } } } }
+  `;
+  const listings = async (who: 'a' | 'b', url: string): Promise<string[][]> => {
+    const res = await gql(url, LISTED, { s: { serviceIds: NNUH, ...window(), first: 200 } }, auth(who));
+    expect(res.errors).toBeUndefined();
+    return res.data!.availability.edges.map((e: any) => [e.node.slot.id, ...e.node.alsoListedAs.map((a: any) => a.slotId)] as string[]);
+  };
+
+  it('held through one listing, the slot is hidden and refused under the other too; the holder books it through either', async () => {
+    const row = (await listings('a', gateways[0])).find((ids) => ids.length === 2 && !ids.some((id) => used.has(id)));
+    expect(row, 'a slot listed under both services').toBeDefined();
+    const [shown, other] = row!;
+    used.add(shown!).add(other!);
+    // Held through the listing availability did not show.
+    const held = await gql(gateways[0], HOLD, { input: { slotId: other, seconds: 120, idempotencyKey: key() } }, auth('a'));
+    expect(held.data!.holdSlot.outcome).toBe('HELD');
+    for (const url of gateways) {
+      const seen = (await listings('b', url)).flat();
+      expect(seen).not.toContain(shown);
+      expect(seen).not.toContain(other);
+      for (const service of NNUH) expect((await slots(service, 'b', url)).map((s) => s.id)).not.toContain(shown);
+    }
+    expect((await gql(gateways[1], HOLD, { input: { slotId: shown, seconds: 60, idempotencyKey: key() } }, auth('b'))).data!.holdSlot.outcome).toBe('SLOT_HELD');
+    const refused = await gql(gateways[1], BOOK, { input: bookInput(shown!) }, auth('b'));
+    expect(refused.data!.bookAppointment.outcome).toBe('SLOT_UNAVAILABLE');
+    // The holder still sees it, and books it with the hold through the other listing.
+    expect((await listings('a', gateways[1])).flat()).toContain(shown);
+    const booked = await gql(gateways[0], BOOK, { input: bookInput(shown!, { holdId: held.data!.holdSlot.hold.id }) }, auth('a'));
+    expect(booked.data!.bookAppointment.outcome).toBe('BOOKED');
+  });
+});
+
 describe('SUPPLIER holds (Oakfield PAS)', () => {
   it('holds at the supplier: a second holder gets 409 there (SLOT_HELD here); the holder books with the hold id', async () => {
     const sim = stack.url('sandbox-pas-rest');

@@ -21,7 +21,7 @@ import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../commo
 import { bucketAddress, dayDigest } from '../common/slot-buckets.js';
 import { RedisBucketStore, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
 import { SupplierThrottle } from '../subgraphs/kit/supplier-throttle.js';
-import { HoldStore } from '../common/holds.js';
+import { HoldStore, holdsKey } from '../common/holds.js';
 import { onNode, startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 
 const silent = pino({ level: 'silent' });
@@ -109,13 +109,15 @@ describe('Redis Cluster: every store', () => {
   it('holds: the grant and end scripts (three keys, one tag) and the batched live read, across masters', async () => {
     const { redis } = await connect();
     const holds = new HoldStore(redis);
-    const records = services.map((serviceId, i) => ({ hid: `c${i}`, system: 'bs', serviceId, slotId: `slot-${i}`, consumer: 'RX8', kind: 'GATEWAY_SOFT' as const, expiresAtMs: Date.now() + 60_000 }));
+    // Holds are kept per supplier system: one system per service here, so they spread over the masters.
+    const records = services.map((serviceId, i) => ({ hid: `c${i}`, system: `bs-${i}`, serviceId, slotId: `slot-${i}`, consumer: 'RX8', kind: 'GATEWAY_SOFT' as const, expiresAtMs: Date.now() + 60_000 }));
+    expect(new Set(await Promise.all(records.map((r) => slotOf(holdsKey(r.system))))).size).toBeGreaterThan(1);
     for (const r of records) expect((await holds.acquire(r, true)).granted).toBe(true);
     expect((await holds.acquire({ ...records[0]!, hid: 'other' }, true)).granted).toBe(false);
     const live = await holds.live(records);
     expect([...live.values()].map((l) => l.length)).toEqual(records.map(() => 1));
     expect(await holds.end(records[3]!)).toBe(true);
-    expect((await holds.live([records[3]!])).get(`bs\n${records[3]!.serviceId}`)).toEqual([]);
+    expect((await holds.live([records[3]!])).get(`bs-3\n${records[3]!.serviceId}`)).toEqual([]);
   });
 
   it('feeds: lease, fenced write (three keys, one script), state read (MGET), want, release', async () => {

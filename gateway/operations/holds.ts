@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { HoldRecord, HoldStore } from '../../common/holds.js';
-import { pairKey } from '../../common/holds.js';
+import { pairKey, refOf } from '../../common/holds.js';
 import { decodeHoldId, decodeSlotId, encodeHoldId } from '../../common/slot-id.js';
 import type { OperationsContext } from './context.js';
 import type { HoldSlotInput, HoldSlotResult, Hold, HoldOutcome, ReleaseHoldResult } from './generated/resolvers.js';
@@ -156,7 +156,7 @@ export function holdOperations(deps: HoldDeps) {
     if (!deps.holds) return problem('HOLDS_UNAVAILABLE', 'This gateway keeps no holds (it runs without its shared store)');
     let h: HoldRecord | null;
     try {
-      h = await deps.holds.get({ system: ref.system, serviceId: ref.serviceId, hid: ref.ref });
+      h = await deps.holds.get({ system: ref.system, hid: ref.ref });
     } catch {
       return problem('HOLDS_UNAVAILABLE', 'This gateway cannot reach its holds right now; the hold expires by itself');
     }
@@ -191,17 +191,20 @@ export function holdOperations(deps: HoldDeps) {
       let own: HoldRecord | null = null;
       if (holdId) {
         const ref = decodeHoldId(holdId);
-        if (!ref || ref.system !== slot.system || ref.serviceId !== slot.serviceId) {
+        // Any listing of the held physical slot may be booked with the hold (a shared diary lists it under several
+        // services): the hold and the slot must share the system and the adapter's reference.
+        if (!ref || ref.system !== slot.system) {
           return { ok: false, outcome: 'INVALID_REQUEST', field: 'holdId', message: 'holdId is not a hold on this slot' };
         }
-        own = await deps.holds.get({ system: ref.system, serviceId: ref.serviceId, hid: ref.ref });
-        if (own && (own.consumer !== ctx.consumer.odsCode || own.slotId !== slotId)) {
+        own = await deps.holds.get({ system: ref.system, hid: ref.ref });
+        if (own && (own.consumer !== ctx.consumer.odsCode || refOf(own.slotId) !== refOf(slotId))) {
           return { ok: false, outcome: 'INVALID_REQUEST', field: 'holdId', message: 'holdId is not a hold of yours on this slot' };
         }
       }
       if (deps.router.holdKind(slot.system) === 'GATEWAY_SOFT') {
         const live = (await deps.holds.live([slot])).get(pairKey(slot.system, slot.serviceId)) ?? [];
-        if (live.some((h) => h.slotId === slotId && h.consumer !== ctx.consumer.odsCode)) {
+        const physical = refOf(slotId);
+        if (live.some((h) => h.ref === physical && h.consumer !== ctx.consumer.odsCode)) {
           return { ok: false, outcome: 'SLOT_UNAVAILABLE', field: 'slotId', message: 'Another organisation holds this slot; it may be offered again when that hold ends' };
         }
       }

@@ -121,7 +121,7 @@ export class DirectoryCache<V> {
  * here: then nothing is reused.
  *
  * Holds (common/holds.ts) change what a consumer is shown without touching a bucket, so the same read also takes
- * each service's live holds (scored by expiry, read from now): a hold taken, released, booked or expired changes
+ * each system's live holds (scored by expiry, read from now): a hold taken, released, booked or expired changes
  * the string, and an answer is never reused to show a slot held since, nor to hide one released since. Answers are
  * already kept per consumer (availability.ts), as the holder sees what others do not.
  */
@@ -132,11 +132,13 @@ export class SlotGenerations {
   async read(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date, nowMs: number = Date.now()): Promise<string> {
     const days = daysCovering(from, to);
     const digests = pairs.flatMap(({ system, serviceId }) => days.map((d) => dayDigest(system, serviceId, d)));
+    // Holds are kept per supplier system (common/holds.ts): one read per system behind the answer.
+    const systems = [...new Set(pairs.map((p) => p.system))];
     const results = await runBatch<string | null | string[]>(this.redis, [
       ...digests.map((digest) => ({ tag: serviceTag(digest), queue: (p: ChainableCommander) => void p.hget(dayKey(digest), 'g') })),
-      ...pairs.map(({ system, serviceId }) => ({
-        tag: holdTag(system, serviceId),
-        queue: (p: ChainableCommander) => void p.zrangebyscore(holdsKey(system, serviceId), `(${nowMs}`, '+inf'),
+      ...systems.map((system) => ({
+        tag: holdTag(system),
+        queue: (p: ChainableCommander) => void p.zrangebyscore(holdsKey(system), `(${nowMs}`, '+inf'),
       })),
     ]);
     const generations = results.slice(0, digests.length).map((v) => v ?? '0').join(',');

@@ -10,10 +10,17 @@ export interface HoldableSlot {
   capacity?: number | null;
 }
 
-/** How many places others hold, per slot id. */
-export function heldByOthers(holds: readonly LiveHold[], consumer: string): Map<string, number> {
+/**
+ * How many places others hold, per slot id. `idHere` gives the id a held slot has in the list being filtered: a hold
+ * taken through another service's listing of the same physical slot (a shared diary) holds this listing too.
+ */
+export function heldByOthers(holds: readonly LiveHold[], consumer: string, idHere: (h: LiveHold) => string = (h) => h.slotId): Map<string, number> {
   const out = new Map<string, number>();
-  for (const h of holds) if (h.consumer !== consumer) out.set(h.slotId, (out.get(h.slotId) ?? 0) + 1);
+  for (const h of holds) {
+    if (h.consumer === consumer) continue;
+    const id = idHere(h);
+    out.set(id, (out.get(id) ?? 0) + 1);
+  }
   return out;
 }
 

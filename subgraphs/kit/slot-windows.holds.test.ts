@@ -36,8 +36,8 @@ const ctx = (odsCode: string): SubgraphContext => ({ consumer: { odsCode, name: 
 const parent = { id: 'svc', supplier: { id: 'sys' } };
 const window = { from: '2026-11-23T08:00:00Z', to: '2026-11-23T12:00:00Z' };
 const HOLDS: LiveHold[] = [
-  { hid: '1', slotId: 'a', consumer: 'RX8' },
-  { hid: '2', slotId: 's', consumer: 'RX8' },
+  { hid: '1', slotId: 'a', serviceId: 'svc', ref: 'a', consumer: 'RX8' },
+  { hid: '2', slotId: 's', serviceId: 'svc', ref: 's', consumer: 'RX8' },
 ];
 
 describe('slot fields with holds', () => {

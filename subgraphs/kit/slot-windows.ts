@@ -31,6 +31,7 @@ import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 import { pairKey, type LiveHold } from '../../common/holds.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 import { heldByOthers, withoutHeld } from './held-slots.js';
 import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
 
@@ -160,7 +161,14 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       opts.onHoldsError?.(err);
       return found;
     }
-    const held = heldByOthers(holds, ctx.consumer.odsCode);
+    // The system's holds, whichever service's listing they were taken through. Only a slot of a shared diary
+    // (`nativeKey`) is listed under several services, so only then are other services' holds re-addressed to this
+    // service's ids (a MAC each); otherwise they cannot match and are left out.
+    const shared = (found.slots as readonly { nativeKey?: string | null }[]).some((s) => s.nativeKey);
+    const here = shared ? holds : holds.filter((h) => h.serviceId === w.serviceId);
+    const held = heldByOthers(here, ctx.consumer.odsCode, (h) =>
+      h.serviceId === w.serviceId ? h.slotId : encodeSlotId({ system: w.system, serviceId: w.serviceId, ref: h.ref }),
+    );
     return held.size === 0 ? found : { ...found, slots: withoutHeld(found.slots as unknown as (S & { id: string })[], held) };
   }
 
