@@ -9,7 +9,7 @@ import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { subgraph } from '../subgraphs/catalog.js';
 import { subgraphTypeDefs } from '../subgraphs/kit/schema.js';
-import { answerableLocally, localFirstExecutor } from './local-first.js';
+import { Decisions, answerableLocally, localFirstExecutor } from './local-first.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 
 const entry = subgraph(OPERATIONS_SUBGRAPH);
@@ -61,6 +61,17 @@ describe('answerableLocally', () => {
 });
 
 describe('localFirstExecutor', () => {
+  it('keeps no decision for an operation name the document does not define', () => {
+    const decisions = new Decisions(local);
+    const document = parse('query Local { __typename }');
+    // Unknown names go to the gateway (which refuses them) every time: none of them is remembered.
+    for (let i = 0; i < 50; i++) expect(decisions.answers(document, `Nope${i}`)).toBe(false);
+    expect(decisions.keptFor(document)).toBe(0);
+    expect(decisions.answers(document, 'Local')).toBe(true);
+    expect(decisions.answers(document, undefined)).toBe(true);
+    expect(decisions.keptFor(document)).toBe(2);
+  });
+
   it('executes a local operation against the local schema and passes the rest to the planner', async () => {
     const planned: string[] = [];
     const exec = localFirstExecutor(local, async (rc) => {

@@ -61,19 +61,27 @@ type GatewayLoadResult = Awaited<ReturnType<GatewayInterface['load']>>;
 type GatewayExecutor = NonNullable<GatewayLoadResult['executor']>;
 
 /** The decision per parsed document (Apollo Server keeps one DocumentNode per query text) and operation name. */
-class Decisions {
+export class Decisions {
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, boolean>>();
 
   constructor(private readonly local: GraphQLSchema) {}
 
+  /** How many decisions are kept for `document`. */
+  keptFor(document: DocumentNode): number {
+    return this.byDocument.get(document)?.size ?? 0;
+  }
+
   answers(document: DocumentNode, operationName: string | null | undefined): boolean {
+    // A name the document does not define is the client's to choose: never a key here, or any number of names would
+    // be kept for as long as the document is (the gateway then answers the unknown operation as it always has).
+    if (operationName && !document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === operationName)) return false;
     let forDoc = this.byDocument.get(document);
     if (!forDoc) this.byDocument.set(document, (forDoc = new Map()));
     const key = operationName ?? '';
     let yes = forDoc.get(key);
     if (yes === undefined) {
       yes = answerableLocally(document, operationName, this.local);
-      // A document has few operations; the map cannot grow past them.
+      // Only names the document defines get here: the map cannot grow past its operations.
       forDoc.set(key, yes);
     }
     return yes;
