@@ -24,11 +24,11 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { userInputError } from '../../common/errors.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
 import { MAX_TOP_K, compareKeyed, kWayMerge, type Keyed, type TopSlotsMode } from '../../common/top-slots.js';
-import { readWindow } from '../../common/window-input.js';
+import { checkInstant, readWindow } from '../../common/window-input.js';
 import { canonicalJson } from './idempotency.js';
 import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
-import { InFlight } from './in-flight.js';
+import type { InFlight } from './in-flight.js';
 import type { AnswerCache, DirectoryCache } from './read-cache.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
@@ -54,6 +54,8 @@ export interface AvailabilityDeps {
   directoryCache?: DirectoryCache<DirectoryService[]>;
   /** Merged answers of identical searches, generation-checked; absent: none reused. */
   answerCache?: AnswerCache<Availability>;
+  /** Identical searches running at once (same generations read), sharing one fan-out; absent: none shared. */
+  searches?: InFlight<Availability>;
 }
 
 export interface CallContext {
@@ -120,7 +122,14 @@ export interface ValidAvailability {
 
 /** `prefix` names the fields as the client wrote them: "search." for `availability`, none for root `capacity`. */
 export function validateAvailability(s: AvailabilitySearch, now: Date, prefix = 'search.'): ValidAvailability {
-  const { from, to } = readWindow(s, now, prefix);
+  // `from` left out means now, to the second: identical searches made within a second are one search (the answer
+  // cache and request coalescing key on it). A later page of such a search keeps its first page's window, which its
+  // cursor carries: "now" must not move between pages, or they would be of different searches and no longer exact.
+  const carried = !s.from && s.after ? cursorFrom(s.after) : null;
+  // A cursor kept past the window's bounds (a day in the past) is refused as the cursor it is.
+  if (carried) checkInstant(carried, 'search.after', now);
+  const defaultFrom = carried ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const { from, to } = readWindow({ from: s.from ?? defaultFrom.toISOString(), to: s.to }, now, prefix);
   const first = s.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > MAX_FIRST) throw userInputError(`search.first must be from 1 to ${MAX_FIRST}`, 'search.first');
   const radiusKm = s.radiusKm ?? 25;
@@ -170,17 +179,36 @@ export function validateAvailability(s: AvailabilitySearch, now: Date, prefix = 
   return { ...normalised, from, to, first: Math.min(first, MAX_POSITION - offset), offset, fingerprint };
 }
 
-export function encodeCursor(position: number, fingerprint: string): string {
-  return Buffer.from(JSON.stringify(['a1', position, fingerprint])).toString('base64url');
+/** A position in one search's merged list, with that search's fingerprint and the start of its window. */
+export function encodeCursor(position: number, fingerprint: string, from: Date): string {
+  return Buffer.from(JSON.stringify(['a2', position, fingerprint, from.getTime()])).toString('base64url');
+}
+
+/** Cursors are short; anything longer is not one of ours and is not parsed. */
+const MAX_CURSOR_LENGTH = 200;
+
+function readCursor(cursor: string): unknown[] | null {
+  if (typeof cursor !== 'string' || cursor.length > MAX_CURSOR_LENGTH) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(v) && v[0] === 'a2' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The window start a cursor carries; null when it is not a cursor of ours (decodeCursor then says so). */
+function cursorFrom(cursor: string): Date | null {
+  const fromMs = readCursor(cursor)?.[3];
+  return typeof fromMs === 'number' && Number.isInteger(fromMs) ? new Date(fromMs) : null;
 }
 
 function decodeCursor(cursor: string, fingerprint: string): number {
-  try {
-    const [v, position, fp] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, number, string];
-    if (v === 'a1' && Number.isInteger(position) && position >= 0 && fp === fingerprint) return position;
-    if (v === 'a1' && fp !== fingerprint) throw userInputError('search.after is a cursor from a different search', 'search.after');
-  } catch (err) {
-    if (err instanceof Error && 'extensions' in err) throw err;
+  const c = readCursor(cursor);
+  if (c) {
+    const [, position, fp] = c;
+    if (fp !== fingerprint) throw userInputError('search.after is a cursor from a different search', 'search.after');
+    if (typeof position === 'number' && Number.isInteger(position) && position >= 0) return position;
   }
   throw userInputError('search.after is not a cursor this API issued', 'search.after');
 }
@@ -422,20 +450,13 @@ function availableService(s: DirectoryService) {
   };
 }
 
-/** Identical searches for the same consumer audience running at once share one fan-out (in-flight.ts). */
-const searches = new InFlight<Availability>();
-
 /**
  * `availability`: one page of the merged list, reusing an identical search's answer while nothing was booked, and
- * joining an identical search already running.
+ * joining an identical search already running (in-flight.ts) when it read the same slot generations and holds.
  */
-export function searchAvailability(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
+export async function searchAvailability(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
   // The fingerprint covers the whole normalised search (window, maxAge included); the consumer decides what it may see.
   const key = `${v.fingerprint}|${ctx.consumer.odsCode}|${v.offset}|${v.first}`;
-  return searches.run(key, () => answerSearch(v, key, ctx, deps));
-}
-
-async function answerSearch(v: ValidAvailability, key: string, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
   const reuse = deps.answerCache && v.maxAge === null ? deps.answerCache : undefined;
   if (reuse) {
     const cached = reuse.peek(key);
@@ -449,12 +470,28 @@ async function answerSearch(v: ValidAvailability, key: string, ctx: CallContext,
   const services = await findServices(v, ctx, deps);
   const pairs = askable(services).map((s) => ({ system: s.supplier!.id, serviceId: s.id }));
   // Read before the fetch, so a booking during it makes the stored answer unusable (read-cache.ts SlotGenerations).
-  const before = reuse ? await reuse.generationsNow(pairs, v.from, v.to).catch(() => null) : null;
+  const before = deps.answerCache ? await deps.answerCache.generationsNow(pairs, v.from, v.to).catch(() => null) : null;
+  const answer = () => answerSearch(v, key, services, pairs, before, reuse, ctx, deps);
+  // Only a search that read the same generations and holds joins: one sent after this consumer's booking (or a hold)
+  // reads a newer number and starts its own, so nobody is shown a slot as free after booking it.
+  return before !== null && deps.searches ? deps.searches.run(`${key}|${before}`, answer) : answer();
+}
+
+async function answerSearch(
+  v: ValidAvailability,
+  key: string,
+  services: DirectoryService[],
+  pairs: { system: string; serviceId: string }[],
+  before: string | null,
+  reuse: AnswerCache<Availability> | undefined,
+  ctx: CallContext,
+  deps: AvailabilityDeps,
+): Promise<Availability> {
   const k = v.offset + v.first;
   const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort));
   const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
   const edges = items.map((m, i) => ({
-    cursor: encodeCursor(v.offset + i, v.fingerprint),
+    cursor: encodeCursor(v.offset + i, v.fingerprint, v.from),
     node: {
       slot: m.slot,
       distanceKm: m.service.distanceKm,

@@ -11,6 +11,8 @@ import { Hasher } from './idempotency.js';
 import { MemoryIdempotencyStore } from './idempotency-memory-store.js';
 import { RedisIdempotencyStore } from './idempotency-redis-store.js';
 import { AnswerCache, DirectoryCache, SlotGenerations } from './read-cache.js';
+import { InFlight } from './in-flight.js';
+import type { Availability } from './generated/resolvers.js';
 import type { OperationsDeps } from './resolvers.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { SupplierRouter } from './suppliers.js';
@@ -27,7 +29,9 @@ export function operationsDependencies(config: OperationsConfig, registry: Regis
       logger,
       now: () => new Date(),
       directoryCache: new DirectoryCache({ ttlMs: config.directoryCacheMs, ...(redis ? { redis } : {}) }),
-      ...(redis && config.answerCacheMs > 0 ? { answerCache: new AnswerCache({ ttlMs: config.answerCacheMs, generations: new SlotGenerations(redis) }) } : {}),
+      ...(redis && config.answerCacheMs > 0
+        ? { answerCache: new AnswerCache({ ttlMs: config.answerCacheMs, generations: new SlotGenerations(redis) }), searches: new InFlight<Availability>() }
+        : {}),
     },
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),

@@ -95,7 +95,7 @@ export type AvailabilitySearch = {
   after?: InputMaybe<Scalars['String']['input']>;
   /** 1 to 200. A search pages through its first 500 slots; narrow the window or the services for later ones. */
   first?: InputMaybe<Scalars['Int']['input']>;
-  /** Default now. */
+  /** Default now (to the whole second). A later page (`after`) of a search that left it out keeps its first page's window. */
   from?: InputMaybe<Scalars['DateTime']['input']>;
   /** Include feed slots, which are booked on the provider's own site or by phone. */
   includeHandoff?: InputMaybe<Scalars['Boolean']['input']>;
