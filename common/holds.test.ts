@@ -1,7 +1,7 @@
 /**
  * The hold store on a real redis-server: exclusive grants under concurrency (one of many), retries of the same hold,
- * the per-service read that ignores an expired hold by its score alone, ending a hold, idempotency keys, and every
- * key of one service under one hash tag.
+ * the per-system read that ignores an expired hold by its score alone, ending a hold, idempotency keys, one lease per
+ * physical slot across the services listing it, the per-consumer bound, and every key of one system under one tag.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +13,10 @@ let server: TestRedis;
 const clients: Redis[] = [];
 let clock = 1_000_000;
 
-function store(): HoldStore {
+function store(perConsumer?: number): HoldStore {
   const r = new Redis(server.url, { maxRetriesPerRequest: 0 });
   clients.push(r);
-  return new HoldStore(r, () => clock);
+  return new HoldStore(r, () => clock, perConsumer);
 }
 
 beforeAll(async () => {
@@ -110,7 +110,7 @@ describe('hold store (Redis)', () => {
     const h = hold({ serviceId: 'tagged' });
     await s.acquire(h, true);
     const keys = (await server.client().keys('holds:v1:{*')).filter((k) => k.startsWith(holdsKey(h.system).slice(0, -1)));
-    expect(keys.length).toBe(3);
+    expect(keys.length).toBe(4); // the set, the record, the lease and the consumer's holds
     const tags = new Set(keys.map((k) => /\{([^}]+)\}/.exec(k)![1]));
     expect(tags.size).toBe(1);
   });
@@ -127,5 +127,26 @@ describe('hold store (Redis)', () => {
     expect(live.get(pairKey(system, 'ed'))).toEqual([{ hid: viaUtc.hid, slotId: viaUtc.slotId, serviceId: 'utc', ref, consumer: 'RX8' }]);
     await s.end(viaUtc);
     expect((await s.acquire(viaEd, true)).granted).toBe(true);
+  });
+
+  it('one consumer may have only so many live holds at a system; ended or expired ones make room; others are not held back', async () => {
+    const s = store(2);
+    const system = 'bounded';
+    const mine = [1, 2, 3].map((i) => hold({ system, slotId: `slot-b${i}`, consumer: 'RX8', expiresAtMs: clock + 1000 * i }));
+    expect((await s.acquire(mine[0]!, true)).granted).toBe(true);
+    expect((await s.acquire(mine[1]!, false)).granted).toBe(true);
+    expect(await s.acquire(mine[2]!, true)).toEqual({ granted: false, reason: 'LIMIT' });
+    expect(await s.hasRoom(system, 'RX8')).toBe(false);
+    expect((await s.acquire(hold({ system, slotId: 'slot-theirs', consumer: 'A91' }), true)).granted).toBe(true);
+    expect(await s.acquire(hold({ system, slotId: 'slot-theirs', consumer: 'B22' }), true)).toEqual({ granted: false, reason: 'HELD' });
+    await s.end(mine[1]!);
+    expect((await s.acquire(mine[2]!, true)).granted).toBe(true);
+    clock += 1500; // mine[0] expires
+    try {
+      expect(await s.hasRoom(system, 'RX8')).toBe(true);
+      expect((await s.acquire(hold({ system, slotId: 'slot-b4', consumer: 'RX8' }), true)).granted).toBe(true);
+    } finally {
+      clock -= 1500;
+    }
   });
 });

@@ -12,6 +12,9 @@
  *                                    SET NX PX. <slot> digests the adapter's slot reference, not the global slot id:
  *                                    one physical slot listed under several services (a shared diary, `alsoListedAs`)
  *                                    has one reference and so one lease, whichever of its ids was held.
+ *   holds:v1:{<system>}:c:<consumer> sorted set: the consumer organisation's live holds at the system (hid, scored by
+ *                                    expiry), so a grant can refuse a consumer already holding its most
+ *                                    (HOLDS_PER_CONSUMER) in the same script.
  *   holds:v1:k:<hid>                 the idempotency record of the key that made the hold (24 hours): its request's
  *                                    fingerprint, and the hold once granted.
  *
@@ -108,41 +111,61 @@ function liveHold(m: string): LiveHold {
   return { hid, slotId, ...listingOf(slotId), consumer };
 }
 
-// KEYS: set, record, slot lease. ARGV: now ms, expiry ms, member, record JSON, exclusive ('1'/'0'), hid.
-// Returns {1, record} when granted (or already granted to this very hold), {0, holder hid} when the slot is leased.
+// KEYS: set, record, slot lease, the consumer's holds at the system. ARGV: now ms, expiry ms, member, record JSON,
+// exclusive ('1'/'0'), hid, the most live holds one consumer may have at the system.
+// Returns {1, record} when granted (or already granted to this very hold), {0, holder hid} when the slot is leased,
+// {2, ''} when the consumer already has its most.
 const ACQUIRE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local existing = redis.call('GET', KEYS[2])
 if existing then return {1, existing} end
 local ttl = tonumber(ARGV[2]) - tonumber(ARGV[1])
 if ttl <= 0 then return {0, ''} end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[7]) then return {2, ''} end
 if ARGV[5] == '1' then
   if not redis.call('SET', KEYS[3], ARGV[6], 'NX', 'PX', ttl) then return {0, redis.call('GET', KEYS[3]) or ''} end
 end
 redis.call('SET', KEYS[2], ARGV[4], 'PX', ttl)
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[6])
+if redis.call('PTTL', KEYS[4]) < ttl then redis.call('PEXPIRE', KEYS[4], ttl) end
 return {1, ARGV[4]}`;
 
-// KEYS: set, record, slot lease. ARGV: member, hid. Ends the hold everywhere at once; 1 if it was live.
+// KEYS: set, record, slot lease, the consumer's holds. ARGV: member, hid. Ends the hold everywhere at once; 1 if it
+// was live.
 const END = `
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[2])
 local live = redis.call('DEL', KEYS[2])
 if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
 return live`;
 
 interface Scripts {
-  holdAcquire(set: string, record: string, slot: string, now: string, expiry: string, member: string, json: string, exclusive: string, hid: string): Promise<[number, string]>;
-  holdEnd(set: string, record: string, slot: string, member: string, hid: string): Promise<number>;
+  holdAcquire(set: string, record: string, slot: string, consumer: string, now: string, expiry: string, member: string, json: string, exclusive: string, hid: string, max: string): Promise<[number, string]>;
+  holdEnd(set: string, record: string, slot: string, consumer: string, member: string, hid: string): Promise<number>;
+}
+
+/**
+ * The most live holds one consumer organisation may have at one supplier system (HOLDS_PER_CONSUMER). Without a bound
+ * one consumer could hold every slot of a system, five minutes at a time, and every read of that system's holds
+ * would grow with it.
+ */
+export const DEFAULT_HOLDS_PER_CONSUMER = 50;
+
+function consumerKey(h: Pick<HoldRecord, 'system' | 'consumer'>): string {
+  return `${PREFIX}{${holdTag(h.system)}}:c:${createHash('sha256').update(h.consumer).digest('base64url').slice(0, 22)}`;
 }
 
 export class HoldStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly clock: () => number = () => Date.now(),
+    private readonly perConsumer: number = DEFAULT_HOLDS_PER_CONSUMER,
   ) {
-    redis.defineCommand('holdAcquire', { numberOfKeys: 3, lua: ACQUIRE });
-    redis.defineCommand('holdEnd', { numberOfKeys: 3, lua: END });
+    redis.defineCommand('holdAcquire', { numberOfKeys: 4, lua: ACQUIRE });
+    redis.defineCommand('holdEnd', { numberOfKeys: 4, lua: END });
   }
 
   private get scripts(): Scripts {
@@ -154,12 +177,18 @@ export class HoldStore {
    * arbiter); otherwise (SUPPLIER) the supplier has granted it already and this records it. Granting the same hid
    * again answers the hold already granted (a retry).
    */
-  async acquire(h: HoldRecord, exclusive: boolean): Promise<{ granted: true; hold: HoldRecord } | { granted: false }> {
+  async acquire(h: HoldRecord, exclusive: boolean): Promise<{ granted: true; hold: HoldRecord } | { granted: false; reason: 'HELD' | 'LIMIT' }> {
     const [ok, value] = await this.scripts.holdAcquire(
-      holdsKey(h.system), recordKey(h), slotKey(h),
-      String(this.clock()), String(h.expiresAtMs), member(h), JSON.stringify(h), exclusive ? '1' : '0', h.hid,
+      holdsKey(h.system), recordKey(h), slotKey(h), consumerKey(h),
+      String(this.clock()), String(h.expiresAtMs), member(h), JSON.stringify(h), exclusive ? '1' : '0', h.hid, String(this.perConsumer),
     );
-    return ok === 1 ? { granted: true, hold: JSON.parse(value) as HoldRecord } : { granted: false };
+    if (ok === 1) return { granted: true, hold: JSON.parse(value) as HoldRecord };
+    return { granted: false, reason: ok === 2 ? 'LIMIT' : 'HELD' };
+  }
+
+  /** Whether `consumer` has room for another hold at `system` (checked again, atomically, when one is granted). */
+  async hasRoom(system: string, consumer: string): Promise<boolean> {
+    return (await this.redis.zcount(consumerKey({ system, consumer }), `(${this.clock()}`, '+inf')) < this.perConsumer;
   }
 
   /** The hold while it is live; null once it has expired, been released or been booked. */
@@ -172,7 +201,7 @@ export class HoldStore {
 
   /** Ends a hold (released, or used by a booking); true when it was live. */
   async end(h: HoldRecord): Promise<boolean> {
-    return (await this.scripts.holdEnd(holdsKey(h.system), recordKey(h), slotKey(h), member(h), h.hid)) === 1;
+    return (await this.scripts.holdEnd(holdsKey(h.system), recordKey(h), slotKey(h), consumerKey(h), member(h), h.hid)) === 1;
   }
 
   /**

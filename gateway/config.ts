@@ -9,6 +9,7 @@ import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';
 import { internalKeyFromEnv } from '../common/internal-auth.js';
 import { assertProductionSettings, type RequiredSetting } from '../common/production.js';
 import { redisTargetFromEnv, type RedisTarget } from '../common/redis.js';
+import { DEFAULT_HOLDS_PER_CONSUMER } from '../common/holds.js';
 
 /**
  * What the gateway-owned operations need, in the gateway or run standalone (gateway/operations/standalone.ts): the
@@ -22,6 +23,8 @@ export interface OperationsConfig {
   directoryCacheMs: number;
   /** How long an identical search's merged answer may be reused, generation-checked (0: never; needs REDIS_URL). */
   answerCacheMs: number;
+  /** The most live holds one consumer organisation may have at one supplier system. */
+  holdsPerConsumer: number;
   /**
    * REDIS_URL, or the cluster of REDIS_CLUSTER_NODES (which wins). Unset: idempotency records are kept in process
    * (one replica only), and start-up says so.
@@ -91,6 +94,7 @@ export function operationsConfig(env: NodeJS.ProcessEnv = process.env): Operatio
     bookingTimeoutMs: envInt('GATEWAY_BOOKING_TIMEOUT_MS', 20_000, 1000, 120_000),
     directoryCacheMs: envInt('DIRECTORY_CACHE_SECONDS', 30, 0, 300) * 1000,
     answerCacheMs: envInt('ANSWER_CACHE_SECONDS', 3, 0, 10) * 1000,
+    holdsPerConsumer: envInt('HOLDS_PER_CONSUMER', DEFAULT_HOLDS_PER_CONSUMER, 1, 1000),
     ...(redis ? { redis } : {}),
     idempotencySecret,
     internalKey: internalKeyFromEnv(env),

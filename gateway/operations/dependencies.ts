@@ -36,7 +36,7 @@ export function operationsDependencies(config: OperationsConfig, registry: Regis
     store: redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
     hasher: new Hasher(config.idempotencySecret),
     // Holds are for every replica and every supplier subgraph at once: only with the shared Redis.
-    ...(redis ? { holds: new HoldStore(redis) } : {}),
+    ...(redis ? { holds: new HoldStore(redis, () => Date.now(), config.holdsPerConsumer) } : {}),
     logger,
   };
 }

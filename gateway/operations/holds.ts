@@ -115,11 +115,16 @@ export function holdOperations(deps: HoldDeps) {
   }
 
   type Attempt = { outcome: 'HELD'; record: HoldRecord } | { outcome: Exclude<HoldOutcome, 'HELD'>; message: string };
+  const tooMany: Attempt = {
+    outcome: 'TOO_MANY_HOLDS',
+    message: 'Your organisation already has its most live holds at this supplier system: book or release one, or wait for one to expire',
+  };
 
   async function softHold(record: HoldRecord): Promise<Attempt> {
     try {
       const r = await deps.holds!.acquire(record, true);
-      return r.granted ? { outcome: 'HELD', record: r.hold } : { outcome: 'SLOT_HELD', message: 'Someone else holds this slot; it may be offered again when that hold ends' };
+      if (r.granted) return { outcome: 'HELD', record: r.hold };
+      return r.reason === 'LIMIT' ? tooMany : { outcome: 'SLOT_HELD', message: 'Someone else holds this slot; it may be offered again when that hold ends' };
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message }, 'hold store unavailable');
       return { outcome: 'HOLDS_UNAVAILABLE', message: 'This gateway cannot keep holds right now; try again shortly' };
@@ -127,6 +132,13 @@ export function holdOperations(deps: HoldDeps) {
   }
 
   async function supplierHold(record: HoldRecord, slotRef: string, seconds: number, ctx: OperationsContext): Promise<Attempt> {
+    // Checked before the supplier is asked, so a consumer at its most does not take a place there first.
+    try {
+      if (!(await deps.holds!.hasRoom(record.system, record.consumer))) return tooMany;
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'hold store unavailable');
+      return { outcome: 'HOLDS_UNAVAILABLE', message: 'This gateway cannot keep holds right now; try again shortly' };
+    }
     let out;
     try {
       out = await deps.router.holdSlot(record.system, { system: record.system, serviceId: record.serviceId, slotRef, seconds }, ctx);
@@ -139,15 +151,18 @@ export function holdOperations(deps: HoldDeps) {
     }
     // Never longer than the supplier keeps it.
     const held: HoldRecord = { ...record, supplierRef: out.holdRef, expiresAtMs: Math.min(record.expiresAtMs, Date.parse(out.expiresAt)) };
+    let refused: Attempt = { outcome: 'HOLDS_UNAVAILABLE', message: 'This gateway cannot keep holds right now; try again shortly' };
     try {
       const r = await deps.holds!.acquire(held, false);
       if (r.granted) return { outcome: 'HELD', record: r.hold };
+      // Only the per-consumer bound refuses a SUPPLIER hold here (concurrent holds passed the early check together).
+      refused = tooMany;
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'hold store unavailable after the supplier held');
     }
     // Held at the supplier but not recorded here: let it go rather than hand out a hold our answers do not honour.
     await deps.router.releaseHold(record.system, { system: record.system, serviceId: record.serviceId, holdRef: out.holdRef }, ctx).catch(() => undefined);
-    return { outcome: 'HOLDS_UNAVAILABLE', message: 'This gateway cannot keep holds right now; try again shortly' };
+    return refused;
   }
 
   async function releaseHold(holdId: string, ctx: OperationsContext): Promise<ReleaseHoldResult> {

@@ -323,7 +323,12 @@ export type HoldOutcome =
   /** The slot is booked, past, or no longer offered. */
   | 'SLOT_UNAVAILABLE'
   /** The supplier system could not be reached, or did not answer; if it held the slot, that hold expires by itself. */
-  | 'SUPPLIER_UNAVAILABLE';
+  | 'SUPPLIER_UNAVAILABLE'
+  /**
+   * Your organisation already has its most live holds at this supplier system (50 unless the operator says otherwise):
+   * book or release one, or wait for one to expire.
+   */
+  | 'TOO_MANY_HOLDS';
 
 export type HoldSlotInput = {
   /**
