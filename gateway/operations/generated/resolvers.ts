@@ -303,7 +303,8 @@ export type Hold = {
 export type HoldKind =
   /**
    * This gateway keeps a lease: hidden from other consumers and refused to their bookings through this gateway only;
-   * bookings made outside this gateway can still take the slot.
+   * bookings made outside this gateway can still take the slot, and while the gateway's shared store is unreachable
+   * (rare, brief) it neither hides the slot nor refuses bookings of it: booking stays available rather than the hold.
    */
   | 'GATEWAY_SOFT'
   /** The supplier system keeps the place: no one else can book it anywhere until the hold ends. */
