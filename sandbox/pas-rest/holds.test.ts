@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxServer } from '../lib/http.js';
 import { startPasRestSimulator } from './server.js';
+import { HoldStore, KEPT_AFTER_EXPIRY_MS } from './holds.js';
+import type { Session } from './sessions.js';
+import type { AppointmentTime } from './wall-clock.js';
 
 let sim: SandboxServer;
 let clock = new Date('2026-10-20T09:00:00Z');
@@ -140,5 +143,22 @@ describe('holds (API.md 6.5)', () => {
     }
     expect((await call('/holds/hd_nope')).status).toBe(404);
     expect((await book(bookingBody(t.sessionId, t.time, { holdId: 'not-a-hold' }))).body.error.details[0].field).toBe('holdId');
+  });
+});
+
+describe('hold records', () => {
+  it('are forgotten a day after they expire, so a long-running sandbox keeps no more than a day of them', () => {
+    const store = new HoldStore();
+    const session = { id: 'ses_1', clinicId: 'cl_1', date: '2026-12-02' } as unknown as Session;
+    const at = { time: '09:00' } as unknown as AppointmentTime;
+    const t0 = Date.parse('2026-12-02T08:00:00Z');
+    const old = store.create({ organisation: 'RX8', session, at, seconds: 60, nowMs: t0 });
+    store.create({ organisation: 'RX8', session, at, seconds: 60, nowMs: t0 + 1000 });
+    expect(store.get(old.id, t0 + KEPT_AFTER_EXPIRY_MS)?.status).toBe('EXPIRED');
+    const later = t0 + 60_000 + KEPT_AFTER_EXPIRY_MS + 500;
+    const fresh = store.create({ organisation: 'RX8', session, at, seconds: 60, nowMs: later });
+    expect(store.get(old.id, later)).toBeUndefined();
+    expect(store.size).toBe(2);
+    expect(store.get(fresh.id, later)?.status).toBe('HELD');
   });
 });

@@ -11,6 +11,9 @@ import type { AppointmentTime } from './wall-clock.js';
 /** The longest hold Oakfield grants, in seconds. */
 export const MAX_HOLD_SECONDS = 300;
 
+/** How long an ended hold can still be read. */
+export const KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
+
 export type HoldStatus = 'HELD' | 'RELEASED' | 'EXPIRED' | 'CONVERTED';
 
 /** A hold as the API shows it (status as of now). */
@@ -67,9 +70,26 @@ export class HoldStore {
       expiresAtMs,
       bookingId: null,
     };
+    this.forgetOld(args.nowMs);
     this.byId.set(stored.id, stored);
     this.bySession.set(session.id, [...(this.bySession.get(session.id) ?? []).filter((h) => h.state === 'HELD' && h.expiresAtMs > args.nowMs), stored]);
     return view(stored, args.nowMs);
+  }
+
+  /**
+   * Holds are kept for a day after their expiry (API.md 6.5: then `GET` answers 404), so a sandbox that runs for weeks
+   * does not keep every hold it ever granted. The map is in creation order and every hold lasts at most
+   * MAX_HOLD_SECONDS, so the old ones are at its front.
+   */
+  private forgetOld(nowMs: number): void {
+    for (const [id, h] of this.byId) {
+      if (h.expiresAtMs + KEPT_AFTER_EXPIRY_MS > nowMs) break;
+      this.byId.delete(id);
+    }
+  }
+
+  get size(): number {
+    return this.byId.size;
   }
 
   get(id: string, nowMs: number): Hold | undefined {
