@@ -238,6 +238,13 @@ export class HoldStore {
     return { kind: 'pending' };
   }
 
+  /** The hold as it was granted under its key, live or not (kept with the key for 24 hours); null when none was. */
+  async granted(hid: string): Promise<HoldRecord | null> {
+    const text = await this.redis.get(idemKey(hid));
+    if (text === null) return null;
+    return (JSON.parse(text) as { hold?: HoldRecord }).hold ?? null;
+  }
+
   /** Records the granted hold against its key: a repeat with the same key answers it. */
   async finishKey(hid: string, fingerprint: string, hold: HoldRecord): Promise<void> {
     await this.redis.set(idemKey(hid), JSON.stringify({ fingerprint, hold }), 'PX', KEY_TTL_MS);

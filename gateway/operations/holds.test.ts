@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HoldStore, pairKey } from '../../common/holds.js';
-import { encodeSlotId } from '../../common/slot-id.js';
+import { decodeHoldId, encodeSlotId } from '../../common/slot-id.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
 import { holdOperations } from './holds.js';
 import { Hasher } from './idempotency.js';
@@ -66,6 +66,16 @@ describe('holdSlot', () => {
     expect(other.hold ?? null).toBeNull();
   });
 
+  it('SUPPLIER: once the hold has ended, its supplier id is still known to the holder\'s booking retries, and to nobody else', async () => {
+    const slotId = encodeSlotId({ system: 'pas', serviceId: 'svc9', ref: 'ref-9' });
+    supplierAnswer = { code: 'HELD', holdRef: 'hd_gone', expiresAt: null, message: null };
+    const r = await ops().holdSlot({ slotId, seconds: 60, idempotencyKey: key() }, ctx('RX8'));
+    const hold = (await store.get({ system: 'pas', hid: decodeHoldId(r.hold!.id)!.ref }))!;
+    await store.end(hold); // as a booking that took it, or its expiry, would
+    expect(await ops().forBooking({ system: 'pas', serviceId: 'svc9' }, slotId, r.hold!.id, ctx('RX8'))).toEqual({ ok: true, own: null, grantedRef: 'hd_gone' });
+    expect(await ops().forBooking({ system: 'pas', serviceId: 'svc9' }, slotId, r.hold!.id, ctx('A91'))).toEqual({ ok: true, own: null, grantedRef: null });
+  });
+
   it('GATEWAY_SOFT: one holder per slot; another consumer\'s booking through us is refused, the holder\'s goes ahead', async () => {
     const slotId = encodeSlotId({ system: 'bs', serviceId: 'svc2', ref: 'ref-2' });
     const first = await ops().holdSlot({ slotId, seconds: 60, idempotencyKey: key() }, ctx('RX8'));
@@ -77,7 +87,7 @@ describe('holdSlot', () => {
     expect(own).toMatchObject({ ok: true, own: { hid: expect.any(String) } });
     if (!own.ok) throw new Error('expected the holder\'s own hold');
     await ops().afterBooking(own.own);
-    expect(await ops().forBooking({ system: 'bs', serviceId: 'svc2' }, slotId, null, ctx('A91'))).toEqual({ ok: true, own: null });
+    expect(await ops().forBooking({ system: 'bs', serviceId: 'svc2' }, slotId, null, ctx('A91'))).toEqual({ ok: true, own: null, grantedRef: null });
   });
 
   it('the same key is the same hold, also while the first request is still at the supplier; another request with it is refused', async () => {

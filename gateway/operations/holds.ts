@@ -200,10 +200,11 @@ export function holdOperations(deps: HoldDeps) {
     slotId: string,
     holdId: string | null,
     ctx: OperationsContext,
-  ): Promise<{ ok: true; own: HoldRecord | null } | { ok: false; field: string; message: string; outcome: 'INVALID_REQUEST' | 'SLOT_UNAVAILABLE' }> {
-    if (!deps.holds) return { ok: true, own: null };
+  ): Promise<{ ok: true; own: HoldRecord | null; grantedRef: string | null } | { ok: false; field: string; message: string; outcome: 'INVALID_REQUEST' | 'SLOT_UNAVAILABLE' }> {
+    if (!deps.holds) return { ok: true, own: null, grantedRef: null };
     try {
       let own: HoldRecord | null = null;
+      let grantedRef: string | null = null;
       if (holdId) {
         const ref = decodeHoldId(holdId);
         // Any listing of the held physical slot may be booked with the hold (a shared diary lists it under several
@@ -215,6 +216,10 @@ export function holdOperations(deps: HoldDeps) {
         if (own && (own.consumer !== ctx.consumer.odsCode || refOf(own.slotId) !== refOf(slotId))) {
           return { ok: false, outcome: 'INVALID_REQUEST', field: 'holdId', message: 'holdId is not a hold of yours on this slot' };
         }
+        // The supplier's id for the hold as granted, live or not: a retry of a booking whose first attempt may have
+        // used the hold must send what that attempt sent, or the supplier sees another request under the same key.
+        const granted = own ?? (await deps.holds.granted(ref.ref));
+        if (granted && granted.consumer === ctx.consumer.odsCode && refOf(granted.slotId) === refOf(slotId)) grantedRef = granted.supplierRef ?? null;
       }
       if (deps.router.holdKind(slot.system) === 'GATEWAY_SOFT') {
         const live = (await deps.holds.live([slot])).get(pairKey(slot.system, slot.serviceId)) ?? [];
@@ -223,10 +228,10 @@ export function holdOperations(deps: HoldDeps) {
           return { ok: false, outcome: 'SLOT_UNAVAILABLE', field: 'slotId', message: 'Another organisation holds this slot; it may be offered again when that hold ends' };
         }
       }
-      return { ok: true, own };
+      return { ok: true, own, grantedRef };
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, traceId: ctx.traceId }, 'hold store unavailable; booking without hold checks');
-      return { ok: true, own: null };
+      return { ok: true, own: null, grantedRef: null };
     }
   }
 

@@ -156,7 +156,10 @@ export function createOperationsResolvers(deps: OperationsDeps): Resolvers<Opera
     // Holds first: the consumer's own (its supplier id travels with the booking), or another's soft hold refusing it.
     const held = await holds.forBooking(v.slot, v.slotId, v.holdId, ctx);
     if (!held.ok) return { outcome: held.outcome, appointment: null, error: error(held.message, held.field) };
-    const result = await callSupplier(v, requestId, mayHaveBooked, held.own?.supplierRef ?? null, ctx);
+    // A live hold travels as it is; an ended one only on a retry that may already have booked with it (then the
+    // supplier replays that booking for the same request, instead of refusing the key as reused with another body).
+    const holdRef = held.own?.supplierRef ?? (mayHaveBooked ? held.grantedRef : null);
+    const result = await callSupplier(v, requestId, mayHaveBooked, holdRef, ctx);
     if (result.outcome === 'BOOKED') await holds.afterBooking(held.own);
     return result;
   }
