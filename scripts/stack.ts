@@ -98,15 +98,34 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
   });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for test and bench processes come from below Linux's ephemeral range (32768-60999 by default), never port 0:
+ * a port the kernel hands out for listening is also one it hands out to outgoing connections, so between "free" and
+ * the child's listen, any of the many client sockets a test run opens can take it (EADDRINUSE at start-up). Each
+ * process walks its own block of the range (by pid) from a random point, in order, so a port it handed out comes
+ * round again only after the whole block, and checks each port by listening on it.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 };
+const PORT_BLOCK = 1000;
+let nextPort = -1;
+
+function listens(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  const blocks = (PORT_RANGE.to - PORT_RANGE.from) / PORT_BLOCK;
+  const base = PORT_RANGE.from + (process.pid % blocks) * PORT_BLOCK;
+  if (nextPort < 0) nextPort = Math.floor(Math.random() * PORT_BLOCK);
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = base + (nextPort++ % PORT_BLOCK);
+    if (await listens(port)) return port;
+  }
+  throw new Error(`no free port left in ${base}-${base + PORT_BLOCK - 1}`);
 }
 
 export async function freePorts(): Promise<StackPorts> {

@@ -324,11 +324,14 @@ describe('two replicas of each process behind HAProxy', () => {
     expect(figures.failedAfterDown).toBe(0);
   }, 120_000);
 
-  it('a gateway replica killed mid-load costs at most the requests it had in flight', async () => {
+  it('a gateway replica killed mid-load costs at most the requests sent to it before it was out of rotation', async () => {
     const victim = gateways[1];
     const figures = await killMidLoad(GATEWAY.name, victim);
-    // Each client has one request in flight, so at most CLIENTS were in flight at the killed gateway.
-    expect(figures.failed).toBeLessThanOrEqual(CLIENTS);
+    // Each client has one request in flight. A client's next request may still reach the dead gateway before the
+    // health check notices, on a connection HAProxy kept open to it (an idle connection it reuses): that one fails
+    // after it was sent, which HAProxy rightly does not resend (the gateway might have acted on it). So at most two
+    // per client, and none once HAProxy has taken the gateway out.
+    expect(figures.failed).toBeLessThanOrEqual(2 * CLIENTS);
     expect(figures.failedAfterDown).toBe(0);
   }, 120_000);
 
