@@ -239,14 +239,18 @@ describe('a publication that suddenly lists no files', () => {
     const search = { serviceIds: [BOSTON], ...week(), first: 50 };
 
     await clearSandbox(feedsUrl);
-    const emptiedAt = Date.now();
     // The publisher's manifest now answers 200 with an empty `output`: a broken publish, not every clinic closing.
     await injectFault(feedsUrl, {
       pathPrefix: '/vaccine-clinic/$bulk-publish',
       status: 200,
       body: { transactionTime: new Date().toISOString(), request: `${feedsUrl}/vaccine-clinic/$bulk-publish`, requiresAccessToken: false, output: [], error: [] },
     });
-    await waitFor(async () => (await manifests('vaccine-clinic')).some((r) => r.status === 200), 15_000, 'a poll of the emptied manifest');
+    const emptiedAt = Date.now();
+    // Polls run one after another, so once a manifest request arrives after the fault, any poll that began before it
+    // (and may still have read the full publication) has finished: the snapshot it left is the one to keep.
+    const emptyPolls = async () => (await manifests('vaccine-clinic')).filter((r) => r.status === 200 && Date.parse(r.at!) >= emptiedAt);
+    await waitFor(async () => (await emptyPolls()).length > 0, 15_000, 'a poll of the emptied manifest');
+    const firstEmptyAt = Date.parse((await emptyPolls())[0]!.at!);
     await waitFor(
       async () => {
         const r = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
@@ -261,7 +265,13 @@ describe('a publication that suddenly lists no files', () => {
     expect(during.data!.availability.totalCount).toBeGreaterThan(0);
     expect(during.data!.availability.edges.length).toBeGreaterThan(0);
     expect(during.data!.availability.edges.every((e: { node: { slot: { source: string } } }) => e.node.slot.source === 'CACHE')).toBe(true);
-    expect((await bostonSlots()).fetchedAt).toBe(before.fetchedAt);
+    // The kept snapshot is the last full one: fetched no later than the first empty answer, and no empty poll replaces it.
+    const kept = (await bostonSlots()).fetchedAt;
+    expect(Date.parse(kept)).toBeGreaterThanOrEqual(Date.parse(before.fetchedAt));
+    expect(Date.parse(kept)).toBeLessThanOrEqual(firstEmptyAt);
+    const polled = (await emptyPolls()).length;
+    await waitFor(async () => (await emptyPolls()).length > polled, 15_000, 'another poll of the emptied manifest');
+    expect((await bostonSlots()).fetchedAt).toBe(kept);
 
     // Files listed again: the next poll reads them and the STALE goes.
     await clearSandbox(feedsUrl);
