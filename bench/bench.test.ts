@@ -194,12 +194,14 @@ describe('bench rows', () => {
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
   });
 
-  it('reads --quick and --json FILE, and refuses anything else', () => {
+  it('reads --quick, --json FILE and --profile DIR, and refuses anything else', () => {
     expect(parseArgs([])).toEqual({ quick: false });
     expect(parseArgs(['--quick', '--json', 'out.json'])).toEqual({ quick: true, json: 'out.json' });
     expect(parseArgs(['--json=rows.json'])).toEqual({ quick: false, json: 'rows.json' });
     expect(() => parseArgs(['--json'])).toThrow(/file/);
     expect(() => parseArgs(['--json', '--quick'])).toThrow(/file/);
+    expect(parseArgs(['--profile', 'prof'])).toEqual({ quick: false, profile: 'prof' });
+    expect(() => parseArgs(['--profile'])).toThrow(/directory/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown/);
   });
 });

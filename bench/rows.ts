@@ -190,6 +190,8 @@ export interface BenchArgs {
   json?: string;
   /** Few requests per row: checks the bench works, measures nothing worth keeping. */
   quick: boolean;
+  /** Where the stack's own processes write V8 CPU profiles (`--cpu-prof`) when they stop. */
+  profile?: string;
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
@@ -202,7 +204,11 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       if (!file || file.startsWith('--')) throw new Error('--json needs a file name: npm run bench -- --json FILE');
       out.json = file;
     } else if (a.startsWith('--json=') && a.length > '--json='.length) out.json = a.slice('--json='.length);
-    else throw new Error(`unknown argument ${a} (npm run bench [-- --quick] [-- --json FILE])`);
+    else if (a === '--profile') {
+      const dir = argv[++i];
+      if (!dir || dir.startsWith('--')) throw new Error('--profile needs a directory: npm run bench -- --profile DIR');
+      out.profile = dir;
+    } else throw new Error(`unknown argument ${a} (npm run bench [-- --quick] [-- --json FILE] [-- --profile DIR])`);
   }
   return out;
 }

@@ -37,6 +37,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
 import { gatewayHeaders } from '../common/internal-auth.js';
@@ -326,6 +327,8 @@ async function main(): Promise<number> {
     readyTimeoutMs: 60_000,
     // Every warning the processes log is counted after the run (what went wrong inside, not only what answered).
     keepAllOutput: true,
+    // Profiles cover a process's whole life; a simulator's is never wanted.
+    ...(args.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] } : {}),
   }));
   const gatewayPid = s.pid('gateway');
   if (!gatewayPid) throw new Error('no gateway process id');

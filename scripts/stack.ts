@@ -78,6 +78,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Print each process's output with a name prefix (npm start); otherwise keep it for failure messages. */
   inheritOutput?: boolean;
+  /** Node options for the stack's own processes, not the simulators (`--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: readonly string[];
   readyTimeoutMs?: number;
   /** Keep every output line of every process (for tests that scan all logs); default the last 200. */
   keepAllOutput?: boolean;
@@ -168,7 +170,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   async function start(name: ProcessName): Promise<void> {
     const spec = PROCESSES.find((s) => s.name === name);
     if (!spec) throw new Error(`no process named ${name}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    const own = !SANDBOXES.some((x) => x.name === name);
+    const child = spawn(process.execPath, [...(own ? (opts.nodeArgs ?? []) : []), '--import', 'tsx', spec.entry], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
