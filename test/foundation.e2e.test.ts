@@ -102,8 +102,8 @@ describe('the federated graph against the sandbox', () => {
     const searched = searches.filter((r) => !r.query._page);
     const service = (r: (typeof searches)[number]) => r.query['schedule.actor:healthcareservice']![0]!;
     expect([...new Set(searched.map(service))].sort()).toEqual([...bsIds].sort());
-    // One search per service; a window that pages is fetched as that search and then its parts at once
-    // (booking-standard/client.ts planParts): never the same start range twice.
+    // Searches per service as booking-standard/client.ts plans them: a window over a day cut into parts sent at once
+    // (by day for a service not seen before), one that pages anyway followed by its parts: never a start range twice.
     const ranges = searched.map((r) => `${service(r)} ${r.query['start']!.join(' ')}`);
     expect(new Set(ranges).size).toBe(ranges.length);
 

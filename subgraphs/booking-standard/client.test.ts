@@ -7,7 +7,7 @@ import { startBookingStandardSimulator } from '../../sandbox/booking-standard/se
 import { startSandboxServer, type RecordedRequest, type SandboxServer } from '../../sandbox/lib/http.js';
 import { loadRegistry, parseRegistry, type BookingStandardSystem, type Registry } from '../kit/registry.js';
 import { UpstreamError } from '../../common/upstream.js';
-import { BookingStandardClient, MAX_PARTS, fhirInstant, planFromDensity, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
+import { BookingStandardClient, MAX_PARTS, fhirInstant, planByDay, planFromDensity, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
 import { mapSlots } from './map.js';
 
 let sim: SandboxServer;
@@ -97,7 +97,7 @@ describe('slot search against the simulator', () => {
   });
 });
 
-describe('a paged window: the first page, then the rest of the window at once', () => {
+describe('a paged window: cut into parts sent at once', () => {
   /** Every Slot id of a search walked the plain way, one `next` link after another. */
   async function sequentialIds(system: BookingStandardSystem, serviceId: string, from: Date, to: Date): Promise<{ ids: string[]; pages: number; total?: number }> {
     const ids: string[] = [];
@@ -114,7 +114,7 @@ describe('a paged window: the first page, then the rest of the window at once', 
     return { ids, pages, ...(total !== undefined ? { total } : {}) };
   }
 
-  it('fetches the later pages in parallel, and nothing is lost or repeated', { timeout: 60_000 }, async () => {
+  it('a service not searched before: one part per day, all at once; nothing lost or repeated', { timeout: 60_000 }, async () => {
     const system = { ...meridian(), deadlineMs: 20_000 };
     const serviceId = '1403000202';
     const from = new Date(Date.now() + 3_600_000);
@@ -128,7 +128,7 @@ describe('a paged window: the first page, then the rest of the window at once', 
     // sent together arrive within moments of each other even on a loaded machine.
     const DELAY = 1500;
     await fetch(`${sim.url}/_sandbox/faults`, { method: 'POST', body: JSON.stringify({ pathPrefix: '/meridian/fhir/STU3/Slot', delayMs: DELAY }) });
-    // A client that has not searched this service before: the first page first.
+    // A client that has not searched this service before: the week cut by day up front, no first page to wait for.
     const fresh = new BookingStandardClient(registry);
     const result = await fresh.searchSlots(system, { serviceId, from, to }, nhs111);
 
@@ -139,12 +139,10 @@ describe('a paged window: the first page, then the rest of the window at once', 
     const keys = result.resources.map((r) => `${r.resourceType}/${r.id}`);
     expect(new Set(keys).size).toBe(keys.length);
 
-    const log = ((await requests()) as unknown as RecordedRequest[]).filter((r) => r.path.endsWith('/Slot'));
-    const [first, ...rest] = log;
-    expect(first!.query['start']).toEqual([`ge${fhirInstant(from)}`, `le${fhirInstant(to)}`]);
+    const rest = ((await requests()) as unknown as RecordedRequest[]).filter((r) => r.path.endsWith('/Slot'));
     const parts = rest.filter((r) => !r.query['_page']);
-    expect(parts.length).toBeGreaterThanOrEqual(2);
-    expect(parts.length).toBeLessThanOrEqual(MAX_PARTS);
+    expect(parts).toHaveLength(7);
+    for (const p of parts) expect(p.query['start']).not.toEqual([`ge${fhirInstant(from)}`, `le${fhirInstant(to)}`]);
     // The parts went out together: all of them arrived within one answer's delay of each other.
     const arrivals = parts.map((r) => Date.parse((r as RecordedRequest & { at: string }).at));
     expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(DELAY);
@@ -221,6 +219,18 @@ describe('a paged window: the first page, then the rest of the window at once', 
     const bunched = () => ({ ...harbour(), baseUrl: `${provider.url}/fhir` });
     const window = { serviceId: 'x', from: new Date(T0), to: new Date(T0 + 2 * DAY) };
 
+    it('a window of a day that pages: the first page, then the rest of the window at once', async () => {
+      const day = { serviceId: 'x', from: new Date(T0), to: new Date(T0 + DAY - 1000) };
+      const result = await new BookingStandardClient(registry).searchSlots(bunched(), day, nhs111);
+      expect(result.resources.map((r) => r.id).sort()).toEqual(STARTS.filter((t) => t < T0 + DAY).map((t) => `s${STARTS.indexOf(t)}`).sort());
+      const log = (await (await fetch(`${provider.url}/_sandbox/requests`)).json()) as RecordedRequest[];
+      const [first, ...rest] = log;
+      expect(first!.query['start']).toEqual([`ge${fhirInstant(day.from)}`, `le${fhirInstant(day.to)}`]);
+      const parts = rest.filter((r) => !r.query['_page']);
+      expect(parts.length).toBeGreaterThanOrEqual(2);
+      expect(parts.length).toBeLessThanOrEqual(MAX_PARTS);
+    });
+
     it('a dense part follows its own next links: every slot once', async () => {
       const result = await client.searchSlots(bunched(), window, nhs111);
       expect(result.resources.map((r) => r.id).sort()).toEqual(STARTS.map((_, i) => `s${i}`).sort());
@@ -258,6 +268,15 @@ describe('planParts', () => {
     expect(parts.at(-1)!.to).toBe(to);
     for (let i = 1; i < parts.length; i++) expect(parts[i]!.from.getTime()).toBe(parts[i - 1]!.to.getTime() + 1000);
     for (const p of parts.slice(1)) expect(p.from.getTime() % 1000).toBe(0);
+  });
+
+  it('a service never searched: one part per day of a longer window, none for a day', () => {
+    const parts = planByDay({ serviceId: 's', from, to }, now)!;
+    expect(parts).toHaveLength(7);
+    expect(parts[0]!.from).toBe(from);
+    expect(parts.at(-1)!.to).toBe(to);
+    for (let i = 1; i < parts.length; i++) expect(parts[i]!.from.getTime()).toBe(parts[i - 1]!.to.getTime() + 1000);
+    expect(planByDay({ serviceId: 's', from, to: new Date(from.getTime() + DAY) }, now)).toBeNull();
   });
 
   it('at most MAX_PARTS; one a day without a total; none for a window that fits or cannot be cut', () => {

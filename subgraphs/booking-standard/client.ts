@@ -2,8 +2,9 @@
  * The Booking Standard STU3 provider API, typed, nothing GraphQL. Every request carries the four Ssp-* headers,
  * a fresh unsigned JWT and an X-Request-ID (spec 3.1–3.3), goes through the Spine Secure Proxy when one is
  * configured, and has a deadline (the system's deadlineMs per HTTP call; a slot search's pages share one). A slot
- * search is one search per service and window; when the provider pages, the rest of the window is searched in
- * parallel parts (planParts), each following its `next` links to the end, only ever back to the same provider.
+ * search is one search per service and window, cut into parts sent at once where it will page (by day for a service
+ * not seen before, by its learnt density after); when the provider pages anyway, the rest of the window is searched
+ * in parallel parts (planParts), each following its `next` links to the end, only ever back to the same provider.
  * Appointment calls return the provider's answer (status, version headers, resource or OperationOutcome) for the
  * flows to interpret; only transport failures, 429 and 5xx throw (common/upstream.ts, which retries GETs once and never
  * a POST).
@@ -185,7 +186,8 @@ function slotSearchUrl(system: BookingStandardSystem, search: SlotSearch): strin
  *
  * The client remembers each service's density (slots per second of window, and the provider's page size) from its
  * last complete search, so the next search of a window that will page is cut up front (planFromDensity): one round
- * trip. Only what the provider offers in general is kept, a number per service; never a slot or anything of a patient.
+ * trip; a service never searched before is cut by day (planByDay). Only what the provider offers in general is kept, a
+ * number per service; never a slot or anything of a patient.
  */
 export function planParts(search: SlotSearch, first: FhirBundle, nowMs = Date.now()): SlotSearch[] | null {
   const matches = (first.entry ?? []).filter((e) => e.resource?.resourceType === 'Slot').length;
@@ -212,6 +214,16 @@ export function planFromDensity(search: SlotSearch, learnt: SlotDensity | undefi
   const expected = (learnt.perSecond * (search.to.getTime() - search.from.getTime())) / 1000;
   if (!(expected > 0.8 * learnt.pageSize)) return null;
   return cutWindow(search, Math.ceil((expected * PART_SLACK) / learnt.pageSize), nowMs);
+}
+
+/**
+ * A window of more than a day, of a service this client has never searched: one part per day, sent at once (one
+ * round trip, and each day fetched once: a first page of the whole window would overlap the parts that follow it).
+ * It costs more calls than one search only for a service sparse enough to fit a page, and only on its first search;
+ * then its density is known (planFromDensity). Null for a window of a day or less: searched whole, planParts after.
+ */
+export function planByDay(search: SlotSearch, nowMs = Date.now()): SlotSearch[] | null {
+  return cutWindow(search, Math.ceil((search.to.getTime() - search.from.getTime()) / 86_400_000), nowMs);
 }
 
 /**
@@ -283,15 +295,16 @@ export class BookingStandardClient {
   }
 
   /**
-   * Every free slot of one service in one window, with its includes: one search, and when the provider pages, the
-   * rest of the window in parallel (planParts), or the whole window cut up front when this service's last search
-   * says it will page (planFromDensity). All pages share one deadline (the system's) and one page cap.
+   * Every free slot of one service in one window, with its includes: the whole window cut up front when this
+   * service's last search says it will page (planFromDensity) or nothing is known of it yet (planByDay); otherwise one
+   * search, and when the provider pages after all, the rest of the window in parallel (planParts). All pages share
+   * one deadline (the system's) and one page cap.
    */
   async searchSlots(system: BookingStandardSystem, search: SlotSearch, ctx: CallContext): Promise<SlotSearchResult> {
     const run: SearchRun = { system, ctx, deadline: Date.now() + system.deadlineMs, pages: 0, byKey: new Map(), pageSize: 0 };
     const key = `${system.id}|${search.serviceId}`;
     const learnt = this.densities.get(key);
-    const upfront = planFromDensity(search, learnt);
+    const upfront = learnt ? planFromDensity(search, learnt) : planByDay(search);
     if (upfront) {
       await Promise.all(upfront.map((part) => this.walk(run, slotSearchUrl(system, part))));
     } else {
