@@ -10,6 +10,7 @@ import type { GatewayPlugin } from './plugin.js';
 import { rateLimitPlugin } from './rate-limit/plugin.js';
 import type { ConsumerLimits } from './rate-limit/limits.js';
 import { requestLogPlugin } from './request-log.js';
+import { sharedFetchesPlugin } from './shared-fetches.js';
 import { dateTimeValidationPlugin } from './scalar-validation.js';
 import { tracingPlugin } from './tracing.js';
 
@@ -38,6 +39,8 @@ export function gatewayPlugins(o: GatewayPluginOptions): GatewayPlugin[] {
     persistedQueriesPlugin(o.apqCache),
     requestLogPlugin(o.logger),
     errorMaskingPlugin(o.logger),
+    // Outside the deadline, tracing and signing: a shared fetch is one fetch, with one deadline, span and signature.
+    sharedFetchesPlugin(),
     // A span per plan fetch, timed inside its deadline; the trace headers it adds are sent, and signed, after it.
     deadlinesPlugin(o.subgraphTimeoutMs),
     tracingPlugin,

@@ -1,0 +1,89 @@
+/**
+ * Identical query fetches to one subgraph in flight at the same moment share one request, as Hive Gateway
+ * (`deduplicateInflightRequests`) and Apollo Router (`traffic_shaping.deduplicate_query`) do: under a burst of the
+ * same query each subgraph is asked once, not once per client request.
+ *
+ * Shared only when everything the subgraph's answer can depend on is the same: the subgraph, URL, method, body
+ * (operation, variables, entity representations) and the consumer organisation the request speaks for (answers
+ * differ by consumer: ring-fenced slots, holds). The trace id and signature, which differ per request, are left out;
+ * the shared fetch carries the first request's. Only query operations are shared, recognised positively: a body
+ * that does not start the way the gateway writes a query (a mutation, or a format change in Apollo's request
+ * encoding) is sent on its own. Nothing outlives the fetch: an entry is removed when its answer arrives, so the map
+ * holds at most the fetches in flight.
+ */
+import { CONSUMER_HEADER } from '../../common/consumer.js';
+import type { GatewayPlugin, SubgraphFetch } from './plugin.js';
+
+/** How `RemoteGraphQLDataSource` serialises a query operation: `{"query":"query Name…` or `{"query":"{…`. */
+const QUERY_BODY = /^\{"query":"(?:query\b|\{)/;
+
+/** What Apollo's data source reads of a subgraph answer; each request gets its own, over the one body. */
+class SharedAnswer {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly url: string;
+  readonly redirected = false;
+  readonly bodyUsed = false;
+
+  constructor(from: Response, private readonly body: string) {
+    this.ok = from.ok;
+    this.status = from.status;
+    this.statusText = from.statusText;
+    this.headers = from.headers;
+    this.url = from.url;
+  }
+
+  text(): Promise<string> {
+    return Promise.resolve(this.body);
+  }
+
+  json(): Promise<unknown> {
+    try {
+      return Promise.resolve(JSON.parse(this.body));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  clone(): SharedAnswer {
+    return this;
+  }
+}
+
+function consumerOf(headers: RequestInit['headers']): string {
+  if (!headers) return '';
+  if (headers instanceof Headers) return headers.get(CONSUMER_HEADER) ?? '';
+  if (Array.isArray(headers)) return headers.find((h) => h[0]?.toLowerCase() === CONSUMER_HEADER)?.[1] ?? '';
+  return (headers as Record<string, string>)[CONSUMER_HEADER] ?? '';
+}
+
+/** The key a fetch is shared under, or null when it must go alone. */
+export function sharedFetchKey(subgraph: string, url: string, init: RequestInit): string | null {
+  const body = init.body;
+  if ((init.method ?? 'GET') !== 'POST' || typeof body !== 'string' || !QUERY_BODY.test(body)) return null;
+  return `${subgraph}\n${url}\n${consumerOf(init.headers)}\n${body}`;
+}
+
+export function sharedFetchesPlugin(): GatewayPlugin {
+  return {
+    name: 'shared-fetches',
+    fetch: (next: SubgraphFetch, subgraph: string): SubgraphFetch => {
+      const inFlight = new Map<string, Promise<{ res: Response; body: string }>>();
+      return async (url, init) => {
+        const key = sharedFetchKey(subgraph, url, init);
+        if (key === null) return next(url, init);
+        let shared = inFlight.get(key);
+        if (!shared) {
+          shared = next(url, init).then(async (res) => ({ res, body: await res.text() }));
+          inFlight.set(key, shared);
+          const done = () => inFlight.delete(key);
+          shared.then(done, done);
+        }
+        const { res, body } = await shared;
+        return new SharedAnswer(res, body) as unknown as Response;
+      };
+    },
+  };
+}
