@@ -113,7 +113,10 @@ function normalise(value: unknown, key = ''): unknown {
     } catch {
       return value;
     }
-    return Array.isArray(decoded) && decoded[0] === 'a1' && decoded.length === 3 ? decoded.slice(0, 2) : value;
+    // An availability cursor is its position, a fingerprint of the search and the window's start: a search without
+    // `from` starts now (to the second), so answers a second apart differ in all but the position.
+    const availability = Array.isArray(decoded) && ((decoded[0] === 'a1' && decoded.length === 3) || (decoded[0] === 'a2' && decoded.length === 4));
+    return availability ? (decoded as unknown[]).slice(0, 2) : value;
   }
   if (Array.isArray(value)) return value.map((v) => normalise(v));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v, k)]));
