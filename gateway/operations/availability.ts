@@ -283,8 +283,29 @@ export function askable(services: readonly DirectoryService[]): DirectoryService
 }
 
 /**
+ * Sort by distance: each service's group for the MERGED top-K (schema/supplier-slots.graphql), one per distinct
+ * distance in increasing order (unknown last), so a system's order is (distance, start, rank, id), the merge's, and it
+ * sends K slots in all rather than K per service. Sort by start: none (one group).
+ */
+export function distanceGroups(services: readonly DirectoryService[], sort: 'START' | 'DISTANCE'): Map<string, number> | null {
+  if (sort !== 'DISTANCE') return null;
+  const groups = new Map<string, number>();
+  let group = -1;
+  let last: number | undefined;
+  // Services are in rank order (distance, then id): a new group wherever the distance changes.
+  for (const s of [...services].sort((a, b) => a.rank - b.rank)) {
+    const d = s.distanceKm ?? Number.POSITIVE_INFINITY;
+    if (d !== last) group++;
+    last = d;
+    groups.set(s.id, group);
+  }
+  return groups;
+}
+
+/**
  * One top-K call per supplier system, all in parallel, each under that system's own deadline: the first `k` slots
- * of its services by (start, rank, id) (MERGED), or of each service (PER_SERVICE, for sort by distance and capacity).
+ * of its services by (group, start, rank, id) (MERGED; `groups` from distanceGroups, absent for sort by start), or of
+ * each service (PER_SERVICE, for capacity).
  */
 export async function fetchTop(
   services: readonly DirectoryService[],
@@ -293,6 +314,7 @@ export async function fetchTop(
   deps: AvailabilityDeps,
   k: number,
   mode: TopSlotsMode,
+  groups: ReadonlyMap<string, number> | null = null,
 ): Promise<SupplierAnswers> {
   const bySystem = new Map<string, DirectoryService[]>();
   for (const s of askable(services)) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
@@ -307,7 +329,7 @@ export async function fetchTop(
       let top: SupplierTopSlots;
       try {
         const input = {
-          services: group.map((s) => ({ id: s.id, system: systemId, rank: s.rank })),
+          services: group.map((s) => ({ id: s.id, system: systemId, rank: s.rank, ...(groups ? { group: groups.get(s.id) ?? 0 } : {}) })),
           from: window.from.toISOString(),
           to: window.to.toISOString(),
           first,
@@ -390,9 +412,9 @@ function ensureSorted(list: RankedSlot[]): RankedSlot[] {
   return list;
 }
 
-/** What the top-K operation is asked for a sort: one merged list by start, or each service's own by distance. */
-export function modeFor(sort: 'START' | 'DISTANCE'): TopSlotsMode {
-  return sort === 'DISTANCE' ? 'PER_SERVICE' : 'MERGED';
+/** What the top-K operation is asked for a sort: one merged list either way (by distance: with distanceGroups). */
+export function modeFor(_sort: 'START' | 'DISTANCE'): TopSlotsMode {
+  return 'MERGED';
 }
 
 /**
@@ -488,7 +510,7 @@ async function answerSearch(
   deps: AvailabilityDeps,
 ): Promise<Availability> {
   const k = v.offset + v.first;
-  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort));
+  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort), distanceGroups(services, v.sort));
   const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
   const edges = items.map((m, i) => ({
     cursor: encodeCursor(v.offset + i, v.fingerprint, v.from),
