@@ -68,6 +68,11 @@ export function dayDigest(system: string, serviceId: string, day: string): strin
 
 export const SERVICE_DIGEST_CHARS = 12;
 
+/** The (system, service) part of every dayDigest of that service: its keys' hash tag. */
+export function serviceDigest(system: string, serviceId: string): string {
+  return digest(`${system}\n${serviceId}`, SERVICE_DIGEST_CHARS);
+}
+
 /** Digests computed before: every warm read names the same few thousand service-days again (bounded; oldest out). */
 const digests = new Map<string, string>();
 const MAX_DIGESTS = 20_000;
