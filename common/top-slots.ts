@@ -126,13 +126,28 @@ export interface RankedService<S> {
   keyed: Keyed<S>[];
 }
 
+/**
+ * Epoch ms of a slot's start, parsed once per slot object: the slot cache hands the same decoded objects to every
+ * warm request (slot-cache.ts), so each request would otherwise parse every start of every service-day again.
+ */
+const startMsOf = new WeakMap<object, number>();
+
+export function startMs(slot: { start: string }): number {
+  let ms = startMsOf.get(slot);
+  if (ms === undefined) {
+    ms = Date.parse(slot.start);
+    startMsOf.set(slot, ms);
+  }
+  return ms;
+}
+
 /** Keys each slot once (startMs, rank) and drops hand-offs when asked; sorts only if the list came unsorted. */
 export function rankService<S extends RankableSlot>(s: ServiceSlots<S>, includeHandoff: boolean): RankedService<S> {
   const keyed: Keyed<S>[] = [];
   let sorted = true;
   for (const slot of s.slots) {
     if (!includeHandoff && isHandoff(slot)) continue;
-    const k: Keyed<S> = { a: Date.parse(slot.start), b: s.rank, c: 0, id: slot.id, slot };
+    const k: Keyed<S> = { a: startMs(slot), b: s.rank, c: 0, id: slot.id, slot };
     const last = keyed.at(-1);
     if (last && compareKeyed(last, k) > 0) sorted = false;
     keyed.push(k);

@@ -33,7 +33,7 @@ import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 import { pairKey, type LiveHold } from '../../common/holds.js';
 import { encodeSlotId } from '../../common/slot-id.js';
 import { heldByOthers, withoutHeld } from './held-slots.js';
-import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
+import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, startMs, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
 
 export { DAY_MS, MAX_WINDOW_DAYS } from '../../common/window-input.js';
 export const MAX_FIRST = 500;
@@ -440,7 +440,7 @@ function oldest(instants: readonly string[]): string {
  * Such a session sorts by its start, so it comes first, and stays first on every page that includes it.
  */
 export function inWindow(s: TimedSlot, w: Pick<SlotWindow, 'from' | 'to'>): boolean {
-  const t = Date.parse(s.start);
+  const t = startMs(s);
   if (t >= w.from.getTime()) return t <= w.to.getTime();
   return s.kind === 'SESSION' && s.end !== undefined && Date.parse(s.end) > w.from.getTime();
 }
