@@ -369,12 +369,16 @@ export async function fetchTop(
       for (const r of top.slots) {
         const service = byId.get(r.slot.serviceId);
         if (!service || !answers.services.has(service.id)) continue;
-        const also: OtherListing[] = [];
-        for (const l of r.alsoListedAs) {
-          const other = byId.get(l.serviceId);
-          if (other && answers.services.has(other.id)) also.push({ slotId: l.slotId, service: other });
+        const ranked: RankedSlot = { a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service };
+        if (r.alsoListedAs.length > 0) {
+          const also: OtherListing[] = [];
+          for (const l of r.alsoListedAs) {
+            const other = byId.get(l.serviceId);
+            if (other && answers.services.has(other.id)) also.push({ slotId: l.slotId, service: other });
+          }
+          if (also.length > 0) ranked.also = also;
         }
-        list.push({ a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service, ...(also.length > 0 ? { also } : {}) });
+        list.push(ranked);
       }
       answers.lists.push(list);
     }),
@@ -460,7 +464,19 @@ export function coverage(services: readonly DirectoryService[], answers: Supplie
 
 // ---- the operations --------------------------------------------------------------------------------------------
 
+/** A service as an answer shows it, made once per directory answer's service (reused while that answer is). */
+const shown = new WeakMap<DirectoryService, ReturnType<typeof showService>>();
+
 function availableService(s: DirectoryService) {
+  let v = shown.get(s);
+  if (v === undefined) {
+    v = showService(s);
+    shown.set(s, v);
+  }
+  return v;
+}
+
+function showService(s: DirectoryService) {
   return {
     id: s.id,
     name: s.name,
