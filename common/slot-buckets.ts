@@ -68,8 +68,24 @@ export function dayDigest(system: string, serviceId: string, day: string): strin
 
 export const SERVICE_DIGEST_CHARS = 12;
 
+/** The (system, service) part of every dayDigest of that service: its keys' hash tag. */
+export function serviceDigest(system: string, serviceId: string): string {
+  return digest(`${system}\n${serviceId}`, SERVICE_DIGEST_CHARS);
+}
+
+/** Digests computed before: every warm read names the same few thousand service-days again (bounded; oldest out). */
+const digests = new Map<string, string>();
+const MAX_DIGESTS = 20_000;
+
 function digest(text: string, hexChars: number): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, hexChars);
+  const key = `${hexChars}\n${text}`;
+  let d = digests.get(key);
+  if (d === undefined) {
+    d = createHash('sha256').update(text).digest('hex').slice(0, hexChars);
+    digests.set(key, d);
+    if (digests.size > MAX_DIGESTS) digests.delete(digests.keys().next().value!);
+  }
+  return d;
 }
 
 interface MemoryDay {

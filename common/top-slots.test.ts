@@ -94,6 +94,25 @@ describe('topSlots', () => {
     expect(out.slots.every((s) => s.alsoListedAs.length === 0)).toBe(true);
   });
 
+  it('MERGED with groups (sort by distance): a lower group first whatever its starts, equal groups by start; K in all', async () => {
+    const grouped = input({
+      services: [
+        { id: 'b', system: 'sys', rank: 0, group: 0 },
+        { id: 'a', system: 'sys', rank: 1, group: 1 },
+        { id: 'ed', system: 'sys', rank: 2, group: 1 },
+      ],
+      first: 5,
+    });
+    const out = await fields().topSlots(grouped, ctx());
+    // All of b (group 0) first, though a1 and ed-own start before b3; then a and ed interleaved by start, rank.
+    expect(out.slots.map((s) => s.slot.id)).toEqual(['b1', 'b2', 'b3', 'ed-own', 'a1']);
+  });
+
+  it('refuses a group out of bounds, naming the field', async () => {
+    const bad = input({ services: [{ id: 'a', system: 'sys', rank: 0, group: -1 }] });
+    await expect(fields().topSlots(bad, ctx())).rejects.toMatchObject({ extensions: { field: 'input.services.group' } });
+  });
+
   it('PER_SERVICE: each service its own first K; hand-offs neither sent nor counted when excluded', async () => {
     const out = await fields().topSlots(input({ first: 1, mode: 'PER_SERVICE', includeHandoff: false }), ctx());
     expect(out.slots.map((s) => s.slot.id).sort()).toEqual(['a1', 'b1']);

@@ -9,12 +9,12 @@
  * no comparator parses a date.
  *
  * Orders (a total order, so pages are exact and repeat nothing):
- *   MERGED       (startMs, rank, slot id): sort by start. `rank` is the service's position in the gateway's order
+ *   MERGED       (group, startMs, rank, slot id). `rank` is the service's position in the gateway's order
  *                of services (distance, then id), so "equal start, nearer first" is decided here exactly as the
- *                gateway would, and the first K here are the first K of the full merge.
- *   PER_SERVICE  each service's first K by (startMs, slot id): sort by distance. Distance is the gateway's concern
- *                (the directory knows it); with services ordered by distance first, a page can need K slots from one
- *                service, so each sends its own first K and the gateway merges by (distance, startMs, rank, id).
+ *                gateway would, and the first K here are the first K of the full merge. Sort by start asks one
+ *                group; sort by distance gives each distance its group (nearer lower), so the order is the
+ *                gateway's (distance, startMs, rank, id) and a system sends K slots in all, not K per service.
+ *   PER_SERVICE  each service's first K by (startMs, slot id): `capacity`'s first slot of each service.
  *
  * Counts stay exact: every service reports how many free slots it has in the window (hand-offs excluded when
  * asked), not how many were sent.
@@ -119,9 +119,26 @@ export interface ServiceSlots<S extends RankableSlot> {
 export interface RankedService<S> {
   serviceId: string;
   rank: number;
+  /** MERGED: groups come in increasing order, before start (absent: 0). */
+  group?: number;
   system?: string;
   /** Every qualifying slot of the service, keyed (startMs, rank, 0, id), sorted. */
   keyed: Keyed<S>[];
+}
+
+/**
+ * Epoch ms of a slot's start, parsed once per slot object: the slot cache hands the same decoded objects to every
+ * warm request (slot-cache.ts), so each request would otherwise parse every start of every service-day again.
+ */
+const startMsOf = new WeakMap<object, number>();
+
+export function startMs(slot: { start: string }): number {
+  let ms = startMsOf.get(slot);
+  if (ms === undefined) {
+    ms = Date.parse(slot.start);
+    startMsOf.set(slot, ms);
+  }
+  return ms;
 }
 
 /** Keys each slot once (startMs, rank) and drops hand-offs when asked; sorts only if the list came unsorted. */
@@ -130,7 +147,7 @@ export function rankService<S extends RankableSlot>(s: ServiceSlots<S>, includeH
   let sorted = true;
   for (const slot of s.slots) {
     if (!includeHandoff && isHandoff(slot)) continue;
-    const k: Keyed<S> = { a: Date.parse(slot.start), b: s.rank, c: 0, id: slot.id, slot };
+    const k: Keyed<S> = { a: startMs(slot), b: s.rank, c: 0, id: slot.id, slot };
     const last = keyed.at(-1);
     if (last && compareKeyed(last, k) > 0) sorted = false;
     keyed.push(k);
@@ -199,9 +216,18 @@ export function claimShared<S extends RankableSlot>(services: readonly RankedSer
  */
 export function topK<S>(services: readonly RankedService<S>[], k: number, mode: TopSlotsMode): Keyed<S>[] {
   if (mode === 'PER_SERVICE') return services.flatMap((s) => s.keyed.slice(0, k));
-  return kWayMerge(
-    services.map((s) => s.keyed),
-    compareKeyed,
-    k,
-  );
+  // Group by group: every slot of a lower group comes first, so each group's merge fills what the earlier left.
+  const groups = new Map<number, RankedService<S>[]>();
+  for (const s of services) {
+    const g = s.group ?? 0;
+    const list = groups.get(g);
+    if (list) list.push(s);
+    else groups.set(g, [s]);
+  }
+  const out: Keyed<S>[] = [];
+  for (const g of [...groups.keys()].sort((x, y) => x - y)) {
+    if (out.length >= k) break;
+    for (const slot of kWayMerge(groups.get(g)!.map((s) => s.keyed), compareKeyed, k - out.length)) out.push(slot);
+  }
+  return out;
 }

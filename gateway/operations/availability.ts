@@ -283,8 +283,29 @@ export function askable(services: readonly DirectoryService[]): DirectoryService
 }
 
 /**
+ * Sort by distance: each service's group for the MERGED top-K (schema/supplier-slots.graphql), one per distinct
+ * distance in increasing order (unknown last), so a system's order is (distance, start, rank, id), the merge's, and it
+ * sends K slots in all rather than K per service. Sort by start: none (one group).
+ */
+export function distanceGroups(services: readonly DirectoryService[], sort: 'START' | 'DISTANCE'): Map<string, number> | null {
+  if (sort !== 'DISTANCE') return null;
+  const groups = new Map<string, number>();
+  let group = -1;
+  let last: number | undefined;
+  // Services are in rank order (distance, then id): a new group wherever the distance changes.
+  for (const s of [...services].sort((a, b) => a.rank - b.rank)) {
+    const d = s.distanceKm ?? Number.POSITIVE_INFINITY;
+    if (d !== last) group++;
+    last = d;
+    groups.set(s.id, group);
+  }
+  return groups;
+}
+
+/**
  * One top-K call per supplier system, all in parallel, each under that system's own deadline: the first `k` slots
- * of its services by (start, rank, id) (MERGED), or of each service (PER_SERVICE, for sort by distance and capacity).
+ * of its services by (group, start, rank, id) (MERGED; `groups` from distanceGroups, absent for sort by start), or of
+ * each service (PER_SERVICE, for capacity).
  */
 export async function fetchTop(
   services: readonly DirectoryService[],
@@ -293,6 +314,7 @@ export async function fetchTop(
   deps: AvailabilityDeps,
   k: number,
   mode: TopSlotsMode,
+  groups: ReadonlyMap<string, number> | null = null,
 ): Promise<SupplierAnswers> {
   const bySystem = new Map<string, DirectoryService[]>();
   for (const s of askable(services)) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
@@ -307,7 +329,7 @@ export async function fetchTop(
       let top: SupplierTopSlots;
       try {
         const input = {
-          services: group.map((s) => ({ id: s.id, system: systemId, rank: s.rank })),
+          services: group.map((s) => ({ id: s.id, system: systemId, rank: s.rank, ...(groups ? { group: groups.get(s.id) ?? 0 } : {}) })),
           from: window.from.toISOString(),
           to: window.to.toISOString(),
           first,
@@ -347,12 +369,16 @@ export async function fetchTop(
       for (const r of top.slots) {
         const service = byId.get(r.slot.serviceId);
         if (!service || !answers.services.has(service.id)) continue;
-        const also: OtherListing[] = [];
-        for (const l of r.alsoListedAs) {
-          const other = byId.get(l.serviceId);
-          if (other && answers.services.has(other.id)) also.push({ slotId: l.slotId, service: other });
+        const ranked: RankedSlot = { a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service };
+        if (r.alsoListedAs.length > 0) {
+          const also: OtherListing[] = [];
+          for (const l of r.alsoListedAs) {
+            const other = byId.get(l.serviceId);
+            if (other && answers.services.has(other.id)) also.push({ slotId: l.slotId, service: other });
+          }
+          if (also.length > 0) ranked.also = also;
         }
-        list.push({ a: r.startMs, b: service.rank, c: 0, id: r.slot.id, slot: r.slot as SlotData, service, ...(also.length > 0 ? { also } : {}) });
+        list.push(ranked);
       }
       answers.lists.push(list);
     }),
@@ -390,9 +416,9 @@ function ensureSorted(list: RankedSlot[]): RankedSlot[] {
   return list;
 }
 
-/** What the top-K operation is asked for a sort: one merged list by start, or each service's own by distance. */
-export function modeFor(sort: 'START' | 'DISTANCE'): TopSlotsMode {
-  return sort === 'DISTANCE' ? 'PER_SERVICE' : 'MERGED';
+/** What the top-K operation is asked for a sort: one merged list either way (by distance: with distanceGroups). */
+export function modeFor(_sort: 'START' | 'DISTANCE'): TopSlotsMode {
+  return 'MERGED';
 }
 
 /**
@@ -438,7 +464,19 @@ export function coverage(services: readonly DirectoryService[], answers: Supplie
 
 // ---- the operations --------------------------------------------------------------------------------------------
 
+/** A service as an answer shows it, made once per directory answer's service (reused while that answer is). */
+const shown = new WeakMap<DirectoryService, ReturnType<typeof showService>>();
+
 function availableService(s: DirectoryService) {
+  let v = shown.get(s);
+  if (v === undefined) {
+    v = showService(s);
+    shown.set(s, v);
+  }
+  return v;
+}
+
+function showService(s: DirectoryService) {
   return {
     id: s.id,
     name: s.name,
@@ -488,7 +526,7 @@ async function answerSearch(
   deps: AvailabilityDeps,
 ): Promise<Availability> {
   const k = v.offset + v.first;
-  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort));
+  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort), distanceGroups(services, v.sort));
   const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
   const edges = items.map((m, i) => ({
     cursor: encodeCursor(v.offset + i, v.fingerprint, v.from),

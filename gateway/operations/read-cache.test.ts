@@ -1,11 +1,11 @@
 /**
  * The gateway's read caches (read-cache.ts): bounded and expiring in process; the directory's answer shared through
- * Redis; and the answer cache's generation check reading exactly the day generations the slot cache's invalidation
+ * Redis; and the answer cache's generation check reading exactly the service generations the slot cache's invalidation
  * bumps (the real RedisBucketStore against a real redis-server), so a booking anywhere makes a kept answer unusable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBucketStore } from '../../subgraphs/kit/slot-buckets-redis.js';
-import { dayDigest } from '../../common/slot-buckets.js';
+import { RedisBucketStore, serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { dayDigest, serviceDigest } from '../../common/slot-buckets.js';
 import { londonDay } from '../../common/london-day.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
 import { AnswerCache, DirectoryCache, SlotGenerations, TtlLru } from './read-cache.js';
@@ -66,6 +66,25 @@ describe('the answer cache generation check', () => {
     // A booking on the window's last day at one of its services does.
     await store.invalidate([dayDigest('oakfield-pas', '1402000107', londonDay(to.getTime()))], 60_000);
     expect(await cache.generationsNow(pairs, from, to)).not.toBe(cache.peek('k')!.generations);
+  });
+
+  it('a service generation that expired and is made again never repeats a number an answer may hold', async () => {
+    const generations = new SlotGenerations(redis.client());
+    const store = new RedisBucketStore(redis.client());
+    const pairs = [{ system: 'harbour-uec', serviceId: '1402000199' }];
+    const from = new Date(Date.now() + 2 * 86_400_000);
+    const to = new Date(from.getTime() + 86_400_000);
+    const day = dayDigest('harbour-uec', '1402000199', londonDay(from.getTime()));
+    await store.invalidate([day], 60_000);
+    const first = await generations.read(pairs, from, to);
+    expect(first).not.toBe('0');
+    // Its marker expires (as after a quiet minute), then the next booking there makes it again.
+    await redis.client().del(serviceGenerationKey(serviceDigest('harbour-uec', '1402000199')));
+    expect(await generations.read(pairs, from, to)).toBe('0');
+    await store.invalidate([day], 60_000);
+    expect(await generations.read(pairs, from, to)).not.toBe(first);
+    // And the marker lives as long as the day's.
+    expect(await redis.client().pttl(serviceGenerationKey(serviceDigest('harbour-uec', '1402000199')))).toBeGreaterThan(50_000);
   });
 
   it('changes when a hold is taken or ended behind the answer, and is back once it expires (read from its expiry)', async () => {

@@ -9,16 +9,14 @@
  *
  *   AnswerCache      the merged answer of an identical search for the same consumer audience, for a few seconds
  *                    (default 3 s; ANSWER_CACHE_SECONDS, 0 off), in process and bounded, reused only while every
- *                    (system, service, London day) bucket behind it is at the generation it had before the answer
- *                    was fetched. See `SlotGenerations` for why that check is exact and cheap.
+ *                    (system, service) behind it is at the generation it had before the answer was fetched. See `SlotGenerations` for why that check is exact and cheap.
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
-import { daysCovering } from '../../common/london-day.js';
 import { runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
-import { dayDigest } from '../../common/slot-buckets.js';
-import { dayKey, serviceTag } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { serviceDigest } from '../../common/slot-buckets.js';
+import { serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
 import { holdTag, holdsKey } from '../../common/holds.js';
 
 /** A bounded map whose entries expire: insertion order is age order, so the oldest goes first when full. */
@@ -107,18 +105,18 @@ export class DirectoryCache<V> {
 }
 
 /**
- * The slot cache's day generations (common/slot-buckets*.ts), read by the gateway. Every booking and
- * cancellation, whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches
- * (`slots:v2:{<service>}d:<day>` field `g`, a Lua script) before its answer leaves the subgraph, and keeps that marker alive
- * for ttl + stale + lock (over a minute). So: read every (system, service, day) generation behind an answer *before*
- * fetching it, keep the numbers with the answer, and reuse the answer only while a fresh read gives the same numbers.
- * A booking during or after the fetch changes at least one number (an absent day reads 0 and an invalidation makes it
- * at least 1; a marker cannot expire and reappear with the same number within an answer's few seconds), so a
- * booked slot is never served from a reused answer. The read is one pipelined round trip of HGETs (the generation
- * lives in each day's hash beside its buckets, so one key per day; no MGET over hashes; on a Redis Cluster one
- * pipeline per service, in parallel), far cheaper than the
- * top-K calls it replaces. Without Redis the subgraphs' caches are per process and their generations invisible
- * here: then nothing is reused.
+ * The slot cache's generations (common/slot-buckets*.ts), read by the gateway. Every booking and cancellation,
+ * whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches and, in the
+ * same Lua script, its service's generation (`slots:v2:{<service>}g`, subgraphs/kit/slot-buckets-redis.ts) before its
+ * answer leaves the subgraph, and keeps that marker alive for ttl + stale + lock (over a minute). So: read every
+ * (system, service) generation behind an answer *before* fetching it, keep the numbers with the answer, and reuse the
+ * answer only while a fresh read gives the same numbers. A booking during or after the fetch changes at least one
+ * number (an absent service reads 0; a bump makes it at least Redis's clock in µs and more than before, so a marker
+ * that expired and was made again never repeats a number), so a booked slot is never served from a reused answer.
+ * One key per service, not per service-day: a booking on another day of a service also stops reuse (rarely, and
+ * only ever towards a fresh answer). The read is one pipelined round trip (on a Redis Cluster one pipeline per
+ * service, in parallel), far cheaper than the top-K calls it replaces. Without Redis the subgraphs' caches are per
+ * process and their generations invisible here: then nothing is reused.
  *
  * Holds (common/holds.ts) change what a consumer is shown without touching a bucket, so the same read also takes
  * each system's live holds (scored by expiry, read from now): a hold taken, released, booked or expired changes
@@ -128,21 +126,20 @@ export class DirectoryCache<V> {
 export class SlotGenerations {
   constructor(private readonly redis: RedisClient) {}
 
-  /** One number per (system, service, day) of the window, in a stable order. */
-  async read(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date, nowMs: number = Date.now()): Promise<string> {
-    const days = daysCovering(from, to);
-    const digests = pairs.flatMap(({ system, serviceId }) => days.map((d) => dayDigest(system, serviceId, d)));
+  /** One number per (system, service), in a stable order; the window does not change which (see above). */
+  async read(pairs: readonly { system: string; serviceId: string }[], _from: Date, _to: Date, nowMs: number = Date.now()): Promise<string> {
+    const tags = pairs.map(({ system, serviceId }) => serviceDigest(system, serviceId));
     // Holds are kept per supplier system (common/holds.ts): one read per system behind the answer.
     const systems = [...new Set(pairs.map((p) => p.system))];
     const results = await runBatch<string | null | string[]>(this.redis, [
-      ...digests.map((digest) => ({ tag: serviceTag(digest), queue: (p: ChainableCommander) => void p.hget(dayKey(digest), 'g') })),
+      ...tags.map((tag) => ({ tag, queue: (p: ChainableCommander) => void p.get(serviceGenerationKey(tag)) })),
       ...systems.map((system) => ({
         tag: holdTag(system),
         queue: (p: ChainableCommander) => void p.zrangebyscore(holdsKey(system), `(${nowMs}`, '+inf'),
       })),
     ]);
-    const generations = results.slice(0, digests.length).map((v) => v ?? '0').join(',');
-    const held = results.slice(digests.length).map((v) => (v as string[]).join(';'));
+    const generations = results.slice(0, tags.length).map((v) => v ?? '0').join(',');
+    const held = results.slice(tags.length).map((v) => (v as string[]).join(';'));
     return held.every((h) => h === '') ? generations : `${generations}|${createHash('sha256').update(held.join('|')).digest('base64url').slice(0, 22)}`;
   }
 }

@@ -18,6 +18,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { gatewayHeaders } from '../../common/internal-auth.js';
+import { DeadlineError, HttpPoster, type PostAnswer } from './http-post.js';
 
 export type SubgraphFailure =
   | 'TIMEOUT'
@@ -84,6 +85,8 @@ export function failureOf(error: SubgraphGraphQLError | undefined): SubgraphFail
 }
 
 export class SubgraphClient {
+  private readonly poster = new HttpPoster();
+
   constructor(
     /** Subgraph name → URL (the gateway's configuration). */
     private readonly urls: Readonly<Record<string, string>>,
@@ -105,26 +108,26 @@ export class SubgraphClient {
     const url = this.urls[subgraph];
     if (!url) throw new SubgraphCallError(subgraph, 'UNAVAILABLE', 'no URL configured');
     const body = JSON.stringify({ query: text(doc), variables });
-    const signal = AbortSignal.timeout(deadlineMs);
-    let res: Response;
+    let res: PostAnswer;
     try {
-      res = await fetch(url, {
-        method: 'POST',
+      res = await this.poster.post(
+        url,
         // Signed over this exact body: one use, this request only.
         // The caller's trace goes on (W3C traceparent), beside the signed identity headers.
-        headers: { 'content-type': 'application/json', ...traceHeaders(), ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, this.internalKey) },
+        { 'content-type': 'application/json', ...traceHeaders(), ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, this.internalKey) },
         body,
-        signal,
-      });
+        deadlineMs,
+      );
     } catch (err) {
-      throw new SubgraphCallError(subgraph, signal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', (err as Error).name);
+      if (err instanceof DeadlineError) throw new SubgraphCallError(subgraph, 'TIMEOUT', err.message);
+      throw new SubgraphCallError(subgraph, 'UNAVAILABLE', (err as Error).name);
     }
+    const ok = res.status >= 200 && res.status < 300;
     let parsed: { data?: R | null; errors?: SubgraphGraphQLError[] };
     try {
-      parsed = (await res.json()) as typeof parsed;
+      parsed = JSON.parse(res.text) as typeof parsed;
     } catch (err) {
-      if (signal.aborted) throw new SubgraphCallError(subgraph, 'TIMEOUT', 'deadline passed while reading the answer');
-      throw new SubgraphCallError(subgraph, res.ok ? 'INVALID_RESPONSE' : 'UNAVAILABLE', `HTTP ${res.status}, body not JSON (${(err as Error).name})`);
+      throw new SubgraphCallError(subgraph, ok ? 'INVALID_RESPONSE' : 'UNAVAILABLE', `HTTP ${res.status}, body not JSON (${(err as Error).name})`);
     }
     if (!parsed || typeof parsed !== 'object') throw new SubgraphCallError(subgraph, 'INVALID_RESPONSE', `HTTP ${res.status}, not an object`);
     const errors = Array.isArray(parsed.errors) ? parsed.errors : [];
@@ -141,5 +144,10 @@ export class SubgraphClient {
       );
     }
     return { data: parsed.data, errors };
+  }
+
+  /** Closes the sockets kept to the subgraphs. */
+  close(): void {
+    this.poster.close();
   }
 }

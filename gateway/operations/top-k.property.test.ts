@@ -13,7 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { inWindow } from '../../subgraphs/kit/slot-windows.js';
 import { claimShared, isHandoff, kWayMerge, rankService, topK, type Listing } from '../../common/top-slots.js';
-import { MAX_POSITION, modeFor, pageOf, rankServices, type DirectoryService, type RankedSlot, type SlotData, type SupplierAnswers } from './availability.js';
+import { MAX_POSITION, distanceGroups, modeFor, pageOf, rankServices, type DirectoryService, type RankedSlot, type SlotData, type SupplierAnswers } from './availability.js';
 
 /** Deterministic: a failing seed is printed and replays. */
 function rng(seed: number) {
@@ -123,8 +123,13 @@ function askSuppliers(w: World, k: number): SupplierAnswers {
   const answers: SupplierAnswers = { lists: [], services: new Map(), failures: [] };
   const bySystem = new Map<string, DirectoryService[]>();
   for (const s of w.services) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
+  // The groups the gateway sends (fetchTop): by distance, one per distance over every service of the search.
+  const groups = distanceGroups(w.services, w.sort);
   for (const [system, group] of bySystem) {
-    const ranked = group.map((s) => rankService({ serviceId: s.id, rank: s.rank, system, slots: w.slots.get(s.id)!.filter((x) => inWindow(x, w)) }, w.includeHandoff));
+    const ranked = group.map((s) => ({
+      ...rankService({ serviceId: s.id, rank: s.rank, system, slots: w.slots.get(s.id)!.filter((x) => inWindow(x, w)) }, w.includeHandoff),
+      ...(groups ? { group: groups.get(s.id)! } : {}),
+    }));
     const claimed = claimShared(ranked);
     for (const r of claimed.services) {
       answers.services.set(r.serviceId, { totalCount: r.all, places: r.all, distinctCount: r.keyed.length, distinctPlaces: r.keyed.length, firstStart: null, fetchedAt: null, stale: false });

@@ -45,13 +45,19 @@ function checkDateTime(field: string, value: unknown, now: Date): GraphQLError |
   }
 }
 
-export function checkDateTimes(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  variables: Record<string, unknown>,
-  now = new Date(),
-): GraphQLError | null {
-  let found: GraphQLError | null = null;
+/** Where an operation holds DateTimes, in document order: found once per parsed document (see planOf). */
+type Check =
+  | { kind: 'variable'; name: string; type: GraphQLInputType }
+  | { kind: 'string'; field: string; value: string }
+  | { kind: 'int'; field: string; value: string };
+
+/** Parsed documents are reused (Apollo's document store), so each is walked once per schema, not once per request. */
+const plans = new WeakMap<DocumentNode, { schema: GraphQLSchema; checks: Check[] }>();
+
+function planOf(schema: GraphQLSchema, document: DocumentNode): Check[] {
+  const known = plans.get(document);
+  if (known && known.schema === schema) return known.checks;
+  const checks: Check[] = [];
   const typeInfo = new TypeInfo(schema);
   // The input field path inside an argument's object literal, so `search: { to: … }` is named `search.to`.
   const objectPath: string[] = [];
@@ -61,8 +67,7 @@ export function checkDateTimes(
     visitWithTypeInfo(typeInfo, {
       VariableDefinition(node) {
         const type = typeFromAST(schema, node.type) as GraphQLInputType | undefined;
-        const name = node.variable.name.value;
-        if (type && name in variables) found ??= checkValue(type, variables[name], name, now);
+        if (type) checks.push({ kind: 'variable', name: node.variable.name.value, type });
         return false;
       },
       ObjectField: {
@@ -75,15 +80,37 @@ export function checkDateTimes(
       },
       StringValue(node) {
         const type = typeInfo.getInputType();
-        if (type && getNamedType(type).name === SCALAR) found ??= checkDateTime(fieldName(), node.value, now);
+        if (type && getNamedType(type).name === SCALAR) checks.push({ kind: 'string', field: fieldName(), value: node.value });
       },
       IntValue(node) {
         const type = typeInfo.getInputType();
-        if (type && getNamedType(type).name === SCALAR) found ??= invalid(fieldName(), node.value);
+        if (type && getNamedType(type).name === SCALAR) checks.push({ kind: 'int', field: fieldName(), value: node.value });
       },
     }),
   );
-  return found;
+  plans.set(document, { schema, checks });
+  return checks;
+}
+
+export function checkDateTimes(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  now = new Date(),
+): GraphQLError | null {
+  // The first failing DateTime in document order (literals are checked against `now`, so on every request).
+  for (const c of planOf(schema, document)) {
+    const found =
+      c.kind === 'variable'
+        ? c.name in variables
+          ? checkValue(c.type, variables[c.name], c.name, now)
+          : null
+        : c.kind === 'string'
+          ? checkDateTime(c.field, c.value, now)
+          : invalid(c.field, c.value);
+    if (found) return found;
+  }
+  return null;
 }
 
 function checkValue(type: GraphQLInputType, value: unknown, path: string, now: Date): GraphQLError | null {

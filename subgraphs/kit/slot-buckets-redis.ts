@@ -4,6 +4,11 @@
  *   slots:v2:{<service>}d:<day>                  hash   g → generation; b:<audience digest> → bucket JSON;
  *                                                      n:<audience digest> → failure JSON. Expires with its contents.
  *   slots:v2:{<service>}l:<day>:<audience digest> string single-flight lock token, PX a few seconds.
+ *   slots:v2:{<service>}g                        string the service's generation: bumped with every day's, kept as
+ *                                                      long as the longest day marker; the gateway reads this one key
+ *                                                      per service, not one per service-day (read-cache.ts). At least
+ *                                                      Redis's clock in µs, so one expired and made again never
+ *                                                      repeats a number an answer may still hold.
  *
  * <service> and <day> are the two parts of the day digest (slot-buckets.ts dayDigest). The service part is a hash
  * tag: on a Redis Cluster every day and lock of one (system, service) share a slot, and services spread over the
@@ -26,12 +31,20 @@ if ARGV[4] ~= '' then redis.call('HDEL', KEYS[1], ARGV[4]) end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 1`;
 
-// KEYS[1] day hash. ARGV: lifetime (ms). Everything goes but the bumped generation.
+// KEYS[1] day hash, KEYS[2] the service's generation (same hash tag). ARGV: lifetime (ms). Everything goes but the
+// bumped generations.
 const INVALIDATE = `
 local g = tonumber(redis.call('HGET', KEYS[1], 'g') or '0') + 1
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'g', g)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+local s = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if s < now then s = now end
+local keep = redis.call('PTTL', KEYS[2])
+if keep < tonumber(ARGV[1]) then keep = tonumber(ARGV[1]) end
+redis.call('SET', KEYS[2], string.format('%d', s), 'PX', keep)
 return g`;
 
 // KEYS[1] lock. ARGV: token. Only the holder releases; an expired lock taken over by another is left alone.
@@ -45,14 +58,14 @@ return 0`;
  */
 interface Scripts {
   slotBucketWrite(key: string, generation: string, field: string, value: string, clear: string, lifetimeMs: string): unknown;
-  slotDayInvalidate(key: string, lifetimeMs: string): unknown;
+  slotDayInvalidate(key: string, serviceKey: string, lifetimeMs: string): unknown;
   slotLockRelease(key: string, token: string): Promise<number>;
 }
 
 export class RedisBucketStore implements BucketStore {
   constructor(private readonly redis: RedisClient) {
     redis.defineCommand('slotBucketWrite', { numberOfKeys: 1, lua: WRITE });
-    redis.defineCommand('slotDayInvalidate', { numberOfKeys: 1, lua: INVALIDATE });
+    redis.defineCommand('slotDayInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
     redis.defineCommand('slotLockRelease', { numberOfKeys: 1, lua: UNLOCK });
   }
 
@@ -86,7 +99,7 @@ export class RedisBucketStore implements BucketStore {
   async invalidate(days: readonly string[], lifetimeMs: number): Promise<void> {
     await runBatch(
       this.redis,
-      days.map((d) => ({ tag: serviceTag(d), queue: (p) => scripts(p).slotDayInvalidate(dayKey(d), String(Math.ceil(lifetimeMs))) })),
+      days.map((d) => ({ tag: serviceTag(d), queue: (p) => scripts(p).slotDayInvalidate(dayKey(d), serviceGenerationKey(serviceTag(d)), String(Math.ceil(lifetimeMs))) })),
     );
   }
 
@@ -106,6 +119,11 @@ export function serviceTag(day: string): string {
 
 export function dayKey(day: string): string {
   return `${PREFIX}{${serviceTag(day)}}d:${day.slice(SERVICE_DIGEST_CHARS)}`;
+}
+
+/** The key of a service's generation, by its tag (serviceTag of any of its day digests; slot-buckets.ts serviceDigest). */
+export function serviceGenerationKey(tag: string): string {
+  return `${PREFIX}{${tag}}g`;
 }
 
 export function lockKey(a: BucketAddress): string {

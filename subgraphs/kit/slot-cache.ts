@@ -212,6 +212,9 @@ interface StoredFailure {
   u: number;
 }
 
+/** Decoded buckets kept (service-days × audiences; each no bigger than its text, which the local copy keeps too). */
+const MAX_DECODED = 5000;
+
 export class SlotCache {
   private readonly store: BucketStore;
   private readonly clock: () => number;
@@ -222,6 +225,8 @@ export class SlotCache {
   private readonly background = new Set<Promise<void>>();
   /** What is served while the store is away. */
   private readonly local: LocalBuckets;
+  /** Each bucket's last decoded value, with the stored text it came from: a warm read decodes only what changed. */
+  private readonly decoded = new Map<string, { text: string; value: DaySlots<CacheableSlot> | null }>();
 
   constructor(private readonly opts: SlotCacheOptions) {
     this.store = opts.store;
@@ -371,7 +376,7 @@ export class SlotCache {
     const limit = Math.min(policy.ttlMs + policy.staleMs, maxAge == null ? Infinity : Math.max(maxAge * 1000, policy.maxAgeFloorMs));
     const failure = entry.failure ? decodeFailure(entry.failure) : null;
     const failing = failure && failure.u > now ? failure : null;
-    const cached = entry.bucket ? decodeBucket<S>(entry.bucket) : null;
+    const cached = entry.bucket ? this.decode<S>(b.id, entry.bucket) : null;
     if (cached && now - Date.parse(cached.fetchedAt) <= limit) {
       const fresh = now - Date.parse(cached.fetchedAt) <= policy.ttlMs;
       // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy, and
@@ -385,6 +390,17 @@ export class SlotCache {
       };
     }
     return { kind: 'miss' };
+  }
+
+  /** decodeBucket, reusing the value decoded from identical text (slots are never changed after decoding). */
+  private decode<S extends CacheableSlot>(id: string, text: string): DaySlots<S> | null {
+    const known = this.decoded.get(id);
+    if (known?.text === text) return known.value as DaySlots<S> | null;
+    const value = decodeBucket<S>(text);
+    this.decoded.delete(id);
+    this.decoded.set(id, { text, value });
+    if (this.decoded.size > MAX_DECODED) this.decoded.delete(this.decoded.keys().next().value!);
+    return value;
   }
 
   /** Misses: take each bucket's lock; fetch those taken (or all, with the store away); wait for the others. */

@@ -33,7 +33,7 @@ import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 import { pairKey, type LiveHold } from '../../common/holds.js';
 import { encodeSlotId } from '../../common/slot-id.js';
 import { heldByOthers, withoutHeld } from './held-slots.js';
-import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
+import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, startMs, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
 
 export { DAY_MS, MAX_WINDOW_DAYS } from '../../common/window-input.js';
 export const MAX_FIRST = 500;
@@ -319,6 +319,9 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       for (const s of input.services) {
         if (typeof s.id !== 'string' || s.id.length < 1 || s.id.length > 200) throw userInputError('input.services.id must be 1 to 200 characters', 'input.services.id');
         if (!Number.isInteger(s.rank) || s.rank < 0 || s.rank > 10_000) throw userInputError('input.services.rank must be a whole number from 0 to 10000', 'input.services.rank');
+        if (s.group != null && (!Number.isInteger(s.group) || s.group < 0 || s.group > 10_000)) {
+          throw userInputError('input.services.group must be a whole number from 0 to 10000', 'input.services.group');
+        }
       }
       if (!Number.isInteger(input.first) || input.first < 1 || input.first > MAX_TOP_K) {
         throw userInputError(`input.first must be from 1 to ${MAX_TOP_K}`, 'input.first');
@@ -338,7 +341,8 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         const found = loaded[i]!;
         if (found instanceof Error) return;
         rankedAt.set(i, ranked.length);
-        ranked.push(rankService({ serviceId: s.id, rank: s.rank, system: s.system, slots: found.slots as unknown as readonly RankableSlot[] }, input.includeHandoff));
+        const r = rankService({ serviceId: s.id, rank: s.rank, system: s.system, slots: found.slots as unknown as readonly RankableSlot[] }, input.includeHandoff);
+        ranked.push(s.group != null ? { ...r, group: s.group } : r);
       });
       // One physical slot listed under several services is sent once, under the service that claims it
       // (top-slots.ts claimShared); each service's counts say both every listing and the ones it claimed.
@@ -376,7 +380,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
 }
 
 export interface TopSlotsInput {
-  services: readonly { id: string; system: string; rank: number }[];
+  services: readonly { id: string; system: string; rank: number; group?: number | null }[];
   from: string;
   to: string;
   first: number;
@@ -436,7 +440,7 @@ function oldest(instants: readonly string[]): string {
  * Such a session sorts by its start, so it comes first, and stays first on every page that includes it.
  */
 export function inWindow(s: TimedSlot, w: Pick<SlotWindow, 'from' | 'to'>): boolean {
-  const t = Date.parse(s.start);
+  const t = startMs(s);
   if (t >= w.from.getTime()) return t <= w.to.getTime();
   return s.kind === 'SESSION' && s.end !== undefined && Date.parse(s.end) > w.from.getTime();
 }

@@ -89,10 +89,27 @@ export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from
   const lo = from.getTime();
   const hi = to.getTime();
   const out: SlotModel[] = [];
+  // Slot ids are signed with a key from the environment (common/slot-id.ts): one made under another key is made again.
+  const keys = `${process.env.ID_SIGNING_KEY ?? ''}\n${process.env.INTERNAL_AUTH_KEY ?? ''}\n${process.env.NODE_ENV ?? ''}`;
   for (const s of slots) {
-    const t = Date.parse(s.start);
-    const inside = (t >= lo && t <= hi) || (isSession(s) && Date.parse(s.end) > lo);
-    if (inside && isOffered(s)) out.push(toSlot(systemId, s));
+    const m = mapped(systemId, keys, s);
+    const inside = (m.startMs >= lo && m.startMs <= hi) || (isSession(s) && m.endMs > lo);
+    if (inside && isOffered(s)) out.push(m.slot);
   }
   return out;
+}
+
+/**
+ * A feed slot as the contract's Slot, with its times in ms, made once per slot of the snapshot in hand (which every
+ * request reads until the poller replaces it): mapping signs each slot's id, so doing it per request was most of a
+ * warm search's smart-links CPU. Slots are never changed once made.
+ */
+const made = new WeakMap<FeedSlot, { system: string; keys: string; slot: SlotModel; startMs: number; endMs: number }>();
+
+function mapped(systemId: string, keys: string, s: FeedSlot): { slot: SlotModel; startMs: number; endMs: number } {
+  const known = made.get(s);
+  if (known && known.system === systemId && known.keys === keys) return known;
+  const m = { system: systemId, keys, slot: toSlot(systemId, s), startMs: Date.parse(s.start), endMs: Date.parse(s.end) };
+  made.set(s, m);
+  return m;
 }

@@ -176,6 +176,12 @@ export type SupplierReleaseHoldInput = {
 
 /** One service to ask for: its DoS id, the registry system holding it, and its place in the gateway's order. */
 export type SupplierSlotServiceInput = {
+  /**
+   * MERGED only: services of one group interleave by start, and groups come in increasing order before any start. The
+   * gateway sorting by distance gives services at one distance one group, nearer ones lower groups, so the system sends
+   * only its first K by distance. Absent: 0 (one group: sort by start).
+   */
+  group?: number | null | undefined;
   id: string | number;
   /** The service's position in the gateway's service order (distance, then id): the tie-break between equal starts. */
   rank: number;
@@ -197,7 +203,8 @@ export type SupplierTopSlotsInput = {
 };
 
 /**
- * MERGED: the first `first` slots of all the services together, by (start, rank, slot id): sort by start.
+ * MERGED: the first `first` slots of all the services together, by (group, start, rank, slot id): sort by start (one
+ * group) or by distance (a group per distance).
  * PER_SERVICE: the first `first` slots of each service, by start: sort by distance, where the gateway orders services.
  */
 export type SupplierTopSlotsMode =
