@@ -66,6 +66,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const plugins = opts.plugins;
   const headerPlugins = plugins.filter((p) => p.subgraphHeaders);
 
+  // @apollo/gateway otherwise exports usage metrics to Apollo's servers from every gateway it runs in (this variable is
+  // its only switch): nothing leaves an NHS deployment for a vendor unasked.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl,
     // Query plans are internal: never returned, whatever header a client sends.
