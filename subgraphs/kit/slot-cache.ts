@@ -114,8 +114,8 @@ export interface CachePolicy {
   lockWaitMs: number;
   /**
    * The most days one upstream search covers. Every adapter fetches a run as one search: a PAS answers a date range
-   * in one page, and a Booking Standard client fetches the pages of a long window in parallel once the first shows
-   * it pages (booking-standard/client.ts planParts), rather than one search per day.
+   * in one page, and a Booking Standard client cuts a run that will page into parts it sends at once (by day for a
+   * service it has not searched before; booking-standard/client.ts), each day fetched once.
    */
   maxRunDays: number;
 }
