@@ -7,7 +7,7 @@ import { startBookingStandardSimulator } from '../../sandbox/booking-standard/se
 import { startSandboxServer, type RecordedRequest, type SandboxServer } from '../../sandbox/lib/http.js';
 import { loadRegistry, parseRegistry, type BookingStandardSystem, type Registry } from '../kit/registry.js';
 import { UpstreamError } from '../../common/upstream.js';
-import { BookingStandardClient, MAX_PARTS, fhirInstant, planByDay, planFromDensity, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
+import { BookingStandardClient, FIRST_SIGHT_PARTS, MAX_PARTS, fhirInstant, planByDay, planFromDensity, planParts, slotSearchQuery, type FhirBundle, type FhirSlot } from './client.js';
 import { mapSlots } from './map.js';
 
 let sim: SandboxServer;
@@ -182,6 +182,7 @@ describe('a paged window: cut into parts sent at once', () => {
     // 60 slots in the first hour, then one every six hours for two days: most parts are nearly empty, one overflows.
     const STARTS = [...Array.from({ length: 60 }, (_, i) => T0 + i * 60_000), ...Array.from({ length: 8 }, (_, i) => T0 + (i + 1) * 6 * 3_600_000)];
     let nextHost = '';
+    let failing: (ge: number) => boolean = () => false;
 
     beforeAll(async () => {
       provider = await startSandboxServer({
@@ -191,6 +192,7 @@ describe('a paged window: cut into parts sent at once', () => {
           const bounds = req.query.getAll('start').map((v) => ({ op: v.slice(0, 2), at: Date.parse(v.slice(2)) }));
           const ge = bounds.find((b) => b.op === 'ge')!.at;
           const le = bounds.find((b) => b.op === 'le')!.at;
+          if (failing(ge)) return { status: 500, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] } };
           const matches = STARTS.map((at, i) => ({ at, id: `s${i}` })).filter((s) => s.at >= ge && s.at <= le);
           const offset = Number(req.query.get('_page') ?? 0);
           const page = matches.slice(offset, offset + 10);
@@ -213,6 +215,7 @@ describe('a paged window: cut into parts sent at once', () => {
     afterAll(() => provider.close());
     beforeEach(async () => {
       nextHost = '';
+      failing = () => false;
       await fetch(`${provider.url}/_sandbox/requests`, { method: 'DELETE' });
     });
 
@@ -229,6 +232,24 @@ describe('a paged window: cut into parts sent at once', () => {
       const parts = rest.filter((r) => !r.query['_page']);
       expect(parts.length).toBeGreaterThanOrEqual(2);
       expect(parts.length).toBeLessThanOrEqual(MAX_PARTS);
+    });
+
+    it('a first search cut short still teaches the density: the next is not cut by day again', async () => {
+      // The second day's part fails (500, retried once, then UNAVAILABLE); the others show a sparse service.
+      failing = (ge) => ge >= T0 + DAY && ge < T0 + 2 * DAY;
+      const fresh = new BookingStandardClient(registry);
+      const week = { serviceId: 'x', from: new Date(T0 + 2 * 3_600_000), to: new Date(T0 + 7 * DAY) };
+      expect(await failure(fresh.searchSlots(bunched(), week, nhs111))).toMatchObject({ reason: 'UNAVAILABLE' });
+      const first = (await (await fetch(`${provider.url}/_sandbox/requests`)).json()) as RecordedRequest[];
+      expect(first.filter((r) => !r.query['_page']).length).toBeGreaterThanOrEqual(7);
+
+      failing = () => false;
+      await fetch(`${provider.url}/_sandbox/requests`, { method: 'DELETE' });
+      const again = await fresh.searchSlots(bunched(), week, nhs111);
+      expect(again.resources.map((r) => r.id).sort()).toEqual(STARTS.map((t, i) => ({ t, id: `s${i}` })).filter(({ t }) => t >= week.from.getTime()).map(({ id }) => id).sort());
+      // Eight slots in the week fit one page: one search of the whole window.
+      const second = (await (await fetch(`${provider.url}/_sandbox/requests`)).json()) as RecordedRequest[];
+      expect(second).toHaveLength(1);
     });
 
     it('a dense part follows its own next links: every slot once', async () => {
@@ -270,7 +291,10 @@ describe('planParts', () => {
     for (const p of parts.slice(1)) expect(p.from.getTime() % 1000).toBe(0);
   });
 
-  it('a service never searched: one part per day of a longer window, none for a day', () => {
+  it('a service never searched: a part per 24 hours of a longer window, a week of parts at most, none for a day', () => {
+    expect(FIRST_SIGHT_PARTS).toBe(7);
+    expect(planByDay({ serviceId: 's', from, to: new Date(from.getTime() + 3 * DAY) }, now)).toHaveLength(3);
+    expect(planByDay({ serviceId: 's', from, to: new Date(from.getTime() + 14 * DAY) }, now)).toHaveLength(FIRST_SIGHT_PARTS);
     const parts = planByDay({ serviceId: 's', from, to }, now)!;
     expect(parts).toHaveLength(7);
     expect(parts[0]!.from).toBe(from);

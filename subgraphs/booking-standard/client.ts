@@ -186,7 +186,7 @@ function slotSearchUrl(system: BookingStandardSystem, search: SlotSearch): strin
  *
  * The client remembers each service's density (slots per second of window, and the provider's page size) from its
  * last complete search, so the next search of a window that will page is cut up front (planFromDensity): one round
- * trip; a service never searched before is cut by day (planByDay). Only what the provider offers in general is kept, a
+ * trip; a service never searched before is cut by 24 hours, a week's parts at most (planByDay). Only what the provider offers in general is kept, a
  * number per service; never a slot or anything of a patient.
  */
 export function planParts(search: SlotSearch, first: FhirBundle, nowMs = Date.now()): SlotSearch[] | null {
@@ -217,14 +217,20 @@ export function planFromDensity(search: SlotSearch, learnt: SlotDensity | undefi
 }
 
 /**
- * A window of more than a day, of a service this client has never searched: one part per day, sent at once (one
- * round trip, and each day fetched once: a first page of the whole window would overlap the parts that follow it).
- * It costs more calls than one search only for a service sparse enough to fit a page, and only on its first search;
- * then its density is known (planFromDensity). Null for a window of a day or less: searched whole, planParts after.
+ * A window of more than a day, of a service this client has never searched: a part per 24 hours (at most
+ * FIRST_SIGHT_PARTS), sent at once: one round trip, and each instant fetched once (a first page of the whole window
+ * would overlap the parts that follow it). It costs more calls than one search only for a service sparse enough to
+ * fit a page, and only until one search of it has taught its density (planFromDensity); the cap keeps a first
+ * search of many services after a restart within what a supplier's rate allows. Null for a window of a day or less:
+ * searched whole, planParts after.
  */
 export function planByDay(search: SlotSearch, nowMs = Date.now()): SlotSearch[] | null {
-  return cutWindow(search, Math.ceil((search.to.getTime() - search.from.getTime()) / 86_400_000), nowMs);
+  const days = Math.ceil((search.to.getTime() - search.from.getTime()) / 86_400_000);
+  return cutWindow(search, Math.min(FIRST_SIGHT_PARTS, days), nowMs);
 }
+
+/** A week's searches at most for a service not seen before: a two-week window is cut into two-day parts. */
+export const FIRST_SIGHT_PARTS = 7;
 
 /**
  * The window as `wanted` (at most MAX_PARTS) contiguous, disjoint parts of whole seconds; null when fewer than two.
@@ -306,7 +312,14 @@ export class BookingStandardClient {
     const learnt = this.densities.get(key);
     const upfront = learnt ? planFromDensity(search, learnt) : planByDay(search);
     if (upfront) {
-      await Promise.all(upfront.map((part) => this.walk(run, slotSearchUrl(system, part))));
+      const settled = await Promise.allSettled(upfront.map((part) => this.walk(run, slotSearchUrl(system, part)).then(() => part)));
+      const failed = settled.find((p) => p.status === 'rejected');
+      if (failed) {
+        // The parts that arrived still teach the density, so the next search is cut by it: a first search that our
+        // own throttle cut short would otherwise be cut by day, and throttled, again.
+        if (!learnt) this.learnFromParts(key, settled.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : [])), run);
+        throw failed.reason;
+      }
     } else {
       const first = await this.searchPage(run, slotSearchUrl(system, search));
       const next = nextPage(first, linkScope(system));
@@ -328,6 +341,22 @@ export class BookingStandardClient {
     const pageSize = run.pageSize || before?.pageSize || SEARCH_COUNT;
     this.densities.delete(key);
     this.densities.set(key, { perSecond: slots / seconds, pageSize });
+    if (this.densities.size > DENSITY_LIMIT) this.densities.delete(this.densities.keys().next().value!);
+  }
+
+  /** Density from the parts of a run that completed: their slots over their seconds. */
+  private learnFromParts(key: string, done: readonly SlotSearch[], run: SearchRun): void {
+    let seconds = 0;
+    let slots = 0;
+    for (const part of done) seconds += (part.to.getTime() - part.from.getTime()) / 1000;
+    if (!(seconds > 0)) return;
+    for (const r of run.byKey.values()) {
+      if (r.resourceType !== 'Slot') continue;
+      const start = Date.parse(String((r as FhirSlot).start));
+      if (done.some((p) => start >= p.from.getTime() && start <= p.to.getTime())) slots++;
+    }
+    this.densities.delete(key);
+    this.densities.set(key, { perSecond: slots / seconds, pageSize: run.pageSize || SEARCH_COUNT });
     if (this.densities.size > DENSITY_LIMIT) this.densities.delete(this.densities.keys().next().value!);
   }
 
