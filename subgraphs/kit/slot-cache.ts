@@ -212,8 +212,13 @@ interface StoredFailure {
   u: number;
 }
 
-/** Decoded buckets kept (service-days × audiences; each no bigger than its text, which the local copy keeps too). */
+/**
+ * Decoded buckets kept, most recently read last: at most this many (service-days × audiences), and at most this many
+ * characters of stored text between them (the decoded slots take about as much again), so a deployment with many
+ * services and consumer organisations holds a bounded working set rather than thrashing or growing.
+ */
 const MAX_DECODED = 5000;
+const MAX_DECODED_CHARS = 16 * 1024 * 1024;
 
 export class SlotCache {
   private readonly store: BucketStore;
@@ -227,6 +232,7 @@ export class SlotCache {
   private readonly local: LocalBuckets;
   /** Each bucket's last decoded value, with the stored text it came from: a warm read decodes only what changed. */
   private readonly decoded = new Map<string, { text: string; value: DaySlots<CacheableSlot> | null }>();
+  private decodedChars = 0;
 
   constructor(private readonly opts: SlotCacheOptions) {
     this.store = opts.store;
@@ -395,12 +401,21 @@ export class SlotCache {
   /** decodeBucket, reusing the value decoded from identical text (slots are never changed after decoding). */
   private decode<S extends CacheableSlot>(id: string, text: string): DaySlots<S> | null {
     const known = this.decoded.get(id);
-    if (known?.text === text) return known.value as DaySlots<S> | null;
-    const value = decodeBucket<S>(text);
-    this.decoded.delete(id);
-    this.decoded.set(id, { text, value });
-    if (this.decoded.size > MAX_DECODED) this.decoded.delete(this.decoded.keys().next().value!);
-    return value;
+    if (known) {
+      this.decoded.delete(id);
+      this.decodedChars -= known.text.length;
+    }
+    const entry = known?.text === text ? known : { text, value: decodeBucket<S>(text) as DaySlots<CacheableSlot> | null };
+    if (text.length <= MAX_DECODED_CHARS / 4) {
+      this.decoded.set(id, entry);
+      this.decodedChars += text.length;
+      while (this.decoded.size > MAX_DECODED || this.decodedChars > MAX_DECODED_CHARS) {
+        const [oldest, gone] = this.decoded.entries().next().value!;
+        this.decoded.delete(oldest);
+        this.decodedChars -= gone.text.length;
+      }
+    }
+    return entry.value as DaySlots<S> | null;
   }
 
   /** Misses: take each bucket's lock; fetch those taken (or all, with the store away); wait for the others. */
