@@ -76,6 +76,29 @@ describe('identical subgraph queries in flight share one fetch', () => {
     expect(sharedFetchKey('s', url, init(QUERY))).not.toBeNull();
   });
 
+  it('a query sent after a mutation through the gateway does not join a fetch that began before it', async () => {
+    const plugin = sharedFetchesPlugin();
+    const shared = plugin.fetch!((u, i) => fetch(u, i), 'booking-standard');
+    const before = shared(url, init(QUERY)).then((r) => r.json());
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
+    const hooks = await plugin.apollo!.requestDidStart!({} as never);
+    await hooks!.didResolveOperation!({ operation: { operation: 'mutation' } } as never);
+    const after = shared(url, init(QUERY)).then((r) => r.json());
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(2);
+    release();
+    await Promise.all([before, after]);
+  });
+
+  it('headers of a shape it does not know are never shared', () => {
+    class Odd {
+      [k: string]: string;
+    }
+    const odd = Object.assign(new Odd(), { [CONSUMER_HEADER]: 'RX8' });
+    expect(sharedFetchKey('s', url, { ...init(QUERY), headers: odd as unknown as Record<string, string> })).toBeNull();
+    expect(sharedFetchKey('s', url, { ...init(QUERY), headers: new Headers({ [CONSUMER_HEADER]: 'RX8' }) })).toContain('\nRX8\n');
+    expect(sharedFetchKey('s', url, { ...init(QUERY), headers: [[CONSUMER_HEADER, 'ABC']] })).toContain('\nABC\n');
+  });
+
   it('queries one after another are each sent: nothing is kept once answered', async () => {
     await together([init(QUERY)], 1);
     await together([init(QUERY)], 2);
