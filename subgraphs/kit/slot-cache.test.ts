@@ -324,6 +324,15 @@ describe('slot cache in Redis', () => {
     expect(await redis.client().pttl(keys[0]!)).toBeGreaterThan(55_000);
   });
 
+  it('keeps a bumped generation a minute at least, however short the supplier TTL (a reused answer must see it)', async () => {
+    const h = harness(await redisStore(), { ttlSeconds: 1 });
+    await h.slots('1402000101', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    await h.cache.invalidate('fake-sys', '1402000101', ['2026-11-24']);
+    const keys = await redis.client().keys('*');
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    for (const k of keys) expect(await redis.client().pttl(k), k).toBeGreaterThan(55_000);
+  });
+
   it('carries on without Redis while it is stopped (from its local copy, then the supplier), and uses Redis again when it is back', async () => {
     const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
     connections.push(conn);

@@ -218,6 +218,8 @@ interface StoredFailure {
  * services and consumer organisations holds a bounded working set rather than thrashing or growing.
  */
 const MAX_DECODED = 5000;
+/** How long a day's bumped generation is kept at least (see invalidate). */
+const MIN_MARKER_MS = 60_000;
 const MAX_DECODED_CHARS = 16 * 1024 * 1024;
 
 export class SlotCache {
@@ -271,7 +273,9 @@ export class SlotCache {
     for (const id of this.inFlight.keys()) if (dropped.has(id.slice(0, id.indexOf(':')))) this.inFlight.delete(id);
     try {
       // The generation marker must outlive any fetch that read the old one: a bucket's lifetime covers that.
-      await this.store.invalidate(digests, p.ttlMs + p.staleMs + p.lockTtlMs);
+      // The markers outlive anything that read the generations before them: the buckets, a lock's fetch, and a
+      // reused merged answer (ANSWER_CACHE_SECONDS, at most 10 s) however short the supplier's TTL.
+      await this.store.invalidate(digests, Math.max(p.ttlMs + p.staleMs + p.lockTtlMs, MIN_MARKER_MS));
     } catch (err) {
       this.storeFailed(err);
     }
