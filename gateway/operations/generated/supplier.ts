@@ -205,7 +205,7 @@ export type SupplierTopSlotsInput = {
 /**
  * MERGED: the first `first` slots of all the services together, by (group, start, rank, slot id): sort by start (one
  * group) or by distance (a group per distance).
- * PER_SERVICE: the first `first` slots of each service, by start: sort by distance, where the gateway orders services.
+ * PER_SERVICE: the first `first` slots of each service, by start: what `capacity` reads of each service.
  */
 export type SupplierTopSlotsMode =
   | 'MERGED'
