@@ -63,7 +63,7 @@ export function bucketAddress(system: string, serviceId: string, day: string, au
  * that shards (Redis Cluster) can keep a service's days together and a request's reads in few round trips.
  */
 export function dayDigest(system: string, serviceId: string, day: string): string {
-  return digest(`${system}\n${serviceId}`, SERVICE_DIGEST_CHARS) + digest(`${system}\n${serviceId}\n${day}`, 32);
+  return serviceDigest(system, serviceId) + digest(`${system}\n${serviceId}\n${day}`, 32);
 }
 
 export const SERVICE_DIGEST_CHARS = 12;

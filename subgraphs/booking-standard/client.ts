@@ -338,9 +338,13 @@ export class BookingStandardClient {
     if (!(seconds > 0)) return;
     let slots = 0;
     for (const r of run.byKey.values()) if (r.resourceType === 'Slot') slots++;
-    const pageSize = run.pageSize || before?.pageSize || SEARCH_COUNT;
+    this.remember(key, { perSecond: slots / seconds, pageSize: run.pageSize || before?.pageSize || SEARCH_COUNT });
+  }
+
+  /** Keeps a service's density, newest last (the oldest learnt goes first past DENSITY_LIMIT). */
+  private remember(key: string, density: SlotDensity): void {
     this.densities.delete(key);
-    this.densities.set(key, { perSecond: slots / seconds, pageSize });
+    this.densities.set(key, density);
     if (this.densities.size > DENSITY_LIMIT) this.densities.delete(this.densities.keys().next().value!);
   }
 
@@ -355,9 +359,7 @@ export class BookingStandardClient {
       const start = Date.parse(String((r as FhirSlot).start));
       if (done.some((p) => start >= p.from.getTime() && start <= p.to.getTime())) slots++;
     }
-    this.densities.delete(key);
-    this.densities.set(key, { perSecond: slots / seconds, pageSize: run.pageSize || SEARCH_COUNT });
-    if (this.densities.size > DENSITY_LIMIT) this.densities.delete(this.densities.keys().next().value!);
+    this.remember(key, { perSecond: slots / seconds, pageSize: run.pageSize || SEARCH_COUNT });
   }
 
   /** One search to its end, following `next` links one after another (each names the page before's last slot). */
