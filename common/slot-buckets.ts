@@ -28,7 +28,18 @@ export interface StoredEntry {
   /** The day's generation when read: pass it back to write(). */
   generation: number;
   bucket?: string;
+  /** The bucket's version, where the store keeps one: pass it back to read() with the text, as `KnownBucket`. */
+  version?: string;
   failure?: string;
+}
+
+/**
+ * A bucket's text the reader already holds, with the version it was read at: a store that keeps versions then sends
+ * the text again only when it changed (most warm reads move a few bytes per bucket instead of its every slot).
+ */
+export interface KnownBucket {
+  version: string;
+  text: string;
 }
 
 /** Exactly one of bucket and failure. A bucket replaces the audience's failure; a failure leaves its bucket. */
@@ -42,7 +53,8 @@ export interface BucketWrite {
 }
 
 export interface BucketStore {
-  read(addresses: readonly BucketAddress[]): Promise<StoredEntry[]>;
+  /** Each address's entry; where `known[i]` is still the bucket's version, its `bucket` is `known[i].text` itself. */
+  read(addresses: readonly BucketAddress[], known?: readonly (KnownBucket | undefined)[]): Promise<StoredEntry[]>;
   /** Stores each write whose day is still at its generation; returns how many were stored. */
   write(writes: readonly BucketWrite[]): Promise<number>;
   /** Drops every audience's bucket and failure of these days and bumps their generation. */

@@ -1,8 +1,12 @@
 /**
  * The slot cache's buckets in Redis (layout and semantics: slot-buckets.ts).
  *
- *   slots:v2:{<service>}d:<day>                  hash   g → generation; b:<audience digest> → bucket JSON;
- *                                                      n:<audience digest> → failure JSON. Expires with its contents.
+ *   slots:v2:{<service>}d:<day>                  hash   g → generation; s:<audience digest> → bucket JSON and
+ *                                                      v:<audience digest> → its version (a digest of the JSON),
+ *                                                      written together; n:<audience digest> → failure JSON.
+ *                                                      Expires with its contents. (`b:` fields, unversioned buckets
+ *                                                      of earlier releases, are neither read nor written: replicas of
+ *                                                      both releases can share a day during a rolling deploy.)
  *   slots:v2:{<service>}l:<day>:<audience digest> string single-flight lock token, PX a few seconds.
  *   slots:v2:{<service>}g                        string the service's generation: bumped with every day's, kept as
  *                                                      long as the longest day marker; the gateway reads this one key
@@ -14,19 +18,25 @@
  * tag: on a Redis Cluster every day and lock of one (system, service) share a slot, and services spread over the
  * cluster. Conditional writes and invalidation are Lua scripts, so "still the generation I read" and "write" are one
  * step; each touches one key. Reads for a whole request go in one pipeline on one server (one round trip however
- * many services and days it covers), one per service in parallel on a cluster (redis-batch.ts).
+ * many services and days it covers), one per service in parallel on a cluster (redis-batch.ts). A reader that
+ * already holds a bucket's text at some version asks for the version only, and for the text again only when the
+ * version moved (a second round trip for those alone): a warm search moves a few bytes per bucket rather than every
+ * slot of it, which was most of a supplier subgraph's allocation (and so its garbage collection) on a warm read.
  */
+import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import { runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
-import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from '../../common/slot-buckets.js';
+import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
 
 const PREFIX = 'slots:v2:';
 
-// KEYS[1] day hash. ARGV: expected generation, field to set, value, field to clear ('' for none), lifetime (ms).
+// KEYS[1] day hash. ARGV: expected generation, field to set, value, field to clear ('' for none), lifetime (ms),
+// version field and version ('' for none: a failure leaves its audience's bucket and version as they are).
 const WRITE = `
 if (redis.call('HGET', KEYS[1], 'g') or '0') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], ARGV[6], ARGV[7]) end
 if ARGV[4] ~= '' then redis.call('HDEL', KEYS[1], ARGV[4]) end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 1`;
@@ -57,7 +67,7 @@ return 0`;
  * pipeline they queue and return the pipeline; their results come from exec().
  */
 interface Scripts {
-  slotBucketWrite(key: string, generation: string, field: string, value: string, clear: string, lifetimeMs: string): unknown;
+  slotBucketWrite(key: string, generation: string, field: string, value: string, clear: string, lifetimeMs: string, versionField: string, version: string): unknown;
   slotDayInvalidate(key: string, serviceKey: string, lifetimeMs: string): unknown;
   slotLockRelease(key: string, token: string): Promise<number>;
 }
@@ -69,16 +79,25 @@ export class RedisBucketStore implements BucketStore {
     redis.defineCommand('slotLockRelease', { numberOfKeys: 1, lua: UNLOCK });
   }
 
-  async read(addresses: readonly BucketAddress[]): Promise<StoredEntry[]> {
-    const results = await runBatch<(string | null)[]>(
-      this.redis,
-      addresses.map((a) => ({ tag: serviceTag(a.day), queue: (p) => p.hmget(dayKey(a.day), 'g', `b:${a.audience}`, `n:${a.audience}`) })),
-    );
-    return results.map(([g, bucket, failure]) => ({
-      generation: g ? Number(g) : 0,
-      ...(bucket ? { bucket } : {}),
-      ...(failure ? { failure } : {}),
-    }));
+  async read(addresses: readonly BucketAddress[], known: readonly (KnownBucket | undefined)[] = []): Promise<StoredEntry[]> {
+    const entries: (StoredEntry | null)[] = (
+      await runBatch<(string | null)[]>(
+        this.redis,
+        addresses.map((a, i) => ({ tag: serviceTag(a.day), queue: (p) => void (known[i] ? p.hmget(dayKey(a.day), 'g', `v:${a.audience}`, `n:${a.audience}`) : readAll(p, a)) })),
+      )
+    ).map((r, i) => {
+      const held = known[i];
+      if (!held) return entryOf(r);
+      const [g, version, failure] = r;
+      // Moved (or gone): read in full below. The version is a digest of the text, so equal means the same text.
+      return version === held.version ? entryOf([g, version, held.text, failure]) : null;
+    });
+    const again = addresses.flatMap((a, i) => (entries[i] === null ? [{ a, i }] : []));
+    if (again.length > 0) {
+      const full = await runBatch<(string | null)[]>(this.redis, again.map(({ a }) => ({ tag: serviceTag(a.day), queue: (p) => readAll(p, a) })));
+      again.forEach(({ i }, j) => (entries[i] = entryOf(full[j]!)));
+    }
+    return entries as StoredEntry[];
   }
 
   async write(writes: readonly BucketWrite[]): Promise<number> {
@@ -86,10 +105,12 @@ export class RedisBucketStore implements BucketStore {
       this.redis,
       writes.map((w) => {
         const aud = w.address.audience;
-        const [field, value, clear] = w.bucket !== undefined ? [`b:${aud}`, w.bucket, `n:${aud}`] : [`n:${aud}`, w.failure!, ''];
+        const [field, value, clear, versionField, version] =
+          w.bucket !== undefined ? [`s:${aud}`, w.bucket, `n:${aud}`, `v:${aud}`, bucketVersion(w.bucket)] : [`n:${aud}`, w.failure!, '', '', ''];
         return {
           tag: serviceTag(w.address.day),
-          queue: (p) => scripts(p).slotBucketWrite(dayKey(w.address.day), String(w.generation), field, value, clear, String(Math.ceil(w.lifetimeMs))),
+          queue: (p) =>
+            scripts(p).slotBucketWrite(dayKey(w.address.day), String(w.generation), field, value, clear, String(Math.ceil(w.lifetimeMs)), versionField, version),
         };
       }),
     );
@@ -110,6 +131,24 @@ export class RedisBucketStore implements BucketStore {
   async unlock(address: BucketAddress, token: string): Promise<void> {
     await (this.redis as unknown as Scripts).slotLockRelease(lockKey(address), token);
   }
+}
+
+/** Generation, version, bucket and failure of one audience's day. */
+function readAll(p: ChainableCommander, a: BucketAddress): void {
+  p.hmget(dayKey(a.day), 'g', `v:${a.audience}`, `s:${a.audience}`, `n:${a.audience}`);
+}
+
+function entryOf([g, version, bucket, failure]: (string | null | undefined)[]): StoredEntry {
+  return {
+    generation: g ? Number(g) : 0,
+    ...(bucket ? { bucket, ...(version ? { version } : {}) } : {}),
+    ...(failure ? { failure } : {}),
+  };
+}
+
+/** A bucket's version: a digest of its text (so a rewrite with the same text keeps readers' decoded copies). */
+export function bucketVersion(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 16);
 }
 
 /** The hash tag of a day digest's keys: its (system, service) part. */

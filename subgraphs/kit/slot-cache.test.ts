@@ -9,8 +9,8 @@ import { supplierError } from '../../common/errors.js';
 import { dayStart } from '../../common/london-day.js';
 import { registry as metrics } from '../../common/metrics.js';
 import { connectRedis, OutageLog, type RedisConnection } from '../../common/redis.js';
-import { RedisBucketStore } from './slot-buckets-redis.js';
-import { MemoryBucketStore, type BucketStore } from '../../common/slot-buckets.js';
+import { RedisBucketStore, bucketVersion, dayKey } from './slot-buckets-redis.js';
+import { MemoryBucketStore, bucketAddress, type BucketStore } from '../../common/slot-buckets.js';
 import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
 import { ThrottledError, UpstreamError } from '../../common/upstream.js';
@@ -314,14 +314,49 @@ describe('slot cache in Redis', () => {
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(/^slots:v2:\{[0-9a-f]{12}\}d:[0-9a-f]{32}$/);
     const entry = await redis.client().hgetall(keys[0]!);
-    expect(Object.keys(entry).sort()).toEqual([expect.stringMatching(/^b:[0-9a-f]{16}$/)]);
-    const raw = Object.values(entry)[0]!;
+    const fields = Object.keys(entry).sort();
+    expect(fields).toEqual([expect.stringMatching(/^s:[0-9a-f]{16}$/), expect.stringMatching(/^v:[0-9a-f]{16}$/)]);
+    const raw = entry[fields[0]!]!;
+    expect(entry[fields[1]!]).toBe(bucketVersion(raw));
     expect(raw).not.toMatch(/RX8|fake-sys/);
     const stored = JSON.parse(raw) as { f: number; s: Record<string, unknown>[] };
     // The whole day; no source, and no per-slot fetchedAt where it is the bucket's.
     expect(stored.s[0]).toEqual({ id: expect.any(String), start: '2026-11-24T00:00:00.000Z' });
     expect(stored.s).toHaveLength(24);
     expect(await redis.client().pttl(keys[0]!)).toBeGreaterThan(55_000);
+  });
+
+  it('sends a bucket\'s text again only when its version moved; an earlier release\'s unversioned field is ignored', async () => {
+    const store = (await redisStore()) as RedisBucketStore;
+    const a = bucketAddress('fake-sys', '1402000101', '2026-11-24', 'RX8');
+    const b = bucketAddress('fake-sys', '1402000102', '2026-11-24', 'RX8');
+    const write = (address: typeof a, bucket: string, generation = 0) => store.write([{ address, generation, bucket, lifetimeMs: 60_000 }]);
+    expect(await write(a, '{"f":1,"s":[]}')).toBe(1);
+    expect(await write(b, '{"f":2,"s":[]}')).toBe(1);
+    const [first, other] = await store.read([a, b]);
+    expect(first).toEqual({ generation: 0, bucket: '{"f":1,"s":[]}', version: bucketVersion('{"f":1,"s":[]}') });
+    expect(other!.bucket).toBe('{"f":2,"s":[]}');
+
+    // Held at its version: the very string handed in comes back (nothing sent again); a wrong version reads in full.
+    const held = { version: first!.version!, text: `${first!.bucket}` };
+    const [same, full] = await store.read([a, b], [held, { version: 'not-it', text: 'old' }]);
+    expect(same!.bucket).toBe(held.text);
+    expect(same!.version).toBe(held.version);
+    expect(full).toEqual(other);
+
+    // A failure written since leaves the bucket and its version (and is read with them); a new text moves the version.
+    await store.write([{ address: a, generation: 0, failure: '{"r":"TIMEOUT","u":1}', lifetimeMs: 60_000 }]);
+    expect(await store.read([a], [held])).toEqual([{ generation: 0, bucket: held.text, version: held.version, failure: '{"r":"TIMEOUT","u":1}' }]);
+    await write(a, '{"f":3,"s":[]}');
+    expect(await store.read([a], [held])).toEqual([{ generation: 0, bucket: '{"f":3,"s":[]}', version: bucketVersion('{"f":3,"s":[]}') }]);
+
+    // Invalidated: gone for the holder too.
+    await store.invalidate([a.day], 60_000);
+    expect(await store.read([a], [held])).toEqual([{ generation: 1 }]);
+
+    // A replica of the release before versions writes `b:` into the same day: never taken for this release's bucket.
+    await redis.client().hset(dayKey(a.day), `b:${a.audience}`, '{"f":9,"s":[]}');
+    expect(await store.read([a], [held])).toEqual([{ generation: 1 }]);
   });
 
   it('keeps a bumped generation a minute at least, however short the supplier TTL (a reused answer must see it)', async () => {

@@ -47,7 +47,7 @@ import { connectRedis, redisTargetFromEnv, type RedisTarget } from '../../common
 import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
-import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type StoredEntry } from '../../common/slot-buckets.js';
+import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
 import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
 
 export type SlotSource = 'LIVE' | 'CACHE';
@@ -232,8 +232,11 @@ export class SlotCache {
   private readonly background = new Set<Promise<void>>();
   /** What is served while the store is away. */
   private readonly local: LocalBuckets;
-  /** Each bucket's last decoded value, with the stored text it came from: a warm read decodes only what changed. */
-  private readonly decoded = new Map<string, { text: string; value: DaySlots<CacheableSlot> | null }>();
+  /**
+   * Each bucket's last decoded value, with the stored text (and its version) it came from: a warm read asks the store
+   * for the text only when its version moved, and decodes only what changed.
+   */
+  private readonly decoded = new Map<string, { text: string; version?: string; value: DaySlots<CacheableSlot> | null }>();
   private decodedChars = 0;
 
   constructor(private readonly opts: SlotCacheOptions) {
@@ -317,7 +320,10 @@ export class SlotCache {
   private async resolve<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
     let entries: StoredEntry[] | null;
     try {
-      entries = await this.store.read(buckets.map((b) => b.address));
+      entries = await this.store.read(
+        buckets.map((b) => b.address),
+        buckets.map((b) => this.known(b.id)),
+      );
     } catch (err) {
       this.storeFailed(err);
       entries = null;
@@ -386,7 +392,7 @@ export class SlotCache {
     const limit = Math.min(policy.ttlMs + policy.staleMs, maxAge == null ? Infinity : Math.max(maxAge * 1000, policy.maxAgeFloorMs));
     const failure = entry.failure ? decodeFailure(entry.failure) : null;
     const failing = failure && failure.u > now ? failure : null;
-    const cached = entry.bucket ? this.decode<S>(b.id, entry.bucket) : null;
+    const cached = entry.bucket ? this.decode<S>(b.id, entry.bucket, entry.version) : null;
     if (cached && now - Date.parse(cached.fetchedAt) <= limit) {
       const fresh = now - Date.parse(cached.fetchedAt) <= policy.ttlMs;
       // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy, and
@@ -402,14 +408,24 @@ export class SlotCache {
     return { kind: 'miss' };
   }
 
+  /** The text (and version) of a bucket this process holds decoded, for the store to send again only if it moved. */
+  private known(id: string): KnownBucket | undefined {
+    const held = this.decoded.get(id);
+    return held?.version ? { version: held.version, text: held.text } : undefined;
+  }
+
   /** decodeBucket, reusing the value decoded from identical text (slots are never changed after decoding). */
-  private decode<S extends CacheableSlot>(id: string, text: string): DaySlots<S> | null {
+  private decode<S extends CacheableSlot>(id: string, text: string, version: string | undefined): DaySlots<S> | null {
     const known = this.decoded.get(id);
     if (known) {
       this.decoded.delete(id);
       this.decodedChars -= known.text.length;
     }
-    const entry = known?.text === text ? known : { text, value: decodeBucket<S>(text) as DaySlots<CacheableSlot> | null };
+    let entry: { text: string; version?: string; value: DaySlots<CacheableSlot> | null };
+    if (known?.text === text) {
+      entry = known;
+      if (version) entry.version = version;
+    } else entry = { text, ...(version ? { version } : {}), value: decodeBucket<S>(text) as DaySlots<CacheableSlot> | null };
     if (text.length <= MAX_DECODED_CHARS / 4) {
       this.decoded.set(id, entry);
       this.decodedChars += text.length;
@@ -450,7 +466,10 @@ export class SlotCache {
       await sleep(Math.min(delay, Math.max(1, until - performance.now())));
       let entries: StoredEntry[];
       try {
-        entries = await this.store.read(pending.map((b) => b.address));
+        entries = await this.store.read(
+          pending.map((b) => b.address),
+          pending.map((b) => this.known(b.id)),
+        );
       } catch (err) {
         this.storeFailed(err);
         break;
