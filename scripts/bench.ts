@@ -31,6 +31,8 @@
  *                               c=1 and c=10 (last); cold means the suppliers' slot caches (the gateway's in-process
  *                               copy of the directory's answer may be warm; the directory simulator is not delayed).
  * Burst and cold start on freshly restarted supplier subgraphs, so an earlier row's open circuit is not measured.
+ * Below the table, the CPU per request of every process (and Redis) over the c=1 warm-varied and cold rows: a row's
+ * latency at c=1 is bounded by the sum on the critical path, and at c=10 by the sum over the machine's cores.
  * `--quick` runs every row with a handful of requests: it checks the bench works; its numbers mean nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,7 +47,7 @@ import { startRedis, type TestRedis } from '../test/redis.js';
 import { BENCH_CONSUMER } from '../bench/consumer.js';
 import { addDays, londonDate, londonMidnight } from '../bench/days.js';
 import { FailureLog, agentFor, once, rounds, run, runMix, type GraphQLAnswer, type MixItem, type Sample, type Target } from '../bench/load.js';
-import { withCpu } from '../bench/proc.js';
+import { cpuLine, withCpu, withCpuByProcess } from '../bench/proc.js';
 import * as verdicts from '../bench/rows.js';
 import { parseArgs, table, toJson, type BenchRow } from '../bench/rows.js';
 import {
@@ -331,6 +333,20 @@ async function main(): Promise<number> {
     ...(args.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] } : {}),
   }));
   const gatewayPid = s.pid('gateway');
+  /** Every process of the stack and Redis, by name, as they are now (burst and cold restart the supplier subgraphs). */
+  const stackPids = async () => {
+    const pids = new Map<string, number>();
+    for (const p of PROCESSES) {
+      const pid = s.pid(p.name);
+      if (pid) pids.set(p.name, pid);
+    }
+    const info = await redis!.client().info('server');
+    const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    if (redisPid) pids.set('redis', redisPid);
+    return pids;
+  };
+  /** CPU per request by process (/proc) for some rows: where their time goes across the stack. */
+  const spread: string[] = [];
   if (!gatewayPid) throw new Error('no gateway process id');
   const subgraphPid = s.pid('booking-standard');
   // A cold cache: every key in Redis deleted (slot buckets, directory answers, merged answers, locks, limits)
@@ -446,7 +462,11 @@ async function main(): Promise<number> {
     withCpu(gatewayPid, async () =>
       (await runMix(label, variedItems, { concurrency, durationMs: Number.POSITIVE_INFINITY, maxRequests: passes * variedItems.length }, failures)).get('all')!,
     );
-  const varied1 = await variedRun('availability-warm-varied c=1', 1, N.variedPassesC1);
+  const varied1Spread = await withCpuByProcess(await stackPids(), N.variedPassesC1 * variedItems.length, () =>
+    variedRun('availability-warm-varied c=1', 1, N.variedPassesC1),
+  );
+  const varied1 = varied1Spread.result;
+  spread.push(`availability-warm-varied c=1: ${cpuLine(varied1Spread.perRequest)}`);
   say('availability-warm-varied: warm-up again, then c=10');
   await warmVaried('availability-warm-varied warm-up 2');
   const varied10 = await variedRun('availability-warm-varied c=10', 10, N.variedPassesC10);
@@ -535,7 +555,11 @@ async function main(): Promise<number> {
     await flush();
   };
   say('availability-cold: c=1 (Redis emptied before every request)');
-  const cold1 = await rounds('availability-cold c=1', cold, { rounds: N.availColdRoundsC1, concurrency: 1, reset: coldReset }, failures);
+  const cold1Spread = await withCpuByProcess(await stackPids(), N.availColdRoundsC1, () =>
+    rounds('availability-cold c=1', cold, { rounds: N.availColdRoundsC1, concurrency: 1, reset: coldReset }, failures),
+  );
+  const cold1 = cold1Spread.result;
+  spread.push(`availability-cold c=1 (Redis's share includes emptying it): ${cpuLine(cold1Spread.perRequest)}`);
   say('availability-cold: c=10 (Redis emptied before every round of 10 identical requests)');
   const cold10 = await rounds('availability-cold c=10', cold, { rounds: N.availColdRoundsC10, concurrency: 10, reset: coldReset }, failures);
   const loadEnd = loadavg();
@@ -614,6 +638,7 @@ async function main(): Promise<number> {
       `a slow publisher's slot not CACHE); their latency is included. CPU: /proc utime+stime of the process answering (gateway; ` +
       `slot-direct: the booking-standard subgraph; slot-hive: Hive) over the measured requests.`,
   );
+  out(`CPU per request by process (ms, /proc utime+stime, every process of the stack and Redis): ${spread.join('. ')}.`);
   for (const n of notes) out(`Note: ${n}`);
   out(`Run time ${seconds.toFixed(0)} s (anything else running on the machine competes with the stack and skews every row).`);
 
