@@ -128,16 +128,18 @@ export interface RankedService<S> {
 
 /**
  * Epoch ms of a slot's start, parsed once per slot object: the slot cache hands the same decoded objects to every
- * warm request (slot-cache.ts), so each request would otherwise parse every start of every service-day again.
+ * warm request (slot-cache.ts), so each request would otherwise parse every start of every service-day again. Kept
+ * on the object under a symbol, not enumerable (so neither JSON, GraphQL nor a spread copy `{ ...slot, start }` ever
+ * sees or carries it): a property read, where a WeakMap look-up per slot and request was a profile's visible share.
+ * An object that cannot take it (frozen) is parsed each time.
  */
-const startMsOf = new WeakMap<object, number>();
+const START_MS = Symbol('startMs');
 
 export function startMs(slot: { start: string }): number {
-  let ms = startMsOf.get(slot);
-  if (ms === undefined) {
-    ms = Date.parse(slot.start);
-    startMsOf.set(slot, ms);
-  }
+  const held = (slot as { [START_MS]?: number })[START_MS];
+  if (held !== undefined) return held;
+  const ms = Date.parse(slot.start);
+  if (Object.isExtensible(slot)) Object.defineProperty(slot, START_MS, { value: ms, enumerable: false, writable: false, configurable: false });
   return ms;
 }
 
@@ -145,12 +147,12 @@ export function startMs(slot: { start: string }): number {
 export function rankService<S extends RankableSlot>(s: ServiceSlots<S>, includeHandoff: boolean): RankedService<S> {
   const keyed: Keyed<S>[] = [];
   let sorted = true;
+  let last: Keyed<S> | undefined;
   for (const slot of s.slots) {
     if (!includeHandoff && isHandoff(slot)) continue;
     const k: Keyed<S> = { a: startMs(slot), b: s.rank, c: 0, id: slot.id, slot };
-    const last = keyed.at(-1);
-    if (last && compareKeyed(last, k) > 0) sorted = false;
-    keyed.push(k);
+    if (sorted && last && compareKeyed(last, k) > 0) sorted = false;
+    keyed.push((last = k));
   }
   if (!sorted) keyed.sort(compareKeyed);
   return { serviceId: s.serviceId, rank: s.rank, ...(s.system !== undefined ? { system: s.system } : {}), keyed };

@@ -26,7 +26,7 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import type { SubgraphContext } from '../../common/context.js';
 import { forbiddenError, supplierError, userInputError } from '../../common/errors.js';
 import type { Logger } from 'pino';
-import { daysCovering } from '../../common/london-day.js';
+import { dayEnd, dayStart, daysCovering } from '../../common/london-day.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
@@ -226,9 +226,18 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       const failed = parts.find((p): p is Error => p instanceof Error);
       if (failed) return opts.toError(k.system, failed);
       const found = parts as DaySlots<S>[];
+      // Days in order, each earliest first: the concatenation is earliest first. A day the window wholly covers
+      // (every day but its first and last, mostly) is taken whole once its earliest and latest slots say so too.
+      const slots: S[] = [];
+      found.forEach((d, j) => {
+        const list = d.slots;
+        const day = days[i]![j]!;
+        const whole = list.length > 0 && dayStart(day) >= k.from.getTime() && dayEnd(day) <= k.to.getTime() && inWindow(list[0]!, k) && inWindow(list.at(-1)!, k);
+        if (whole) for (const s of list) slots.push(s);
+        else for (const s of list) if (inWindow(s, k)) slots.push(s);
+      });
       return {
-        // Days in order, each earliest first: the concatenation is earliest first.
-        slots: found.flatMap((d) => d.slots).filter((s) => inWindow(s, k)),
+        slots,
         fetchedAt: oldest(found.map((d) => d.fetchedAt)),
         ...(found.some((d) => d.stale) ? { stale: true } : {}),
       };
