@@ -305,7 +305,8 @@ describe('in production mode', () => {
     const g = gateway({ ...subgraphEnv(), GATEWAY_PORT: String(await freePort()), GATEWAY_INTERNAL_PORT: String(await freePort()) });
     expect(await g.exited).toBe(1);
     expect(g.output()).toMatch(/in production these must be set: AUTH_ISSUER, AUTH_AUDIENCE, IDEMPOTENCY_SECRET, INTERNAL_AUTH_KEY, AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL/);
-  });
+    // Loading the gateway's modules through the TypeScript loader took over 30 s on a loaded 2-core CI run.
+  }, 90_000);
 
   it('turns introspection, field suggestions and anonymous reads off, and keeps operational endpoints off the public port', async () => {
     const port = await freePort();

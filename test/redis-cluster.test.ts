@@ -19,7 +19,7 @@ import { ReplayGuard } from '../common/internal-auth.js';
 import { londonDay } from '../common/london-day.js';
 import { connectRedis, redisTargetFromEnv, type RedisConnection } from '../common/redis.js';
 import { bucketAddress, dayDigest } from '../common/slot-buckets.js';
-import { RedisBucketStore, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
+import { RedisBucketStore, bucketVersion, dayKey, lockKey } from '../subgraphs/kit/slot-buckets-redis.js';
 import { SupplierThrottle } from '../subgraphs/kit/supplier-throttle.js';
 import { HoldStore, holdsKey } from '../common/holds.js';
 import { onNode, startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
@@ -78,10 +78,14 @@ describe('Redis Cluster: every store', () => {
     expect(read.map((e) => e.bucket)).toEqual(addresses.map((_, i) => `b${i}`));
     // Invalidate one day of every service: their generation moves, the others keep their buckets.
     await store.invalidate(services.map((s) => dayDigest('oak', s, days[1]!)), 60_000);
-    const after = await store.read(addresses);
+    // Read as a warm reader does, holding every text at the version it read: the kept ones come back as the very
+    // strings held (versions checked on every master), the invalidated ones as gone.
+    const held = read.map((e) => ({ version: e.version!, text: `${e.bucket}` }));
+    const after = await store.read(addresses, held);
     after.forEach((e, i) => {
       const invalidated = i % days.length === 1;
-      expect(e).toEqual(invalidated ? { generation: 1 } : { generation: 0, bucket: `b${i}` });
+      expect(e).toEqual(invalidated ? { generation: 1 } : { generation: 0, bucket: `b${i}`, version: bucketVersion(`b${i}`) });
+      if (!invalidated) expect(e.bucket).toBe(held[i]!.text);
     });
     // A write carrying the old generation is dropped.
     expect(await store.write([{ address: addresses[1]!, generation: 0, bucket: 'late', lifetimeMs: 60_000 }])).toBe(0);

@@ -161,7 +161,8 @@ describe('BaRS booking, read, list and cancel', () => {
     const [, , slot] = await freeSlots(SDEC);
     await fault({ pathPrefix: '/booking-and-referral/FHIR/R4/$process-message', method: 'POST', afterHandling: true, reset: true, times: 1 });
     const input = booking(slot!);
-    const result = await bookFlow(flow(), input);
+    // A generous deadline: the one retry counted below is the lost answer's, never a busy machine's slow reply.
+    const result = await bookFlow(flow({ system: { ...system, deadlineMs: 10_000 } }), input);
     expect(result.code).toBe('BOOKED');
     const posts = (await requests()).filter((r) => r.path.endsWith('/$process-message'));
     expect(posts).toHaveLength(2);

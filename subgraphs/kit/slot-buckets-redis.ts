@@ -89,8 +89,10 @@ export class RedisBucketStore implements BucketStore {
       const held = known[i];
       if (!held) return entryOf(r);
       const [g, version, failure] = r;
-      // Moved (or gone): read in full below. The version is a digest of the text, so equal means the same text.
-      return version === held.version ? entryOf([g, version, held.text, failure]) : null;
+      // The version is a digest of the text, so equal means the same text; none means no text (both are written
+      // together and dropped together); another one, read in full below.
+      if (version === held.version) return entryOf([g, version, held.text, failure]);
+      return version ? null : entryOf([g, null, null, failure]);
     });
     const again = addresses.flatMap((a, i) => (entries[i] === null ? [{ a, i }] : []));
     if (again.length > 0) {
