@@ -51,6 +51,7 @@ export function sharedFeedsFromEnv(registry: Pick<Registry, 'systems'>, opts: Sh
       store: new RedisFeedStore(conn.redis, () => conn.close()),
       ownsStore: true,
       onStoreError: (err) => conn.outage.report(err),
+      storeReady: (ms) => conn.ready(ms),
     }),
   );
 }

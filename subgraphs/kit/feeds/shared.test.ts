@@ -4,11 +4,14 @@
  * manifest request per floor, a dead poller's feed taken over, every reader serving the same snapshot from memory;
  * a stalled publisher answered from the last snapshot, marked stale, without waiting; maxAge honoured within the floor.
  */
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../test/redis.js';
 import { UpstreamError } from '../../../common/upstream.js';
 import { SharedFeeds } from './shared.js';
+import { sharedFeedsFromEnv } from './setup.js';
 import { MemoryFeedStore } from './store-memory.js';
 import { RedisFeedStore } from './store-redis.js';
 import { feedKey, type FeedStore } from './store.js';
@@ -69,6 +72,25 @@ const manifestRequests = async (name: string) =>
   ((await served.requests()) as unknown as { path: string; at: string; status?: number }[]).filter((r) => r.path === `/${name}/$bulk-publish`);
 
 describe('one poller per feed across processes', () => {
+  it('a process starting beside a healthy Redis waits for its connection: nothing reported away, the first poll shared', async () => {
+    const system = served.system('first', { pollFloorSeconds: 1 });
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as { level: number; msg: string });
+        done();
+      },
+    });
+    // The store's connection is made here, its first command at once: with no offline queue, a command sent before
+    // the connection is up fails, and was reported as Redis away on every start.
+    const feeds = sharedFeedsFromEnv({ systems: [system] }, { logger: pino({ level: 'info' }, sink), env: { REDIS_URL: redis.url } });
+    running.push(feeds);
+    await until(() => feeds.feed(system.id)!.current() !== null);
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([]);
+    // Shared: the snapshot went to Redis, for the other processes.
+    expect((await redis.client().keys('feeds:*')).length).toBeGreaterThan(0);
+  });
+
   it('three processes: one manifest request per floor between them, one poller, the same snapshot everywhere', async () => {
     const system = served.system('nocache', { pollFloorSeconds: 1 });
     const procs = [0, 1, 2].map(() => start(new SharedFeeds({ store: redisStore(), systems: [system], tickMs: 100 })));

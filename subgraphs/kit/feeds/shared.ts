@@ -59,6 +59,12 @@ export interface SharedFeedsOptions {
   onStoreError?: (err: unknown) => void;
   /** Close the store with close() (it was made for these feeds). */
   ownsStore?: boolean;
+  /**
+   * Whether the store's connection is up, waiting up to the given ms: the first tick waits for it (at most
+   * `firstSnapshotWaitMs`), so a process starting beside a healthy Redis does not report it away because its first
+   * command raced the connection.
+   */
+  storeReady?: (timeoutMs: number) => Promise<boolean>;
 }
 
 export class SharedFeeds {
@@ -122,6 +128,8 @@ export class SharedFeed {
   private lastWant = Number.NEGATIVE_INFINITY;
   /** performance.now() of the first store failure in a row; null while the store answers. */
   private storeDownSince: number | null = null;
+  /** Until the first tick: the store's connection coming up (SharedFeedsOptions.storeReady). */
+  private storeReady: Promise<boolean> | null = null;
 
   constructor(
     readonly system: SmartLinksSystem,
@@ -144,6 +152,7 @@ export class SharedFeed {
     if (!this.stopped) return;
     this.stopped = false;
     this.startedAt = performance.now();
+    this.storeReady = this.opts.storeReady?.(this.firstWaitMs) ?? null;
     this.schedule(0);
   }
 
@@ -242,6 +251,11 @@ export class SharedFeed {
   }
 
   private async tick(): Promise<void> {
+    if (this.storeReady) {
+      // Not ready in time: the tick goes on, and a store really away is reported as before.
+      await this.storeReady;
+      this.storeReady = null;
+    }
     let holding = false;
     let state: FeedState;
     try {
