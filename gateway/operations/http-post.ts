@@ -16,6 +16,7 @@ export class DeadlineError extends Error {
 
 export interface PostAnswer {
   status: number;
+  statusText: string;
   headers: IncomingHttpHeaders;
   text: string;
 }
@@ -28,18 +29,27 @@ export class HttpPoster {
   private readonly http = new HttpAgent({ keepAlive: true, timeout: 30_000 });
   private readonly https = new HttpsAgent({ keepAlive: true, timeout: 30_000 });
 
-  /** POSTs `body`; rejects with DeadlineError past `deadlineMs`, or the socket's own error (refused, reset). */
-  post(url: string, headers: Record<string, string>, body: string, deadlineMs: number): Promise<PostAnswer> {
+  /**
+   * POSTs `body`; rejects with DeadlineError past `deadlineMs`, with `signal`'s reason when it aborts first, or with
+   * the socket's own error (refused, reset).
+   */
+  post(url: string, headers: Record<string, string>, body: string, deadlineMs: number, signal?: AbortSignal): Promise<PostAnswer> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const payload = Buffer.from(body, 'utf8');
     return new Promise<PostAnswer>((resolve, reject) => {
       let reading = false;
       let settled = false;
+      const onAbort = () => {
+        finish(() => reject(signal!.reason));
+        req.destroy();
+      };
       const finish = (f: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         f();
       };
       const req = (secure ? httpsRequest : httpRequest)(
@@ -58,7 +68,7 @@ export class HttpPoster {
             }
             chunks.push(c);
           });
-          res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks, size).toString('utf8') })));
+          res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, text: Buffer.concat(chunks, size).toString('utf8') })));
           res.on('error', (err) => finish(() => reject(err)));
           res.on('aborted', () => finish(() => reject(new Error('answer cut short'))));
         },
@@ -68,6 +78,7 @@ export class HttpPoster {
         req.destroy();
       }, deadlineMs);
       req.on('error', (err) => finish(() => reject(err)));
+      signal?.addEventListener('abort', onAbort, { once: true });
       req.end(payload);
     });
   }

@@ -14,44 +14,10 @@
  */
 import { CONSUMER_HEADER } from '../../common/consumer.js';
 import type { GatewayPlugin, SubgraphFetch } from './plugin.js';
+import { TextAnswer } from './text-answer.js';
 
 /** How `RemoteGraphQLDataSource` serialises a query operation: `{"query":"query Name…` or `{"query":"{…`. */
 const QUERY_BODY = /^\{"query":"(?:query\b|\{)/;
-
-/** What Apollo's data source reads of a subgraph answer; each request gets its own, over the one body. */
-class SharedAnswer {
-  readonly ok: boolean;
-  readonly status: number;
-  readonly statusText: string;
-  readonly headers: Headers;
-  readonly url: string;
-  readonly redirected = false;
-  readonly bodyUsed = false;
-
-  constructor(from: Response, private readonly body: string) {
-    this.ok = from.ok;
-    this.status = from.status;
-    this.statusText = from.statusText;
-    this.headers = from.headers;
-    this.url = from.url;
-  }
-
-  text(): Promise<string> {
-    return Promise.resolve(this.body);
-  }
-
-  json(): Promise<unknown> {
-    try {
-      return Promise.resolve(JSON.parse(this.body));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  clone(): SharedAnswer {
-    return this;
-  }
-}
 
 /** The consumer header ('' for none), or null for headers of a shape not recognised: then nothing is shared. */
 function consumerOf(headers: RequestInit['headers']): string | null {
@@ -103,7 +69,8 @@ export function sharedFetchesPlugin(): GatewayPlugin {
           shared.then(done, done);
         }
         const { res, body } = await shared;
-        return new SharedAnswer(res, body) as unknown as Response;
+        // Each request gets its own answer object, over the one body.
+        return new TextAnswer(res, body) as unknown as Response;
       };
     },
   };
