@@ -19,6 +19,27 @@ export async function sandboxLog(base: string): Promise<LoggedRequest[]> {
   return (await res.json()) as LoggedRequest[];
 }
 
+/**
+ * Until no simulator has logged a request for `quietMs`: work a row's warm-up left running in the background (a stale
+ * bucket's refresh) has reached its supplier, so emptying Redis afterwards cannot be undone by its late write. At
+ * most `maxMs`; false when the simulators never went quiet.
+ */
+export async function upstreamSettled(bases: readonly string[], quietMs = 1000, maxMs = 20_000): Promise<boolean> {
+  const mark = async () => (await Promise.all(bases.map(sandboxLog))).map((l) => `${l.length}:${JSON.stringify(l.at(-1) ?? null)}`).join('|');
+  const until = performance.now() + maxMs;
+  let last = await mark();
+  let since = performance.now();
+  while (performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await mark();
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return true;
+  }
+  return false;
+}
+
 export async function clearSandboxLog(base: string): Promise<void> {
   await fetch(`${base}/_sandbox/requests`, { method: 'DELETE' });
 }
