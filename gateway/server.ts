@@ -180,10 +180,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     internalPort,
     async close() {
       draining = true;
-      await drain(server, opts.shutdownGraceMs ?? 10_000);
-      await drain(internal, 1000);
-      await apollo.stop();
-      poster.close();
+      try {
+        await drain(server, opts.shutdownGraceMs ?? 10_000);
+        await drain(internal, 1000);
+        await apollo.stop();
+      } finally {
+        poster.close();
+      }
     },
   };
 }

@@ -15,7 +15,7 @@
  */
 import { traceHeaders } from '../../common/tracing.js';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type DocumentNode } from 'graphql';
+import { Kind, print, type DocumentNode } from 'graphql';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { gatewayHeaders } from '../../common/internal-auth.js';
 import { DeadlineError, HttpPoster, type PostAnswer } from './http-post.js';
@@ -75,6 +75,12 @@ function text(doc: DocumentNode): string {
   return t;
 }
 
+/** Whether every operation the document holds is a query (ours hold one each). */
+function isQuery(doc: DocumentNode): boolean {
+  const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  return ops.length > 0 && ops.every((d) => d.operation === 'query');
+}
+
 /** Maps a GraphQL error the subgraph sent (with no data) into the taxonomy. */
 export function failureOf(error: SubgraphGraphQLError | undefined): SubgraphFailure {
   const ext = error?.extensions;
@@ -117,6 +123,8 @@ export class SubgraphClient {
         { 'content-type': 'application/json', ...traceHeaders(), ...gatewayHeaders(ctx.consumer, { method: 'POST', url, body }, ctx.traceId, this.internalKey) },
         body,
         deadlineMs,
+        // A query may be sent again on a fresh socket if its kept-alive one broke unanswered; a mutation never.
+        { resendable: isQuery(doc) },
       );
     } catch (err) {
       if (err instanceof DeadlineError) throw new SubgraphCallError(subgraph, 'TIMEOUT', err.message);

@@ -40,7 +40,7 @@ beforeEach(() => {
 });
 
 describe('posterFetch', () => {
-  it('sends the body and every header as given (Apollo passes a Headers object), and answers what the data source reads', async () => {
+  it('sends the body and every header as given (the plugins may pass a Headers object), and answers what the data source reads', async () => {
     const body = JSON.stringify({ query: '{ n }' });
     const res = await fetchOver(url, { method: 'POST', body, headers: new Headers({ 'Content-Type': 'application/json', 'X-Consumer': 'RX8' }) });
     expect(seen[0]).toMatchObject({ method: 'POST', body, headers: { 'content-type': 'application/json', 'x-consumer': 'RX8', 'content-length': String(body.length) } });
@@ -79,6 +79,41 @@ describe('posterFetch', () => {
     const res = await fetchOver(`${url}?query=%7Bn%7D`, { method: 'GET' });
     expect(res).toBeInstanceOf(Response);
     expect(seen[0]!.method).toBe('GET');
+  });
+
+  it('a kept-alive socket closed from the far end as it is reused: a query goes again on a new socket, a mutation fails', async () => {
+    // A stand-in for a load balancer's idle close racing the next request: the second request on any socket finds
+    // the socket destroyed, unanswered.
+    const perSocket = new WeakMap<object, number>();
+    const closing = createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      req.resume();
+      req.on('end', () => {
+        if (n > 1) req.socket.destroy();
+        else {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ data: { n } }));
+        }
+      });
+    });
+    await new Promise<void>((r) => closing.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(closing.address() as AddressInfo).port}/graphql`;
+    const own = new HttpPoster();
+    try {
+      const query = JSON.stringify({ query: 'query N { n }' });
+      const mutation = JSON.stringify({ query: 'mutation B { book }' });
+      const via = posterFetch(own);
+      const json = { 'content-type': 'application/json' };
+      expect(await (await via(at, { method: 'POST', body: query, headers: json })).json()).toEqual({ data: { n: 1 } });
+      // Reuses the kept socket, which breaks: sent again on a fresh one, answered there.
+      expect(await (await via(at, { method: 'POST', body: query, headers: json })).json()).toEqual({ data: { n: 1 } });
+      // A mutation is never sent twice: the broken socket is the caller's failure to handle.
+      await expect(via(at, { method: 'POST', body: mutation, headers: json })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    } finally {
+      own.close();
+      await new Promise<void>((r) => closing.close(() => r()));
+    }
   });
 
   it('reads headers in every shape RequestInit allows', () => {

@@ -7,6 +7,7 @@
  */
 import type { HttpPoster } from '../operations/http-post.js';
 import type { SubgraphFetch } from './plugin.js';
+import { QUERY_BODY } from './shared-fetches.js';
 import { TextAnswer } from './text-answer.js';
 
 /** Without a signal (the deadlines plugin always gives one), a call still ends: after this long. */
@@ -15,7 +16,11 @@ const CEILING_MS = 60_000;
 export function posterFetch(poster: HttpPoster): SubgraphFetch {
   return async (url, init) => {
     if ((init.method ?? 'GET').toUpperCase() !== 'POST' || typeof init.body !== 'string') return fetch(url, init);
-    const answer = await poster.post(url, plainHeaders(init.headers), init.body, CEILING_MS, init.signal ?? undefined);
+    const answer = await poster.post(url, plainHeaders(init.headers), init.body, CEILING_MS, {
+      ...(init.signal ? { signal: init.signal } : {}),
+      // A query as Apollo's data source writes one may be sent again; a mutation never.
+      resendable: QUERY_BODY.test(init.body),
+    });
     const headers = new Headers();
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -24,7 +29,7 @@ export function posterFetch(poster: HttpPoster): SubgraphFetch {
   };
 }
 
-/** Request headers in any of RequestInit's shapes (Apollo passes a Headers object) as one plain record. */
+/** Request headers in any of RequestInit's shapes (Apollo passes a record; the plugins may make it Headers) as one plain record. */
 export function plainHeaders(h: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;

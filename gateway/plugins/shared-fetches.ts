@@ -17,7 +17,7 @@ import type { GatewayPlugin, SubgraphFetch } from './plugin.js';
 import { TextAnswer } from './text-answer.js';
 
 /** How `RemoteGraphQLDataSource` serialises a query operation: `{"query":"query Name…` or `{"query":"{…`. */
-const QUERY_BODY = /^\{"query":"(?:query\b|\{)/;
+export const QUERY_BODY = /^\{"query":"(?:query\b|\{)/;
 
 /** The consumer header ('' for none), or null for headers of a shape not recognised: then nothing is shared. */
 function consumerOf(headers: RequestInit['headers']): string | null {
