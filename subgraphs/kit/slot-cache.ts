@@ -411,7 +411,8 @@ export class SlotCache {
   /** The text (and version) of a bucket this process holds decoded, for the store to send again only if it moved. */
   private known(id: string): KnownBucket | undefined {
     const held = this.decoded.get(id);
-    return held?.version ? { version: held.version, text: held.text } : undefined;
+    // The decoded entry itself (it holds both), not a copy per bucket and read.
+    return held?.version ? (held as KnownBucket) : undefined;
   }
 
   /** decodeBucket, reusing the value decoded from identical text (slots are never changed after decoding). */
