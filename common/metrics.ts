@@ -74,6 +74,17 @@ export const graphqlErrors = new Counter({
   registers: [registry],
 });
 
+/**
+ * `availability` answers by how they were made: fetched from the suppliers, reused while fresh, reused past their
+ * ttl while one refresh runs (stale), and, of the reused, how many were handed back already executed.
+ */
+export const availabilityAnswers = new Counter({
+  name: 'availability_answers_total',
+  help: 'availability answers by how they were made (fetched, reused, stale, executed_reused)',
+  labelNames: ['how'] as const,
+  registers: [registry],
+});
+
 export const subgraphFetchDuration = new Histogram({
   name: 'subgraph_fetch_duration_seconds',
   help: 'Fetches from the gateway to each subgraph, by outcome',

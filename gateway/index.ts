@@ -7,6 +7,7 @@ import { gatewayConfig } from './config.js';
 import { createIdeHandler, ideOptions } from './ide.js';
 import { operationsDependencies } from './operations/dependencies.js';
 import { buildOperationsSchema } from './operations/index.js';
+import { answerRenders } from './operations/availability.js';
 import { supplierStatusReport } from './operations/supplier-status.js';
 import { connectRedis } from './redis.js';
 import type { RedisClient } from '../common/redis.js';
@@ -29,7 +30,8 @@ try {
   }
   // The operator's view: the supplierStatus query and /status on the internal port share it.
   const supplierStatus = () => supplierStatusReport({ registry, subgraphUrls: config.subgraphUrls, internalKey: config.internalKey });
-  const operations = buildOperationsSchema({ ...operationsDependencies(config, registry, redis, logger), supplierStatus });
+  const operationsDeps = operationsDependencies(config, registry, redis, logger);
+  const operations = buildOperationsSchema({ ...operationsDeps, supplierStatus });
   const plugins = gatewayPlugins({
     auth: await authConfigFrom(config.auth),
     consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new RedisRateStore(redis) : null, logger),
@@ -49,6 +51,7 @@ try {
     introspection: config.introspection,
     plugins,
     operations,
+    renders: answerRenders(operations, operationsDeps.availability),
     ide: createIdeHandler(ideOptions(config)),
     supplierStatus,
     logger,

@@ -11,6 +11,8 @@
  * Apollo Server still formats, masks and reports the errors of a local answer exactly as it does a planned one.
  */
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import type { AnswerRenders } from './operations/answer-renders.js';
+import type { OperationsContext } from './operations/context.js';
 import { Kind, NoUnusedFragmentsRule, execute, specifiedRules, validate, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 /** Whether `document`'s operation `operationName` can be executed against `local` alone. Pure. */
@@ -88,27 +90,42 @@ export class Decisions {
   }
 }
 
-/** `inner`'s executor, with operations the local schema answers alone executed against it directly. */
-export function localFirstExecutor(local: GraphQLSchema, inner: GatewayExecutor): GatewayExecutor {
+/**
+ * `inner`'s executor, with operations the local schema answers alone executed against it directly, and identical
+ * warm searches answered with the result already executed for them (operations/answer-renders.ts), when given.
+ */
+export function localFirstExecutor(local: GraphQLSchema, inner: GatewayExecutor, renders?: AnswerRenders): GatewayExecutor {
   const decisions = new Decisions(local);
   return async (rc) => {
     if (!rc.document || !decisions.answers(rc.document, rc.request.operationName)) return inner(rc);
-    return execute({
+    const rq = renders && {
+      queryHash: rc.queryHash,
+      document: rc.document,
+      operation: rc.operation,
+      operationName: rc.request.operationName,
+      variables: rc.request.variables,
+      context: rc.context as unknown as OperationsContext,
+    };
+    const kept = rq && (await renders.lookup(rq));
+    if (kept) return kept;
+    const result = await execute({
       schema: local,
       document: rc.document,
       contextValue: rc.context,
       variableValues: rc.request.variables ?? {},
       operationName: rc.request.operationName ?? null,
     });
+    if (rq) renders.keep(rq, result);
+    return result;
   };
 }
 
 /** A GatewayInterface that is `inner` with localFirstExecutor in front of its executor. */
-export function localFirstGateway(inner: GatewayInterface, local: GraphQLSchema): GatewayInterface {
+export function localFirstGateway(inner: GatewayInterface, local: GraphQLSchema, renders?: AnswerRenders): GatewayInterface {
   return {
     async load(options): Promise<GatewayLoadResult> {
       const loaded = await inner.load(options);
-      return { ...loaded, executor: loaded.executor ? localFirstExecutor(local, loaded.executor) : null };
+      return { ...loaded, executor: loaded.executor ? localFirstExecutor(local, loaded.executor, renders) : null };
     },
     onSchemaLoadOrUpdate: (callback) => inner.onSchemaLoadOrUpdate(callback),
     stop: () => inner.stop(),

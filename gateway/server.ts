@@ -19,6 +19,7 @@ import type { GatewayContext } from './context.js';
 import { GATEWAY_HEALTH, checkReadiness } from './health.js';
 import { localFirstGateway } from './local-first.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
+import type { AnswerRenders } from './operations/answer-renders.js';
 import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { posterFetch } from './plugins/poster-fetch.js';
 import { HttpPoster } from './operations/http-post.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   internalPort: number;
   /** The gateway-owned operations, served in-process. */
   operations: GraphQLSchema;
+  /** Results of identical warm searches, kept beside their reused answers (operations/answer-renders.ts). */
+  renders?: AnswerRenders;
   maxBodyBytes: number;
   introspection: boolean;
   /** How long shutdown waits for requests in flight before cutting connections. */
@@ -95,7 +98,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const apollo = new ApolloServer<GatewayContext>({
     // Operations the gateway owns outright are executed once, against its own subgraph (local-first.ts).
-    gateway: localFirstGateway(gateway, opts.operations),
+    gateway: localFirstGateway(gateway, opts.operations, opts.renders),
     introspection: opts.introspection,
     // "Did you mean …?" would map the schema field by field while introspection is off.
     hideSchemaDetailsFromClientErrors: !opts.introspection,

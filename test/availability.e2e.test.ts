@@ -27,6 +27,13 @@ const AVAILABILITY = /* GraphQL */ `
   }
 `;
 
+/** The gateway's count of availability answers made one way (common/metrics.ts availabilityAnswers). */
+async function answersMade(stack: Stack, how: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${stack.port('gateway-internal')}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`availability_answers_total{how="${how}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 /** A one-day window `day` days ahead, so each test reads day buckets no other test has cached. */
 function day(day: number) {
   const from = new Date(Date.now() + day * 86_400_000);
@@ -331,6 +338,28 @@ describe('with the circuit breaker and a second replica', () => {
     await ownRedis?.dispose();
   });
 
+  it('an identical search past its ttl is answered from the kept answer while one refresh runs behind it', async () => {
+    const search = { serviceIds: ['1402000105', '1402000107'], ...day(11), first: 20 };
+    const ids = async () => ((await gql(own.gatewayUrl, AVAILABILITY, { s: search }, auth)).data!.availability.edges as any[]).map((e) => `${e.node.slot.id} ${e.node.slot.source}`);
+    const first = await ids();
+    expect(first.length).toBeGreaterThan(0);
+    const fetched = await answersMade(own, 'fetched');
+    const stale = await answersMade(own, 'stale');
+    // Asked until an answer is older than ANSWER_CACHE_SECONDS (3): every one the same slots, labelled CACHE.
+    const reused = first.map((s) => s.replace(/ LIVE$/, ' CACHE'));
+    for (const until = Date.now() + 30_000; (await answersMade(own, 'stale')) === stale; ) {
+      expect(await ids()).toEqual(reused);
+      if (Date.now() > until) throw new Error('no stale reuse within 30 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // The stale answer started one refresh, in the background, which fetched the search once more.
+    for (const until = Date.now() + 30_000; (await answersMade(own, 'fetched')) === fetched; ) {
+      if (Date.now() > until) throw new Error('no background refresh within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await answersMade(own, 'fetched')).toBe(fetched + 1);
+  }, 90_000);
+
   it('a booked slot disappears from availability at once, from every replica', async () => {
     // A second booking-standard replica, sharing the Redis slot cache with the first.
     const port = await freePort();
@@ -370,6 +399,12 @@ describe('with the circuit breaker and a second replica', () => {
       };
       const before = await viaGateway();
       expect(await viaReplica()).toEqual(before); // both warm, from the same cache
+      // Asked again, the gateway reuses its answer, and then the result it executed for it (answer-renders.ts): the
+      // booking below must end that reuse too.
+      const executed = await answersMade(own, 'executed_reused');
+      expect(await viaGateway()).toEqual(before);
+      expect(await viaGateway()).toEqual(before);
+      expect(await answersMade(own, 'executed_reused')).toBeGreaterThan(executed);
       const slotId = before[Math.floor(before.length / 2)]!;
       const booked = await gql(
         own.gatewayUrl,

@@ -18,10 +18,11 @@
  * rank follows distance), each list is still sorted, K still fills, and totalCount sums the claimed counts.
  */
 import { createHash } from 'node:crypto';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { userInputError } from '../../common/errors.js';
+import { availabilityAnswers } from '../../common/metrics.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
 import { MAX_TOP_K, compareKeyed, kWayMerge, type Keyed, type TopSlotsMode } from '../../common/top-slots.js';
 import { checkInstant, readWindow } from '../../common/window-input.js';
@@ -29,7 +30,8 @@ import { canonicalJson } from './idempotency.js';
 import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
 import type { InFlight } from './in-flight.js';
-import type { AnswerCache, DirectoryCache } from './read-cache.js';
+import type { AnswerCache, CachedAnswer, DirectoryCache } from './read-cache.js';
+import { AnswerRenders, noteReused } from './answer-renders.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
 
@@ -493,22 +495,60 @@ function showService(s: DirectoryService) {
  * joining an identical search already running (in-flight.ts) when it read the same slot generations and holds.
  */
 export async function searchAvailability(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
-  // The fingerprint covers the whole normalised search (window, maxAge included); the consumer decides what it may see.
-  const key = `${v.fingerprint}|${ctx.consumer.odsCode}|${v.offset}|${v.first}`;
-  const reuse = deps.answerCache && v.maxAge === null ? deps.answerCache : undefined;
-  if (reuse) {
-    const cached = reuse.peek(key);
-    if (cached) {
-      const pairs = (cached.answer as AvailabilityWithPairs).__pairs;
-      const now = await reuse.generationsNow(pairs, v.from, v.to).catch(() => null);
-      // Reused: nothing in it was fetched for this request, so nothing in it is LIVE.
-      if (now !== null && now === cached.generations) return asCached(cached.answer);
-    }
+  const reused = await reusableAnswer(v, ctx, deps);
+  if (reused) {
+    noteReused(ctx, reused);
+    return reused.shown;
   }
+  return fetchAnswer(v, answerKey(v, ctx), ctx, deps);
+}
+
+/** An answer reused for a search: the kept entry, under its key, and the entry as shown (labelled CACHE). */
+export interface ReusedAnswer {
+  key: string;
+  entry: CachedAnswer<Availability>;
+  shown: Availability;
+}
+
+/** The fingerprint covers the whole normalised search (window, maxAge included); the consumer decides what it may see. */
+function answerKey(v: ValidAvailability, ctx: CallContext): string {
+  return `${v.fingerprint}|${ctx.consumer.odsCode}|${v.offset}|${v.first}`;
+}
+
+/**
+ * The kept answer of an identical search, when every generation behind it still holds; a stale one (past its ttl,
+ * read-cache.ts) is reused the same way while one refresh runs in the background. Never for a search with maxAge.
+ */
+export async function reusableAnswer(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<ReusedAnswer | undefined> {
+  const cache = deps.answerCache;
+  if (!cache || v.maxAge !== null) return undefined;
+  const key = answerKey(v, ctx);
+  const hit = cache.peek(key);
+  if (!hit) return undefined;
+  const now = await cache.generationsNow(hit.entry.pairs, v.from, v.to).catch(() => null);
+  if (now === null || now !== hit.entry.generations) return undefined;
+  availabilityAnswers.inc({ how: hit.stale ? 'stale' : 'reused' });
+  if (hit.stale) {
+    cache.refresh(key, () => fetchAnswer(v, key, ctx, deps), (err) => deps.logger.warn({ traceId: ctx.traceId, err: (err as Error).message }, 'availability: background refresh failed'));
+  }
+  return { key, entry: hit.entry, shown: shownAsCached(hit.entry) };
+}
+
+/** What the gateway's executor keeps of identical warm searches (answer-renders.ts); none when no answer is reused. */
+export function answerRenders(schema: GraphQLSchema, deps: AvailabilityDeps): AnswerRenders | undefined {
+  const cache = deps.answerCache;
+  if (!cache) return undefined;
+  return new AnswerRenders(schema, (search, ctx) => reusableAnswer(validateAvailability(search, deps.now()), ctx, deps), cache.lifeMs);
+}
+
+/** The answer fetched for this request: the directory (cached), then every system's top K, merged. */
+async function fetchAnswer(v: ValidAvailability, key: string, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
+  availabilityAnswers.inc({ how: 'fetched' });
   const services = await findServices(v, ctx, deps);
   const pairs = askable(services).map((s) => ({ system: s.supplier!.id, serviceId: s.id }));
   // Read before the fetch, so a booking during it makes the stored answer unusable (read-cache.ts SlotGenerations).
   const before = deps.answerCache ? await deps.answerCache.generationsNow(pairs, v.from, v.to).catch(() => null) : null;
+  const reuse = v.maxAge === null ? deps.answerCache : undefined;
   const answer = () => answerSearch(v, key, services, pairs, before, reuse, ctx, deps);
   // Only a search that read the same generations and holds joins: one sent after this consumer's booking (or a hold)
   // reads a newer number and starts its own, so nobody is shown a slot as free after booking it.
@@ -547,15 +587,22 @@ async function answerSearch(
     totalCount: total,
     coverage: cov,
   };
-  if (reuse && before !== null && cov.failures.length === 0) reuse.set(key, { answer: Object.assign({}, answer, { __pairs: pairs }), generations: before });
+  if (reuse && before !== null && cov.failures.length === 0) reuse.set(key, { answer, generations: before, pairs });
   return answer;
 }
 
-type AvailabilityWithPairs = Availability & { __pairs: { system: string; serviceId: string }[] };
+/** Reused: nothing in it was fetched for this request, so nothing in it is LIVE. Made once per kept answer. */
+const asCached = new WeakMap<CachedAnswer<Availability>, Availability>();
 
-function asCached(a: Availability): Availability {
-  const edges = a.edges.map((e) => (e.node.slot.source === 'LIVE' ? { ...e, node: { ...e.node, slot: { ...e.node.slot, source: 'CACHE' as const } } } : e));
-  return { edges, nodes: edges.map((e) => e.node), pageInfo: a.pageInfo, totalCount: a.totalCount, coverage: a.coverage };
+function shownAsCached(entry: CachedAnswer<Availability>): Availability {
+  let shown = asCached.get(entry);
+  if (!shown) {
+    const a = entry.answer;
+    const edges = a.edges.map((e) => (e.node.slot.source === 'LIVE' ? { ...e, node: { ...e.node, slot: { ...e.node.slot, source: 'CACHE' as const } } } : e));
+    shown = { edges, nodes: edges.map((e) => e.node), pageInfo: a.pageInfo, totalCount: a.totalCount, coverage: a.coverage };
+    asCached.set(entry, shown);
+  }
+  return shown;
 }
 
 /**

@@ -46,6 +46,47 @@ describe('DirectoryCache', () => {
   });
 });
 
+describe('AnswerCache freshness', () => {
+  it('fresh for its ttl, then stale for staleMs more, then gone', () => {
+    let now = 0;
+    const cache = new AnswerCache<string>({ ttlMs: 3000, staleMs: 2000, generations: new SlotGenerations(redis.client()), clock: () => now });
+    cache.set('k', { answer: 'merged', generations: '1', pairs: [] });
+    expect(cache.peek('k')).toMatchObject({ stale: false, entry: { answer: 'merged' } });
+    now = 2999;
+    expect(cache.peek('k')?.stale).toBe(false);
+    now = 3000;
+    expect(cache.peek('k')?.stale).toBe(true);
+    now = 4999;
+    expect(cache.peek('k')?.stale).toBe(true);
+    now = 5000;
+    expect(cache.peek('k')).toBeUndefined();
+    expect(cache.lifeMs).toBe(5000);
+  });
+
+  it('refreshes one key once at a time, reports a failed refresh, and can refresh again after', async () => {
+    const cache = new AnswerCache<string>({ ttlMs: 3000, generations: new SlotGenerations(redis.client()) });
+    let runs = 0;
+    let finish!: () => void;
+    const work = () => {
+      runs++;
+      return new Promise<void>((resolve) => (finish = resolve));
+    };
+    const errors: unknown[] = [];
+    cache.refresh('k', work, (e) => errors.push(e));
+    cache.refresh('k', work, (e) => errors.push(e));
+    cache.refresh('other', async () => {
+      throw new Error('suppliers away');
+    }, (e) => errors.push(e));
+    expect(runs).toBe(1);
+    finish();
+    await new Promise((r) => setImmediate(r));
+    expect((errors as Error[]).map((e) => e.message)).toEqual(['suppliers away']);
+    cache.refresh('k', work, (e) => errors.push(e));
+    expect(runs).toBe(2);
+    finish();
+  });
+});
+
 describe('the answer cache generation check', () => {
   it('changes when the slot cache invalidates any day of any service behind the answer, and only then', async () => {
     const generations = new SlotGenerations(redis.client());
@@ -58,14 +99,14 @@ describe('the answer cache generation check', () => {
     const from = new Date(Date.now() + 2 * 86_400_000);
     const to = new Date(from.getTime() + 2 * 86_400_000);
     const before = await cache.generationsNow(pairs, from, to);
-    cache.set('k', { answer: 'merged', generations: before });
+    cache.set('k', { answer: 'merged', generations: before, pairs });
     expect(await cache.generationsNow(pairs, from, to)).toBe(before);
     // A booking at another service changes nothing here.
     await store.invalidate([dayDigest('oakfield-pas', '1402000108', londonDay(from.getTime()))], 60_000);
     expect(await cache.generationsNow(pairs, from, to)).toBe(before);
     // A booking on the window's last day at one of its services does.
     await store.invalidate([dayDigest('oakfield-pas', '1402000107', londonDay(to.getTime()))], 60_000);
-    expect(await cache.generationsNow(pairs, from, to)).not.toBe(cache.peek('k')!.generations);
+    expect(await cache.generationsNow(pairs, from, to)).not.toBe(cache.peek('k')!.entry.generations);
   });
 
   it('a service generation that expired and is made again never repeats a number an answer may hold', async () => {

@@ -8,8 +8,10 @@
  *                    while Redis is away).
  *
  *   AnswerCache      the merged answer of an identical search for the same consumer audience, for a few seconds
- *                    (default 3 s; ANSWER_CACHE_SECONDS, 0 off), in process and bounded, reused only while every
- *                    (system, service) behind it is at the generation it had before the answer was fetched. See `SlotGenerations` for why that check is exact and cheap.
+ *                    (default 3 s; ANSWER_CACHE_SECONDS, 0 off), then as long again while one refresh runs, in
+ *                    process and bounded, reused only while every (system, service) behind it is at the generation
+ *                    it had before the answer was fetched. See `SlotGenerations` for why that check is exact and
+ *                    cheap.
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
@@ -147,20 +149,42 @@ export class SlotGenerations {
 export interface CachedAnswer<A> {
   answer: A;
   generations: string;
+  /** The (system, service) pairs behind the answer, whose generations are read again before each reuse. */
+  pairs: readonly { system: string; serviceId: string }[];
 }
 
 export interface AnswerCacheOptions {
+  /** How long an answer is fresh. */
   ttlMs: number;
+  /** How long after that it is still reused, while one refresh runs in the background (default: ttlMs). */
+  staleMs?: number;
   maxEntries?: number;
   generations: SlotGenerations;
+  clock?: () => number;
 }
 
-/** Merged answers of identical searches, reused while their slot generations hold (see SlotGenerations). */
+/** A kept answer, and whether it has outlived its ttl (reusable still, while it is refreshed). */
+export interface AnswerHit<A> {
+  entry: CachedAnswer<A>;
+  stale: boolean;
+}
+
+/**
+ * Merged answers of identical searches, reused while their slot generations hold (see SlotGenerations). Past its
+ * ttl an answer is reused for up to `staleMs` more while one refresh runs (stale-while-revalidate): a burst of
+ * identical searches then never waits for the refetch, and the generation check still runs on every reuse, so a
+ * booking is seen at once either way. What ages meanwhile is only what changed at a supplier outside this gateway,
+ * which a reused answer already says (its slots are labelled CACHE, with their true fetchedAt); a search with
+ * maxAge is never answered from here.
+ */
 export class AnswerCache<A> {
-  private readonly local: TtlLru<CachedAnswer<A>>;
+  private readonly local: TtlLru<{ entry: CachedAnswer<A>; freshUntil: number }>;
+  private readonly clock: () => number;
+  private readonly refreshing = new Set<string>();
 
   constructor(private readonly opts: AnswerCacheOptions) {
-    this.local = new TtlLru(opts.maxEntries ?? 500);
+    this.clock = opts.clock ?? (() => performance.now());
+    this.local = new TtlLru(opts.maxEntries ?? 500, this.clock);
   }
 
   /** The generations now, to store with an answer about to be fetched, or compare with a stored one. */
@@ -168,11 +192,27 @@ export class AnswerCache<A> {
     return this.opts.generations.read(pairs, from, to);
   }
 
-  peek(key: string): CachedAnswer<A> | undefined {
-    return this.local.get(key);
+  /** How long an answer is kept in all, fresh then stale. */
+  get lifeMs(): number {
+    return this.opts.ttlMs + (this.opts.staleMs ?? this.opts.ttlMs);
+  }
+
+  peek(key: string): AnswerHit<A> | undefined {
+    const held = this.local.get(key);
+    return held && { entry: held.entry, stale: held.freshUntil <= this.clock() };
   }
 
   set(key: string, entry: CachedAnswer<A>): void {
-    this.local.set(key, entry, this.opts.ttlMs);
+    this.local.set(key, { entry, freshUntil: this.clock() + this.opts.ttlMs }, this.lifeMs);
+  }
+
+  /** Runs `work` unless a refresh of `key` is already running here; one at a time per key, never awaited. */
+  refresh(key: string, work: () => Promise<unknown>, onError: (err: unknown) => void): void {
+    if (this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    // The set holds only keys being refreshed: at most one per kept answer.
+    void work()
+      .catch(onError)
+      .finally(() => this.refreshing.delete(key));
   }
 }

@@ -1,0 +1,120 @@
+/**
+ * Identical warm searches answered without executing them again. A reused answer (read-cache.ts AnswerCache) is one
+ * object for every identical search of one consumer while it holds, and what graphql-js makes of it depends only on
+ * the document and the variables: so the executed result of an operation whose only root field is `availability` is
+ * kept beside the answer it came from, and handed back for the same document and variables while that answer is
+ * still the one a search would reuse (the same entry, its generations read again, as every reuse does). A CPU
+ * profile of identical searches put execution over the answer's slots, and the garbage it makes, at a third of the
+ * gateway's time. Everything before execution (authentication, rate, cost and concurrency limits, validation) still
+ * runs for every request; a search is validated again to find its answer, so a window that has since become invalid
+ * is refused as before. Kept results are few (64) and short-lived (the answer's own life), so memory stays bounded.
+ */
+import { Kind, getArgumentValues, getVariableValues, type DocumentNode, type ExecutionResult, type FieldNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { availabilityAnswers } from '../../common/metrics.js';
+import type { OperationsContext } from './context.js';
+import type { AvailabilitySearch } from './generated/resolvers.js';
+import { TtlLru, hashKey } from './read-cache.js';
+
+/** What the executor knows of a request (Apollo Server's gateway request context, narrowed). */
+export interface RenderRequest {
+  queryHash: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode | undefined;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown> | undefined;
+  context: OperationsContext;
+}
+
+/** The kept answer a search would be answered from now, with its key (availability.ts reusableAnswer). */
+export interface Reused {
+  key: string;
+  entry: object;
+}
+
+export type FindReused = (search: AvailabilitySearch, ctx: OperationsContext) => Promise<Reused | undefined>;
+
+interface Kept {
+  key: string;
+  entry: object;
+  result: ExecutionResult;
+}
+
+/** The answer each request's resolver reused, noted by the resolver (null once a second one is noted). */
+const reusedIn = new WeakMap<object, Reused | null>();
+
+/** Called by the `availability` resolver when it answers from a kept answer. */
+export function noteReused(ctx: object, reused: Reused): void {
+  reusedIn.set(ctx, reusedIn.has(ctx) ? null : { key: reused.key, entry: reused.entry });
+}
+
+export class AnswerRenders {
+  private readonly kept: TtlLru<Kept>;
+  /** The lone `availability` field of an operation, or null: decided once per parsed operation. */
+  private readonly lone = new WeakMap<OperationDefinitionNode, FieldNode | null>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly find: FindReused,
+    /** How long a result is kept: at most its answer's life, which the entry check enforces anyway. */
+    private readonly keepMs: number,
+    maxEntries = 64,
+  ) {
+    this.kept = new TtlLru(maxEntries);
+  }
+
+  /** The result kept for this document and variables, when its answer is still the one this search reuses. */
+  async lookup(rq: RenderRequest): Promise<ExecutionResult | undefined> {
+    const field = this.loneAvailability(rq.operation);
+    if (!field) return undefined;
+    const kept = this.kept.get(renderKey(rq));
+    if (!kept) return undefined;
+    const search = this.searchOf(rq, field);
+    if (!search) return undefined;
+    let now: Reused | undefined;
+    try {
+      now = await this.find(search, rq.context);
+    } catch {
+      // Invalid now (a window that has since passed): executed, so the client gets the error it should.
+      return undefined;
+    }
+    if (!now || now.key !== kept.key || now.entry !== kept.entry) return undefined;
+    availabilityAnswers.inc({ how: 'executed_reused' });
+    return kept.result;
+  }
+
+  /** After execution: keeps the result when it came wholly from one reused answer. */
+  keep(rq: RenderRequest, result: ExecutionResult): void {
+    const reused = reusedIn.get(rq.context);
+    if (!reused || result.errors?.length || !this.loneAvailability(rq.operation)) return;
+    this.kept.set(renderKey(rq), { key: reused.key, entry: reused.entry, result }, this.keepMs);
+  }
+
+  private loneAvailability(op: OperationDefinitionNode | undefined): FieldNode | null {
+    if (!op) return null;
+    let field = this.lone.get(op);
+    if (field === undefined) {
+      const [only, ...rest] = op.selectionSet.selections;
+      field = op.operation === 'query' && rest.length === 0 && only?.kind === Kind.FIELD && only.name.value === 'availability' && !only.directives?.length ? only : null;
+      this.lone.set(op, field);
+    }
+    return field;
+  }
+
+  /** The `search` argument as the resolver receives it, or null when the variables do not coerce. */
+  private searchOf(rq: RenderRequest, field: FieldNode): AvailabilitySearch | null {
+    const def = this.schema.getQueryType()?.getFields().availability;
+    if (!def || !rq.operation) return null;
+    const vars = getVariableValues(this.schema, rq.operation.variableDefinitions ?? [], rq.variables ?? {}, { maxErrors: 1 });
+    if (vars.errors) return null;
+    try {
+      return (getArgumentValues(def, field, vars.coerced).search as AvailabilitySearch | undefined) ?? null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** One operation of one document with one set of variables, for one consumer organisation. */
+function renderKey(rq: RenderRequest): string {
+  return hashKey([rq.context.consumer.odsCode, rq.queryHash, rq.operationName ?? null, rq.variables ?? null]);
+}
