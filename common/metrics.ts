@@ -75,8 +75,9 @@ export const graphqlErrors = new Counter({
 });
 
 /**
- * `availability` answers by how they were made: fetched from the suppliers, reused while fresh, reused past their
- * ttl while one refresh runs (stale), and, of the reused, how many were handed back already executed.
+ * `availability` answers by how they were made, each counted once: fetched from the suppliers (once per fan-out,
+ * however many identical searches joined it), reused while fresh, reused past their ttl while refreshed (stale), or
+ * reused and handed back already executed (executed_reused, fresh or stale).
  */
 export const availabilityAnswers = new Counter({
   name: 'availability_answers_total',

@@ -517,9 +517,10 @@ function answerKey(v: ValidAvailability, ctx: CallContext): string {
 
 /**
  * The kept answer of an identical search, when every generation behind it still holds; a stale one (past its ttl,
- * read-cache.ts) is reused the same way while one refresh runs in the background. Never for a search with maxAge.
+ * read-cache.ts) is reused the same way and refreshed in the background. Never for a search with maxAge. `counted`:
+ * whether this reuse is counted here (answer-renders.ts counts its own, once per answer).
  */
-export async function reusableAnswer(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps): Promise<ReusedAnswer | undefined> {
+export async function reusableAnswer(v: ValidAvailability, ctx: CallContext, deps: AvailabilityDeps, counted = true): Promise<ReusedAnswer | undefined> {
   const cache = deps.answerCache;
   if (!cache || v.maxAge !== null) return undefined;
   const key = answerKey(v, ctx);
@@ -527,7 +528,7 @@ export async function reusableAnswer(v: ValidAvailability, ctx: CallContext, dep
   if (!hit) return undefined;
   const now = await cache.generationsNow(hit.entry.pairs, v.from, v.to).catch(() => null);
   if (now === null || now !== hit.entry.generations) return undefined;
-  availabilityAnswers.inc({ how: hit.stale ? 'stale' : 'reused' });
+  if (counted) availabilityAnswers.inc({ how: hit.stale ? 'stale' : 'reused' });
   if (hit.stale) {
     cache.refresh(key, () => fetchAnswer(v, key, ctx, deps), (err) => deps.logger.warn({ traceId: ctx.traceId, err: (err as Error).message }, 'availability: background refresh failed'));
   }
@@ -538,18 +539,18 @@ export async function reusableAnswer(v: ValidAvailability, ctx: CallContext, dep
 export function answerRenders(schema: GraphQLSchema, deps: AvailabilityDeps): AnswerRenders | undefined {
   const cache = deps.answerCache;
   if (!cache) return undefined;
-  return new AnswerRenders(schema, (search, ctx) => reusableAnswer(validateAvailability(search, deps.now()), ctx, deps), cache.lifeMs);
+  return new AnswerRenders(schema, (search, ctx) => reusableAnswer(validateAvailability(search, deps.now()), ctx, deps, false), cache.lifeMs);
 }
 
 /** The answer fetched for this request: the directory (cached), then every system's top K, merged. */
 async function fetchAnswer(v: ValidAvailability, key: string, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
-  availabilityAnswers.inc({ how: 'fetched' });
+  const startedAt = deps.answerCache?.now() ?? 0;
   const services = await findServices(v, ctx, deps);
   const pairs = askable(services).map((s) => ({ system: s.supplier!.id, serviceId: s.id }));
   // Read before the fetch, so a booking during it makes the stored answer unusable (read-cache.ts SlotGenerations).
   const before = deps.answerCache ? await deps.answerCache.generationsNow(pairs, v.from, v.to).catch(() => null) : null;
   const reuse = v.maxAge === null ? deps.answerCache : undefined;
-  const answer = () => answerSearch(v, key, services, pairs, before, reuse, ctx, deps);
+  const answer = () => answerSearch(v, key, services, pairs, before, reuse, startedAt, ctx, deps);
   // Only a search that read the same generations and holds joins: one sent after this consumer's booking (or a hold)
   // reads a newer number and starts its own, so nobody is shown a slot as free after booking it.
   return before !== null && deps.searches ? deps.searches.run(`${key}|${before}`, answer) : answer();
@@ -562,9 +563,12 @@ async function answerSearch(
   pairs: { system: string; serviceId: string }[],
   before: string | null,
   reuse: AnswerCache<Availability> | undefined,
+  startedAt: number,
   ctx: CallContext,
   deps: AvailabilityDeps,
 ): Promise<Availability> {
+  // Once per fan-out: searches joining it (in-flight.ts) are not counted again.
+  availabilityAnswers.inc({ how: 'fetched' });
   const k = v.offset + v.first;
   const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort), distanceGroups(services, v.sort));
   const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
@@ -587,7 +591,7 @@ async function answerSearch(
     totalCount: total,
     coverage: cov,
   };
-  if (reuse && before !== null && cov.failures.length === 0) reuse.set(key, { answer, generations: before, pairs });
+  if (reuse && before !== null && cov.failures.length === 0) reuse.set(key, { answer, generations: before, pairs }, startedAt);
   return answer;
 }
 

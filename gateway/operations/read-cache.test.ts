@@ -63,27 +63,61 @@ describe('AnswerCache freshness', () => {
     expect(cache.lifeMs).toBe(5000);
   });
 
-  it('refreshes one key once at a time, reports a failed refresh, and can refresh again after', async () => {
-    const cache = new AnswerCache<string>({ ttlMs: 3000, generations: new SlotGenerations(redis.client()) });
+  it('refreshes one key once at a time and a bounded number in all, and reports a failed refresh', async () => {
+    const cache = new AnswerCache<string>({ ttlMs: 3000, maxRefreshes: 2, generations: new SlotGenerations(redis.client()) });
     let runs = 0;
-    let finish!: () => void;
+    const finishers: (() => void)[] = [];
     const work = () => {
       runs++;
-      return new Promise<void>((resolve) => (finish = resolve));
+      return new Promise<void>((resolve) => finishers.push(resolve));
     };
     const errors: unknown[] = [];
-    cache.refresh('k', work, (e) => errors.push(e));
-    cache.refresh('k', work, (e) => errors.push(e));
-    cache.refresh('other', async () => {
-      throw new Error('suppliers away');
-    }, (e) => errors.push(e));
+    const report = (e: unknown) => errors.push(e);
+    const settle = () => new Promise((r) => setImmediate(r));
+    cache.refresh('k', work, report);
+    cache.refresh('k', work, report);
+    await settle();
     expect(runs).toBe(1);
-    finish();
-    await new Promise((r) => setImmediate(r));
-    expect((errors as Error[]).map((e) => e.message)).toEqual(['suppliers away']);
-    cache.refresh('k', work, (e) => errors.push(e));
+    cache.refresh('other', work, report);
+    cache.refresh('third', work, report); // two running already: skipped
+    await settle();
     expect(runs).toBe(2);
-    finish();
+    for (const f of finishers.splice(0)) f();
+    await settle();
+    cache.refresh('bad', () => Promise.reject(new Error('suppliers away')), report);
+    cache.refresh('worse', () => {
+      throw new Error('thrown at once');
+    }, () => {
+      throw new Error('and the report fails too');
+    });
+    await settle();
+    expect((errors as Error[]).map((e) => e.message)).toEqual(['suppliers away']);
+    cache.refresh('k', work, report);
+    await settle();
+    expect(runs).toBe(3);
+    finishers.splice(0).forEach((f) => f());
+  });
+
+  it('a refresh that keeps no new answer ends the stale one; one that does replaces it; a slower one never wins', async () => {
+    let now = 0;
+    const cache = new AnswerCache<string>({ ttlMs: 3000, generations: new SlotGenerations(redis.client()), clock: () => now });
+    const settle = () => new Promise((r) => setImmediate(r));
+    cache.set('k', { answer: 'old', generations: '1', pairs: [] });
+    now = 3500;
+    // A supplier failed during the refresh, so nothing was kept: the next search fetches (and reports it).
+    cache.refresh('k', async () => undefined, () => {});
+    await settle();
+    expect(cache.peek('k')).toBeUndefined();
+    cache.set('k', { answer: 'old', generations: '1', pairs: [] });
+    now = 7000;
+    cache.refresh('k', async () => cache.set('k', { answer: 'new', generations: '2', pairs: [] }), () => {});
+    await settle();
+    expect(cache.peek('k')).toMatchObject({ stale: false, entry: { answer: 'new' } });
+    // A fetch that started before 'new' was kept finishes after it: 'new' stays.
+    cache.set('k', { answer: 'slower', generations: '1', pairs: [] }, 6000);
+    expect(cache.peek('k')?.entry.answer).toBe('new');
+    cache.set('k', { answer: 'later', generations: '3', pairs: [] }, 7500);
+    expect(cache.peek('k')?.entry.answer).toBe('later');
   });
 });
 

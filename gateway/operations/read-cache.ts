@@ -8,7 +8,7 @@
  *                    while Redis is away).
  *
  *   AnswerCache      the merged answer of an identical search for the same consumer audience, for a few seconds
- *                    (default 3 s; ANSWER_CACHE_SECONDS, 0 off), then as long again while one refresh runs, in
+ *                    (default 3 s; ANSWER_CACHE_SECONDS, 0 off), then as long again while it is refreshed, in
  *                    process and bounded, reused only while every (system, service) behind it is at the generation
  *                    it had before the answer was fetched. See `SlotGenerations` for why that check is exact and
  *                    cheap.
@@ -44,6 +44,10 @@ export class TtlLru<V> {
     this.map.delete(key);
     this.map.set(key, { value, until: this.clock() + ttlMs });
     while (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
   }
 
   get size(): number {
@@ -110,7 +114,8 @@ export class DirectoryCache<V> {
  * The slot cache's generations (common/slot-buckets*.ts), read by the gateway. Every booking and cancellation,
  * whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches and, in the
  * same Lua script, its service's generation (`slots:v2:{<service>}g`, subgraphs/kit/slot-buckets-redis.ts) before its
- * answer leaves the subgraph, and keeps that marker alive for ttl + stale + lock (over a minute). So: read every
+ * answer leaves the subgraph, and keeps that marker alive for ttl + stale + lock, and at least a minute: longer than
+ * an answer is kept here (AnswerCache.lifeMs, at most 20 s) plus the fetch before it. So: read every
  * (system, service) generation behind an answer *before* fetching it, keep the numbers with the answer, and reuse the
  * answer only while a fresh read gives the same numbers. A booking during or after the fetch changes at least one
  * number (an absent service reads 0; a bump makes it at least Redis's clock in µs and more than before, so a marker
@@ -159,6 +164,8 @@ export interface AnswerCacheOptions {
   /** How long after that it is still reused, while one refresh runs in the background (default: ttlMs). */
   staleMs?: number;
   maxEntries?: number;
+  /** Background refreshes running at once, at most (default 8). */
+  maxRefreshes?: number;
   generations: SlotGenerations;
   clock?: () => number;
 }
@@ -171,14 +178,16 @@ export interface AnswerHit<A> {
 
 /**
  * Merged answers of identical searches, reused while their slot generations hold (see SlotGenerations). Past its
- * ttl an answer is reused for up to `staleMs` more while one refresh runs (stale-while-revalidate): a burst of
- * identical searches then never waits for the refetch, and the generation check still runs on every reuse, so a
- * booking is seen at once either way. What ages meanwhile is only what changed at a supplier outside this gateway,
- * which a reused answer already says (its slots are labelled CACHE, with their true fetchedAt); a search with
- * maxAge is never answered from here.
+ * ttl an answer is reused for up to `staleMs` more while it is refreshed in the background (stale-while-revalidate):
+ * a burst of identical searches then never waits for the refetch, and the generation check still runs on every
+ * reuse, so a booking is seen at once either way. What ages meanwhile is only what changed at a supplier outside
+ * this gateway, which a reused answer already says (its slots are labelled CACHE, with their true fetchedAt); a
+ * search with maxAge is never answered from here. A refresh that does not replace the answer (a supplier failed, so
+ * nothing was kept; or it threw) ends the stale answer's reuse, so the next search fetches and reports the failure in
+ * its coverage rather than hiding it behind an older, complete answer.
  */
 export class AnswerCache<A> {
-  private readonly local: TtlLru<{ entry: CachedAnswer<A>; freshUntil: number }>;
+  private readonly local: TtlLru<{ entry: CachedAnswer<A>; freshUntil: number; storedAt: number }>;
   private readonly clock: () => number;
   private readonly refreshing = new Set<string>();
 
@@ -197,22 +206,47 @@ export class AnswerCache<A> {
     return this.opts.ttlMs + (this.opts.staleMs ?? this.opts.ttlMs);
   }
 
+  /** This cache's clock, to pass back to `set` as the time a fetch started. */
+  now(): number {
+    return this.clock();
+  }
+
   peek(key: string): AnswerHit<A> | undefined {
     const held = this.local.get(key);
     return held && { entry: held.entry, stale: held.freshUntil <= this.clock() };
   }
 
-  set(key: string, entry: CachedAnswer<A>): void {
-    this.local.set(key, { entry, freshUntil: this.clock() + this.opts.ttlMs }, this.lifeMs);
+  /** Keeps `entry`, unless an answer fetched after `fetchStartedAt` is already kept (a slow refresh loses). */
+  set(key: string, entry: CachedAnswer<A>, fetchStartedAt: number = this.clock()): void {
+    const held = this.local.get(key);
+    if (held && held.storedAt > fetchStartedAt) return;
+    const now = this.clock();
+    this.local.set(key, { entry, freshUntil: now + this.opts.ttlMs, storedAt: now }, this.lifeMs);
   }
 
-  /** Runs `work` unless a refresh of `key` is already running here; one at a time per key, never awaited. */
+  /**
+   * Runs `work` in the background unless `key` is already being refreshed or `maxRefreshes` are running (the stale
+   * answer is served either way): at most one refresh per key, and a bounded number in all, whatever clients send.
+   * Never awaited; failures go to `onError`.
+   */
   refresh(key: string, work: () => Promise<unknown>, onError: (err: unknown) => void): void {
-    if (this.refreshing.has(key)) return;
+    if (this.refreshing.has(key) || this.refreshing.size >= (this.opts.maxRefreshes ?? 8)) return;
+    const stale = this.local.get(key);
     this.refreshing.add(key);
-    // The set holds only keys being refreshed: at most one per kept answer.
-    void work()
-      .catch(onError)
+    const ended = (err?: unknown) => {
+      // Not replaced: this answer is not reused again (see the class comment).
+      if (stale && this.local.get(key) === stale) this.local.delete(key);
+      if (err !== undefined) {
+        try {
+          onError(err);
+        } catch {
+          // A failing report must not become an unhandled rejection.
+        }
+      }
+    };
+    Promise.resolve()
+      .then(work)
+      .then(() => ended(), (err: unknown) => ended(err ?? new Error('refresh failed')))
       .finally(() => this.refreshing.delete(key));
   }
 }

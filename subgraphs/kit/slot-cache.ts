@@ -277,7 +277,7 @@ export class SlotCache {
     try {
       // The generation marker must outlive any fetch that read the old one: a bucket's lifetime covers that.
       // The markers outlive anything that read the generations before them: the buckets, a lock's fetch, and a
-      // reused merged answer (ANSWER_CACHE_SECONDS, at most 10 s) however short the supplier's TTL.
+      // reused merged answer (twice ANSWER_CACHE_SECONDS, fresh then stale: at most 20 s) however short the supplier's TTL.
       await this.store.invalidate(digests, Math.max(p.ttlMs + p.staleMs + p.lockTtlMs, MIN_MARKER_MS));
     } catch (err) {
       this.storeFailed(err);
