@@ -59,6 +59,8 @@ try {
   logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics, /health/ready and /status on port ${gw.internalPort}`);
   const stop = () => {
     void gw.close().then(async () => {
+      // The operations' kept-alive sockets to the subgraphs, now that nothing in flight needs them.
+      operationsDeps.availability.client.close();
       await stopTracing();
       redis?.disconnect();
       process.exit(0);
