@@ -118,6 +118,10 @@ describe('AnswerRenders', () => {
     const late = { s: { serviceIds: ['a'], from: 'invalid' } };
     await run(renders, request(SEARCH, late), reused);
     expect((await run(renders, request(SEARCH, late), reused)).kept).toBe(false);
+    // A request without a query hash has no key that tells documents apart: never kept.
+    const unhashed = () => ({ ...request(SEARCH, vars), queryHash: undefined });
+    await run(renders, unhashed(), reused);
+    expect((await run(renders, unhashed(), reused)).kept).toBe(false);
     // A result with errors is not kept.
     const other = { s: { serviceIds: ['a'], from: 'tomorrow' } };
     expect((await run(renders, request(SEARCH, other), reused, null as unknown as number)).result.errors).toHaveLength(1);

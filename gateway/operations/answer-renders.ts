@@ -17,7 +17,7 @@ import { TtlLru, hashKey } from './read-cache.js';
 
 /** What the executor knows of a request (Apollo Server's gateway request context, narrowed). */
 export interface RenderRequest {
-  queryHash: string;
+  queryHash: string | undefined;
   document: DocumentNode;
   operation: OperationDefinitionNode | undefined;
   operationName: string | null | undefined;
@@ -64,7 +64,7 @@ export class AnswerRenders {
 
   /** The result kept for this document and variables, when its answer is still the one this search reuses. */
   async lookup(rq: RenderRequest): Promise<ExecutionResult | undefined> {
-    const field = this.loneAvailability(rq.operation);
+    const field = this.loneAvailability(rq.operation, rq.queryHash);
     if (!field) return undefined;
     const kept = this.kept.get(renderKey(rq));
     if (!kept) return undefined;
@@ -85,12 +85,13 @@ export class AnswerRenders {
   /** After execution: keeps the result when it came wholly from one reused answer. */
   keep(rq: RenderRequest, result: ExecutionResult): void {
     const reused = reusedIn.get(rq.context);
-    if (!reused || result.errors?.length || !this.loneAvailability(rq.operation)) return;
+    if (!reused || result.errors?.length || !this.loneAvailability(rq.operation, rq.queryHash)) return;
     this.kept.set(renderKey(rq), { key: reused.key, entry: reused.entry, result }, this.keepMs);
   }
 
-  private loneAvailability(op: OperationDefinitionNode | undefined): FieldNode | null {
-    if (!op) return null;
+  private loneAvailability(op: OperationDefinitionNode | undefined, queryHash: string | undefined): FieldNode | null {
+    // No hash, no key that tells documents apart: nothing kept or handed back.
+    if (!op || !queryHash) return null;
     let field = this.lone.get(op);
     if (field === undefined) {
       const [only, ...rest] = op.selectionSet.selections;
