@@ -58,13 +58,23 @@ try {
   });
   logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics, /health/ready and /status on port ${gw.internalPort}`);
   const stop = () => {
-    void gw.close().then(async () => {
-      // The operations' kept-alive sockets to the subgraphs, now that nothing in flight needs them.
-      operationsDeps.availability.client.close();
-      await stopTracing();
-      redis?.disconnect();
-      process.exit(0);
-    });
+    void gw
+      .close()
+      .then(
+        () => 0,
+        // Whatever failed while stopping, the process still ends (it would otherwise linger with its ports closed).
+        (err: unknown) => {
+          logger.error({ err: (err as Error).message }, 'gateway did not stop cleanly');
+          return 1;
+        },
+      )
+      .then(async (code) => {
+        // The operations' kept-alive sockets to the subgraphs, now that nothing in flight needs them.
+        operationsDeps.availability.client.close();
+        await stopTracing().catch(() => {});
+        redis?.disconnect();
+        process.exit(code);
+      });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
