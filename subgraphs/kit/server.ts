@@ -207,8 +207,18 @@ export async function runSubgraphProcess(start: () => Promise<RunningSubgraph>, 
     const stop = () => {
       void s
         .close()
-        .then(stopTracing)
-        .then(() => process.exit(0));
+        .then(
+          () => 0,
+          // Whatever failed while stopping, the process still ends rather than lingering with its port closed.
+          (err: unknown) => {
+            logger.error({ err: (err as Error).message }, `${name} subgraph did not stop cleanly`);
+            return 1;
+          },
+        )
+        .then(async (code) => {
+          await stopTracing().catch(() => {});
+          process.exit(code);
+        });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
