@@ -347,7 +347,9 @@ describe('with the circuit breaker and a second replica', () => {
     const search = { serviceIds: ['1402000105', '1402000107'], ...day(11), first: 20 };
     const ask = async () => (await gql(own.gatewayUrl, AVAILABILITY, { s: search }, auth)).data!.availability;
     const ids = (a: any) => (a.edges as any[]).map((e) => `${e.node.slot.id} ${e.node.slot.source}`);
-    const first = await ask();
+    // Only a complete answer is kept: on a loaded machine a supplier can miss its deadline, so ask until one is.
+    let first = await ask();
+    for (const until = Date.now() + 60_000; first.coverage.failures.length > 0 && Date.now() < until; ) first = await ask();
     expect(first.coverage.failures).toEqual([]);
     expect(first.edges.length).toBeGreaterThan(0);
     const fetched = await answersMade(own, 'fetched');
