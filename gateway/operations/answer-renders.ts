@@ -13,7 +13,8 @@ import { Kind, getArgumentValues, getVariableValues, type DocumentNode, type Exe
 import { availabilityAnswers } from '../../common/metrics.js';
 import type { OperationsContext } from './context.js';
 import type { AvailabilitySearch } from './generated/resolvers.js';
-import { TtlLru, hashKey } from './read-cache.js';
+import type { LRUCache } from 'lru-cache';
+import { expiringMap, hashKey } from './read-cache.js';
 
 /** What the executor knows of a request (Apollo Server's gateway request context, narrowed). */
 export interface RenderRequest {
@@ -48,7 +49,7 @@ export function noteReused(ctx: object, reused: Reused): void {
 }
 
 export class AnswerRenders {
-  private readonly kept: TtlLru<Kept>;
+  private readonly kept: LRUCache<string, Kept>;
   /** The lone `availability` field of an operation, or null: decided once per parsed operation. */
   private readonly lone = new WeakMap<OperationDefinitionNode, FieldNode | null>();
 
@@ -59,7 +60,7 @@ export class AnswerRenders {
     private readonly keepMs: number,
     maxEntries = 64,
   ) {
-    this.kept = new TtlLru(maxEntries);
+    this.kept = expiringMap<Kept>(maxEntries);
   }
 
   /** The result kept for this document and variables, when its answer is still the one this search reuses. */
@@ -86,7 +87,7 @@ export class AnswerRenders {
   keep(rq: RenderRequest, result: ExecutionResult): void {
     const reused = reusedIn.get(rq.context);
     if (!reused || result.errors?.length || !this.loneAvailability(rq.operation, rq.queryHash)) return;
-    this.kept.set(renderKey(rq), { key: reused.key, entry: reused.entry, result }, this.keepMs);
+    this.kept.set(renderKey(rq), { key: reused.key, entry: reused.entry, result }, { ttl: this.keepMs });
   }
 
   private loneAvailability(op: OperationDefinitionNode | undefined, queryHash: string | undefined): FieldNode | null {

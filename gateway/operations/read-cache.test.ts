@@ -8,7 +8,7 @@ import { RedisBucketStore, serviceGenerationKey } from '../../subgraphs/kit/slot
 import { dayDigest, serviceDigest } from '../../common/slot-buckets.js';
 import { londonDay } from '../../common/london-day.js';
 import { startRedis, type TestRedis } from '../../test/redis.js';
-import { AnswerCache, DirectoryCache, SlotGenerations, TtlLru } from './read-cache.js';
+import { AnswerCache, DirectoryCache, SlotGenerations, expiringMap } from './read-cache.js';
 import { HoldStore } from '../../common/holds.js';
 
 let redis: TestRedis;
@@ -19,16 +19,19 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-describe('TtlLru', () => {
-  it('keeps at most its bound, oldest out first, and forgets expired entries', () => {
-    let now = 0;
-    const lru = new TtlLru<number>(3, () => now);
-    for (let i = 0; i < 5; i++) lru.set(`k${i}`, i, 1000);
-    expect(lru.size).toBe(3);
-    expect(lru.get('k0')).toBeUndefined();
-    expect(lru.get('k4')).toBe(4);
-    now = 1000;
-    expect(lru.get('k4')).toBeUndefined();
+describe('expiringMap', () => {
+  it('keeps at most its bound, least recently used out first, and forgets expired entries', () => {
+    // A clock as performance.now() reads in a running process (lru-cache takes a start time of 0 as none).
+    let now = 50_000;
+    const map = expiringMap<number>(3, () => now);
+    for (let i = 0; i < 5; i++) map.set(`k${i}`, i, { ttl: 1000 });
+    expect(map.size).toBe(3);
+    expect(map.get('k0')).toBeUndefined();
+    expect(map.get('k4')).toBe(4);
+    now = 51_000;
+    expect(map.get('k4')).toBe(4);
+    now = 51_001;
+    expect(map.get('k4')).toBeUndefined();
   });
 });
 
@@ -48,17 +51,17 @@ describe('DirectoryCache', () => {
 
 describe('AnswerCache freshness', () => {
   it('fresh for its ttl, then stale for staleMs more, then gone', () => {
-    let now = 0;
+    let now = 50_000;
     const cache = new AnswerCache<string>({ ttlMs: 3000, staleMs: 2000, generations: new SlotGenerations(redis.client()), clock: () => now });
     cache.set('k', { answer: 'merged', generations: '1', pairs: [] });
     expect(cache.peek('k')).toMatchObject({ stale: false, entry: { answer: 'merged' } });
-    now = 2999;
+    now = 52_999;
     expect(cache.peek('k')?.stale).toBe(false);
-    now = 3000;
+    now = 53_000;
     expect(cache.peek('k')?.stale).toBe(true);
-    now = 4999;
+    now = 55_000;
     expect(cache.peek('k')?.stale).toBe(true);
-    now = 5000;
+    now = 55_001;
     expect(cache.peek('k')).toBeUndefined();
     expect(cache.lifeMs).toBe(5000);
   });
@@ -99,24 +102,24 @@ describe('AnswerCache freshness', () => {
   });
 
   it('a refresh that keeps no new answer ends the stale one; one that does replaces it; a slower one never wins', async () => {
-    let now = 0;
+    let now = 50_000;
     const cache = new AnswerCache<string>({ ttlMs: 3000, generations: new SlotGenerations(redis.client()), clock: () => now });
     const settle = () => new Promise((r) => setImmediate(r));
     cache.set('k', { answer: 'old', generations: '1', pairs: [] });
-    now = 3500;
+    now = 53_500;
     // A supplier failed during the refresh, so nothing was kept: the next search fetches (and reports it).
     cache.refresh('k', async () => undefined, () => {});
     await settle();
     expect(cache.peek('k')).toBeUndefined();
     cache.set('k', { answer: 'old', generations: '1', pairs: [] });
-    now = 7000;
+    now = 57_000;
     cache.refresh('k', async () => cache.set('k', { answer: 'new', generations: '2', pairs: [] }), () => {});
     await settle();
     expect(cache.peek('k')).toMatchObject({ stale: false, entry: { answer: 'new' } });
     // A fetch that started before 'new' was kept finishes after it: 'new' stays.
-    cache.set('k', { answer: 'slower', generations: '1', pairs: [] }, 6000);
+    cache.set('k', { answer: 'slower', generations: '1', pairs: [] }, 56_000);
     expect(cache.peek('k')?.entry.answer).toBe('new');
-    cache.set('k', { answer: 'later', generations: '3', pairs: [] }, 7500);
+    cache.set('k', { answer: 'later', generations: '3', pairs: [] }, 57_500);
     expect(cache.peek('k')?.entry.answer).toBe('later');
   });
 });

@@ -14,6 +14,7 @@
  *                    cheap.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { ChainableCommander } from 'ioredis';
 import { runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
@@ -21,38 +22,12 @@ import { serviceDigest } from '../../common/slot-buckets.js';
 import { serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
 import { holdTag, holdsKey } from '../../common/holds.js';
 
-/** A bounded map whose entries expire: insertion order is age order, so the oldest goes first when full. */
-export class TtlLru<V> {
-  private readonly map = new Map<string, { value: V; until: number }>();
-
-  constructor(
-    private readonly max: number,
-    private readonly clock: () => number = () => performance.now(),
-  ) {}
-
-  get(key: string): V | undefined {
-    const e = this.map.get(key);
-    if (!e) return undefined;
-    if (e.until <= this.clock()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return e.value;
-  }
-
-  set(key: string, value: V, ttlMs: number): void {
-    this.map.delete(key);
-    this.map.set(key, { value, until: this.clock() + ttlMs });
-    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
-  }
-
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
+/**
+ * A bounded map whose entries expire, each after the ttl it is set with (lru-cache): the least recently used goes
+ * first when full. `clock` is for tests; staleness is checked on every read (no cached time).
+ */
+export function expiringMap<V extends {}>(max: number, clock: () => number = () => performance.now()): LRUCache<string, V> {
+  return new LRUCache<string, V>({ max, perf: { now: clock }, ttlResolution: 0 });
 }
 
 export function hashKey(parts: unknown): string {
@@ -68,11 +43,11 @@ export interface DirectoryCacheOptions {
 }
 
 /** The directory's answer to a search, reused for `ttlMs` (see the module comment). */
-export class DirectoryCache<V> {
-  private readonly local: TtlLru<V>;
+export class DirectoryCache<V extends {}> {
+  private readonly local: LRUCache<string, V>;
 
   constructor(private readonly opts: DirectoryCacheOptions) {
-    this.local = new TtlLru(opts.maxEntries ?? 1000);
+    this.local = expiringMap<V>(opts.maxEntries ?? 1000);
   }
 
   get enabled(): boolean {
@@ -89,7 +64,7 @@ export class DirectoryCache<V> {
       if (text === null) return undefined;
       const value = JSON.parse(text) as V;
       // Kept here for the rest of a short while only: Redis says how long it has left; a second is enough.
-      this.local.set(key, value, Math.min(1000, this.opts.ttlMs));
+      this.local.set(key, value, { ttl: Math.min(1000, this.opts.ttlMs) });
       return value;
     } catch (err) {
       this.opts.onStoreError?.(err);
@@ -100,7 +75,7 @@ export class DirectoryCache<V> {
   async set(search: unknown, value: V): Promise<void> {
     if (!this.enabled) return;
     const key = hashKey(search);
-    this.local.set(key, value, this.opts.ttlMs);
+    this.local.set(key, value, { ttl: this.opts.ttlMs });
     if (!this.opts.redis) return;
     try {
       await this.opts.redis.set(`dir:v1:${key}`, JSON.stringify(value), 'PX', this.opts.ttlMs);
@@ -187,13 +162,13 @@ export interface AnswerHit<A> {
  * its coverage rather than hiding it behind an older, complete answer.
  */
 export class AnswerCache<A> {
-  private readonly local: TtlLru<{ entry: CachedAnswer<A>; freshUntil: number; storedAt: number }>;
+  private readonly local: LRUCache<string, { entry: CachedAnswer<A>; freshUntil: number; storedAt: number }>;
   private readonly clock: () => number;
   private readonly refreshing = new Set<string>();
 
   constructor(private readonly opts: AnswerCacheOptions) {
     this.clock = opts.clock ?? (() => performance.now());
-    this.local = new TtlLru(opts.maxEntries ?? 500, this.clock);
+    this.local = expiringMap(opts.maxEntries ?? 500, this.clock);
   }
 
   /** The generations now, to store with an answer about to be fetched, or compare with a stored one. */
@@ -221,7 +196,7 @@ export class AnswerCache<A> {
     const held = this.local.get(key);
     if (held && held.storedAt > fetchStartedAt) return;
     const now = this.clock();
-    this.local.set(key, { entry, freshUntil: now + this.opts.ttlMs, storedAt: now }, this.lifeMs);
+    this.local.set(key, { entry, freshUntil: now + this.opts.ttlMs, storedAt: now }, { ttl: this.lifeMs });
   }
 
   /**
