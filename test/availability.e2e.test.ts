@@ -34,6 +34,15 @@ async function answersMade(stack: Stack, how: string): Promise<number> {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/** How many calls the gateway has made to one subgraph, whatever their outcome (subgraph_fetch_duration_seconds). */
+async function fetchesTo(stack: Stack, subgraph: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${stack.port('gateway-internal')}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('subgraph_fetch_duration_seconds_count{') && l.includes(`subgraph="${subgraph}"`))
+    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+}
+
 /** Every availability answer the gateway reused, however (fresh, stale, handed back executed). */
 async function reusesMade(stack: Stack): Promise<number> {
   return (await answersMade(stack, 'reused')) + (await answersMade(stack, 'stale')) + (await answersMade(stack, 'executed_reused'));
@@ -77,12 +86,15 @@ beforeEach(async () => {
 describe('the merged list', () => {
   it('is sorted by start across suppliers and pages through with no slot lost or repeated', async () => {
     const search = { ...NEAR_LEEDS, ...day(1), first: 200 };
+    const calls = await fetchesTo(stack, 'booking-standard');
     const whole = await gql(stack.gatewayUrl, AVAILABILITY, { s: search }, auth);
     expect(whole.errors).toBeUndefined();
     const all = whole.data!.availability;
     expect(all.coverage.failures).toEqual([]);
     const systems = new Set(all.edges.map((e: any) => e.node.service.supplierSystem));
     expect([...systems].sort()).toEqual(expect.arrayContaining(['harbour-uec', 'meridian-ooh', 'oakfield-pas']));
+    // Harbour and Meridian are both served by the booking-standard subgraph: one top-K call answered both.
+    expect((await fetchesTo(stack, 'booking-standard')) - calls).toBe(1);
     const starts = all.edges.map((e: any) => Date.parse(e.node.slot.start));
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
 

@@ -1,13 +1,14 @@
 /**
  * Combined availability: the consumer's core question, "where can this patient be seen soonest?", answered in one
  * request across every matching service and supplier system. The directory says which services match (reused for a
- * short while: read-cache.ts); each supplier system is asked once, for all its services, for its first K slots
- * (`<prefix>TopSlots`, schema/supplier-slots.graphql, ranked in common/top-slots.ts) under that system's
- * deadline; the systems' sorted lists are k-way merged here and paginated, and whatever could not answer is reported
- * in `coverage` instead of failing the whole answer. Every call is a typed document through subgraph-client.ts.
+ * short while: read-cache.ts); each supplier subgraph is asked once, for all the services of every system it serves,
+ * for their first K slots (`<prefix>TopSlots`, schema/supplier-slots.graphql, ranked in common/top-slots.ts; each
+ * system's deadline kept inside the subgraph); the subgraphs' sorted lists are k-way merged here and paginated, and
+ * whatever could not answer is reported in `coverage` instead of failing the whole answer. Every call is a typed
+ * document through subgraph-client.ts.
  *
  * Paging is exact: K is the page's end position, so the first K of the full merge are among the first K of every
- * system's list (each sorted by the same total order), and totalCount sums each service's exact count. A search pages
+ * subgraph's list (each sorted by the same total order), and totalCount sums each service's exact count. A search pages
  * through its first MAX_POSITION slots: a page reaching past that is shortened to end there, and hasNextPage is false
  * at that end, so no page the API offers is one it then refuses.
  *
@@ -305,9 +306,12 @@ export function distanceGroups(services: readonly DirectoryService[], sort: 'STA
 }
 
 /**
- * One top-K call per supplier system, all in parallel, each under that system's own deadline: the first `k` slots
- * of its services by (group, start, rank, id) (MERGED; `groups` from distanceGroups, absent for sort by start), or of
- * each service (PER_SERVICE, for capacity).
+ * One top-K call per supplier subgraph, for every service of every supplier system it serves, all in parallel, each
+ * under the longest of its systems' deadlines (each system's own deadline is kept inside the subgraph, which reports
+ * a system that missed it as TIMEOUT for its services and still answers the others): the first `k` slots of those
+ * services by (group, start, rank, id) (MERGED; `groups` from distanceGroups, absent for sort by start), or of each
+ * service (PER_SERVICE, for capacity). One call, not one per system: a subgraph serving two systems (Harbour and
+ * Meridian at booking-standard) ranks and sends K slots once, where two calls sent 2K for the gateway to drop half.
  */
 export async function fetchTop(
   services: readonly DirectoryService[],
@@ -318,20 +322,25 @@ export async function fetchTop(
   mode: TopSlotsMode,
   groups: ReadonlyMap<string, number> | null = null,
 ): Promise<SupplierAnswers> {
-  const bySystem = new Map<string, DirectoryService[]>();
-  for (const s of askable(services)) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
+  const bySubgraph = new Map<string, { route: NonNullable<ReturnType<typeof topSlotsRoute>>; group: DirectoryService[] }>();
+  for (const s of askable(services)) {
+    const route = topSlotsRoute(s.supplier!.kind)!;
+    const held = bySubgraph.get(route.subgraph);
+    if (held) held.group.push(s);
+    else bySubgraph.set(route.subgraph, { route, group: [s] });
+  }
   const answers: SupplierAnswers = { lists: [], services: new Map(), failures: [] };
   const first = Math.max(1, Math.min(MAX_TOP_K, k));
 
   await Promise.all(
-    [...bySystem].map(async ([systemId, group]) => {
-      const route = topSlotsRoute(group[0]!.supplier!.kind)!;
-      const deadline = (deps.registry.system(systemId)?.deadlineMs ?? 2000) + DEADLINE_GRACE_MS;
+    [...bySubgraph.values()].map(async ({ route, group }) => {
+      const systems = [...new Set(group.map((s) => s.supplier!.id))];
+      const deadline = Math.max(...systems.map((id) => deps.registry.system(id)?.deadlineMs ?? 2000)) + DEADLINE_GRACE_MS;
       const byId = new Map(group.map((s) => [s.id, s]));
       let top: SupplierTopSlots;
       try {
         const input = {
-          services: group.map((s) => ({ id: s.id, system: systemId, rank: s.rank, ...(groups ? { group: groups.get(s.id) ?? 0 } : {}) })),
+          services: group.map((s) => ({ id: s.id, system: s.supplier!.id, rank: s.rank, ...(groups ? { group: groups.get(s.id) ?? 0 } : {}) })),
           from: window.from.toISOString(),
           to: window.to.toISOString(),
           first,
@@ -342,7 +351,7 @@ export async function fetchTop(
         top = (await deps.client.request(route.subgraph, route.doc, { input }, ctx, deadline)).data.result;
       } catch (err) {
         const reason = err instanceof SubgraphCallError ? coverageReason(err.reason) : 'UNAVAILABLE';
-        deps.logger.warn({ traceId: ctx.traceId, system: systemId, err: (err as Error).message }, 'availability: supplier system did not answer');
+        deps.logger.warn({ traceId: ctx.traceId, systems, err: (err as Error).message }, 'availability: supplier subgraph did not answer');
         for (const service of group) answers.failures.push({ service, reason });
         return;
       }

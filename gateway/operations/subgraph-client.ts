@@ -13,6 +13,7 @@
  * Every request is signed with `gatewayHeaders` over the exact bytes sent (common/internal-auth.ts), so a
  * subgraph accepts it once, for this consumer and trace.
  */
+import { subgraphFetchDuration } from '../../common/metrics.js';
 import { traceHeaders } from '../../common/tracing.js';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { Kind, print, type DocumentNode } from 'graphql';
@@ -114,6 +115,8 @@ export class SubgraphClient {
     const url = this.urls[subgraph];
     if (!url) throw new SubgraphCallError(subgraph, 'UNAVAILABLE', 'no URL configured');
     const body = JSON.stringify({ query: text(doc), variables });
+    // Timed into the same metric as the planned path's fetches (plugins/deadlines.ts), so an operator sees both.
+    const end = subgraphFetchDuration.startTimer({ subgraph });
     let res: PostAnswer;
     try {
       res = await this.poster.post(
@@ -127,9 +130,12 @@ export class SubgraphClient {
         { resendable: isQuery(doc) },
       );
     } catch (err) {
-      if (err instanceof DeadlineError) throw new SubgraphCallError(subgraph, 'TIMEOUT', err.message);
+      const timedOut = err instanceof DeadlineError;
+      end({ outcome: timedOut ? 'TIMEOUT' : 'UNAVAILABLE' });
+      if (timedOut) throw new SubgraphCallError(subgraph, 'TIMEOUT', err.message);
       throw new SubgraphCallError(subgraph, 'UNAVAILABLE', (err as Error).name);
     }
+    end({ outcome: String(res.status) });
     const ok = res.status >= 200 && res.status < 300;
     let parsed: { data?: R | null; errors?: SubgraphGraphQLError[] };
     try {
