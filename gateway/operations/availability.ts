@@ -351,7 +351,7 @@ export async function fetchTop(
         top = (await deps.client.request(route.subgraph, route.doc, { input }, ctx, deadline)).data.result;
       } catch (err) {
         const reason = err instanceof SubgraphCallError ? coverageReason(err.reason) : 'UNAVAILABLE';
-        deps.logger.warn({ traceId: ctx.traceId, systems, err: (err as Error).message }, 'availability: supplier subgraph did not answer');
+        deps.logger.warn({ traceId: ctx.traceId, system: systems.join(','), err: (err as Error).message }, 'availability: supplier subgraph did not answer');
         for (const service of group) answers.failures.push({ service, reason });
         return;
       }

@@ -56,6 +56,8 @@ export function createResolvers(deps: Deps): Resolvers {
   const schedules = deps.schedules ?? new ScheduleServices();
 
   const slotFieldResolvers = slotFields<SlotModel>({
+    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
+    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
     name: 'booking-standard:slots',
     now,
     fetchSpans: (spans, consumer, traceId) => spans.map((w) => fetchSpan(w, consumer, traceId)),

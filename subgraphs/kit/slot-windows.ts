@@ -94,6 +94,12 @@ export interface SlotFieldsOptions<S extends TimedSlot> {
   holds?: HoldReader;
   /** For a failed holds read (Redis away): slots are then served unfiltered. */
   onHoldsError?: (err: unknown) => void;
+  /**
+   * A supplier system's deadline (its registry `deadlineMs`). The top-K operation asks for the services of every
+   * system the subgraph serves at once and answers each system's within its own deadline, reporting TIMEOUT for a
+   * system that misses it; absent: each system's load is awaited however long it takes.
+   */
+  deadlineMs?: (system: string) => number | undefined;
 }
 
 /** What the slot fields read of the hold store. */
@@ -126,15 +132,45 @@ interface NextAvailableArgs {
  * with `supplier { id }` (part of each adapter's entity key), which names the registry system holding the service.
  */
 export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
-  function loader(ctx: SubgraphContext): DataLoader<SlotWindow, WindowSlots<S>, string> {
-    let l = ctx.loaders.get(opts.name) as DataLoader<SlotWindow, WindowSlots<S>, string> | undefined;
+  /** The request's window loader; `system` gives one of its own, so that system's windows load as their own batch. */
+  function loader(ctx: SubgraphContext, system?: string): DataLoader<SlotWindow, WindowSlots<S>, string> {
+    const name = system === undefined ? opts.name : `${opts.name}:system:${system}`;
+    let l = ctx.loaders.get(name) as DataLoader<SlotWindow, WindowSlots<S>, string> | undefined;
     if (!l) {
       l = new DataLoader((keys) => loadWindows(keys, ctx), {
         cacheKeyFn: (k) => `${k.system}|${k.serviceId}|${k.from.toISOString()}|${k.to.toISOString()}|${k.maxAgeSeconds ?? ''}`,
       });
-      ctx.loaders.set(opts.name, l);
+      ctx.loaders.set(name, l);
     }
     return l;
+  }
+
+  /**
+   * The windows of each supplier system as a batch of its own, under that system's deadline (opts.deadlineMs): a
+   * system that misses it is reported TIMEOUT for its services while the others answer, so one slow system in a
+   * subgraph never holds up or fails another's. Its load goes on behind (and fills the cache); nothing is counted
+   * against its circuit here (a timed-out supplier call already is, inside the load).
+   */
+  async function loadBySystem(ctx: SubgraphContext, windows: readonly SlotWindow[]): Promise<(WindowSlots<S> | Error)[]> {
+    const bySystem = new Map<string, number[]>();
+    windows.forEach((w, i) => {
+      const at = bySystem.get(w.system);
+      if (at) at.push(i);
+      else bySystem.set(w.system, [i]);
+    });
+    const out: (WindowSlots<S> | Error)[] = new Array(windows.length);
+    await Promise.all(
+      [...bySystem].map(async ([system, at]) => {
+        const own = at.map((i) => windows[i]!);
+        const load = loader(ctx, system)
+          .loadMany(own)
+          .then((found) => Promise.all(found.map((f, j) => (f instanceof Error ? f : visible(ctx, own[j]!, f)))));
+        const deadline = opts.deadlineMs?.(system);
+        const found = deadline === undefined ? await load : await withinDeadline(load, deadline, () => own.map(() => supplierError(system, 'TIMEOUT')));
+        at.forEach((i, j) => (out[i] = found[j]!));
+      }),
+    );
+    return out;
   }
 
   /** Every live hold of the services this request asks about, read once per request tick (batched). */
@@ -340,9 +376,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       }
       const { from, to } = readWindow(input, opts.now(), 'input.');
       const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
-      const loaded = await Promise.all(
-        (await loader(ctx).loadMany(windows)).map((found, i) => (found instanceof Error ? found : visible(ctx, windows[i]!, found))),
-      );
+      const loaded = await loadBySystem(ctx, windows);
       const ranked: RankedService<RankableSlot>[] = [];
       /** Input position to position in `ranked`: the services that answered. */
       const rankedAt = new Map<number, number>();
@@ -415,6 +449,19 @@ export interface TopSlotsService {
 export interface TopSlotsAnswer<S> {
   slots: { startMs: number; rank: number; slot: S; alsoListedAs: Listing[] }[];
   services: TopSlotsService[];
+}
+
+/** `work`'s result, or `late()`'s once `ms` have passed first; `work` is not stopped (it has no way to be). */
+async function withinDeadline<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late()), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A failed window's typed reason: the supplier error's, else an unreadable answer. */

@@ -63,6 +63,8 @@ export function createResolvers(deps: Deps): Resolvers {
   const clinics = deps.clinics ?? new ClinicDirectory(deps.client);
 
   const slotFieldResolvers = slotFields<SlotModel>({
+    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
+    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
     name: 'pas-rest:slots',
     now,
     fetchSpans,

@@ -49,6 +49,8 @@ export function createResolvers(deps: Deps): Resolvers {
   const now = deps.now ?? (() => new Date());
 
   const slotFieldResolvers = slotFields<SlotModel>({
+    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
+    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
     name: 'smart-links:slots',
     now,
     fetchSpans: (spans) => spans.map(fetchSpan),
