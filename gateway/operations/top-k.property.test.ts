@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { inWindow } from '../../subgraphs/kit/slot-windows.js';
 import { claimShared, isHandoff, kWayMerge, rankService, topK, type Listing } from '../../common/top-slots.js';
+import { topSlotsRoute } from './suppliers.js';
 import { MAX_POSITION, distanceGroups, modeFor, pageOf, rankServices, type DirectoryService, type RankedSlot, type SlotData, type SupplierAnswers } from './availability.js';
 
 /** Deterministic: a failing seed is printed and replays. */
@@ -118,16 +119,23 @@ function world(seed: number, big = false): World {
   return { services, slots, from: new Date(a), to: new Date(b), includeHandoff: r() < 0.6, sort };
 }
 
-/** What the suppliers would answer a top-K question with this K: each system ranks its own services, claims shared slots. */
+/**
+ * What the suppliers would answer a top-K question with this K, asked once per subgraph as fetchTop asks (Harbour and
+ * Meridian together at booking-standard): each subgraph ranks the services of every system it serves and claims
+ * shared slots within each system.
+ */
 function askSuppliers(w: World, k: number): SupplierAnswers {
   const answers: SupplierAnswers = { lists: [], services: new Map(), failures: [] };
-  const bySystem = new Map<string, DirectoryService[]>();
-  for (const s of w.services) bySystem.set(s.supplier!.id, [...(bySystem.get(s.supplier!.id) ?? []), s]);
+  const bySubgraph = new Map<string, DirectoryService[]>();
+  for (const s of w.services) {
+    const subgraph = topSlotsRoute(s.supplier!.kind)!.subgraph;
+    bySubgraph.set(subgraph, [...(bySubgraph.get(subgraph) ?? []), s]);
+  }
   // The groups the gateway sends (fetchTop): by distance, one per distance over every service of the search.
   const groups = distanceGroups(w.services, w.sort);
-  for (const [system, group] of bySystem) {
+  for (const group of bySubgraph.values()) {
     const ranked = group.map((s) => ({
-      ...rankService({ serviceId: s.id, rank: s.rank, system, slots: w.slots.get(s.id)!.filter((x) => inWindow(x, w)) }, w.includeHandoff),
+      ...rankService({ serviceId: s.id, rank: s.rank, system: s.supplier!.id, slots: w.slots.get(s.id)!.filter((x) => inWindow(x, w)) }, w.includeHandoff),
       ...(groups ? { group: groups.get(s.id)! } : {}),
     }));
     const claimed = claimShared(ranked);
