@@ -104,6 +104,10 @@ describe('the self-hosted GraphQL IDE', () => {
     });
 
     const page = await context.newPage();
+    // Which step a failure happened in, and when: a slow machine and a stuck page look alike from the outside.
+    const started = Date.now();
+    const steps: string[] = [];
+    const step = (name: string) => steps.push(`${name} at ${Date.now() - started} ms`);
     try {
       const onConsole = (where: string) => (m: ConsoleMessage) => {
         if (m.type() === 'error' || m.type() === 'warning') problems.push(`${where} console.${m.type()}: ${m.text()}`);
@@ -131,10 +135,12 @@ describe('the self-hosted GraphQL IDE', () => {
 
       const gateway = `http://127.0.0.1:${stack!.port('gateway')}`;
       const introspection = page.waitForResponse((r) => r.url() === `${gateway}/graphql` && (r.request().postData() ?? '').includes('__schema'));
+      step('open /graphiql');
       await page.goto(`${gateway}/graphiql`);
       expect(page.url()).toBe(`${gateway}/graphiql/`);
 
       // The README's example operations are the tabs, the first one open.
+      step('wait for the examples');
       await page.locator('.graphiql-query-editor .view-lines', { hasText: 'LS1' }).waitFor();
       const examples = loadExamples(`${repoRoot}ide/examples`);
       expect(examples.length).toBeGreaterThanOrEqual(2);
@@ -142,22 +148,28 @@ describe('the self-hosted GraphQL IDE', () => {
       expect(await editorText(page, '.graphiql-query-editor')).toContain('services(near: { postcode: "LS1 4AP" }');
 
       // The headers editor is open, holding a freshly minted sandbox token for the dev consumer.
+      step('wait for the token');
       const token = await prefilledToken(page);
 
       // The schema arrived (docs, completion and validation depend on it).
+      step('wait for introspection');
       const intro = await introspection;
       expect(intro.status(), `introspection answered ${intro.status()}: ${await intro.text()}`).toBe(200);
 
       // Type a query and run it with the button.
+      step('type the query');
       await page.locator('.graphiql-query-editor .monaco-editor').click();
       await page.keyboard.press('ControlOrMeta+A');
       await page.keyboard.insertText(TYPED_QUERY);
-      await expect.poll(() => editorText(page, '.graphiql-query-editor')).toBe(TYPED_QUERY);
+      await expect.poll(() => editorText(page, '.graphiql-query-editor'), { timeout: 15_000 }).toBe(TYPED_QUERY);
+      step('wait for the operation name');
       // GraphiQL takes the operation name from the editor after a short debounce; the tab shows it once it has.
       await page.locator('.graphiql-tab-active', { hasText: 'StJames' }).waitFor();
       const answer = page.waitForResponse((r) => r.url() === `${gateway}/graphql` && (r.request().postData() ?? '').includes('StJames'));
+      step('run the query');
       await page.locator('.graphiql-execute-button').click();
       const res = await answer;
+      step('wait for the answer on screen');
       expect(res.status(), `${await res.text()}\n${stack!.output('gateway')}`).toBe(200);
       expect(await res.request().headerValue('authorization')).toBe(`Bearer ${token}`);
       const body = (await res.json()) as { errors?: unknown; data?: { services: { nodes: { name: string }[] } } };
@@ -166,13 +178,14 @@ describe('the self-hosted GraphQL IDE', () => {
 
       // ... and the answer is on screen.
       await expect
-        .poll(() => editorText(page, '.result-window'), { timeout: 5000 })
+        .poll(() => editorText(page, '.result-window'), { timeout: 15_000 })
         .toContain('"name": "St James\'s Urgent Treatment Centre"');
 
       // Headers (the token) never reach localStorage, not even through the query history.
       expect(await page.evaluate<string>('JSON.stringify(localStorage)')).not.toContain('Bearer');
 
       // A reload restores the tabs from localStorage, with this visit's token filled in again.
+      step('reload');
       await page.reload();
       await page.locator('.graphiql-tab-active', { hasText: 'StJames' }).waitFor();
       await prefilledToken(page);
@@ -182,6 +195,7 @@ describe('the self-hosted GraphQL IDE', () => {
     } catch (err) {
       // What the browser showed, for the failure report (.tmp/ is git-ignored).
       await page.screenshot({ path: `${repoRoot}.tmp/ide-e2e-failure.png` }).catch(() => {});
+      if (err instanceof Error) err.message += `\nsteps: ${steps.join('; ')}; failed at ${Date.now() - started} ms`;
       throw err;
     } finally {
       await context.close();
