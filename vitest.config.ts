@@ -11,7 +11,7 @@ import { defineConfig } from 'vitest/config';
  * - unit: the rest (in-process, in-memory; in-process HTTP servers such as the sandbox simulators count as unit).
  */
 const E2E = '**/*.e2e.test.ts';
-const SKIP = new Set(['node_modules', 'dist', '.git']);
+const SKIP = new Set(['node_modules', 'dist', 'dist-test', '.git']);
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -37,7 +37,7 @@ const integration = testFiles('.').filter((f) => f.endsWith('.processes.test.ts'
 
 export default defineConfig({
   test: {
-    exclude: ['node_modules/**', 'dist/**'],
+    exclude: ['node_modules/**', 'dist/**', 'dist-test/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // End-to-end files start their own processes on free ports; two workers fit 2 cores.
@@ -47,7 +47,16 @@ export default defineConfig({
       { extends: true, test: { name: 'integration', include: integration } },
       // A whole-stack test drives several processes (and for the IDE, a browser) on two cores shared with another
       // worker: 13-21 s is usual there, so 30 s left too little room. A stuck step still fails, on its own wait.
-      { extends: true, test: { name: 'e2e', include: [E2E], exclude: ['node_modules/**', 'dist/**'], testTimeout: 90_000 } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: [E2E],
+          exclude: ['node_modules/**', 'dist/**', 'dist-test/**'],
+          testTimeout: 90_000,
+          globalSetup: ['test/support/compiled-stack.ts'],
+        },
+      },
     ],
   },
 });

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
@@ -83,8 +84,19 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Keep every output line of every process (for tests that scan all logs); default the last 200. */
   keepAllOutput?: boolean;
+  /** Run our own processes (gateway, subgraphs) from this compiled tree rather than from source through tsx. */
+  compiledDir?: string;
   /** Called when a process exits that nobody asked to stop. */
   onUnexpectedExit?: (name: ProcessName, code: number | null, signal: string | null) => void;
+}
+
+/**
+ * The node arguments that run one of the repository's entry points (the gateway, a subgraph, a simulator): from the
+ * compiled tree when one is given or named by STACK_COMPILED_DIR, as the end-to-end tests do (it starts in about
+ * half the CPU of tsx's loader), else from source through tsx.
+ */
+export function entryProgram(entry: string, compiledDir: string | undefined = process.env.STACK_COMPILED_DIR): string[] {
+  return compiledDir ? [resolve(root, compiledDir, entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry];
 }
 
 /** SIGTERM, so the process drains; SIGKILL if it has not exited after `graceMs`. */
@@ -171,7 +183,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const spec = PROCESSES.find((s) => s.name === name);
     if (!spec) throw new Error(`no process named ${name}`);
     const own = !SANDBOXES.some((x) => x.name === name);
-    const child = spawn(process.execPath, [...(own ? (opts.nodeArgs ?? []) : []), '--import', 'tsx', spec.entry], {
+    const child = spawn(process.execPath, [...(own ? (opts.nodeArgs ?? []) : []), ...entryProgram(spec.entry, opts.compiledDir)], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
 import { gatewayHeaders } from '../common/internal-auth.js';
-import { PROCESSES, freePort, freePorts, startStack, stopChild, type Stack } from '../scripts/stack.js';
+import { PROCESSES, freePort, freePorts, entryProgram, startStack, stopChild, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { gql, type GraphQLResponse } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
@@ -76,7 +76,7 @@ const output: string[] = [];
 const tokens: Record<string, string> = {};
 
 function spawnProcess(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, entry.startsWith('bench/') ? ['--import', 'tsx', entry] : entryProgram(entry), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (c: Buffer) => {
     output.push(`[${entry}] ${c.toString('utf8')}`);
     if (output.length > 200) output.shift();

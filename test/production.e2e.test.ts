@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair } from 'jose';
-import { freePort, freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { freePort, freePorts, entryProgram, startStack, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
@@ -284,7 +284,7 @@ describe('no patient data at rest or in logs', () => {
 describe('in production mode', () => {
   /** Runs a second gateway process against this stack's subgraphs, configured as production would be. */
   function gateway(env: Record<string, string>) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/index.ts'], {
+    const child = spawn(process.execPath, entryProgram('gateway/index.ts'), {
       env: { ...process.env, ...env, NODE_ENV: 'production', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

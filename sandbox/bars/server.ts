@@ -8,8 +8,8 @@
  * that made and changed it, so tests can check what the receiver holds, not only what a sender was told.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
+import { repoRoot } from '../../subgraphs/kit/schema.js';
 import { startSandboxServer, type SandboxServer } from '../lib/http.js';
 import { TokenBuckets, type RateLimitOptions } from '../pas-rest/rate-limit.js';
 import { AppointmentBook } from './appointments.js';
@@ -24,7 +24,8 @@ export const DEFAULT_RATE_LIMIT_PER_SECOND = 25;
 
 /** The sandbox application's registered public key (config/dev-keys/bars-sandbox.public.jwk.json). */
 export function sandboxClient(): RegisteredClient {
-  const file = fileURLToPath(new URL('../../config/dev-keys/bars-sandbox.public.jwk.json', import.meta.url));
+  // From the repository root, so the simulator reads the same file whether it runs from source or compiled.
+  const file = `${repoRoot}config/dev-keys/bars-sandbox.public.jwk.json`;
   return { clientId: SANDBOX_CLIENT_ID, keys: [JSON.parse(readFileSync(file, 'utf8')) as JWK] };
 }
 

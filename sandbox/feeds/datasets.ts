@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../../subgraphs/kit/schema.js';
 import { cacheHeaders, served, type CachePolicy, type Served } from './http-cache.js';
 import { lineStart, shiftLine, weeksToShift } from './shift.js';
 
@@ -25,7 +25,8 @@ export interface FeedDataSet {
   shiftDates?: boolean;
 }
 
-const DATA = fileURLToPath(new URL('./data/', import.meta.url));
+/** From the repository root, so the same files are read whether the simulator runs from source or compiled. */
+const DATA = `${repoRoot}sandbox/feeds/data/`;
 
 /**
  * The bundled reference data: general-appointments behaves like a well-run publisher (max-age, strong ETag,
