@@ -2,7 +2,7 @@
 import { SUBGRAPHS, defaultSubgraphUrl } from '../subgraphs/catalog.js';
 import { envInt, envPort, envString, envUrl } from '../common/env.js';
 import type { ConsumerOrganisation } from '../common/consumer.js';
-import { repoRoot } from '../subgraphs/kit/schema.js';
+import { repoRoot } from '../common/repo-root.js';
 import { DEFAULT_LIMITS, type Limits } from './plugins/limits.js';
 import type { ConsumerLimitOptions } from './plugins/rate-limit/limits.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './plugins/auth.js';

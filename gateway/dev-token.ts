@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import type { ConsumerOrganisation } from '../common/consumer.js';
-import { repoRoot } from '../subgraphs/kit/schema.js';
+import { repoRoot } from '../common/repo-root.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from './config.js';
 
 export const DEV_PRIVATE_KEY = `${repoRoot}config/dev-keys/sandbox.private.jwk.json`;

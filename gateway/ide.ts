@@ -12,7 +12,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Kind, parse } from 'graphql';
 import type { IdeConfig, IdeExample } from '../ide/src/config.js';
-import { repoRoot } from '../subgraphs/kit/schema.js';
+import { repoRoot } from '../common/repo-root.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_PUBLIC_KEY, type GatewayConfig } from './config.js';
 import { DEV_CONSUMER, hasDevKey, signDevToken } from './dev-token.js';
 

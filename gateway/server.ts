@@ -12,7 +12,7 @@ import { ApolloGateway, LocalGraphQLDataSource, RemoteGraphQLDataSource } from '
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { createGraphQLHandler, createHttpServer, drain, listen, sendJson, serveGraphQL } from '../subgraphs/kit/http-graphql.js';
-import { repoRoot } from '../subgraphs/kit/schema.js';
+import { repoRoot } from '../common/repo-root.js';
 import { serveMetrics } from '../common/metrics.js';
 import { traceHttpRequest } from '../common/tracing.js';
 import type { GatewayContext } from './context.js';

@@ -4,6 +4,7 @@
  * ports; end-to-end tests use it with free ports, and stop or restart single processes to produce real outages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +97,12 @@ export interface StackOptions {
  * half the CPU of tsx's loader), else from source through tsx.
  */
 export function entryProgram(entry: string, compiledDir: string | undefined = process.env.STACK_COMPILED_DIR): string[] {
-  return compiledDir ? [resolve(root, compiledDir, entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry];
+  if (!compiledDir) return ['--import', 'tsx', entry];
+  // tsc never deletes what it emitted: a compiled entry whose source is gone would run stale code.
+  if (!existsSync(resolve(root, entry))) throw new Error(`no entry point ${entry}`);
+  const compiled = resolve(root, compiledDir, entry.replace(/\.ts$/, '.js'));
+  if (!existsSync(compiled)) throw new Error(`${entry} is not compiled into ${compiledDir}/: add it to tsconfig.stack.json`);
+  return [compiled];
 }
 
 /** SIGTERM, so the process drains; SIGKILL if it has not exited after `graceMs`. */

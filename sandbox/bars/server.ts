@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
-import { repoRoot } from '../../subgraphs/kit/schema.js';
+import { repoRoot } from '../../common/repo-root.js';
 import { startSandboxServer, type SandboxServer } from '../lib/http.js';
 import { TokenBuckets, type RateLimitOptions } from '../pas-rest/rate-limit.js';
 import { AppointmentBook } from './appointments.js';

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { repoRoot } from '../../subgraphs/kit/schema.js';
+import { repoRoot } from '../../common/repo-root.js';
 import { cacheHeaders, served, type CachePolicy, type Served } from './http-cache.js';
 import { lineStart, shiftLine, weeksToShift } from './shift.js';
 
