@@ -85,7 +85,7 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** Keep every output line of every process (for tests that scan all logs); default the last 200. */
   keepAllOutput?: boolean;
-  /** Run our own processes (gateway, subgraphs) from this compiled tree rather than from source through tsx. */
+  /** Run every process from this compiled tree (`entryProgram`) rather than from source through tsx. */
   compiledDir?: string;
   /** Called when a process exits that nobody asked to stop. */
   onUnexpectedExit?: (name: ProcessName, code: number | null, signal: string | null) => void;
