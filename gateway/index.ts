@@ -16,6 +16,7 @@ import { ConsumerLimits } from './plugins/rate-limit/limits.js';
 import { RedisRateStore } from './plugins/rate-limit/redis-store.js';
 import { startGateway } from './server.js';
 import { gatewayPlugins } from './plugins/index.js';
+import { onStopSignal } from '../common/stop-process.js';
 
 const logger = createLogger('gateway');
 const stopTracing = startTracing('gateway');
@@ -57,27 +58,12 @@ try {
     logger,
   });
   logger.info({ url: gw.url, internalPort: gw.internalPort }, `gateway listening on ${gw.url}; /metrics, /health/ready and /status on port ${gw.internalPort}`);
-  const stop = () => {
-    void gw
-      .close()
-      .then(
-        () => 0,
-        // Whatever failed while stopping, the process still ends (it would otherwise linger with its ports closed).
-        (err: unknown) => {
-          logger.error({ err: (err as Error).message }, 'gateway did not stop cleanly');
-          return 1;
-        },
-      )
-      .then(async (code) => {
-        // The operations' kept-alive sockets to the subgraphs, now that nothing in flight needs them.
-        operationsDeps.availability.client.close();
-        await stopTracing().catch(() => {});
-        redis?.disconnect();
-        process.exit(code);
-      });
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignal(logger, 'gateway', () => gw.close(), async () => {
+    // The operations' kept-alive sockets to the subgraphs, now that nothing in flight needs them.
+    operationsDeps.availability.client.close();
+    await stopTracing().catch(() => {});
+    redis?.disconnect();
+  });
 } catch (err) {
   logger.fatal({ err: (err as Error).message }, 'gateway failed to start');
   redis?.disconnect();

@@ -24,6 +24,7 @@ import { idKeyFromEnv } from '../../common/slot-id.js';
 import { envString } from '../../common/env.js';
 import { SUBGRAPH_PRODUCTION_REQUIRED, assertProductionSettings } from '../../common/production.js';
 import { SUPPLIER_STATUS_PATH, supplierStatus } from './supplier-status.js';
+import { onStopSignal } from '../../common/stop-process.js';
 
 export { TRACE_HEADER } from '../../common/internal-auth.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -204,24 +205,7 @@ export async function runSubgraphProcess(start: () => Promise<RunningSubgraph>, 
   try {
     const s = await start();
     logger.info({ url: s.url }, `${name} subgraph listening on ${s.url}`);
-    const stop = () => {
-      void s
-        .close()
-        .then(
-          () => 0,
-          // Whatever failed while stopping, the process still ends rather than lingering with its port closed.
-          (err: unknown) => {
-            logger.error({ err: (err as Error).message }, `${name} subgraph did not stop cleanly`);
-            return 1;
-          },
-        )
-        .then(async (code) => {
-          await stopTracing().catch(() => {});
-          process.exit(code);
-        });
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    onStopSignal(logger, `${name} subgraph`, () => s.close(), stopTracing);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, `${name} subgraph failed to start`);
     process.exit(1);
