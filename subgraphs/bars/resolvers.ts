@@ -16,7 +16,7 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { type HoldReader, registryDeadlines, slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import type { BarsSystem } from './system.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
@@ -47,8 +47,7 @@ export function createResolvers(deps: Deps): Resolvers {
   const sourceEndpoint = deps.registry.consumerSystem.endpoint;
 
   const slotFieldResolvers = slotFields<SlotModel>({
-    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
-    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
+    deadlineMs: registryDeadlines(deps.registry),
     name: 'bars:slots',
     now,
     fetchSpans: (spans, consumer, traceId) => spans.map((w) => fetchSpan(w, consumer, traceId)),

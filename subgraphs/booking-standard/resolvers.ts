@@ -21,7 +21,7 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { BookingStandardSystem, Registry } from '../kit/registry.js';
 import { invalidateAfterWrite, type SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { type HoldReader, registryDeadlines, slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { bookFlow } from './book.js';
 import { cancelFlow } from './cancel.js';
 import type { BookingStandardClient, FhirSlot } from './client.js';
@@ -56,8 +56,7 @@ export function createResolvers(deps: Deps): Resolvers {
   const schedules = deps.schedules ?? new ScheduleServices();
 
   const slotFieldResolvers = slotFields<SlotModel>({
-    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
-    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
+    deadlineMs: registryDeadlines(deps.registry),
     name: 'booking-standard:slots',
     now,
     fetchSpans: (spans, consumer, traceId) => spans.map((w) => fetchSpan(w, consumer, traceId)),

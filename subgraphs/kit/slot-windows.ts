@@ -29,6 +29,7 @@ import type { Logger } from 'pino';
 import { dayEnd, dayStart, daysCovering } from '../../common/london-day.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
+import type { Registry } from './registry.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
 import { pairKey, type LiveHold } from '../../common/holds.js';
 import { encodeSlotId } from '../../common/slot-id.js';
@@ -100,6 +101,11 @@ export interface SlotFieldsOptions<S extends TimedSlot> {
    * system that misses it; absent: each system's load is awaited however long it takes.
    */
   deadlineMs?: (system: string) => number | undefined;
+}
+
+/** `deadlineMs` for an adapter's slot fields: each system's own, from the supplier registry. */
+export function registryDeadlines(registry: Pick<Registry, 'system'>): (system: string) => number | undefined {
+  return (system) => registry.system(system)?.deadlineMs;
 }
 
 /** What the slot fields read of the hold store. */

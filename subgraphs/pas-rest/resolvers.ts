@@ -25,7 +25,7 @@ import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { supplierError } from '../../common/errors.js';
 import type { PasRestSystem, Registry } from '../kit/registry.js';
 import type { SlotCache } from '../kit/slot-cache.js';
-import { slotFetchError, slotFields, type HoldReader, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { type HoldReader, registryDeadlines, slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../../common/upstream.js';
 import { bookFlow } from './book.js';
 import { holdFlow, releaseHoldFlow } from './hold.js';
@@ -63,8 +63,7 @@ export function createResolvers(deps: Deps): Resolvers {
   const clinics = deps.clinics ?? new ClinicDirectory(deps.client);
 
   const slotFieldResolvers = slotFields<SlotModel>({
-    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
-    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
+    deadlineMs: registryDeadlines(deps.registry),
     name: 'pas-rest:slots',
     now,
     fetchSpans,

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { SubgraphContext } from '../../common/context.js';
 import type { FeedSnapshot } from '../kit/feeds/index.js';
 import type { Registry } from '../kit/registry.js';
-import { slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
+import { registryDeadlines, slotFetchError, slotFields, type SlotWindow, type WindowSlots } from '../kit/slot-windows.js';
 import { UpstreamError } from '../../common/upstream.js';
 import type { SmartLinksClient } from './client.js';
 import type { Resolvers, SupplierOutcome, SupplierOutcomeCode } from './generated/resolvers.js';
@@ -49,8 +49,7 @@ export function createResolvers(deps: Deps): Resolvers {
   const now = deps.now ?? (() => new Date());
 
   const slotFieldResolvers = slotFields<SlotModel>({
-    // Each system's services in a top-K question answer within that system's own deadline (kit/slot-windows.ts).
-    deadlineMs: (system) => deps.registry.system(system)?.deadlineMs,
+    deadlineMs: registryDeadlines(deps.registry),
     name: 'smart-links:slots',
     now,
     fetchSpans: (spans) => spans.map(fetchSpan),
