@@ -59,7 +59,10 @@ export interface BucketStore {
   write(writes: readonly BucketWrite[]): Promise<number>;
   /** Drops every audience's bucket and failure of these days and bumps their generation. */
   invalidate(days: readonly string[], lifetimeMs: number): Promise<void>;
-  /** A short exclusive lock on one bucket (single-flight); false when another holder has it. */
+  /**
+   * A short exclusive lock on one bucket (single-flight); false when another holder has it. True again for the token
+   * that holds it, so a claim whose answer was lost (a timeout) can be asked again without locking itself out.
+   */
   lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean>;
   /** Releases the lock if `token` still holds it. */
   unlock(address: BucketAddress, token: string): Promise<void>;
@@ -151,7 +154,7 @@ export class MemoryBucketStore implements BucketStore {
   async lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean> {
     const key = `${address.day}:${address.audience}`;
     const held = this.locks.get(key);
-    if (held && held.until > this.clock()) return false;
+    if (held && held.until > this.clock()) return held.token === token;
     this.locks.set(key, { token, until: this.clock() + ttlMs });
     return true;
   }

@@ -57,6 +57,15 @@ if keep < tonumber(ARGV[1]) then keep = tonumber(ARGV[1]) end
 redis.call('SET', KEYS[2], string.format('%d', s), 'PX', keep)
 return g`;
 
+// KEYS[1] lock. ARGV: token, lifetime ms. Taken when free; true again for the token already holding it (a claim asked
+// again after its first answer was lost to a timeout), false for any other.
+const LOCK = `
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then return 1 end
+if held then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 // KEYS[1] lock. ARGV: token. Only the holder releases; an expired lock taken over by another is left alone.
 const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -69,6 +78,7 @@ return 0`;
 interface Scripts {
   slotBucketWrite(key: string, generation: string, field: string, value: string, clear: string, lifetimeMs: string, versionField: string, version: string): unknown;
   slotDayInvalidate(key: string, serviceKey: string, lifetimeMs: string): unknown;
+  slotLockTake(key: string, token: string, ttlMs: string): Promise<number>;
   slotLockRelease(key: string, token: string): Promise<number>;
 }
 
@@ -76,6 +86,7 @@ export class RedisBucketStore implements BucketStore {
   constructor(private readonly redis: RedisClient) {
     redis.defineCommand('slotBucketWrite', { numberOfKeys: 1, lua: WRITE });
     redis.defineCommand('slotDayInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
+    redis.defineCommand('slotLockTake', { numberOfKeys: 1, lua: LOCK });
     redis.defineCommand('slotLockRelease', { numberOfKeys: 1, lua: UNLOCK });
   }
 
@@ -127,7 +138,7 @@ export class RedisBucketStore implements BucketStore {
   }
 
   async lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(lockKey(address), token, 'PX', Math.ceil(ttlMs), 'NX')) === 'OK';
+    return (await (this.redis as unknown as Scripts).slotLockTake(lockKey(address), token, String(Math.ceil(ttlMs)))) === 1;
   }
 
   async unlock(address: BucketAddress, token: string): Promise<void> {

@@ -300,11 +300,79 @@ describe.each([
     expect(searches.map((s) => s.serviceId).sort()).toEqual(['100', '101']);
     for (const a of answers) expect(a.totalCount).toBe(5);
   });
+
+  it('a bucket lock is true again for the token holding it, false for any other until released', async () => {
+    const store = await makeStore();
+    const a = bucketAddress('fake-sys', '1', '2026-11-24', 'RX8');
+    expect(await store.lock(a, 'one', 5000)).toBe(true);
+    expect(await store.lock(a, 'one', 5000)).toBe(true);
+    expect(await store.lock(a, 'two', 5000)).toBe(false);
+    await store.unlock(a, 'two');
+    expect(await store.lock(a, 'two', 5000)).toBe(false);
+    await store.unlock(a, 'one');
+    expect(await store.lock(a, 'two', 5000)).toBe(true);
+  });
 });
 
 describe('slot cache in Redis', () => {
   beforeEach(async () => {
     await redis.client().flushall();
+  });
+
+  it('a lock claim lost to our own stalled event loop is asked again, not taken for Redis away: still one search', async () => {
+    // The stall is real: the lock command goes out, then this process blocks past the command timeout, which fires
+    // before the answer (already here) is read. Before, that claim counted as "store away" and fetched beside the
+    // lock it had in fact taken, and the other process, finding the lock never released, fetched again.
+    const conn = connectRedis(redis.url, { logger: silent, consequence: 'test', commandTimeoutMs: 200 });
+    connections.push(conn);
+    expect(await conn.ready(5000)).toBe(true);
+    const inner = new RedisBucketStore(conn.redis);
+    // The lock's script loaded on this connection first, so the stalled claim is the one that takes the lock.
+    const warm = bucketAddress('fake-sys', 'warm', '2026-11-20', 'RX8');
+    expect(await inner.lock(warm, 'w', 1000)).toBe(true);
+    await inner.unlock(warm, 'w');
+    let stalls = 0;
+    const stalling: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
+      lock(address: Parameters<BucketStore['lock']>[0], token: string, ttlMs: number) {
+        const sent = inner.lock(address, token, ttlMs);
+        if (stalls++ === 0) {
+          const until = performance.now() + 400;
+          while (performance.now() < until);
+        }
+        return sent;
+      },
+    });
+    const stalled = harness(stalling);
+    const other = harness(await redisStore());
+    for (const h of [stalled, other]) h.supplier.delayMs = 300;
+    const first = stalled.slots('300', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z');
+    // The other process arrives while the first holds the lock.
+    await expect.poll(() => redis.client().keys('*}l:*'), { timeout: 10_000, interval: 5 }).toHaveLength(1);
+    const answers = await Promise.all([first, other.slots('300', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z')]);
+    for (const a of answers) expect(a.totalCount).toBe(5);
+    expect([...stalled.supplier.searches, ...other.supplier.searches]).toHaveLength(1);
+    expect(stalls).toBe(2);
+  });
+
+  it('a claim that fails twice counts as Redis away, and for ten seconds claims are not asked twice', async () => {
+    const inner = new MemoryBucketStore();
+    let claims = 0;
+    const failing: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
+      lock: () => {
+        claims++;
+        return Promise.reject(new Error('Command timed out'));
+      },
+    });
+    const h = harness(failing);
+    expect((await h.slots('310', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z')).totalCount).toBe(3);
+    expect(claims).toBe(2);
+    h.clock.t += 5 * SECOND;
+    expect((await h.slots('311', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z')).totalCount).toBe(3);
+    expect(claims).toBe(3);
+    h.clock.t += 11 * SECOND;
+    expect((await h.slots('312', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z')).totalCount).toBe(3);
+    expect(claims).toBe(5);
+    expect(h.supplier.searches.map((x) => x.serviceId)).toEqual(['310', '311', '312']);
   });
 
   it('hashes keys and stores slot data only', async () => {

@@ -221,6 +221,8 @@ const MAX_DECODED = 5000;
 /** How long a day's bumped generation is kept at least (see invalidate). */
 const MIN_MARKER_MS = 60_000;
 const MAX_DECODED_CHARS = 16 * 1024 * 1024;
+/** After a lock claim failed twice, claims fail at their first error for this long (the store is most likely away). */
+const CLAIM_RETRY_QUIET_MS = 10_000;
 
 export class SlotCache {
   private readonly store: BucketStore;
@@ -238,6 +240,8 @@ export class SlotCache {
    */
   private readonly decoded = new Map<string, { text: string; version?: string; value: DaySlots<CacheableSlot> | null }>();
   private decodedChars = 0;
+  /** When a lock claim last failed even when asked again (epoch ms): claims are not asked twice for a while after. */
+  private lastClaimFailure = -Infinity;
 
   constructor(private readonly opts: SlotCacheOptions) {
     this.store = opts.store;
@@ -576,12 +580,22 @@ export class SlotCache {
     return JSON.stringify(record);
   }
 
+  /**
+   * Takes a bucket's lock. A claim that fails is asked once more (the lock answers true again for the token holding
+   * it) unless a claim failed moments ago: a command timeout is as often our own event loop stalled past it, with
+   * the lock taken or refused all the same, as the store being away, and counting it as away would fetch without
+   * the lock beside a holder. While the store really is away, each claim then fails once and fast.
+   */
   private async claim(b: Bucket, token: string): Promise<'held' | 'busy' | 'store-away'> {
-    try {
-      return (await this.store.lock(b.address, token, b.policy.lockTtlMs)) ? 'held' : 'busy';
-    } catch (err) {
-      this.storeFailed(err);
-      return 'store-away';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.store.lock(b.address, token, b.policy.lockTtlMs)) ? 'held' : 'busy';
+      } catch (err) {
+        if (attempt === 1 && this.clock() - this.lastClaimFailure >= CLAIM_RETRY_QUIET_MS) continue;
+        this.lastClaimFailure = this.clock();
+        this.storeFailed(err);
+        return 'store-away';
+      }
     }
   }
 
