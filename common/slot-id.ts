@@ -46,8 +46,11 @@ export function idKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Buffer {
 
 let cached: { source: string; key: Buffer } | undefined;
 
-/** The environment's key, derived once per key configuration. */
-function currentKey(): Buffer {
+/**
+ * The environment's key, derived once per key configuration. Reading the environment costs a few µs: a loop that
+ * signs many ids takes the key once and passes it.
+ */
+export function currentKey(): Buffer {
   const source = `${process.env.ID_SIGNING_KEY ?? ''}\n${process.env.INTERNAL_AUTH_KEY ?? ''}\n${process.env.NODE_ENV ?? ''}`;
   if (cached?.source !== source) cached = { source, key: idKeyFromEnv() };
   return cached.key;

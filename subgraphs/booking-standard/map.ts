@@ -2,7 +2,7 @@
  * Pure mapping from Booking Standard STU3 payloads to the shared Slot contract. Providers honour the standard
  * loosely (spec 10), so every slot is checked on its own: one bad slot is skipped with a reason, never the bundle.
  */
-import { encodeSlotId } from '../../common/slot-id.js';
+import { currentKey, encodeSlotId } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 import type {
   FhirPractitioner,
@@ -43,10 +43,11 @@ export function mapSlots(input: MapInput): MapResult {
 
   const slots: SlotModel[] = [];
   const skipped: SkippedSlot[] = [];
+  const key = currentKey();
   for (const r of input.resources) {
     if (r.resourceType !== 'Slot') continue;
     const slot = r as FhirSlot;
-    const result = mapSlot(slot, index, input);
+    const result = mapSlot(slot, index, input, key);
     if (!result) continue;
     if ('reason' in result) skipped.push(result);
     else slots.push(result);
@@ -55,7 +56,7 @@ export function mapSlots(input: MapInput): MapResult {
   return { slots, skipped };
 }
 
-function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInput): SlotModel | SkippedSlot | null {
+function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInput, key: Buffer): SlotModel | SkippedSlot | null {
   const slotId = slot.id ?? '(no id)';
   if (!slot.id) return { slotId, reason: 'slot has no id' };
   const start = instant(slot.start);
@@ -73,7 +74,7 @@ function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInp
   const scheduleId = logicalId(slot.schedule?.reference, 'Schedule');
   const slotRef = encodeSlotRef({ slotId: slot.id, scheduleId, start, end, identifier: slotIdentifier(slot) });
   return {
-    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }),
+    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }, key),
     serviceId: input.serviceId,
     // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
     ...englishSlotTime({ written: slot.start!, ms: start.getTime() }, { written: slot.end!, ms: end.getTime() }),

@@ -387,10 +387,11 @@ describe('slot cache in Redis', () => {
     const raw = entry[fields[0]!]!;
     expect(entry[fields[1]!]).toBe(bucketVersion(raw));
     expect(raw).not.toMatch(/RX8|fake-sys/);
-    const stored = JSON.parse(raw) as { f: number; s: Record<string, unknown>[] };
-    // The whole day; no source, and no per-slot fetchedAt where it is the bucket's.
-    expect(stored.s[0]).toEqual({ id: expect.any(String), start: '2026-11-24T00:00:00.000Z' });
-    expect(stored.s).toHaveLength(24);
+    const stored = JSON.parse(raw) as { f: number; c: object; t: Record<string, unknown>[] };
+    // The whole day; no source, and no per-slot fetchedAt where it is the bucket's (slot-bucket-codec.ts).
+    expect(stored.t[0]).toEqual({ id: expect.any(String), start: '2026-11-24T00:00:00.000Z' });
+    expect(stored.t).toHaveLength(24);
+    expect(stored.c).toEqual({});
     expect(await redis.client().pttl(keys[0]!)).toBeGreaterThan(55_000);
   });
 

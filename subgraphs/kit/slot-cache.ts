@@ -49,6 +49,7 @@ import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type Loc
 import { RedisBucketStore } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
 import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
+import { decodeBucket, encodeBucket } from './slot-bucket-codec.js';
 
 export type SlotSource = 'LIVE' | 'CACHE';
 
@@ -197,13 +198,6 @@ type Verdict<S> =
   | { kind: 'hit' | 'stale'; answer: DaySlots<S>; refresh: boolean }
   | { kind: 'negative'; error: UpstreamError }
   | { kind: 'miss' };
-
-interface StoredBucket {
-  /** fetchedAt, epoch ms. */
-  f: number;
-  /** Slots without `source`, and without `fetchedAt` when it is the bucket's. */
-  s: Record<string, unknown>[];
-}
 
 interface StoredFailure {
   r: UpstreamReason;
@@ -662,26 +656,6 @@ function splitByDay<S extends CacheableSlot>(slots: readonly S[], days: readonly
   for (const s of slots) byDay.get(londonDay(Date.parse(s.start)))?.push(s);
   for (const list of byDay.values()) list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   return byDay;
-}
-
-function encodeBucket(slots: readonly CacheableSlot[], fetchedAt: string): string {
-  const stored: StoredBucket = {
-    f: Date.parse(fetchedAt),
-    s: slots.map(({ source: _source, fetchedAt: at, ...rest }) => (at === fetchedAt ? rest : { ...rest, fetchedAt: at })),
-  };
-  return JSON.stringify(stored);
-}
-
-/** A stored bucket as served: every slot marked CACHE, with the fetchedAt the supplier's answer had. */
-function decodeBucket<S extends CacheableSlot>(text: string): DaySlots<S> | null {
-  try {
-    const v = JSON.parse(text) as Partial<StoredBucket>;
-    if (typeof v.f !== 'number' || !Array.isArray(v.s)) return null;
-    const fetchedAt = new Date(v.f).toISOString();
-    return { slots: v.s.map((s) => ({ fetchedAt, ...s, source: 'CACHE' }) as unknown as S), fetchedAt, source: 'CACHE' };
-  } catch {
-    return null;
-  }
 }
 
 function decodeFailure(text: string): StoredFailure | null {
