@@ -41,8 +41,10 @@ export class ThrottledError extends UpstreamError {
 /**
  * TIMEOUT, but the deadline was spent in our own process, not at the supplier: waiting for our throttle or between
  * attempts (so the last attempt had less than half the deadline), or with the event loop too busy to read an answer
- * that may well have arrived (the timeout fired late). Reported as TIMEOUT like any other, but it says nothing about
- * the supplier's health: the circuit breaker does not count it and the slot cache does not remember it.
+ * that may well have arrived (the timeout fired late, or the loop was busy for most of the attempt: other answers
+ * being read in short turns delay this one as surely as one long stall). Reported as TIMEOUT like any other, but it
+ * says nothing about the supplier's health: the circuit breaker does not count it and the slot cache does not
+ * remember it.
  */
 export class LocalDelayError extends UpstreamError {
   constructor(
@@ -50,8 +52,16 @@ export class LocalDelayError extends UpstreamError {
     /** How long the last attempt was in flight, and how late our own timer fired (event-loop lag), in ms. */
     readonly inFlightMs: number,
     readonly lagMs: number,
+    /** The share of the attempt's time our event loop was busy (0 to 1), when measured. */
+    readonly loopBusy?: number,
   ) {
-    super(system, 'TIMEOUT', undefined, `deadline spent in our process (in flight ${Math.round(inFlightMs)} ms, timer ${Math.round(lagMs)} ms late)`);
+    super(
+      system,
+      'TIMEOUT',
+      undefined,
+      `deadline spent in our process (in flight ${Math.round(inFlightMs)} ms, timer ${Math.round(lagMs)} ms late` +
+        `${loopBusy === undefined ? '' : `, event loop ${Math.round(loopBusy * 100)}% busy`})`,
+    );
     this.name = 'LocalDelayError';
   }
 }

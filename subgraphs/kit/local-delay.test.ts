@@ -74,4 +74,28 @@ describe('timeouts: the supplier’s or ours', () => {
     }
     expect(b.current).toBe('closed');
   });
+
+  it('an event loop busy for most of the deadline in short turns (other answers read meanwhile) is ours too', async () => {
+    const b = breaker();
+    for (let i = 0; i < 3; i++) {
+      const call = failure(b.run(() => upstreamFetch(`${server.url}/x`, { system: 'sys', deadlineMs: 400, retries: 0 })));
+      // Turns of 30 ms with the loop let go between them: the timer is never much late, but the loop is ~95% busy.
+      let settled = false;
+      void call.finally(() => (settled = true));
+      while (!settled) {
+        const until = performance.now() + 30;
+        while (performance.now() < until) {
+          /* busy */
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      const err = await call;
+      expect(err.reason).toBe('TIMEOUT');
+      expect(err).toBeInstanceOf(LocalDelayError);
+      expect((err as LocalDelayError).lagMs).toBeLessThan(100);
+      expect((err as LocalDelayError).loopBusy).toBeGreaterThanOrEqual(0.8);
+      expect(err.detail).toMatch(/event loop \d+% busy/);
+    }
+    expect(b.current).toBe('closed');
+  });
 });

@@ -11,6 +11,7 @@
  * are recorded once), and the thrown UpstreamError is what the circuit breaker and the slot cache count
  * (kit/circuit-breaker.ts countsAsFailure: our own throttle and local delays are not the supplier's fault).
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import got, { RequestError, type Method } from 'got';
 import { supplierErrors, supplierRequestDuration } from '../../common/metrics.js';
 import { failureOutcome, supplierStatus } from './supplier-status.js';
@@ -68,6 +69,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
   const deadline = Date.now() + req.deadlineMs;
   const retries = method === 'GET' ? (req.retries ?? 1) : 0;
   let sentAt = performance.now();
+  let loopAtSend = performance.eventLoopUtilization();
   let lastStatus: number | undefined;
   try {
     const res = await got(req.url, {
@@ -102,6 +104,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
             options.timeout = { request: remaining };
             if (req.perAttempt) for (const [k, v] of Object.entries(req.perAttempt())) options.headers[k.toLowerCase()] = v;
             sentAt = performance.now();
+            loopAtSend = performance.eventLoopUtilization();
           },
         ],
         beforeRetry: [
@@ -127,11 +130,23 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
       parseRetryAfter(headers.get('retry-after')),
     );
   } catch (err) {
-    throw toUpstreamError(req, err, deadline, sentAt, lastStatus);
+    throw toUpstreamError(req, err, deadline, { sentAt, loopAtSend }, lastStatus);
   }
 }
 
-function toUpstreamError(req: SupplierHttpRequest, err: unknown, deadline: number, sentAt: number, lastStatus: number | undefined): UpstreamError {
+/**
+ * A timed-out attempt whose time our event loop spent mostly busy: the answer may have been waiting to be read. At
+ * this share the loop had a few ms in every ten to read it, not enough to say the supplier was slow.
+ */
+const LOOP_BUSY_OURS = 0.8;
+
+function toUpstreamError(
+  req: SupplierHttpRequest,
+  err: unknown,
+  deadline: number,
+  attempt: { sentAt: number; loopAtSend: EventLoopUtilization },
+  lastStatus: number | undefined,
+): UpstreamError {
   if (err instanceof UpstreamError) return err;
   // A hook's own error (the throttle's ThrottledError, a LocalDelayError) arrives wrapped by got.
   const cause = err instanceof RequestError ? (err.cause ?? err) : err;
@@ -139,10 +154,13 @@ function toUpstreamError(req: SupplierHttpRequest, err: unknown, deadline: numbe
   const code = err instanceof RequestError ? err.code : undefined;
   const timedOut = Date.now() >= deadline - 5 || code === 'ETIMEDOUT' || (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'));
   if (timedOut) {
-    const inFlightMs = performance.now() - sentAt;
+    const inFlightMs = performance.now() - attempt.sentAt;
     const lagMs = Math.max(0, Date.now() - deadline);
-    // Mostly spent here (waiting for our throttle, or the event loop late): says nothing of the supplier.
-    if (inFlightMs < req.deadlineMs / 2 || lagMs > Math.max(100, req.deadlineMs / 4)) return new LocalDelayError(req.system, inFlightMs, lagMs);
+    const loopBusy = performance.eventLoopUtilization(attempt.loopAtSend).utilization;
+    // Mostly spent here (waiting for our throttle, the event loop late or busy): says nothing of the supplier.
+    if (inFlightMs < req.deadlineMs / 2 || lagMs > Math.max(100, req.deadlineMs / 4) || loopBusy >= LOOP_BUSY_OURS) {
+      return new LocalDelayError(req.system, inFlightMs, lagMs, loopBusy);
+    }
     return new UpstreamError(req.system, 'TIMEOUT', lastStatus, 'deadline passed');
   }
   const detail = err instanceof Error ? `${err.name}${code ? ` (${code})` : ''}` : String(err);
