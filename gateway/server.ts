@@ -19,7 +19,7 @@ import type { GatewayContext } from './context.js';
 import { GATEWAY_HEALTH, checkReadiness } from './health.js';
 import { localFirstGateway } from './local-first.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
-import type { AnswerRenders } from './operations/answer-renders.js';
+import { stringifyResult, type AnswerRenders } from './operations/answer-renders.js';
 import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { posterFetch } from './plugins/poster-fetch.js';
 import { HttpPoster } from './operations/http-post.js';
@@ -103,6 +103,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // "Did you mean …?" would map the schema field by field while introspection is off.
     hideSchemaDetailsFromClientErrors: !opts.introspection,
     includeStacktraceInErrorResponses: false,
+    // Identical warm searches: the kept result's data is serialised once (operations/answer-renders.ts).
+    stringifyResult,
     // The process owns SIGTERM/SIGINT (drain, then exit 0). Apollo's own handler would stop and re-raise the signal,
     // killing the process before requests in flight finish (it is off under NODE_ENV=test, so only tests escaped it).
     stopOnTerminationSignals: false,

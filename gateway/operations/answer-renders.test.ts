@@ -5,8 +5,8 @@
  * is what it would answer.
  */
 import { buildSchema, execute, parse, type OperationDefinitionNode } from 'graphql';
-import { describe, expect, it } from 'vitest';
-import { AnswerRenders, noteReused, type Reused, type RenderRequest } from './answer-renders.js';
+import { describe, expect, it, vi } from 'vitest';
+import { AnswerRenders, noteReused, stringifyResult, type Reused, type RenderRequest } from './answer-renders.js';
 
 const schema = buildSchema(/* GraphQL */ `
   input AvailabilitySearch { serviceIds: [String!], from: String }
@@ -94,6 +94,30 @@ describe('AnswerRenders', () => {
     entries.delete('["a"]|RX8');
     const fetched = await run(renders, request(SEARCH, vars), undefined, 13);
     expect(fetched).toMatchObject({ kept: false, result: { data: { availability: { totalCount: 13 } } } });
+  });
+
+  it('serialises a kept result\'s data once, to the very text of a plain serialisation', async () => {
+    const entry = {};
+    const { renders } = keeper(new Map([['["a"]|RX8', entry]]));
+    const vars = { s: { serviceIds: ['a'] } };
+    const plain = (await run(renders, request(SEARCH, { s: { serviceIds: ['z'] } }))).result;
+    const kept = (await run(renders, request(SEARCH, vars), { key: '["a"]|RX8', entry })).result;
+    const spy = vi.spyOn(JSON, 'stringify');
+    try {
+      for (const value of [
+        { data: kept.data },
+        { data: kept.data, extensions: { traceId: 't1' } },
+        { data: kept.data, extensions: { traceId: 't2' } },
+        { data: plain.data },
+        { errors: [{ message: 'x' }], data: kept.data },
+      ]) {
+        expect(stringifyResult(value)).toBe(`${JSON.stringify(value)}\n`);
+      }
+      // The kept data serialised once across its three plain uses (the errors case serialises it whole).
+      expect(spy.mock.calls.filter(([v]) => v === kept.data)).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('keeps nothing a search did not wholly answer from one reused answer, and never skips validation', async () => {

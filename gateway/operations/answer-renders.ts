@@ -9,7 +9,17 @@
  * runs for every request; a search is validated again to find its answer, so a window that has since become invalid
  * is refused as before. Kept results are few (64) and short-lived (the answer's own life), so memory stays bounded.
  */
-import { Kind, getArgumentValues, getVariableValues, type DocumentNode, type ExecutionResult, type FieldNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  getArgumentValues,
+  getVariableValues,
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type FormattedExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { availabilityAnswers } from '../../common/metrics.js';
 import type { OperationsContext } from './context.js';
 import type { AvailabilitySearch } from './generated/resolvers.js';
@@ -38,6 +48,30 @@ interface Kept {
   key: string;
   entry: object;
   result: ExecutionResult;
+}
+
+/**
+ * The JSON text of each kept result's `data`, made at its first serialisation and reused by every later one
+ * (stringifyResult): a kept result is handed to many requests unchanged, and serialising its slots again was the
+ * next largest cost of an identical search. Weak: the text goes with the result.
+ */
+const keptData = new WeakMap<object, string | null>();
+
+/**
+ * Apollo Server's `stringifyResult`: the same text as its own (`JSON.stringify` of errors, data, extensions in that
+ * order, then a newline), with a kept result's data serialised once.
+ */
+export function stringifyResult(value: FormattedExecutionResult): string {
+  const data = value.data;
+  if (data && value.errors === undefined && keptData.has(data)) {
+    let text = keptData.get(data);
+    if (text == null) {
+      text = JSON.stringify(data);
+      keptData.set(data, text);
+    }
+    return `{"data":${text}${value.extensions === undefined ? '' : `,"extensions":${JSON.stringify(value.extensions)}`}}\n`;
+  }
+  return `${JSON.stringify(value)}\n`;
 }
 
 /** The answer each request's resolver reused, noted by the resolver (null once a second one is noted). */
@@ -88,6 +122,7 @@ export class AnswerRenders {
     const reused = reusedIn.get(rq.context);
     if (!reused || result.errors?.length || !this.loneAvailability(rq.operation, rq.queryHash)) return;
     this.kept.set(renderKey(rq), { key: reused.key, entry: reused.entry, result }, { ttl: this.keepMs });
+    if (result.data) keptData.set(result.data, null);
   }
 
   private loneAvailability(op: OperationDefinitionNode | undefined, queryHash: string | undefined): FieldNode | null {
