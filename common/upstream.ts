@@ -41,10 +41,10 @@ export class ThrottledError extends UpstreamError {
 /**
  * TIMEOUT, but the deadline was spent in our own process, not at the supplier: waiting for our throttle or between
  * attempts (so the last attempt had less than half the deadline), or with the event loop too busy to read an answer
- * that may well have arrived (the timeout fired late, or the loop was busy for most of the attempt: other answers
- * being read in short turns delay this one as surely as one long stall). Reported as TIMEOUT like any other, but it
- * says nothing about the supplier's health: the circuit breaker does not count it and the slot cache does not
- * remember it.
+ * that may well have arrived (the timeout fired late, or the loop was busy through the attempt: other answers read
+ * in short turns delay this one as surely as one long stall; kit/supplier-http.ts says how busy). Reported as
+ * TIMEOUT like any other, but it says nothing about the supplier's health: the circuit breaker does not count it and
+ * the slot cache does not remember it.
  */
 export class LocalDelayError extends UpstreamError {
   constructor(

@@ -106,6 +106,8 @@ describe('AnswerRenders', () => {
     try {
       for (const value of [
         { data: kept.data },
+        // As Apollo passes it (runHttpQuery: errors, data, extensions, absent ones undefined).
+        { errors: undefined, data: kept.data, extensions: undefined },
         { data: kept.data, extensions: { traceId: 't1' } },
         { data: kept.data, extensions: { traceId: 't2' } },
         { data: plain.data },
@@ -113,7 +115,7 @@ describe('AnswerRenders', () => {
       ]) {
         expect(stringifyResult(value)).toBe(`${JSON.stringify(value)}\n`);
       }
-      // The kept data serialised once across its three plain uses (the errors case serialises it whole).
+      // The kept data serialised once across its four plain uses (the errors case serialises it whole).
       expect(spy.mock.calls.filter(([v]) => v === kept.data)).toHaveLength(1);
     } finally {
       spy.mockRestore();

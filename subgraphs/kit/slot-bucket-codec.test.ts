@@ -82,6 +82,11 @@ describe('slot bucket codec', () => {
       { id: 'b', start: '2026-11-24T09:15:00.000Z', fetchedAt: FETCHED, source: 'LIVE' },
     ] as unknown as CacheableSlot[];
     expect(decodeBucket(encodeBucket(two, FETCHED))!.slots).toEqual(asCache(two));
+    // A list every slot has empty is one frozen list in the decoded slots (they are never changed).
+    const flagged = two.map((x) => ({ ...x, qualityFlags: [] }));
+    const decoded = decodeBucket<CacheableSlot & { qualityFlags: string[] }>(encodeBucket(flagged, FETCHED))!;
+    expect(decoded.slots.map((x) => x.qualityFlags)).toEqual([[], []]);
+    for (const slot of decoded.slots) expect(Object.isFrozen(slot.qualityFlags)).toBe(true);
     expect(decodeBucket(encodeBucket([], FETCHED))).toEqual({ slots: [], fetchedAt: FETCHED, source: 'CACHE' });
   });
 
@@ -92,7 +97,7 @@ describe('slot bucket codec', () => {
   });
 
   it('takes unreadable text for no bucket', () => {
-    for (const text of ['', 'not json', 'null', '[]', '{"t":[]}', '{"f":1,"t":[],"c":[]}', '{"f":"x","s":[]}', '{"f":1}']) {
+    for (const text of ['', 'not json', 'null', '[]', '{"t":[]}', '{"f":1,"t":[],"c":[]}', '{"f":"x","s":[]}', '{"f":1}', '{"f":1e20,"t":[],"c":{}}']) {
       expect(decodeBucket(text), text).toBeNull();
     }
   });

@@ -17,6 +17,9 @@ import type { CacheableSlot, DaySlots } from './slot-cache.js';
 
 type Row = Record<string, unknown>;
 
+const MAX_EPOCH_MS = 8.64e15;
+const NONE: readonly never[] = Object.freeze([]);
+
 interface StoredBucket {
   /** fetchedAt, epoch ms. */
   f: number;
@@ -37,7 +40,7 @@ export function encodeBucket(slots: readonly CacheableSlot[], fetchedAt: string)
   const t = slots.map((slot) => {
     const row: Row = {};
     for (const k in slot) {
-      if (k === 'source' || k in common) continue;
+      if (k === 'source' || Object.hasOwn(common, k)) continue;
       const v = (slot as unknown as Row)[k];
       if (k === 'fetchedAt' && v === fetchedAt) continue;
       row[k] = v;
@@ -56,10 +59,12 @@ export function decodeBucket<S extends CacheableSlot>(text: string): DaySlots<S>
   } catch {
     return null;
   }
-  if (typeof v !== 'object' || v === null || typeof v.f !== 'number') return null;
+  // An epoch ms a Date can hold (toISOString throws beyond it): anything else is no bucket of ours.
+  if (typeof v !== 'object' || v === null || typeof v.f !== 'number' || !(Math.abs(v.f) <= MAX_EPOCH_MS)) return null;
   const fetchedAt = new Date(v.f).toISOString();
   if (Array.isArray(v.t) && typeof v.c === 'object' && v.c !== null && !Array.isArray(v.c)) {
-    const c = v.c;
+    const c = Object.create(null) as Row;
+    for (const [k, x] of Object.entries(v.c)) c[k] = Array.isArray(x) && x.length === 0 ? NONE : x;
     return { slots: v.t.map((s) => ({ fetchedAt, ...c, ...s, source: 'CACHE' }) as unknown as S), fetchedAt, source: 'CACHE' };
   }
   if (Array.isArray(v.s)) return { slots: v.s.map((s) => ({ fetchedAt, ...s, source: 'CACHE' }) as unknown as S), fetchedAt, source: 'CACHE' };
@@ -85,7 +90,8 @@ function commonFields(rows: readonly Row[]): Row {
       const w = rows[i]![k];
       alike = empty ? Array.isArray(w) && w.length === 0 : w === v;
     }
-    if (alike) common[k] = empty ? [] : v;
+    // One list shared by every decoded slot of the bucket: frozen, as decoded slots are never changed.
+    if (alike) common[k] = empty ? NONE : v;
   }
   return common;
 }

@@ -215,7 +215,7 @@ const MAX_DECODED = 5000;
 /** How long a day's bumped generation is kept at least (see invalidate). */
 const MIN_MARKER_MS = 60_000;
 const MAX_DECODED_CHARS = 16 * 1024 * 1024;
-/** After a lock claim failed twice, claims fail at their first error for this long (the store is most likely away). */
+/** After lock claims timed out twice, a timed-out claim is not asked again for this long (the store is most likely away). */
 const CLAIM_RETRY_QUIET_MS = 10_000;
 
 export class SlotCache {
@@ -234,8 +234,8 @@ export class SlotCache {
    */
   private readonly decoded = new Map<string, { text: string; version?: string; value: DaySlots<CacheableSlot> | null }>();
   private decodedChars = 0;
-  /** When a lock claim last failed even when asked again (epoch ms): claims are not asked twice for a while after. */
-  private lastClaimFailure = -Infinity;
+  /** When lock claims last timed out even when asked again (epoch ms): not asked twice for a while after. */
+  private lastClaimTimeouts = -Infinity;
 
   constructor(private readonly opts: SlotCacheOptions) {
     this.store = opts.store;
@@ -440,7 +440,7 @@ export class SlotCache {
   /** Misses: take each bucket's lock; fetch those taken (or all, with the store away); wait for the others. */
   private async fill<S extends CacheableSlot>(misses: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
     const token = randomUUID();
-    const claims = await Promise.all(misses.map((b) => this.claim(b, token)));
+    const claims = await this.claim(misses, token);
     const held = misses.filter((_, i) => claims[i] === 'held');
     const storeAway = misses.filter((_, i) => claims[i] === 'store-away');
     const busy = misses.filter((_, i) => claims[i] === 'busy');
@@ -484,7 +484,7 @@ export class SlotCache {
         else still.push(b);
       });
       const token = randomUUID();
-      const claims = await Promise.all(still.map((b) => this.claim(b, token)));
+      const claims = await this.claim(still, token);
       const takeOver = still.filter((_, i) => claims[i] !== 'busy');
       for (const [b, r] of await this.fetchAndStore(takeOver, fetch, { persist: true, token })) out.set(b, r);
       pending = still.filter((_, i) => claims[i] === 'busy');
@@ -498,7 +498,7 @@ export class SlotCache {
     for (const b of buckets) this.refreshing.add(b.id);
     const job = (async () => {
       const token = randomUUID();
-      const claims = await Promise.all(buckets.map((b) => this.claim(b, token)));
+      const claims = await this.claim(buckets, token);
       // With the store away (a stale copy served from the local one), refresh into the local copy only: once per
       // bucket in this process (`refreshing`).
       await Promise.all([
@@ -575,22 +575,26 @@ export class SlotCache {
   }
 
   /**
-   * Takes a bucket's lock. A claim that fails is asked once more (the lock answers true again for the token holding
-   * it) unless a claim failed moments ago: a command timeout is as often our own event loop stalled past it, with
-   * the lock taken or refused all the same, as the store being away, and counting it as away would fetch without
-   * the lock beside a holder. While the store really is away, each claim then fails once and fast.
+   * Takes the buckets' locks. Claims that time out are asked once more, together (the lock answers true again for
+   * the token holding it), unless claims timed out twice moments ago: a command timeout is as often our own event
+   * loop stalled past it, the lock taken or refused all the same, as the store being away, and counting it as away
+   * would fetch without the lock beside its holder. Any other failure, or a second timeout, is the store away.
    */
-  private async claim(b: Bucket, token: string): Promise<'held' | 'busy' | 'store-away'> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.store.lock(b.address, token, b.policy.lockTtlMs)) ? 'held' : 'busy';
-      } catch (err) {
-        if (attempt === 1 && this.clock() - this.lastClaimFailure >= CLAIM_RETRY_QUIET_MS) continue;
-        this.lastClaimFailure = this.clock();
-        this.storeFailed(err);
-        return 'store-away';
-      }
-    }
+  private async claim(buckets: readonly Bucket[], token: string): Promise<Claim[]> {
+    const once = (b: Bucket) =>
+      this.store.lock(b.address, token, b.policy.lockTtlMs).then(
+        (held): Claim => (held ? 'held' : 'busy'),
+        (err: unknown) => err,
+      );
+    const first = await Promise.all(buckets.map(once));
+    const again = first.some(isTimeout) && this.clock() - this.lastClaimTimeouts >= CLAIM_RETRY_QUIET_MS;
+    const claims = again ? await Promise.all(first.map((c, i) => (isTimeout(c) ? once(buckets[i]!) : c))) : first;
+    return claims.map((c) => {
+      if (c === 'held' || c === 'busy') return c;
+      if (isTimeout(c)) this.lastClaimTimeouts = this.clock();
+      this.storeFailed(c);
+      return 'store-away';
+    });
   }
 
   private async safely(op: () => Promise<unknown>): Promise<void> {
@@ -665,6 +669,13 @@ function decodeFailure(text: string): StoredFailure | null {
   } catch {
     return null;
   }
+}
+
+type Claim = 'held' | 'busy' | 'store-away';
+
+/** ioredis's own command timeout (its message is all it has). */
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Command timed out';
 }
 
 function sleep(ms: number): Promise<void> {

@@ -135,10 +135,13 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
 }
 
 /**
- * A timed-out attempt whose time our event loop spent mostly busy: the answer may have been waiting to be read. At
- * this share the loop had a few ms in every ten to read it, not enough to say the supplier was slow.
+ * How busy our event loop must have been through a timed-out attempt for the deadline to count as spent here. The
+ * loop is idle only while nothing is ready to read, so idle time means the answer had not arrived then. Once the
+ * supplier's answer has begun (its headers read), a loop busy for most of the attempt is why the rest was not read
+ * in time. Before that, only a loop that almost never waited can have left an arrived answer unread: below this, a
+ * supplier that never answered under our steady load is still the supplier's TIMEOUT, and still opens its circuit.
  */
-const LOOP_BUSY_OURS = 0.8;
+const LOOP_BUSY_OURS = { answerBegun: 0.8, noAnswer: 0.95 };
 
 function toUpstreamError(
   req: SupplierHttpRequest,
@@ -157,8 +160,10 @@ function toUpstreamError(
     const inFlightMs = performance.now() - attempt.sentAt;
     const lagMs = Math.max(0, Date.now() - deadline);
     const loopBusy = performance.eventLoopUtilization(attempt.loopAtSend).utilization;
+    const answerBegun = err instanceof RequestError && err.timings?.response !== undefined;
+    const busyOurs = loopBusy >= (answerBegun ? LOOP_BUSY_OURS.answerBegun : LOOP_BUSY_OURS.noAnswer);
     // Mostly spent here (waiting for our throttle, the event loop late or busy): says nothing of the supplier.
-    if (inFlightMs < req.deadlineMs / 2 || lagMs > Math.max(100, req.deadlineMs / 4) || loopBusy >= LOOP_BUSY_OURS) {
+    if (inFlightMs < req.deadlineMs / 2 || lagMs > Math.max(100, req.deadlineMs / 4) || busyOurs) {
       return new LocalDelayError(req.system, inFlightMs, lagMs, loopBusy);
     }
     return new UpstreamError(req.system, 'TIMEOUT', lastStatus, 'deadline passed');
