@@ -12,21 +12,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { inWindow } from '../../subgraphs/kit/slot-windows.js';
+import { seededRandom } from '../../sandbox/booking-standard/prng.js';
 import { claimShared, isHandoff, kWayMerge, rankService, topK, type Listing } from '../../common/top-slots.js';
 import { topSlotsRoute } from './suppliers.js';
 import { MAX_POSITION, distanceGroups, modeFor, pageOf, rankServices, type DirectoryService, type RankedSlot, type SlotData, type SupplierAnswers } from './availability.js';
 
 /** Deterministic: a failing seed is printed and replays. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const BASE = Date.parse('2026-12-07T00:00:00Z');
 

@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../sandbox/booking-standard/prng.js';
 import { decodeBucket, encodeBucket } from './slot-bucket-codec.js';
 import type { CacheableSlot } from './slot-cache.js';
-
-/** A small seeded generator (mulberry32), so a failure names the seed that made it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FETCHED = '2026-11-24T08:00:00.000Z';
 
 /** Slots shaped like the adapters' (ids, times, nulls, lists, nested objects), some fields alike and some not. */
 function slots(seed: number): CacheableSlot[] {
-  const r = random(seed);
+  // Seeded, so a failure names the seed that made it.
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const n = Math.floor(r() * 6);
   // Each field is either fixed for the whole bucket or drawn per slot, so both paths are taken.
