@@ -319,41 +319,44 @@ describe('slot cache in Redis', () => {
     await redis.client().flushall();
   });
 
-  it('a lock claim lost to our own stalled event loop is asked again, not taken for Redis away: still one search', async () => {
-    // The stall is real: the lock command goes out, then this process blocks past the command timeout, which fires
-    // before the answer (already here) is read. Before, that claim counted as "store away" and fetched beside the
-    // lock it had in fact taken, and the other process, finding the lock never released, fetched again.
-    // The default command timeout, as in production; the stall outlasts it.
-    const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
-    connections.push(conn);
-    expect(await conn.ready(5000)).toBe(true);
-    const inner = new RedisBucketStore(conn.redis);
-    // The lock's script loaded on this connection first, so the stalled claim is the one that takes the lock.
-    const warm = bucketAddress('fake-sys', 'warm', '2026-11-20', 'RX8');
-    expect(await inner.lock(warm, 'w', 1000)).toBe(true);
-    await inner.unlock(warm, 'w');
-    let stalls = 0;
-    const stalling: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
-      lock(address: Parameters<BucketStore['lock']>[0], token: string, ttlMs: number) {
-        const sent = inner.lock(address, token, ttlMs);
-        if (stalls++ === 0) {
-          const until = performance.now() + 1300;
-          while (performance.now() < until);
-        }
-        return sent;
-      },
-    });
-    const stalled = harness(stalling);
-    const other = harness(await redisStore());
-    for (const h of [stalled, other]) h.supplier.delayMs = 300;
-    const first = stalled.slots('300', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z');
-    // The other process arrives while the first holds the lock.
-    await expect.poll(() => redis.client().keys('*}l:*'), { timeout: 10_000, interval: 5 }).toHaveLength(1);
-    const answers = await Promise.all([first, other.slots('300', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z')]);
-    for (const a of answers) expect(a.totalCount).toBe(5);
-    expect([...stalled.supplier.searches, ...other.supplier.searches]).toHaveLength(1);
-    expect(stalls).toBe(2);
-  });
+  it.each(['lock', 'read'] as const)(
+    'a %s lost to our own stalled event loop is asked again, not taken for Redis away: still one search',
+    async (command) => {
+      // The stall is real: the command goes out, then this process blocks past the command timeout, which fires
+      // before the answer (already here) is read. Before, that counted as "store away": the bucket was fetched
+      // without the lock (beside a lock this process had in fact taken, for a claim), and the other process fetched
+      // it again. The default command timeout, as in production; the stall outlasts it.
+      const conn = connectRedis(redis.url, { logger: silent, consequence: 'test' });
+      connections.push(conn);
+      expect(await conn.ready(5000)).toBe(true);
+      const inner = new RedisBucketStore(conn.redis);
+      // The lock's script loaded on this connection first, so a stalled claim is the one that takes the lock.
+      const warm = bucketAddress('fake-sys', 'warm', '2026-11-20', 'RX8');
+      expect(await inner.lock(warm, 'w', 1000)).toBe(true);
+      await inner.unlock(warm, 'w');
+      let calls = 0;
+      const stalling: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
+        [command](...args: unknown[]) {
+          const sent = (inner[command] as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (calls++ === 0) {
+            const until = performance.now() + 1300;
+            while (performance.now() < until);
+          }
+          return sent;
+        },
+      });
+      const stalled = harness(stalling);
+      const other = harness(await redisStore());
+      for (const h of [stalled, other]) h.supplier.delayMs = 300;
+      const first = stalled.slots('300', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z');
+      // The other process arrives while the first holds the lock.
+      await expect.poll(() => redis.client().keys('*}l:*'), { timeout: 10_000, interval: 5 }).toHaveLength(1);
+      const answers = await Promise.all([first, other.slots('300', '2026-11-24T10:00:00Z', '2026-11-24T14:00:00Z')]);
+      for (const a of answers) expect(a.totalCount).toBe(5);
+      expect([...stalled.supplier.searches, ...other.supplier.searches]).toHaveLength(1);
+      expect(calls).toBe(2);
+    },
+  );
 
   it('a claim that times out twice counts as Redis away, and for ten seconds claims are not asked twice', async () => {
     const inner = new MemoryBucketStore();

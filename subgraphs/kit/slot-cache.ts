@@ -215,8 +215,8 @@ const MAX_DECODED = 5000;
 /** How long a day's bumped generation is kept at least (see invalidate). */
 const MIN_MARKER_MS = 60_000;
 const MAX_DECODED_CHARS = 16 * 1024 * 1024;
-/** After lock claims timed out twice, a timed-out claim is not asked again for this long (the store is most likely away). */
-const CLAIM_RETRY_QUIET_MS = 10_000;
+/** After store commands timed out twice, a timed-out one is not asked again for this long (the store is most likely away). */
+const STORE_RETRY_QUIET_MS = 10_000;
 
 export class SlotCache {
   private readonly store: BucketStore;
@@ -234,8 +234,8 @@ export class SlotCache {
    */
   private readonly decoded = new Map<string, { text: string; version?: string; value: DaySlots<CacheableSlot> | null }>();
   private decodedChars = 0;
-  /** When lock claims last timed out even when asked again (epoch ms): not asked twice for a while after. */
-  private lastClaimTimeouts = -Infinity;
+  /** When store commands last timed out even when asked again (epoch ms): not asked twice for a while after. */
+  private lastStoreTimeouts = -Infinity;
 
   constructor(private readonly opts: SlotCacheOptions) {
     this.store = opts.store;
@@ -318,9 +318,11 @@ export class SlotCache {
   private async resolve<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): Promise<Map<Bucket, Result<S>>> {
     let entries: StoredEntry[] | null;
     try {
-      entries = await this.store.read(
-        buckets.map((b) => b.address),
-        buckets.map((b) => this.known(b.id)),
+      entries = await this.askTwice(() =>
+        this.store.read(
+          buckets.map((b) => b.address),
+          buckets.map((b) => this.known(b.id)),
+        ),
       );
     } catch (err) {
       this.storeFailed(err);
@@ -465,9 +467,11 @@ export class SlotCache {
       await sleep(Math.min(delay, Math.max(1, until - performance.now())));
       let entries: StoredEntry[];
       try {
-        entries = await this.store.read(
-          pending.map((b) => b.address),
-          pending.map((b) => this.known(b.id)),
+        entries = await this.askTwice(() =>
+          this.store.read(
+            pending.map((b) => b.address),
+            pending.map((b) => this.known(b.id)),
+          ),
         );
       } catch (err) {
         this.storeFailed(err);
@@ -575,10 +579,37 @@ export class SlotCache {
   }
 
   /**
-   * Takes the buckets' locks. Claims that time out are asked once more, together (the lock answers true again for
-   * the token holding it), unless claims timed out twice moments ago: a command timeout is as often our own event
-   * loop stalled past it, the lock taken or refused all the same, as the store being away, and counting it as away
-   * would fetch without the lock beside its holder. Any other failure, or a second timeout, is the store away.
+   * A store command that times out is asked once more unless commands timed out twice moments ago: a command timeout
+   * is as often our own event loop stalled past it as the store being away, and counting it as away would fetch
+   * without the lock beside another process's fetch. Any other failure, or a second timeout, is the store away.
+   */
+  private async askTwice<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!this.mayAskAgain(err)) throw err;
+    }
+    try {
+      return await op();
+    } catch (err) {
+      if (isTimeout(err)) this.lastStoreTimeouts = this.clock();
+      throw err;
+    }
+  }
+
+  /** Whether a failure is a timeout worth asking again; notes timeouts that are not. */
+  private mayAskAgain(err: unknown): boolean {
+    if (!isTimeout(err)) return false;
+    if (this.clock() - this.lastStoreTimeouts < STORE_RETRY_QUIET_MS) {
+      this.lastStoreTimeouts = this.clock();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Takes the buckets' locks. Claims that time out are asked once more, together, as askTwice does (the lock
+   * answers true again for the token holding it: a claim taken but unheard of is not locked out by itself).
    */
   private async claim(buckets: readonly Bucket[], token: string): Promise<Claim[]> {
     const once = (b: Bucket) =>
@@ -587,11 +618,11 @@ export class SlotCache {
         (err: unknown) => err,
       );
     const first = await Promise.all(buckets.map(once));
-    const again = first.some(isTimeout) && this.clock() - this.lastClaimTimeouts >= CLAIM_RETRY_QUIET_MS;
+    const again = first.some(isTimeout) && this.clock() - this.lastStoreTimeouts >= STORE_RETRY_QUIET_MS;
     const claims = again ? await Promise.all(first.map((c, i) => (isTimeout(c) ? once(buckets[i]!) : c))) : first;
     return claims.map((c) => {
       if (c === 'held' || c === 'busy') return c;
-      if (isTimeout(c)) this.lastClaimTimeouts = this.clock();
+      if (isTimeout(c)) this.lastStoreTimeouts = this.clock();
       this.storeFailed(c);
       return 'store-away';
     });
