@@ -587,24 +587,24 @@ export class SlotCache {
     try {
       return await op();
     } catch (err) {
-      if (!this.mayAskAgain(err)) throw err;
+      if (!isTimeout(err) || !this.asksTimeoutsAgain()) throw this.noted(err);
     }
     try {
       return await op();
     } catch (err) {
-      if (isTimeout(err)) this.lastStoreTimeouts = this.clock();
-      throw err;
+      throw this.noted(err);
     }
   }
 
-  /** Whether a failure is a timeout worth asking again; notes timeouts that are not. */
-  private mayAskAgain(err: unknown): boolean {
-    if (!isTimeout(err)) return false;
-    if (this.clock() - this.lastStoreTimeouts < STORE_RETRY_QUIET_MS) {
-      this.lastStoreTimeouts = this.clock();
-      return false;
-    }
-    return true;
+  /** Whether a timed-out command is asked again now: not within a while of timeouts that were not answered. */
+  private asksTimeoutsAgain(): boolean {
+    return this.clock() - this.lastStoreTimeouts >= STORE_RETRY_QUIET_MS;
+  }
+
+  /** A failure that stands (not asked again): a timeout among them starts the quiet period again. */
+  private noted(err: unknown): unknown {
+    if (isTimeout(err)) this.lastStoreTimeouts = this.clock();
+    return err;
   }
 
   /**
@@ -618,12 +618,11 @@ export class SlotCache {
         (err: unknown) => err,
       );
     const first = await Promise.all(buckets.map(once));
-    const again = first.some(isTimeout) && this.clock() - this.lastStoreTimeouts >= STORE_RETRY_QUIET_MS;
+    const again = first.some(isTimeout) && this.asksTimeoutsAgain();
     const claims = again ? await Promise.all(first.map((c, i) => (isTimeout(c) ? once(buckets[i]!) : c))) : first;
     return claims.map((c) => {
       if (c === 'held' || c === 'busy') return c;
-      if (isTimeout(c)) this.lastStoreTimeouts = this.clock();
-      this.storeFailed(c);
+      this.storeFailed(this.noted(c));
       return 'store-away';
     });
   }

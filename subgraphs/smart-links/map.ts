@@ -8,7 +8,7 @@
  * found doubtful about the slot goes out as its quality flags.
  */
 import type { FeedSlot } from '../kit/feeds/index.js';
-import { encodeSlotId } from '../../common/slot-id.js';
+import { currentKey, encodeSlotId } from '../../common/slot-id.js';
 import { rfc3339AtOffset } from '../../common/offset-time.js';
 import type { SlotQualityFlag, SupplierSlotModel } from '../kit/slot-model.js';
 
@@ -55,10 +55,10 @@ export function slotFlagCounts(slots: readonly FeedSlot[]): Record<string, numbe
   return counts;
 }
 
-export function toSlot(systemId: string, s: FeedSlot): SlotModel {
+export function toSlot(systemId: string, s: FeedSlot, key: Buffer = currentKey()): SlotModel {
   return {
     // The slot's key in the feed is the adapter's reference: smartLinksBook looks it up in the current feed.
-    id: encodeSlotId({ system: systemId, serviceId: s.serviceId, ref: s.id }),
+    id: encodeSlotId({ system: systemId, serviceId: s.serviceId, ref: s.id }, key),
     serviceId: s.serviceId,
     start: rfc3339AtOffset(Date.parse(s.start), s.startOffset),
     end: rfc3339AtOffset(Date.parse(s.end), s.endOffset),
@@ -89,10 +89,11 @@ export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from
   const lo = from.getTime();
   const hi = to.getTime();
   const out: SlotModel[] = [];
-  // Slot ids are signed with a key from the environment (common/slot-id.ts): one made under another key is made again.
-  const keys = `${process.env.ID_SIGNING_KEY ?? ''}\n${process.env.INTERNAL_AUTH_KEY ?? ''}\n${process.env.NODE_ENV ?? ''}`;
+  // Slot ids are signed with the environment's key (common/slot-id.ts, one Buffer per key configuration): one made
+  // under another key is made again.
+  const key = currentKey();
   for (const s of slots) {
-    const m = mapped(systemId, keys, s);
+    const m = mapped(systemId, key, s);
     const inside = (m.startMs >= lo && m.startMs <= hi) || (isSession(s) && m.endMs > lo);
     if (inside && isOffered(s)) out.push(m.slot);
   }
@@ -104,12 +105,12 @@ export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from
  * request reads until the poller replaces it): mapping signs each slot's id, so doing it per request was most of a
  * warm search's smart-links CPU. Slots are never changed once made.
  */
-const made = new WeakMap<FeedSlot, { system: string; keys: string; slot: SlotModel; startMs: number; endMs: number }>();
+const made = new WeakMap<FeedSlot, { system: string; key: Buffer; slot: SlotModel; startMs: number; endMs: number }>();
 
-function mapped(systemId: string, keys: string, s: FeedSlot): { slot: SlotModel; startMs: number; endMs: number } {
+function mapped(systemId: string, key: Buffer, s: FeedSlot): { slot: SlotModel; startMs: number; endMs: number } {
   const known = made.get(s);
-  if (known && known.system === systemId && known.keys === keys) return known;
-  const m = { system: systemId, keys, slot: toSlot(systemId, s), startMs: Date.parse(s.start), endMs: Date.parse(s.end) };
+  if (known && known.system === systemId && known.key === key) return known;
+  const m = { system: systemId, key, slot: toSlot(systemId, s, key), startMs: Date.parse(s.start), endMs: Date.parse(s.end) };
   made.set(s, m);
   return m;
 }
