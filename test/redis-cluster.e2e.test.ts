@@ -92,7 +92,18 @@ const idempotencyRecords = async () => [...(await keysOnMasters('idem:*')).value
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
-  stack = await startStack({ ports: await freePorts(), env: { LOG_LEVEL: 'warn', REDIS_CLUSTER_NODES: cluster.nodesSetting }, readyTimeoutMs: 120_000 });
+  stack = await startStack({
+    ports: await freePorts(),
+    env: {
+      LOG_LEVEL: 'warn',
+      REDIS_CLUSTER_NODES: cluster.nodesSetting,
+      // The failover load sends as fast as answers come: on an idle machine that outran the consumer's request and
+      // cost limits, and their refusals were counted as failover failures. Raised, as the bench raises them.
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      COST_LIMIT_PER_MINUTE: '100000000',
+    },
+    readyTimeoutMs: 120_000,
+  });
   bs = stack.url('sandbox-booking-standard');
   auth = { authorization: `Bearer ${await devToken({ org: 'RX8' })}` };
 }, 240_000);
@@ -273,7 +284,7 @@ describe('failover under load', () => {
     // Every finished booking retried with its own key: the same appointment, from its record, nothing sent upstream.
     await clearSandbox(bs);
     const replays = await inBatches(finished, 4, (b) => gql(stack.gatewayUrl, BOOK, { input: b.input }, auth));
-    replays.forEach((r, i) => expect(r.data!.bookAppointment, r.raw).toMatchObject({ outcome: 'BOOKED', appointment: { id: finished[i]!.appointmentId } }));
+    replays.forEach((r, i) => expect(r.data?.bookAppointment, r.raw).toMatchObject({ outcome: 'BOOKED', appointment: { id: finished[i]!.appointmentId } }));
     // A replay that reached the provider found no record: which bookings those were, by the start it asked for.
     const postsAgain = (await sandboxRequests(bs)).filter((r) => r.method === 'POST' && r.path.endsWith('/Appointment'));
     const startsAgain = new Set(postsAgain.map((r) => Date.parse((JSON.parse(r.body) as { start?: string }).start ?? '')));
@@ -286,7 +297,7 @@ describe('failover under load', () => {
         await new Promise((r) => setTimeout(r, 500));
         res = await gql(stack.gatewayUrl, BOOK, { input: b.input }, auth);
       }
-      expect(res.data!.bookAppointment.outcome, res.raw).toBe('BOOKED');
+      expect(res.data?.bookAppointment?.outcome, res.raw).toBe('BOOKED');
     }
     // No slot was booked twice at the provider, and every booking holds exactly one appointment.
     const held = (await appointments()).filter((a) => a.status === 'booked');
