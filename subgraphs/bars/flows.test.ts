@@ -164,10 +164,13 @@ describe('BaRS booking, read, list and cancel', () => {
     // A generous deadline: the one retry counted below is the lost answer's, never a busy machine's slow reply.
     const result = await bookFlow(flow({ system: { ...system, deadlineMs: 10_000 } }), input);
     expect(result.code).toBe('BOOKED');
-    const posts = (await requests()).filter((r) => r.path.endsWith('/$process-message'));
-    expect(posts).toHaveLength(2);
-    expect(posts.map((p) => p.headers['x-request-id'])).toEqual([input.requestId, input.requestId]);
-    expect(posts[0]!.body).toBe(posts[1]!.body);
+    // A 429 from the front is not a delivery (nothing processed; the client waits and sends again). The test before
+    // this one drains the front's bucket, so on a slow machine one may appear here: count only what was handled.
+    const sent = (await requests()).filter((r) => r.path.endsWith('/$process-message'));
+    const posts = sent.filter((r) => r.status !== 429);
+    expect(posts, JSON.stringify(sent.map((p) => p.status))).toHaveLength(2);
+    expect(new Set(sent.map((p) => p.headers['x-request-id']))).toEqual(new Set([input.requestId]));
+    expect(new Set(sent.map((p) => p.body)).size).toBe(1);
     const slotId = decodeSlotId(slot!.id)!.ref.split('~')[1];
     const held = (await stored()).filter((a) => a.slotId === slotId);
     expect(held).toHaveLength(1);
