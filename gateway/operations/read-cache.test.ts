@@ -146,6 +146,22 @@ describe('the answer cache generation check', () => {
     expect(await cache.generationsNow(pairs, from, to)).not.toBe(cache.peek('k')!.entry.generations);
   });
 
+  it('reads every service behind an answer in one MGET, each generation in its place, and one hold read per system', async () => {
+    const generations = new SlotGenerations(redis.client());
+    const store = new RedisBucketStore(redis.client());
+    const pairs = Array.from({ length: 40 }, (_, i) => ({ system: i % 2 ? 'harbour-uec' : 'oakfield-pas', serviceId: `14020002${String(i).padStart(2, '0')}` }));
+    const day = londonDay(Date.now() + 86_400_000);
+    // Bumped: services 7 and 31 only. Each of their places in the string moves; no other.
+    const before = (await generations.read(pairs, new Date(), new Date())).split(',');
+    await store.invalidate([dayDigest(pairs[7]!.system, pairs[7]!.serviceId, day), dayDigest(pairs[31]!.system, pairs[31]!.serviceId, day)], 60_000);
+    await redis.client().config('RESETSTAT');
+    const after = (await generations.read(pairs, new Date(), new Date())).split(',');
+    const stats = await redis.client().info('commandstats');
+    const calls = Object.fromEntries([...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].filter(([, n]) => n !== 'info' && n !== 'config').map(([, n, c]) => [n, Number(c)]));
+    expect(calls).toEqual({ mget: 1, zrangebyscore: 2 });
+    expect(after.map((g, i) => (g === before[i] ? null : i)).filter((i) => i !== null)).toEqual([7, 31]);
+  });
+
   it('a service generation that expired and is made again never repeats a number an answer may hold', async () => {
     const generations = new SlotGenerations(redis.client());
     const store = new RedisBucketStore(redis.client());

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ChainableCommander } from 'ioredis';
-import { runBatch } from '../../common/redis-batch.js';
+import { groupedCommands, runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
 import { serviceDigest } from '../../common/slot-buckets.js';
 import { serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
@@ -96,8 +96,8 @@ export class DirectoryCache<V extends {}> {
  * number (an absent service reads 0; a bump makes it at least Redis's clock in µs and more than before, so a marker
  * that expired and was made again never repeats a number), so a booked slot is never served from a reused answer.
  * One key per service, not per service-day: a booking on another day of a service also stops reuse (rarely, and
- * only ever towards a fresh answer). The read is one pipelined round trip (on a Redis Cluster one pipeline per
- * service, in parallel), far cheaper than the top-K calls it replaces. Without Redis the subgraphs' caches are per
+ * only ever towards a fresh answer). The read is one round trip, one MGET for every service (on a Redis Cluster
+ * one per service, in parallel), far cheaper than the top-K calls it replaces. Without Redis the subgraphs' caches are per
  * process and their generations invisible here: then nothing is reused.
  *
  * Holds (common/holds.ts) change what a consumer is shown without touching a bucket, so the same read also takes
@@ -113,15 +113,16 @@ export class SlotGenerations {
     const tags = pairs.map(({ system, serviceId }) => serviceDigest(system, serviceId));
     // Holds are kept per supplier system (common/holds.ts): one read per system behind the answer.
     const systems = [...new Set(pairs.map((p) => p.system))];
-    const results = await runBatch<string | null | string[]>(this.redis, [
-      ...tags.map((tag) => ({ tag, queue: (p: ChainableCommander) => void p.get(serviceGenerationKey(tag)) })),
+    const gets = groupedCommands<string, string | null>(this.redis, tags, (tag) => tag, (p, group) => void p.mget(group.map(serviceGenerationKey)));
+    const results = await runBatch<(string | null)[] | string[]>(this.redis, [
+      ...gets.commands,
       ...systems.map((system) => ({
         tag: holdTag(system),
         queue: (p: ChainableCommander) => void p.zrangebyscore(holdsKey(system), `(${nowMs}`, '+inf'),
       })),
     ]);
-    const generations = results.slice(0, tags.length).map((v) => v ?? '0').join(',');
-    const held = results.slice(tags.length).map((v) => (v as string[]).join(';'));
+    const generations = gets.unpack(results.slice(0, gets.commands.length)).map((v) => v ?? '0').join(',');
+    const held = results.slice(gets.commands.length).map((v) => (v as string[]).join(';'));
     return held.every((h) => h === '') ? generations : `${generations}|${createHash('sha256').update(held.join('|')).digest('base64url').slice(0, 22)}`;
   }
 }

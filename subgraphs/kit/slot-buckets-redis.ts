@@ -17,15 +17,15 @@
  * <service> and <day> are the two parts of the day digest (slot-buckets.ts dayDigest). The service part is a hash
  * tag: on a Redis Cluster every day and lock of one (system, service) share a slot, and services spread over the
  * cluster. Conditional writes and invalidation are Lua scripts, so "still the generation I read" and "write" are one
- * step; each touches one key. Reads for a whole request go in one pipeline on one server (one round trip however
- * many services and days it covers), one per service in parallel on a cluster (redis-batch.ts). A reader that
+ * step; each touches one key. Reads for a whole request are one script on one server (one command, one round trip,
+ * however many services and days it covers), one per service in parallel on a cluster (redis-batch.ts). A reader that
  * already holds a bucket's text at some version asks for the version only, and for the text again only when the
  * version moved (a second round trip for those alone): a warm search moves a few bytes per bucket rather than every
  * slot of it, which was most of a supplier subgraph's allocation (and so its garbage collection) on a warm read.
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
-import { runBatch } from '../../common/redis-batch.js';
+import { groupedCommands, runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
 import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
 
@@ -57,6 +57,19 @@ if keep < tonumber(ARGV[1]) then keep = tonumber(ARGV[1]) end
 redis.call('SET', KEYS[2], string.format('%d', s), 'PX', keep)
 return g`;
 
+// KEYS: day hashes. ARGV, two per key: the audience digest, and '1' to read its bucket text too or '0' for the
+// version only (the reader holds a text). Each key's generation, version, [text,] failure: one command for a whole
+// request's buckets (one per service on a cluster) instead of one HMGET each, which cost the subgraph more CPU in
+// ioredis than the rest of a warm read (see redis-batch.ts groupedCommands).
+const READ = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local a = ARGV[2 * i - 1]
+  if ARGV[2 * i] == '1' then out[i] = redis.call('HMGET', key, 'g', 'v:' .. a, 's:' .. a, 'n:' .. a)
+  else out[i] = redis.call('HMGET', key, 'g', 'v:' .. a, 'n:' .. a) end
+end
+return out`;
+
 // KEYS[1] lock. ARGV: token, lifetime ms. Taken when free; true again for the token already holding it (a claim asked
 // again after its first answer was lost to a timeout), false for any other.
 const LOCK = `
@@ -76,6 +89,7 @@ return 0`;
  * pipeline they queue and return the pipeline; their results come from exec().
  */
 interface Scripts {
+  slotBucketRead(numberOfKeys: number, ...keysThenArgs: string[]): unknown;
   slotBucketWrite(key: string, generation: string, field: string, value: string, clear: string, lifetimeMs: string, versionField: string, version: string): unknown;
   slotDayInvalidate(key: string, serviceKey: string, lifetimeMs: string): unknown;
   slotLockTake(key: string, token: string, ttlMs: string): Promise<number>;
@@ -84,6 +98,7 @@ interface Scripts {
 
 export class RedisBucketStore implements BucketStore {
   constructor(private readonly redis: RedisClient) {
+    redis.defineCommand('slotBucketRead', { lua: READ });
     redis.defineCommand('slotBucketWrite', { numberOfKeys: 1, lua: WRITE });
     redis.defineCommand('slotDayInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
     redis.defineCommand('slotLockTake', { numberOfKeys: 1, lua: LOCK });
@@ -91,12 +106,7 @@ export class RedisBucketStore implements BucketStore {
   }
 
   async read(addresses: readonly BucketAddress[], known: readonly (KnownBucket | undefined)[] = []): Promise<StoredEntry[]> {
-    const entries: (StoredEntry | null)[] = (
-      await runBatch<(string | null)[]>(
-        this.redis,
-        addresses.map((a, i) => ({ tag: serviceTag(a.day), queue: (p) => void (known[i] ? p.hmget(dayKey(a.day), 'g', `v:${a.audience}`, `n:${a.audience}`) : readAll(p, a)) })),
-      )
-    ).map((r, i) => {
+    const entries: (StoredEntry | null)[] = (await this.readFields(addresses.map((a, i) => ({ a, full: !known[i] })))).map((r, i) => {
       const held = known[i];
       if (!held) return entryOf(r);
       const [g, version, failure] = r;
@@ -107,10 +117,21 @@ export class RedisBucketStore implements BucketStore {
     });
     const again = addresses.flatMap((a, i) => (entries[i] === null ? [{ a, i }] : []));
     if (again.length > 0) {
-      const full = await runBatch<(string | null)[]>(this.redis, again.map(({ a }) => ({ tag: serviceTag(a.day), queue: (p) => readAll(p, a) })));
+      const full = await this.readFields(again.map(({ a }) => ({ a, full: true })));
       again.forEach(({ i }, j) => (entries[i] = entryOf(full[j]!)));
     }
     return entries as StoredEntry[];
+  }
+
+  /** Per address: [generation, version, text, failure] when `full`, else [generation, version, failure]. */
+  private async readFields(reads: readonly { a: BucketAddress; full: boolean }[]): Promise<(string | null)[][]> {
+    const grouped = groupedCommands<{ a: BucketAddress; full: boolean }, (string | null)[]>(
+      this.redis,
+      reads,
+      (r) => serviceTag(r.a.day),
+      (p, group) => void scripts(p).slotBucketRead(group.length, ...group.map((r) => dayKey(r.a.day)), ...group.flatMap((r) => [r.a.audience, r.full ? '1' : '0'])),
+    );
+    return grouped.unpack(await runBatch<(string | null)[][]>(this.redis, grouped.commands));
   }
 
   async write(writes: readonly BucketWrite[]): Promise<number> {
@@ -144,11 +165,6 @@ export class RedisBucketStore implements BucketStore {
   async unlock(address: BucketAddress, token: string): Promise<void> {
     await (this.redis as unknown as Scripts).slotLockRelease(lockKey(address), token);
   }
-}
-
-/** Generation, version, bucket and failure of one audience's day. */
-function readAll(p: ChainableCommander, a: BucketAddress): void {
-  p.hmget(dayKey(a.day), 'g', `v:${a.audience}`, `s:${a.audience}`, `n:${a.audience}`);
 }
 
 function entryOf([g, version, bucket, failure]: (string | null | undefined)[]): StoredEntry {

@@ -438,6 +438,29 @@ describe('slot cache in Redis', () => {
     expect(await store.read([a], [held])).toEqual([{ generation: 1 }]);
   });
 
+  it('reads a request\'s buckets, held and not, in one command on one server, each answer at its own address', async () => {
+    const store = (await redisStore()) as RedisBucketStore;
+    const addresses = Array.from({ length: 60 }, (_, i) => bucketAddress('fake-sys', `14020001${String(i % 20).padStart(2, '0')}`, `2026-11-${24 + Math.floor(i / 20)}`, 'RX8'));
+    const texts = addresses.map((_, i) => `{"f":${i},"s":[]}`);
+    // Every third bucket never written (a miss); the rest written, each with its own text.
+    await store.write(addresses.flatMap((address, i) => (i % 3 === 0 ? [] : [{ address, generation: 0, bucket: texts[i]!, lifetimeMs: 60_000 }])));
+    // Held: every other bucket, half of them at a version that moved since.
+    const known = addresses.map((_, i) => (i % 2 === 0 ? undefined : { version: i % 4 === 1 ? bucketVersion(texts[i]!) : 'moved', text: texts[i]! }));
+    // Commands by name (a script's own calls are counted too, under theirs).
+    const calls = async () => {
+      const stats = await redis.client().info('commandstats');
+      return Object.fromEntries([...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].filter(([, name]) => name !== 'info' && name !== 'config').map(([, name, c]) => [name, Number(c)]));
+    };
+    await redis.client().config('RESETSTAT');
+    const read = await store.read(addresses, known);
+    // One script for all 60; the held ones whose version moved and that have a text (10; 5 more are misses) are
+    // read again in a second. Inside them, one HMGET per bucket.
+    const { evalsha = 0, eval: evals = 0, ...inside } = await calls();
+    expect(evalsha + evals).toBe(2);
+    expect(inside).toEqual({ hmget: 70 });
+    read.forEach((entry, i) => expect(entry.bucket, `address ${i}`).toBe(i % 3 === 0 ? undefined : texts[i]));
+  });
+
   it('keeps a bumped generation a minute at least, however short the supplier TTL (a reused answer must see it)', async () => {
     const h = harness(await redisStore(), { ttlSeconds: 1 });
     await h.slots('1402000101', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
