@@ -70,7 +70,8 @@ describe('Redis Cluster: every store', () => {
   it('slot buckets: batched reads, conditional writes and invalidations across masters; locks', async () => {
     const { redis } = await connect();
     const store = new RedisBucketStore(redis);
-    const addresses = services.flatMap((s) => days.map((d) => bucketAddress('oak', s, d, 'aud')));
+    // Interleaved (each day across every service), so each service's group gathers items from all over the batch.
+    const addresses = days.flatMap((d) => services.map((s) => bucketAddress('oak', s, d, 'aud')));
     expect(await store.read(addresses)).toEqual(addresses.map(() => ({ generation: 0 })));
     const written = await store.write(addresses.map((address, i) => ({ address, generation: 0, bucket: `b${i}`, lifetimeMs: 60_000 })));
     expect(written).toBe(addresses.length);
@@ -78,17 +79,18 @@ describe('Redis Cluster: every store', () => {
     expect(read.map((e) => e.bucket)).toEqual(addresses.map((_, i) => `b${i}`));
     // Invalidate one day of every service: their generation moves, the others keep their buckets.
     await store.invalidate(services.map((s) => dayDigest('oak', s, days[1]!)), 60_000);
-    // Read as a warm reader does, holding every text at the version it read: the kept ones come back as the very
-    // strings held (versions checked on every master), the invalidated ones as gone.
-    const held = read.map((e) => ({ version: e.version!, text: `${e.bucket}` }));
+    // Read as a warm reader does, holding every text at the version it read (every third at one that moved, so
+    // read again in a second pass): the kept ones come back as the very strings held (versions checked on every
+    // master), the invalidated ones as gone.
+    const held = read.map((e, i) => ({ version: i % 3 === 0 ? 'moved' : e.version!, text: `${e.bucket}` }));
     const after = await store.read(addresses, held);
     after.forEach((e, i) => {
-      const invalidated = i % days.length === 1;
+      const invalidated = Math.floor(i / services.length) === 1;
       expect(e).toEqual(invalidated ? { generation: 1 } : { generation: 0, bucket: `b${i}`, version: bucketVersion(`b${i}`) });
       if (!invalidated) expect(e.bucket).toBe(held[i]!.text);
     });
-    // A write carrying the old generation is dropped.
-    expect(await store.write([{ address: addresses[1]!, generation: 0, bucket: 'late', lifetimeMs: 60_000 }])).toBe(0);
+    // A write carrying the old generation is dropped (the first service's second day, invalidated above).
+    expect(await store.write([{ address: addresses[services.length]!, generation: 0, bucket: 'late', lifetimeMs: 60_000 }])).toBe(0);
     expect(await store.lock(addresses[0]!, 't1', 5000)).toBe(true);
     expect(await store.lock(addresses[0]!, 't2', 5000)).toBe(false);
     await store.unlock(addresses[0]!, 't1');
