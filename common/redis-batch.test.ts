@@ -28,7 +28,7 @@ describe('groupedCommands', () => {
     await redis.client().mset(...keys.flatMap((k, i) => (i % 5 === 0 ? [] : [k, `v${i}`])));
     await redis.client().config('RESETSTAT');
     const client = redis.client();
-    const gets = groupedCommands<string, string | null>(client, keys, (k) => /\{(.*)\}/.exec(k)![1]!, (p, group) => void p.mget(group));
+    const gets = groupedCommands<string, string | null>(client, keys, (k) => /\{(.*)\}/.exec(k)![1]!, (p, group) => void p.mget([...group]));
     expect(gets.commands).toHaveLength(3);
     const results = await runBatch<(string | null)[] | string>(client, [...gets.commands, { tag: 'x', queue: (p) => void p.ping() }]);
     expect(results.at(-1)).toBe('PONG');
