@@ -4,7 +4,7 @@
  * Cluster path (one command per hash tag) runs in test/redis-cluster.test.ts through the stores that use it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../test/redis.js';
+import { commandCalls, startRedis, type TestRedis } from '../test/redis.js';
 import { MAX_ITEMS_PER_COMMAND, groupedCommands, runBatch } from './redis-batch.js';
 
 let redis: TestRedis;
@@ -14,11 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.dispose();
 });
-
-async function commandCalls(): Promise<Record<string, number>> {
-  const stats = await redis.client().info('commandstats');
-  return Object.fromEntries([...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].filter(([, n]) => n !== 'info' && n !== 'config').map(([, n, c]) => [n, Number(c)]));
-}
 
 describe('groupedCommands', () => {
   it('reads many keys in as few commands as the bound allows, each value at its own item, with other commands in the same batch', async () => {
@@ -34,7 +29,7 @@ describe('groupedCommands', () => {
     expect(results.at(-1)).toBe('PONG');
     const values = gets.unpack(results.slice(0, -1) as (string | null)[][]);
     expect(values).toEqual(keys.map((_, i) => (i % 5 === 0 ? null : `v${i}`)));
-    expect(await commandCalls()).toEqual({ mget: 3, ping: 1 });
+    expect(await commandCalls(redis.client())).toEqual({ mget: 3, ping: 1 });
   });
 
   it('refuses an answer with fewer values than the group asked for, rather than shifting them onto other items', () => {

@@ -85,3 +85,12 @@ export async function startRedis(): Promise<TestRedis> {
   };
 }
 
+
+/**
+ * Commands the server ran since its last `CONFIG RESETSTAT`, by name (a script's own calls counted under theirs),
+ * without the INFO and CONFIG that measuring takes: what a piece of code sent, to assert it went as one command.
+ */
+export async function commandCalls(client: Redis): Promise<Record<string, number>> {
+  const stats = await client.info('commandstats');
+  return Object.fromEntries([...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].filter(([, n]) => n !== 'info' && n !== 'config').map(([, n, c]) => [n, Number(c)]));
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBucketStore, serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
 import { dayDigest, serviceDigest } from '../../common/slot-buckets.js';
 import { londonDay } from '../../common/london-day.js';
-import { startRedis, type TestRedis } from '../../test/redis.js';
+import { commandCalls, startRedis, type TestRedis } from '../../test/redis.js';
 import { AnswerCache, DirectoryCache, SlotGenerations, expiringMap } from './read-cache.js';
 import { HoldStore } from '../../common/holds.js';
 
@@ -156,9 +156,7 @@ describe('the answer cache generation check', () => {
     await store.invalidate([dayDigest(pairs[7]!.system, pairs[7]!.serviceId, day), dayDigest(pairs[31]!.system, pairs[31]!.serviceId, day)], 60_000);
     await redis.client().config('RESETSTAT');
     const after = (await generations.read(pairs, new Date(), new Date())).split(',');
-    const stats = await redis.client().info('commandstats');
-    const calls = Object.fromEntries([...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].filter(([, n]) => n !== 'info' && n !== 'config').map(([, n, c]) => [n, Number(c)]));
-    expect(calls).toEqual({ mget: 1, zrangebyscore: 2 });
+    expect(await commandCalls(redis.client())).toEqual({ mget: 1, zrangebyscore: 2 });
     expect(after.map((g, i) => (g === before[i] ? null : i)).filter((i) => i !== null)).toEqual([7, 31]);
   });
 

@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/redis.js';
+import { commandCalls, startRedis, type TestRedis } from '../../test/redis.js';
 import { supplierError } from '../../common/errors.js';
 import { dayStart } from '../../common/london-day.js';
 import { registry as metrics } from '../../common/metrics.js';
@@ -446,16 +446,11 @@ describe('slot cache in Redis', () => {
     await store.write(addresses.flatMap((address, i) => (i % 3 === 0 ? [] : [{ address, generation: 0, bucket: texts[i]!, lifetimeMs: 60_000 }])));
     // Held: every other bucket, half of them at a version that moved since.
     const known = addresses.map((_, i) => (i % 2 === 0 ? undefined : { version: i % 4 === 1 ? bucketVersion(texts[i]!) : 'moved', text: texts[i]! }));
-    // Commands by name (a script's own calls are counted too, under theirs).
-    const calls = async () => {
-      const stats = await redis.client().info('commandstats');
-      return Object.fromEntries([...stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].filter(([, name]) => name !== 'info' && name !== 'config').map(([, name, c]) => [name, Number(c)]));
-    };
     await redis.client().config('RESETSTAT');
     const read = await store.read(addresses, known);
     // One script for all 60; the held ones whose version moved and that have a text (10; 5 more are misses) are
     // read again in a second. Inside them, one HMGET per bucket.
-    const { evalsha = 0, eval: evals = 0, ...inside } = await calls();
+    const { evalsha = 0, eval: evals = 0, ...inside } = await commandCalls(redis.client());
     expect(evalsha + evals).toBe(2);
     expect(inside).toEqual({ hmget: 70 });
     read.forEach((entry, i) => expect(entry.bucket, `address ${i}`).toBe(i % 3 === 0 ? undefined : texts[i]));
