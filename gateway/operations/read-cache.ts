@@ -97,8 +97,8 @@ export class DirectoryCache<V extends {}> {
  * that expired and was made again never repeats a number), so a booked slot is never served from a reused answer.
  * One key per service, not per service-day: a booking on another day of a service also stops reuse (rarely, and
  * only ever towards a fresh answer). The read is one round trip, one MGET for every service (on a Redis Cluster
- * one per service, in parallel), far cheaper than the top-K calls it replaces. Without Redis the subgraphs' caches are per
- * process and their generations invisible here: then nothing is reused.
+ * one per service, in parallel), far cheaper than the top-K calls it replaces. Without Redis the subgraphs' caches
+ * are per process and their generations invisible here: then nothing is reused.
  *
  * Holds (common/holds.ts) change what a consumer is shown without touching a bucket, so the same read also takes
  * each system's live holds (scored by expiry, read from now): a hold taken, released, booked or expired changes

@@ -19,10 +19,10 @@
  * cluster. Conditional writes and invalidation are Lua scripts, so "still the generation I read" and "write" are one
  * step; a write touches one key, an invalidation two of one tag. Reads for a whole request are one script on one
  * server (one round trip however many services and days it covers; a script per 256 buckets), one per service in
- * parallel on a cluster (redis-batch.ts). A reader that
- * already holds a bucket's text at some version asks for the version only, and for the text again only when the
- * version moved (a second round trip for those alone): a warm search moves a few bytes per bucket rather than every
- * slot of it, which was most of a supplier subgraph's allocation (and so its garbage collection) on a warm read.
+ * parallel on a cluster (redis-batch.ts). A reader that already holds a bucket's text at some version asks for the
+ * version only, and for the text again only when the version moved (a second round trip for those alone): a warm
+ * search moves a few bytes per bucket rather than every slot of it, which was most of a supplier subgraph's
+ * allocation (and so its garbage collection) on a warm read.
  */
 import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
