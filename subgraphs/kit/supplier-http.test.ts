@@ -1,18 +1,19 @@
 /** Supplier HTTP through got, against a real local HTTP server whose answers each test scripts. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { supplierHttp } from './supplier-http.js';
+import { MAX_BODY_BYTES, supplierHttp } from './supplier-http.js';
 import { UpstreamError } from '../../common/upstream.js';
 
 type Reply = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
 let base: string;
 let replies: Reply[] = [];
-let seen: { method: string; at: number }[] = [];
+let seen: { method: string; at: number; acceptEncoding?: string }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', at: Date.now() });
+    seen.push({ method: req.method ?? '', at: Date.now(), acceptEncoding: req.headers['accept-encoding'] });
     const reply = replies.shift() ?? ((_q, r) => r.end('{}'));
     req.resume();
     req.on('end', () => reply(req, res));
@@ -75,5 +76,90 @@ describe('supplierHttp', () => {
   it('a refused connection is UNAVAILABLE', async () => {
     const err = await supplierHttp({ system: 's', url: 'http://127.0.0.1:1/x', method: 'POST', deadlineMs: 1000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'UNAVAILABLE' });
+  });
+});
+
+describe('supplierHttp bodies: decoded by their Content-Encoding, and bounded', () => {
+  const page = JSON.stringify({ resourceType: 'Bundle', entry: Array.from({ length: 200 }, (_, i) => ({ resource: { resourceType: 'Slot', id: `slot-${i}` } })) });
+  const encoded = (encoding: string, body: Buffer): Reply => (_q, r) => {
+    r.writeHead(200, { 'content-type': 'application/fhir+json', 'content-encoding': encoding, 'content-length': String(body.length) });
+    r.end(body);
+  };
+
+  it.each([
+    ['gzip', gzipSync(page)],
+    ['deflate', deflateSync(page)],
+    ['deflate', deflateRawSync(page)],
+    ['br', brotliCompressSync(page)],
+    ['identity', Buffer.from(page)],
+  ])('reads a %s body as the text it encodes', async (encoding, body) => {
+    replies = [encoded(encoding, body)];
+    const res = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 2000 });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(page);
+    expect(seen[0]!.acceptEncoding).toBe('gzip, deflate, br');
+  });
+
+  it('a body that does not decode is INVALID_RESPONSE on a success, and an error status still decides a failure', async () => {
+    replies = [encoded('gzip', Buffer.from('not gzip at all'))];
+    const bad = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 2000 }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ reason: 'INVALID_RESPONSE', status: 200 });
+    replies = [(_q, r) => {
+      r.writeHead(409, { 'content-encoding': 'gzip' });
+      r.end('garbage');
+    }];
+    const conflict = await supplierHttp({ system: 's', url: `${base}/x`, method: 'POST', body: '{}', deadlineMs: 2000 });
+    expect(conflict).toMatchObject({ status: 409, text: '' });
+  });
+
+  it('refuses a small gzip that inflates past the bound (a decompression bomb) as INVALID_RESPONSE', async () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_BODY_BYTES + 1024));
+    expect(bomb.length).toBeLessThan(100_000);
+    replies = [encoded('gzip', bomb)];
+    const outcome = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 5000 }).then((res) => `an answer of ${res.text.length} characters`, (e: unknown) => e);
+    expect(outcome).toBeInstanceOf(UpstreamError);
+    expect(outcome).toMatchObject({ reason: 'INVALID_RESPONSE', detail: expect.stringContaining('once decoded') });
+  });
+
+  it('stops reading a body sent without end once it passes the bound, and the answer is INVALID_RESPONSE', async () => {
+    let written = 0;
+    let closed: Promise<void> = Promise.resolve();
+    replies = [(_q, r) => {
+      // No content-length: chunked, so only counting what arrives can stop it.
+      r.writeHead(200, { 'content-type': 'application/json' });
+      closed = new Promise((done) => r.on('close', () => done()));
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      const pump = () => {
+        while (!r.destroyed && written < 4 * MAX_BODY_BYTES) {
+          written += chunk.length;
+          if (!r.write(chunk)) return void r.once('drain', pump);
+        }
+        r.end();
+      };
+      pump();
+    }];
+    const outcome = await supplierHttp({ system: 's', url: `${base}/x`, method: 'POST', body: '{}', deadlineMs: 10_000 }).then(
+      // Summarised: a failing run must not hand the matcher a body of many megabytes to print.
+      (res) => `an answer of ${res.text.length} characters`,
+      (e: unknown) => e,
+    );
+    expect(outcome).toMatchObject({ reason: 'INVALID_RESPONSE', detail: `body over ${MAX_BODY_BYTES} bytes` });
+    await closed;
+    // The connection was dropped soon after the bound, not read to its end.
+    expect(written).toBeLessThan(2 * MAX_BODY_BYTES);
+  });
+
+  it('refuses at once a body whose declared length is over the bound', async () => {
+    let written = 0;
+    replies = [(_q, r) => {
+      r.writeHead(200, { 'content-length': String(MAX_BODY_BYTES + 1) });
+      written += 1024;
+      r.write(Buffer.alloc(1024));
+    }];
+    const err = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'INVALID_RESPONSE' });
+    expect(written).toBe(1024);
+    // Never retried: a body too large is not a passing fault.
+    expect(seen).toHaveLength(1);
   });
 });

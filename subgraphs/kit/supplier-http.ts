@@ -12,6 +12,7 @@
  * (kit/circuit-breaker.ts countsAsFailure: our own throttle and local delays are not the supplier's fault).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import got, { RequestError, type Method } from 'got';
 import { supplierErrors, supplierRequestDuration } from '../../common/metrics.js';
 import { failureOutcome, supplierStatus } from './supplier-status.js';
@@ -37,6 +38,15 @@ const RETRY_STATUS = [429, 500, 502, 503, 504];
 const RETRY_ERRORS = ['ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN'];
 /** Full-jitter backoff base between read attempts. */
 const BASE_BACKOFF_MS = 50;
+/**
+ * The largest body a supplier answer may have, as sent and once decoded: far above any page a supplier serves (a
+ * hundred Booking Standard slots with their includes are about 70 kB), and a bound on what one answer can make a
+ * subgraph hold, so that a supplier sending without end, or a small gzip that inflates to gigabytes, fails one call
+ * as INVALID_RESPONSE instead of taking the process, and every other supplier, down.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** What we accept: the encodings decodeBody reads. */
+const ACCEPT_ENCODING = 'gzip, deflate, br';
 
 /** The same call with the URL first: what the adapters' clients read best (`upstreamFetch(url, { system, ... })`). */
 export function upstreamFetch(url: string, req: Omit<SupplierHttpRequest, 'url'>): Promise<UpstreamResponse> {
@@ -71,11 +81,16 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
   let sentAt = performance.now();
   let loopAtSend = performance.eventLoopUtilization();
   let lastStatus: number | undefined;
+  let tooLarge = false;
   try {
-    const res = await got(req.url, {
+    const call = got(req.url, {
       method: method as Method,
-      headers: { ...req.headers, ...traceHeaders() },
+      headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...traceHeaders() },
       ...(req.body !== undefined ? { body: req.body } : {}),
+      // The body is read as bytes, bounded, and decoded whole here (decodeBody): got's streaming decoder has no bound,
+      // and costs a zlib stream and thread-pool hops per answer where one synchronous call on a page is cheaper.
+      decompress: false,
+      responseType: 'buffer',
       throwHttpErrors: false,
       followRedirect: false,
       // The whole call's deadline; each attempt also stops at what is left of it (beforeRequest).
@@ -115,12 +130,20 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
         ],
       },
     });
+    // Stops reading once the answer is over the bound, declared (content-length) or counted as it arrives.
+    call.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
+      if (progress.transferred > MAX_BODY_BYTES || (progress.total ?? 0) > MAX_BODY_BYTES) {
+        tooLarge = true;
+        call.cancel();
+      }
+    });
+    const res = await call;
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (Array.isArray(v)) for (const x of v) headers.append(k, x);
       else if (v !== undefined) headers.set(k, String(v));
     }
-    const text = res.body;
+    const text = bodyText(req.system, res.statusCode, res.body, headers.get('content-encoding'));
     if (!RETRY_STATUS.includes(res.statusCode)) return { status: res.statusCode, headers, text };
     throw new UpstreamError(
       req.system,
@@ -130,8 +153,35 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
       parseRetryAfter(headers.get('retry-after')),
     );
   } catch (err) {
+    if (tooLarge) throw new UpstreamError(req.system, 'INVALID_RESPONSE', lastStatus, `body over ${MAX_BODY_BYTES} bytes`);
     throw toUpstreamError(req, err, deadline, { sentAt, loopAtSend }, lastStatus);
   }
+}
+
+/**
+ * The answer's text, decoded by its Content-Encoding (RFC 9110 8.4) and bounded by MAX_BODY_BYTES once decoded. A
+ * body that does not decode is INVALID_RESPONSE on a success; on an error status it reads as empty, so the status
+ * still decides what the call comes to.
+ */
+export function bodyText(system: string, status: number, body: Buffer, contentEncoding: string | null): string {
+  try {
+    return decodeBody(body, contentEncoding).toString('utf8');
+  } catch (err) {
+    if (status < 200 || status >= 300) return '';
+    const detail = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? `body over ${MAX_BODY_BYTES} bytes once decoded` : `body does not decode as ${contentEncoding}`;
+    throw new UpstreamError(system, 'INVALID_RESPONSE', status, detail);
+  }
+}
+
+function decodeBody(body: Buffer, contentEncoding: string | null): Buffer {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity' || body.length === 0) return body;
+  const bound = { maxOutputLength: MAX_BODY_BYTES };
+  if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, bound);
+  // "deflate" is the zlib format (RFC 9110 8.4.1.2), but some servers send raw deflate: the first byte tells them apart.
+  if (encoding === 'deflate') return (body[0]! & 0x0f) === 0x08 ? inflateSync(body, bound) : inflateRawSync(body, bound);
+  if (encoding === 'br') return brotliDecompressSync(body, bound);
+  throw new Error(`unknown content-encoding ${encoding}`);
 }
 
 /**
