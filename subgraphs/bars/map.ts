@@ -11,6 +11,7 @@ import { encodeSlotId } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
 import { englishSlotTime } from '../kit/slot-time.js';
+import { sortByStart } from '../kit/slot-order.js';
 
 export type SlotModel = ApiBookedSlotModel;
 
@@ -39,8 +40,7 @@ export function mapSlots(input: MapInput): { slots: SlotModel[]; skipped: Skippe
     if ('reason' in r) skipped.push(r);
     else slots.push(r);
   }
-  slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.id.localeCompare(b.id));
-  return { slots, skipped };
+  return { slots: sortByStart(slots), skipped };
 }
 
 function mapSlot(slot: Slot, index: BundleIndex, input: MapInput): SlotModel | SkippedSlot | null {

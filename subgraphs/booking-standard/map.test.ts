@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeSlotId } from '../../common/slot-id.js';
+import { compareKeyed, rankService } from '../../common/top-slots.js';
 import type { FhirBundle, FhirResource } from './client.js';
 import { classifyFailure, instant, mapSlots } from './map.js';
 import { decodeSlotRef } from './slot-ref.js';
@@ -223,5 +224,47 @@ describe('mapSlots: a slot whose schedule is mapped to several services', () => 
   it('has no native key when its schedule names one service, or is not in the answer', () => {
     expect(map('utc', [slot('s1', 'own'), schedule('own', ['utc'])])[0]!.nativeKey).toBeUndefined();
     expect(map('utc', [slot('s1', 'gone')])[0]!.nativeKey).toBeUndefined();
+  });
+});
+
+describe('mapSlots: the order every later merge reads', () => {
+  // Twenty diaries with a slot at the same minute, and two practitioners' schedules: ties on start are the rule here.
+  const at = '2026-11-23T09:00:00+00:00';
+  const schedules = Array.from({ length: 20 }, (_, i): FhirResource => ({
+    resourceType: 'Schedule',
+    id: `sch${i}`,
+    actor: [{ reference: 'HealthcareService/1402000101' }, { reference: `Practitioner/p${i % 2}` }],
+  } as FhirResource));
+  const practitioners = [0, 1].map((i): FhirResource => ({ resourceType: 'Practitioner', id: `p${i}`, name: [{ text: `Dr ${i}` }] } as FhirResource));
+  const slots = Array.from({ length: 20 }, (_, i): FhirResource => ({
+    resourceType: 'Slot',
+    id: `Slot-${i}`,
+    schedule: { reference: `Schedule/sch${i}` },
+    status: 'free',
+    start: i % 3 === 0 ? '2026-11-23T08:45:00+00:00' : at,
+    end: '2026-11-23T09:15:00+00:00',
+  } as FhirResource));
+  const result = mapSlots({
+    system: 'harbour-uec',
+    serviceId: '1402000101',
+    resources: [...slots.reverse(), ...schedules, ...practitioners],
+    from: new Date('2026-11-23T00:00:00Z'),
+    to: new Date('2026-11-24T00:00:00Z'),
+    fetchedAt,
+  });
+
+  it('is by start, then id in code-unit order (not a locale\'s), so ranking finds the list sorted and keeps it as it is', () => {
+    expect(result.slots).toHaveLength(20);
+    const keyed = result.slots.map((slot) => ({ a: Date.parse(slot.start), b: 0, c: 0, id: slot.id, slot }));
+    expect(keyed.map((k) => k.id)).toEqual([...keyed].sort(compareKeyed).map((k) => k.id));
+    const ranked = rankService({ serviceId: '1402000101', rank: 0, slots: result.slots }, true);
+    expect(ranked.keyed.map((k) => k.slot)).toEqual(result.slots);
+  });
+
+  it('reads each schedule\'s practitioner for its slots', () => {
+    for (const slot of result.slots) {
+      const ref = decodeSlotRef(decodeSlotId(slot.id)!.ref)!;
+      expect(slot.practitioner).toEqual({ name: `Dr ${Number(ref.scheduleId!.slice(3)) % 2}`, role: null });
+    }
   });
 });

@@ -13,6 +13,7 @@ import type {
 } from './client.js';
 import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
 import { englishSlotTime } from '../kit/slot-time.js';
+import { sortByStart } from '../kit/slot-order.js';
 
 export type SlotModel = ApiBookedSlotModel;
 
@@ -41,22 +42,47 @@ export function mapSlots(input: MapInput): MapResult {
   const index = new Map<string, FhirResource>();
   for (const r of input.resources) if (r.id) index.set(`${r.resourceType}/${r.id}`, r);
 
+  const run: MapRun = { index, input, key: currentKey(), fetchedAt: input.fetchedAt.toISOString(), schedules: new Map() };
   const slots: SlotModel[] = [];
   const skipped: SkippedSlot[] = [];
-  const key = currentKey();
   for (const r of input.resources) {
     if (r.resourceType !== 'Slot') continue;
-    const slot = r as FhirSlot;
-    const result = mapSlot(slot, index, input, key);
+    const result = mapSlot(r as FhirSlot, run);
     if (!result) continue;
     if ('reason' in result) skipped.push(result);
     else slots.push(result);
   }
-  slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.id.localeCompare(b.id));
-  return { slots, skipped };
+  return { slots: sortByStart(slots), skipped };
 }
 
-function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInput, key: Buffer): SlotModel | SkippedSlot | null {
+/** What one bundle's slots share: its resources, the id key, and what each Schedule says (read once per Schedule). */
+interface MapRun {
+  index: Map<string, FhirResource>;
+  input: MapInput;
+  key: Buffer;
+  fetchedAt: string;
+  schedules: Map<string, ScheduleFacts>;
+}
+
+interface ScheduleFacts {
+  schedule: FhirSchedule | undefined;
+  practitioner: SlotModel['practitioner'];
+  shared: boolean;
+}
+
+function scheduleFacts(run: MapRun, reference: string | undefined): ScheduleFacts {
+  const key = reference ?? '';
+  let facts = run.schedules.get(key);
+  if (!facts) {
+    const schedule = ref<FhirSchedule>(run.index, reference, 'Schedule');
+    facts = { schedule, practitioner: schedule ? practitioner(schedule, run.index) : null, shared: !!schedule && servicesOf(schedule) > 1 };
+    run.schedules.set(key, facts);
+  }
+  return facts;
+}
+
+function mapSlot(slot: FhirSlot, run: MapRun): SlotModel | SkippedSlot | null {
+  const { input } = run;
   const slotId = slot.id ?? '(no id)';
   if (!slot.id) return { slotId, reason: 'slot has no id' };
   const start = instant(slot.start);
@@ -68,27 +94,27 @@ function mapSlot(slot: FhirSlot, index: Map<string, FhirResource>, input: MapInp
   if (slot.status !== 'free') return null;
   if (start < input.from || start > input.to) return null;
 
-  const schedule = ref<FhirSchedule>(index, slot.schedule?.reference, 'Schedule');
+  const facts = scheduleFacts(run, slot.schedule?.reference);
   // The id carries the copy of the slot a booking must contain (slot-ref.ts). Without a schedule reference the
   // provider cannot tell which diary the slot is in, so such a slot is shown but not offered for booking.
   const scheduleId = logicalId(slot.schedule?.reference, 'Schedule');
   const slotRef = encodeSlotRef({ slotId: slot.id, scheduleId, start, end, identifier: slotIdentifier(slot) });
   return {
-    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }, key),
+    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }, run.key),
     serviceId: input.serviceId,
     // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
     ...englishSlotTime({ written: slot.start!, ms: start.getTime() }, { written: slot.end!, ms: end.getTime() }),
     status: 'FREE',
     deliveryChannel: deliveryChannel(slot),
-    practitioner: schedule ? practitioner(schedule, index) : null,
+    practitioner: facts.practitioner,
     capacity: null,
     bookingLink: null,
     bookingPhone: null,
     bookable: scheduleId !== null,
-    fetchedAt: input.fetchedAt.toISOString(),
+    fetchedAt: run.fetchedAt,
     source: 'LIVE',
     // A schedule mapped to several DoS services lists this same Slot under each: its logical id says which it is.
-    ...(schedule && servicesOf(schedule) > 1 ? { nativeKey: slot.id } : {}),
+    ...(facts.shared ? { nativeKey: slot.id } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * serve services in England, so Europe/London is their zone, and an offset London did not have at that instant is
  * a defect (UTC is always allowed, as FHIR allows it).
  */
-import { keepWrittenOffset, writtenOffsetMinutes } from '../../common/offset-time.js';
+import { rfc3339AtOffset, writtenOffsetMinutes } from '../../common/offset-time.js';
 import { LONDON } from '../../common/zoned-time.js';
 import { checkOffset } from './feeds/timezone.js';
 import { sessionFlags, slotKind, type SlotQualityFlag, type SupplierSlotModel } from './slot-model.js';
@@ -16,19 +16,21 @@ export interface WrittenInstant {
 }
 
 export function englishSlotTime(start: WrittenInstant, end: WrittenInstant): Pick<SupplierSlotModel, 'start' | 'end' | 'kind' | 'timeZone' | 'qualityFlags'> {
+  // Each offset read once: this runs for every slot of every page a supplier sends.
+  const startOffset = writtenOffsetMinutes(start.written);
+  const endOffset = writtenOffsetMinutes(end.written);
   const flags: SlotQualityFlag[] = [];
-  if ([start, end].some((t) => !offsetOk(t))) flags.push('OFFSET_MISMATCH');
+  if (!offsetOk(start.ms, startOffset) || !offsetOk(end.ms, endOffset)) flags.push('OFFSET_MISMATCH');
   flags.push(...sessionFlags(start.ms, end.ms));
   return {
-    start: keepWrittenOffset(start.written, start.ms),
-    end: keepWrittenOffset(end.written, end.ms),
+    start: rfc3339AtOffset(start.ms, startOffset ?? 0),
+    end: rfc3339AtOffset(end.ms, endOffset ?? 0),
     kind: slotKind(start.ms, end.ms),
     timeZone: LONDON,
     qualityFlags: flags,
   };
 }
 
-function offsetOk(t: WrittenInstant): boolean {
-  const minutes = writtenOffsetMinutes(t.written);
-  return minutes === null || checkOffset(LONDON, t.ms, minutes).ok;
+function offsetOk(ms: number, minutes: number | null): boolean {
+  return minutes === null || checkOffset(LONDON, ms, minutes).ok;
 }

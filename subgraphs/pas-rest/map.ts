@@ -23,6 +23,7 @@ import { encodeSlotRef } from './slot-ref.js';
 import { boundaryInstant, foldOf, hhmm, isDate, londonRfc3339, parseHhmm, wallClockAt, type Fold } from './wall-clock.js';
 import { slotKind, type DeliveryChannel, type SupplierSlotModel } from '../kit/slot-model.js';
 import { LONDON } from '../../common/zoned-time.js';
+import { sortByStart } from '../kit/slot-order.js';
 
 /** An Oakfield session as slots: always free, and always counting its places left. */
 export type SlotModel = SupplierSlotModel & { status: 'FREE'; capacity: number; bookingLink: null; bookingPhone: null };
@@ -72,8 +73,7 @@ export function mapSessions(input: MapInput): MapResult {
     if ('reason' in result) skipped.push({ sessionId: typeof session.id === 'string' ? session.id : '(no id)', reason: result.reason });
     else slots.push(...result.slots);
   }
-  slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.id.localeCompare(b.id));
-  return { slots, skipped };
+  return { slots: sortByStart(slots), skipped };
 }
 
 function sessionSlots(session: PasSession, input: MapInput, idKey: Buffer): { slots: SlotModel[] } | { reason: string } {
