@@ -88,6 +88,17 @@ export function serviceDigest(system: string, serviceId: string): string {
   return digest(`${system}\n${serviceId}`, SERVICE_DIGEST_CHARS);
 }
 
+/** Where the Redis store keeps the buckets (subgraphs/kit/slot-buckets-redis.ts has the whole layout). */
+export const REDIS_SLOT_PREFIX = 'slots:v2:';
+
+/**
+ * The Redis key of a service's generation, by its tag (serviceDigest): the one key layout both sides read, the
+ * supplier subgraphs that bump it and the gateway that checks a reused answer against it (read-cache.ts).
+ */
+export function serviceGenerationKey(tag: string): string {
+  return `${REDIS_SLOT_PREFIX}{${tag}}g`;
+}
+
 /** Digests computed before: every warm read names the same few thousand service-days again (bounded; oldest out). */
 const digests = new Map<string, string>();
 const MAX_DIGESTS = 20_000;

@@ -4,8 +4,8 @@
  * bumps (the real RedisBucketStore against a real redis-server), so a booking anywhere makes a kept answer unusable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBucketStore, serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
-import { dayDigest, serviceDigest } from '../../common/slot-buckets.js';
+import { RedisBucketStore } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { dayDigest, serviceDigest, serviceGenerationKey } from '../../common/slot-buckets.js';
 import { londonDay } from '../../common/london-day.js';
 import { commandCalls, startRedis, type TestRedis } from '../../test/redis.js';
 import { AnswerCache, DirectoryCache, SlotGenerations, expiringMap } from './read-cache.js';

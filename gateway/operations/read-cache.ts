@@ -18,8 +18,7 @@ import { LRUCache } from 'lru-cache';
 import type { ChainableCommander } from 'ioredis';
 import { groupedCommands, runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
-import { serviceDigest } from '../../common/slot-buckets.js';
-import { serviceGenerationKey } from '../../subgraphs/kit/slot-buckets-redis.js';
+import { serviceDigest, serviceGenerationKey } from '../../common/slot-buckets.js';
 import { holdTag, holdsKey } from '../../common/holds.js';
 
 /**
@@ -88,7 +87,7 @@ export class DirectoryCache<V extends {}> {
 /**
  * The slot cache's generations (common/slot-buckets*.ts), read by the gateway. Every booking and cancellation,
  * whatever replica of whatever supplier subgraph handles it, bumps the generation of the day it touches and, in the
- * same Lua script, its service's generation (`slots:v2:{<service>}g`, subgraphs/kit/slot-buckets-redis.ts) before its
+ * same Lua script, its service's generation (common/slot-buckets.ts serviceGenerationKey) before its
  * answer leaves the subgraph, and keeps that marker alive for ttl + stale + lock, and at least a minute: longer than
  * an answer is kept here (AnswerCache.lifeMs, at most 20 s) plus the fetch before it. So: read every
  * (system, service) generation behind an answer *before* fetching it, keep the numbers with the answer, and reuse the

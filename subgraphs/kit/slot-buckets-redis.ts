@@ -28,9 +28,9 @@ import { createHash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import { groupedCommands, runBatch } from '../../common/redis-batch.js';
 import type { RedisClient } from '../../common/redis.js';
-import { SERVICE_DIGEST_CHARS, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
+import { REDIS_SLOT_PREFIX, SERVICE_DIGEST_CHARS, serviceGenerationKey, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
 
-const PREFIX = 'slots:v2:';
+const PREFIX = REDIS_SLOT_PREFIX;
 
 // KEYS[1] day hash. ARGV: expected generation, field to set, value, field to clear ('' for none), lifetime (ms),
 // version field and version ('' for none: a failure leaves its audience's bucket and version as they are).
@@ -188,11 +188,6 @@ export function serviceTag(day: string): string {
 
 export function dayKey(day: string): string {
   return `${PREFIX}{${serviceTag(day)}}d:${day.slice(SERVICE_DIGEST_CHARS)}`;
-}
-
-/** The key of a service's generation, by its tag (serviceTag of any of its day digests; slot-buckets.ts serviceDigest). */
-export function serviceGenerationKey(tag: string): string {
-  return `${PREFIX}{${tag}}g`;
 }
 
 export function lockKey(a: BucketAddress): string {
