@@ -227,19 +227,24 @@ describe('mapSlots: a slot whose schedule is mapped to several services', () => 
   });
 });
 
-describe('mapSlots: the order every later merge reads', () => {
-  // Twenty diaries with a slot at the same minute, and two practitioners' schedules: ties on start are the rule here.
+describe('mapSlots: the order every later merge reads, and what each schedule says', () => {
+  // Four diaries, five slots each, most at the same minute: ties on start are the rule here. Diary sch3 is mapped to
+  // two services, so its slots carry their native key.
   const at = '2026-11-23T09:00:00+00:00';
-  const schedules = Array.from({ length: 20 }, (_, i): FhirResource => ({
+  const schedules = Array.from({ length: 4 }, (_, i): FhirResource => ({
     resourceType: 'Schedule',
     id: `sch${i}`,
-    actor: [{ reference: 'HealthcareService/1402000101' }, { reference: `Practitioner/p${i % 2}` }],
+    actor: [
+      { reference: 'HealthcareService/1402000101' },
+      ...(i === 3 ? [{ reference: 'HealthcareService/1402000102' }] : []),
+      { reference: `Practitioner/p${i % 2}` },
+    ],
   } as FhirResource));
   const practitioners = [0, 1].map((i): FhirResource => ({ resourceType: 'Practitioner', id: `p${i}`, name: [{ text: `Dr ${i}` }] } as FhirResource));
   const slots = Array.from({ length: 20 }, (_, i): FhirResource => ({
     resourceType: 'Slot',
     id: `Slot-${i}`,
-    schedule: { reference: `Schedule/sch${i}` },
+    schedule: { reference: `Schedule/sch${i % 4}` },
     status: 'free',
     start: i % 3 === 0 ? '2026-11-23T08:45:00+00:00' : at,
     end: '2026-11-23T09:15:00+00:00',
@@ -261,10 +266,13 @@ describe('mapSlots: the order every later merge reads', () => {
     expect(ranked.keyed.map((k) => k.slot)).toEqual(result.slots);
   });
 
-  it('reads each schedule\'s practitioner for its slots', () => {
+  it('gives every slot its own schedule\'s practitioner, and a native key only where the schedule serves several services', () => {
     for (const slot of result.slots) {
       const ref = decodeSlotRef(decodeSlotId(slot.id)!.ref)!;
-      expect(slot.practitioner).toEqual({ name: `Dr ${Number(ref.scheduleId!.slice(3)) % 2}`, role: null });
+      const diary = Number(ref.scheduleId!.slice(3));
+      expect(slot.practitioner).toEqual({ name: `Dr ${diary % 2}`, role: null });
+      expect(slot.nativeKey).toBe(diary === 3 ? ref.slotId : undefined);
     }
+    expect(result.slots.filter((s) => s.nativeKey)).toHaveLength(5);
   });
 });

@@ -65,7 +65,6 @@ interface MapRun {
 }
 
 interface ScheduleFacts {
-  schedule: FhirSchedule | undefined;
   practitioner: SlotModel['practitioner'];
   shared: boolean;
 }
@@ -75,7 +74,7 @@ function scheduleFacts(run: MapRun, reference: string | undefined): ScheduleFact
   let facts = run.schedules.get(key);
   if (!facts) {
     const schedule = ref<FhirSchedule>(run.index, reference, 'Schedule');
-    facts = { schedule, practitioner: schedule ? practitioner(schedule, run.index) : null, shared: !!schedule && servicesOf(schedule) > 1 };
+    facts = { practitioner: schedule ? practitioner(schedule, run.index) : null, shared: !!schedule && servicesOf(schedule) > 1 };
     run.schedules.set(key, facts);
   }
   return facts;

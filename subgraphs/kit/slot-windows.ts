@@ -310,8 +310,9 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         () => permit?.settle(),
         (err: unknown) => {
           permit?.settle(err);
-          // An answer the adapter could not read came back from the HTTP call as a success: count it as a failure.
-          if ((err as { reason?: string } | null)?.reason === 'INVALID_RESPONSE') supplierStatus.recordLateFailure(spans[i]!.system, 'INVALID_RESPONSE');
+          // An answer the adapter could not read came back from the HTTP call as a success: count it as a failure
+          // (unless the HTTP call itself refused the body, and counted it then).
+          if ((err as { reason?: string } | null)?.reason === 'INVALID_RESPONSE') supplierStatus.recordLateFailure(spans[i]!.system, 'INVALID_RESPONSE', err);
         },
       );
       return p;

@@ -112,13 +112,24 @@ describe('supplierHttp bodies: decoded by their Content-Encoding, and bounded', 
     expect(conflict).toMatchObject({ status: 409, text: '' });
   });
 
-  it('refuses a small gzip that inflates past the bound (a decompression bomb) as INVALID_RESPONSE', async () => {
-    const bomb = gzipSync(Buffer.alloc(MAX_BODY_BYTES + 1024));
-    expect(bomb.length).toBeLessThan(100_000);
+  it.each([
+    ['decoded on the event loop', MAX_BODY_BYTES + 1024],
+    ['decoded off it (a larger compressed body)', 80 * 1024 * 1024],
+  ])('refuses a gzip that inflates past the bound (a decompression bomb) as INVALID_RESPONSE, %s', async (_how, size) => {
+    const bomb = gzipSync(Buffer.alloc(size));
+    expect(bomb.length).toBeLessThan(200_000);
     replies = [encoded('gzip', bomb)];
     const outcome = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 5000 }).then((res) => `an answer of ${res.text.length} characters`, (e: unknown) => e);
     expect(outcome).toBeInstanceOf(UpstreamError);
     expect(outcome).toMatchObject({ reason: 'INVALID_RESPONSE', detail: expect.stringContaining('once decoded') });
+  });
+
+  it('decodes a large body off the event loop to the same text', async () => {
+    const big = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => ({ id: `slot-${i}-${(i * 2654435761) % 4294967296}` })));
+    const body = gzipSync(big);
+    expect(body.length).toBeGreaterThan(64 * 1024);
+    replies = [encoded('gzip', body)];
+    expect((await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 5000 })).text).toBe(big);
   });
 
   it('stops reading a body sent without end once it passes the bound, and the answer is INVALID_RESPONSE', async () => {
@@ -149,17 +160,38 @@ describe('supplierHttp bodies: decoded by their Content-Encoding, and bounded', 
     expect(written).toBeLessThan(2 * MAX_BODY_BYTES);
   });
 
-  it('refuses at once a body whose declared length is over the bound', async () => {
-    let written = 0;
-    replies = [(_q, r) => {
-      r.writeHead(200, { 'content-length': String(MAX_BODY_BYTES + 1) });
-      written += 1024;
-      r.write(Buffer.alloc(1024));
-    }];
-    const err = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 5000 }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: 'INVALID_RESPONSE' });
-    expect(written).toBe(1024);
+  it('refuses at once a body whose declared length is over the bound, judged by its own attempt\'s status', async () => {
+    let closed: Promise<void> = Promise.resolve();
+    const endless = (code: number): Reply => (_q, r) => {
+      r.writeHead(code, { 'content-length': String(MAX_BODY_BYTES + 1) });
+      closed = new Promise((done) => r.on('close', () => done()));
+      // A trickle that would run far past the deadline unless the client hangs up.
+      const timer = setInterval(() => r.write(Buffer.alloc(1024)), 20);
+      r.on('close', () => clearInterval(timer));
+    };
+    // A 503 first (retried), then the oversized success: INVALID_RESPONSE, with the status that answer had.
+    replies = [status(503), endless(200)];
+    const started = Date.now();
+    const err = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 10_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'INVALID_RESPONSE', status: 200 });
+    await closed;
+    expect(Date.now() - started).toBeLessThan(5000);
     // Never retried: a body too large is not a passing fault.
-    expect(seen).toHaveLength(1);
+    expect(seen).toHaveLength(2);
+    // An error status stays what it says, whatever its body.
+    replies = [endless(503)];
+    seen = [];
+    const unavailable = await supplierHttp({ system: 's', url: `${base}/x`, method: 'POST', body: '{}', deadlineMs: 10_000 }).catch((e: unknown) => e);
+    expect(unavailable).toMatchObject({ reason: 'UNAVAILABLE', status: 503 });
+  });
+
+  it('keeps what it can decode in accept-encoding whatever a caller asks, and reads an empty encoded answer as empty', async () => {
+    replies = [(_q, r) => {
+      r.writeHead(204, { 'content-encoding': 'gzip' });
+      r.end();
+    }];
+    const res = await supplierHttp({ system: 's', url: `${base}/x`, headers: { 'Accept-Encoding': 'zstd' }, deadlineMs: 2000 });
+    expect(res).toMatchObject({ status: 204, text: '' });
+    expect(seen[0]!.acceptEncoding).toBe('gzip, deflate, br');
   });
 });

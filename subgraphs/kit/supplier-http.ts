@@ -3,16 +3,19 @@
  * NDJSON files stream through feeds/http.ts). One deadline over every
  * attempt and wait, retries only for idempotent reads (GET) on network errors, 429 and 5xx, honouring Retry-After
  * when it fits the deadline, every attempt first taking a token from the process's supplier throttle, and failures
- * as the typed UpstreamError (TIMEOUT, UNAVAILABLE, RATE_LIMITED) whose message never holds the URL. 2xx–4xx (but
- * 429) are returned for the adapter to interpret. A POST is never retried here: whether to send a write again is
+ * as the typed UpstreamError (TIMEOUT, UNAVAILABLE, RATE_LIMITED, and INVALID_RESPONSE for a body over MAX_BODY_BYTES
+ * or one that does not decode) whose message never holds the URL. Other 2xx–4xx (but 429) answers are returned for
+ * the adapter to interpret. A POST is never retried here: whether to send a write again is
  * the booking flow's decision (it replays with the same X-Request-Id, never blind).
  *
  * got's hooks feed the supplier metrics (each attempt's retry is counted; the call's duration and failure reason
  * are recorded once), and the thrown UpstreamError is what the circuit breaker and the slot cache count
  * (kit/circuit-breaker.ts countsAsFailure: our own throttle and local delays are not the supplier's fault).
  */
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import got, { RequestError, type Method } from 'got';
 import { supplierErrors, supplierRequestDuration } from '../../common/metrics.js';
 import { failureOutcome, supplierStatus } from './supplier-status.js';
@@ -68,7 +71,7 @@ export async function supplierHttp(req: SupplierHttpRequest): Promise<UpstreamRe
         throw err;
       }
       const reason = err instanceof UpstreamError ? err.reason : 'UNAVAILABLE';
-      supplierStatus.recordCall(req.system, end({ outcome: reason }) * 1000, failureOutcome(err));
+      supplierStatus.recordCall(req.system, end({ outcome: reason }) * 1000, failureOutcome(err), err);
       supplierErrors.inc({ system: req.system, reason });
       throw err;
     }
@@ -82,10 +85,13 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
   let loopAtSend = performance.eventLoopUtilization();
   let lastStatus: number | undefined;
   let tooLarge = false;
+  /** The status of the attempt under way: an answer stopped for its size is judged by its own status. */
+  let attemptStatus: number | undefined;
   try {
     const call = got(req.url, {
       method: method as Method,
-      headers: { 'accept-encoding': ACCEPT_ENCODING, ...req.headers, ...traceHeaders() },
+      // What we can decode, whatever a caller's headers say.
+      headers: { ...req.headers, ...traceHeaders(), 'accept-encoding': ACCEPT_ENCODING },
       ...(req.body !== undefined ? { body: req.body } : {}),
       // The body is read as bytes, bounded, and decoded whole here (decodeBody): got's streaming decoder has no bound,
       // and costs a zlib stream and thread-pool hops per answer where one synchronous call on a page is cheaper.
@@ -120,6 +126,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
             if (req.perAttempt) for (const [k, v] of Object.entries(req.perAttempt())) options.headers[k.toLowerCase()] = v;
             sentAt = performance.now();
             loopAtSend = performance.eventLoopUtilization();
+            attemptStatus = undefined;
           },
         ],
         beforeRetry: [
@@ -129,6 +136,12 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
           },
         ],
       },
+    });
+    // From the socket's own answer: got reports a declared length before its own 'response' event.
+    call.on('request', (request: ClientRequest) => {
+      request.once('response', (res: IncomingMessage) => {
+        attemptStatus = res.statusCode;
+      });
     });
     // Stops reading once the answer is over the bound, declared (content-length) or counted as it arrives.
     call.on('downloadProgress', (progress: { transferred: number; total?: number }) => {
@@ -143,7 +156,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
       if (Array.isArray(v)) for (const x of v) headers.append(k, x);
       else if (v !== undefined) headers.set(k, String(v));
     }
-    const text = bodyText(req.system, res.statusCode, res.body, headers.get('content-encoding'));
+    const text = await bodyText(req.system, res.statusCode, res.body, headers.get('content-encoding'));
     if (!RETRY_STATUS.includes(res.statusCode)) return { status: res.statusCode, headers, text };
     throw new UpstreamError(
       req.system,
@@ -153,7 +166,12 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
       parseRetryAfter(headers.get('retry-after')),
     );
   } catch (err) {
-    if (tooLarge) throw new UpstreamError(req.system, 'INVALID_RESPONSE', lastStatus, `body over ${MAX_BODY_BYTES} bytes`);
+    if (tooLarge) {
+      // An error status says what happened whatever its body; a success too large to read is not an answer.
+      if (attemptStatus === 429) throw new UpstreamError(req.system, 'RATE_LIMITED', 429, 'body too large to read');
+      if (attemptStatus !== undefined && attemptStatus >= 500) throw new UpstreamError(req.system, 'UNAVAILABLE', attemptStatus, 'body too large to read');
+      throw new UpstreamError(req.system, 'INVALID_RESPONSE', attemptStatus, `body over ${MAX_BODY_BYTES} bytes`);
+    }
     throw toUpstreamError(req, err, deadline, { sentAt, loopAtSend }, lastStatus);
   }
 }
@@ -163,9 +181,9 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
  * body that does not decode is INVALID_RESPONSE on a success; on an error status it reads as empty, so the status
  * still decides what the call comes to.
  */
-export function bodyText(system: string, status: number, body: Buffer, contentEncoding: string | null): string {
+async function bodyText(system: string, status: number, body: Buffer, contentEncoding: string | null): Promise<string> {
   try {
-    return decodeBody(body, contentEncoding).toString('utf8');
+    return (await decodeBody(body, contentEncoding)).toString('utf8');
   } catch (err) {
     if (status < 200 || status >= 300) return '';
     const detail = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? `body over ${MAX_BODY_BYTES} bytes once decoded` : `body does not decode as ${contentEncoding}`;
@@ -173,14 +191,28 @@ export function bodyText(system: string, status: number, body: Buffer, contentEn
   }
 }
 
-function decodeBody(body: Buffer, contentEncoding: string | null): Buffer {
+/** Bodies up to this size are decoded in one synchronous call (cheaper than a thread-pool hop); larger ones off the event loop. */
+const DECODE_INLINE_BYTES = 64 * 1024;
+const DECODERS = {
+  gzip: { inline: gunzipSync, pooled: promisify(gunzip) },
+  zlib: { inline: inflateSync, pooled: promisify(inflate) },
+  raw: { inline: inflateRawSync, pooled: promisify(inflateRaw) },
+  br: { inline: brotliDecompressSync, pooled: promisify(brotliDecompress) },
+} satisfies Record<string, { inline: (b: Buffer, o: ZlibOptions) => Buffer; pooled: (b: Buffer, o: ZlibOptions) => Promise<Buffer> }>;
+
+async function decodeBody(body: Buffer, contentEncoding: string | null): Promise<Buffer> {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (encoding === '' || encoding === 'identity' || body.length === 0) return body;
+  const decoder = DECODERS[decoderFor(encoding, body)];
   const bound = { maxOutputLength: MAX_BODY_BYTES };
-  if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, bound);
-  // "deflate" is the zlib format (RFC 9110 8.4.1.2), but some servers send raw deflate: the first byte tells them apart.
-  if (encoding === 'deflate') return (body[0]! & 0x0f) === 0x08 ? inflateSync(body, bound) : inflateRawSync(body, bound);
-  if (encoding === 'br') return brotliDecompressSync(body, bound);
+  return body.length <= DECODE_INLINE_BYTES ? decoder.inline(body, bound) : decoder.pooled(body, bound);
+}
+
+function decoderFor(encoding: string, body: Buffer): keyof typeof DECODERS {
+  if (encoding === 'gzip' || encoding === 'x-gzip') return 'gzip';
+  if (encoding === 'br') return 'br';
+  // "deflate" is the zlib format (RFC 9110 8.4.1.2), but some servers send raw deflate: a zlib header tells them apart.
+  if (encoding === 'deflate') return body.length >= 2 && (body[0]! & 0x0f) === 8 && ((body[0]! << 8) | body[1]!) % 31 === 0 ? 'zlib' : 'raw';
   throw new Error(`unknown content-encoding ${encoding}`);
 }
 

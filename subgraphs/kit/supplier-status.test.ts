@@ -64,6 +64,18 @@ describe('supplier status tracker', () => {
     expect(s.lastFailureReason).toBe('INVALID_RESPONSE');
   });
 
+  it('never counts twice a failure the call itself was recorded with (a body the HTTP layer refused)', () => {
+    const { t } = tracker();
+    const refused = new UpstreamError('a', 'INVALID_RESPONSE', 200, 'body over the bound');
+    t.recordCall('a', 20, { ok: true, status: 200 });
+    t.recordCall('a', 20, failureOutcome(refused), refused);
+    t.recordLateFailure('a', 'INVALID_RESPONSE', refused);
+    expect(t.view().systems[0]!.last5Minutes).toMatchObject({ calls: 2, failures: 1 });
+    // One the adapter found unreadable after a call recorded as answered still counts.
+    t.recordLateFailure('a', 'INVALID_RESPONSE', new UpstreamError('a', 'INVALID_RESPONSE'));
+    expect(t.view().systems[0]!.last5Minutes).toMatchObject({ calls: 2, failures: 2 });
+  });
+
   it('forgets what is older than 60 minutes, and an idle system has no rate', () => {
     const { t, advance } = tracker();
     t.recordCall('a', 20, failureOutcome(new UpstreamError('a', 'TIMEOUT')));

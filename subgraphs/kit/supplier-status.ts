@@ -124,11 +124,14 @@ export function p95FromHistogram(counts: readonly number[]): number | null {
 export class SupplierStatusTracker {
   private readonly systems = new Map<string, SystemTrack>();
   private readonly sources: StatusSource[] = [];
+  /** Failures recordCall has counted, so that recordLateFailure never counts one twice (weak: nothing is kept). */
+  private readonly counted = new WeakSet<object>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
   /** One supplier call, measured from first attempt to answer or failure. */
-  recordCall(system: string, durationMs: number, outcome: CallOutcome): void {
+  recordCall(system: string, durationMs: number, outcome: CallOutcome, error?: unknown): void {
+    if (typeof error === 'object' && error !== null) this.counted.add(error);
     const now = this.clock();
     const track = this.track(system);
     if (!track) return;
@@ -148,9 +151,12 @@ export class SupplierStatusTracker {
 
   /**
    * A failure found after the call was recorded as answered: its body could not be read (INVALID_RESPONSE, from a
-   * slot search's span). Counted as a failure of a call already counted, so the call count does not change.
+   * slot search's span). Counted as a failure of a call already counted, so the call count does not change. An
+   * error recordCall was given (the HTTP layer's own INVALID_RESPONSE: a body too large or not decodable) is counted
+   * already, and not again.
    */
-  recordLateFailure(system: string, reason: FailureReason): void {
+  recordLateFailure(system: string, reason: FailureReason, error?: unknown): void {
+    if (typeof error === 'object' && error !== null && this.counted.has(error)) return;
     const now = this.clock();
     const track = this.track(system);
     if (!track) return;
