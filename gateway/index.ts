@@ -13,6 +13,7 @@ import { connectRedis } from './redis.js';
 import type { RedisClient } from '../common/redis.js';
 import { RedisApqCache } from './plugins/persisted-queries.js';
 import { ConsumerLimits } from './plugins/rate-limit/limits.js';
+import { LeasedRateStore } from './plugins/rate-limit/leased-store.js';
 import { RedisRateStore } from './plugins/rate-limit/redis-store.js';
 import { startGateway } from './server.js';
 import { gatewayPlugins } from './plugins/index.js';
@@ -35,7 +36,7 @@ try {
   const operations = buildOperationsSchema({ ...operationsDeps, supplierStatus });
   const plugins = gatewayPlugins({
     auth: await authConfigFrom(config.auth),
-    consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new RedisRateStore(redis) : null, logger),
+    consumerLimits: new ConsumerLimits(config.consumerLimits, redis ? new LeasedRateStore(new RedisRateStore(redis)) : null, logger),
     limits: config.limits,
     ...(redis ? { apqCache: new RedisApqCache(redis) } : {}),
     subgraphTimeoutMs: config.subgraphTimeoutMs,
