@@ -48,6 +48,7 @@ import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
+import { startMs } from '../../common/top-slots.js';
 import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
 import { decodeBucket, encodeBucket } from './slot-bucket-codec.js';
 
@@ -687,8 +688,9 @@ function toRuns(buckets: Bucket[]): { run: DayRun; members: Bucket[] }[] {
 /** A run's slots into its days, earliest first; a slot outside the run's days (a lax supplier) is dropped. */
 function splitByDay<S extends CacheableSlot>(slots: readonly S[], days: readonly LondonDay[]): Map<LondonDay, S[]> {
   const byDay = new Map<LondonDay, S[]>(days.map((d) => [d, []]));
-  for (const s of slots) byDay.get(londonDay(Date.parse(s.start)))?.push(s);
-  for (const list of byDay.values()) list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  // startMs parses each start once and keeps it on the slot, for this and for ranking (common/top-slots.ts).
+  for (const s of slots) byDay.get(londonDay(startMs(s)))?.push(s);
+  for (const list of byDay.values()) list.sort((a, b) => startMs(a) - startMs(b));
   return byDay;
 }
 
