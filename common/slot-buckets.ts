@@ -60,12 +60,13 @@ export interface BucketStore {
   /** Drops every audience's bucket and failure of these days and bumps their generation. */
   invalidate(days: readonly string[], lifetimeMs: number): Promise<void>;
   /**
-   * A short exclusive lock on one bucket (single-flight); false when another holder has it. True again for the token
-   * that holds it, so a claim whose answer was lost (a timeout) can be asked again without locking itself out.
+   * A short exclusive lock on each bucket (single-flight), in the order given: false where another holder has it.
+   * True again for the token that holds it, so a claim whose answer was lost (a timeout) can be asked again without
+   * locking itself out. All of a request's buckets in one call: a round trip, not one per bucket.
    */
-  lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean>;
-  /** Releases the lock if `token` still holds it. */
-  unlock(address: BucketAddress, token: string): Promise<void>;
+  lock(addresses: readonly BucketAddress[], token: string, ttlMs: number): Promise<boolean[]>;
+  /** Releases each lock `token` still holds. */
+  unlock(addresses: readonly BucketAddress[], token: string): Promise<void>;
 }
 
 export function bucketAddress(system: string, serviceId: string, day: string, audience: string): BucketAddress {
@@ -162,17 +163,21 @@ export class MemoryBucketStore implements BucketStore {
     }
   }
 
-  async lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean> {
-    const key = `${address.day}:${address.audience}`;
-    const held = this.locks.get(key);
-    if (held && held.until > this.clock()) return held.token === token;
-    this.locks.set(key, { token, until: this.clock() + ttlMs });
-    return true;
+  async lock(addresses: readonly BucketAddress[], token: string, ttlMs: number): Promise<boolean[]> {
+    return addresses.map((address) => {
+      const key = `${address.day}:${address.audience}`;
+      const held = this.locks.get(key);
+      if (held && held.until > this.clock()) return held.token === token;
+      this.locks.set(key, { token, until: this.clock() + ttlMs });
+      return true;
+    });
   }
 
-  async unlock(address: BucketAddress, token: string): Promise<void> {
-    const key = `${address.day}:${address.audience}`;
-    if (this.locks.get(key)?.token === token) this.locks.delete(key);
+  async unlock(addresses: readonly BucketAddress[], token: string): Promise<void> {
+    for (const address of addresses) {
+      const key = `${address.day}:${address.audience}`;
+      if (this.locks.get(key)?.token === token) this.locks.delete(key);
+    }
   }
 
   private live(day: string): MemoryDay | undefined {

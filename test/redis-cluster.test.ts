@@ -91,10 +91,15 @@ describe('Redis Cluster: every store', () => {
     });
     // A write carrying the old generation is dropped (the first service's second day, invalidated above).
     expect(await store.write([{ address: addresses[services.length]!, generation: 0, bucket: 'late', lifetimeMs: 60_000 }])).toBe(0);
-    expect(await store.lock(addresses[0]!, 't1', 5000)).toBe(true);
-    expect(await store.lock(addresses[0]!, 't2', 5000)).toBe(false);
-    await store.unlock(addresses[0]!, 't1');
-    expect(await store.lock(addresses[0]!, 't2', 5000)).toBe(true);
+    expect(await store.lock([addresses[0]!], 't1', 5000)).toEqual([true]);
+    expect(await store.lock([addresses[0]!], 't2', 5000)).toEqual([false]);
+    await store.unlock([addresses[0]!], 't1');
+    expect(await store.lock([addresses[0]!], 't2', 5000)).toEqual([true]);
+    // Every address at once (services on several nodes): one script per service, each answer in its place.
+    const all = await store.lock(addresses, 't3', 5000);
+    expect(all).toEqual(addresses.map((_, i) => i !== 0));
+    await store.unlock(addresses, 't3');
+    expect(await store.lock(addresses, 't4', 5000)).toEqual(addresses.map((_, i) => i !== 0));
   });
 
   it("the gateway's slot generations: one number per (system, service), read across masters", async () => {

@@ -71,19 +71,28 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-// KEYS[1] lock. ARGV: token, lifetime ms. Taken when free; true again for the token already holding it (a claim asked
-// again after its first answer was lost to a timeout), false for any other.
+// KEYS: locks. ARGV: token, lifetime ms. Per lock, 1 or 0: taken when free; true again for the token already holding
+// it (a claim asked again after its first answer was lost to a timeout), false for any other.
 const LOCK = `
-local held = redis.call('GET', KEYS[1])
-if held == ARGV[1] then return 1 end
-if held then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
+local out = {}
+for i, key in ipairs(KEYS) do
+  local held = redis.call('GET', key)
+  if held == ARGV[1] then out[i] = 1
+  elseif held then out[i] = 0
+  else
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+    out[i] = 1
+  end
+end
+return out`;
 
-// KEYS[1] lock. ARGV: token. Only the holder releases; an expired lock taken over by another is left alone.
+// KEYS: locks. ARGV: token. Only the holder releases; an expired lock taken over by another is left alone.
 const UNLOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then out[i] = redis.call('DEL', key) else out[i] = 0 end
+end
+return out`;
 
 /**
  * The scripts as commands (ioredis defineCommand: EVALSHA, falling back to EVAL once per connection). On a
@@ -93,8 +102,8 @@ interface Scripts {
   slotBucketRead(numberOfKeys: number, ...keysThenArgs: string[]): unknown;
   slotBucketWrite(key: string, generation: string, field: string, value: string, clear: string, lifetimeMs: string, versionField: string, version: string): unknown;
   slotDayInvalidate(key: string, serviceKey: string, lifetimeMs: string): unknown;
-  slotLockTake(key: string, token: string, ttlMs: string): Promise<number>;
-  slotLockRelease(key: string, token: string): Promise<number>;
+  slotLocksTake(numberOfKeys: number, ...keysThenArgs: string[]): unknown;
+  slotLocksRelease(numberOfKeys: number, ...keysThenArgs: string[]): unknown;
 }
 
 export class RedisBucketStore implements BucketStore {
@@ -102,8 +111,9 @@ export class RedisBucketStore implements BucketStore {
     redis.defineCommand('slotBucketRead', { lua: READ });
     redis.defineCommand('slotBucketWrite', { numberOfKeys: 1, lua: WRITE });
     redis.defineCommand('slotDayInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
-    redis.defineCommand('slotLockTake', { numberOfKeys: 1, lua: LOCK });
-    redis.defineCommand('slotLockRelease', { numberOfKeys: 1, lua: UNLOCK });
+    // New names for the many-key scripts: a replica of the release before (one key each) shares the locks' keys.
+    redis.defineCommand('slotLocksTake', { lua: LOCK });
+    redis.defineCommand('slotLocksRelease', { lua: UNLOCK });
   }
 
   async read(addresses: readonly BucketAddress[], known: readonly (KnownBucket | undefined)[] = []): Promise<StoredEntry[]> {
@@ -159,12 +169,20 @@ export class RedisBucketStore implements BucketStore {
     );
   }
 
-  async lock(address: BucketAddress, token: string, ttlMs: number): Promise<boolean> {
-    return (await (this.redis as unknown as Scripts).slotLockTake(lockKey(address), token, String(Math.ceil(ttlMs)))) === 1;
+  async lock(addresses: readonly BucketAddress[], token: string, ttlMs: number): Promise<boolean[]> {
+    const ttl = String(Math.ceil(ttlMs));
+    return (await this.perLock<number>(addresses, (p, group) => void scripts(p).slotLocksTake(group.length, ...group.map(lockKey), token, ttl))).map((r) => r === 1);
   }
 
-  async unlock(address: BucketAddress, token: string): Promise<void> {
-    await (this.redis as unknown as Scripts).slotLockRelease(lockKey(address), token);
+  async unlock(addresses: readonly BucketAddress[], token: string): Promise<void> {
+    await this.perLock<number>(addresses, (p, group) => void scripts(p).slotLocksRelease(group.length, ...group.map(lockKey), token));
+  }
+
+  /** One script for many locks: per hash tag on a cluster (a service's locks share its tag), all at once otherwise. */
+  private async perLock<T>(addresses: readonly BucketAddress[], queue: (p: ChainableCommander, group: readonly BucketAddress[]) => void): Promise<T[]> {
+    if (addresses.length === 0) return [];
+    const grouped = groupedCommands<BucketAddress, T>(this.redis, addresses, (a) => serviceTag(a.day), queue);
+    return grouped.unpack(await runBatch<T[]>(this.redis, grouped.commands));
   }
 }
 

@@ -10,7 +10,7 @@ import { dayStart } from '../../common/london-day.js';
 import { registry as metrics } from '../../common/metrics.js';
 import { connectRedis, OutageLog, type RedisConnection } from '../../common/redis.js';
 import { RedisBucketStore, bucketVersion, dayKey } from './slot-buckets-redis.js';
-import { MemoryBucketStore, bucketAddress, type BucketStore } from '../../common/slot-buckets.js';
+import { MemoryBucketStore, bucketAddress, type BucketAddress, type BucketStore } from '../../common/slot-buckets.js';
 import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
 import { ThrottledError, UpstreamError } from '../../common/upstream.js';
@@ -87,7 +87,7 @@ function harness(store: BucketStore, opts: { ttlSeconds?: number; kind?: 'PAS_RE
       { consumer: { odsCode: 'RX8', name: 'RX8' }, traceId: 't', loaders: new Map() },
     );
   }
-  return { clock, supplier, cache, slots, top };
+  return { clock, supplier, cache, slots, top, fields };
 }
 
 const sources = (r: { nodes: TestSlot[] }) => new Set(r.nodes.map((n) => n.source));
@@ -304,13 +304,16 @@ describe.each([
   it('a bucket lock is true again for the token holding it, false for any other until released', async () => {
     const store = await makeStore();
     const a = bucketAddress('fake-sys', '1', '2026-11-24', 'RX8');
-    expect(await store.lock(a, 'one', 5000)).toBe(true);
-    expect(await store.lock(a, 'one', 5000)).toBe(true);
-    expect(await store.lock(a, 'two', 5000)).toBe(false);
-    await store.unlock(a, 'two');
-    expect(await store.lock(a, 'two', 5000)).toBe(false);
-    await store.unlock(a, 'one');
-    expect(await store.lock(a, 'two', 5000)).toBe(true);
+    const b = bucketAddress('fake-sys', '2', '2026-11-24', 'RX8');
+    expect(await store.lock([a], 'one', 5000)).toEqual([true]);
+    expect(await store.lock([a], 'one', 5000)).toEqual([true]);
+    // Many at once, each answered in its place.
+    expect(await store.lock([b, a], 'two', 5000)).toEqual([true, false]);
+    await store.unlock([a, b], 'two');
+    expect(await store.lock([a, b], 'three', 5000)).toEqual([false, true]);
+    await store.unlock([a], 'one');
+    expect(await store.lock([a], 'two', 5000)).toEqual([true]);
+    expect(await store.lock([], 'two', 5000)).toEqual([]);
   });
 });
 
@@ -332,8 +335,8 @@ describe('slot cache in Redis', () => {
       const inner = new RedisBucketStore(conn.redis);
       // The lock's script loaded on this connection first, so a stalled claim is the one that takes the lock.
       const warm = bucketAddress('fake-sys', 'warm', '2026-11-20', 'RX8');
-      expect(await inner.lock(warm, 'w', 1000)).toBe(true);
-      await inner.unlock(warm, 'w');
+      expect(await inner.lock([warm], 'w', 1000)).toEqual([true]);
+      await inner.unlock([warm], 'w');
       let calls = 0;
       const stalling: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
         [command](...args: unknown[]) {
@@ -454,6 +457,33 @@ describe('slot cache in Redis', () => {
     expect(evalsha + evals).toBe(2);
     expect(inside).toEqual({ hmget: 70 });
     read.forEach((entry, i) => expect(entry.bucket, `address ${i}`).toBe(i % 3 === 0 ? undefined : texts[i]));
+  });
+
+  it('takes a cold request\'s bucket locks in one command, and releases each run\'s in one', async () => {
+    const inner = (await redisStore()) as RedisBucketStore;
+    const calls = { lock: [] as number[], unlock: [] as number[] };
+    const counting: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
+      lock: (a: readonly BucketAddress[], token: string, ttl: number) => (calls.lock.push(a.length), inner.lock(a, token, ttl)),
+      unlock: (a: readonly BucketAddress[], token: string) => (calls.unlock.push(a.length), inner.unlock(a, token)),
+    });
+    const h = harness(counting);
+    const services = ['1402000101', '1402000102', '1402000103', '1402000104'];
+    const answer = await h.fields.topSlots(
+      { services: services.map((id, rank) => ({ id, system: 'fake-sys', rank })), from: '2026-11-24T00:00:00Z', to: '2026-11-26T23:59:59Z', first: 10, mode: 'MERGED', includeHandoff: true },
+      { consumer: { odsCode: 'RX8', name: 'RX8' }, traceId: 't', loaders: new Map() },
+    );
+    expect(answer.services.map((s) => s.failure)).toEqual([null, null, null, null]);
+    // Twelve service-days: one claim for all, one release per service's run of three days (its one supplier call).
+    expect(calls.lock).toEqual([12]);
+    expect(calls.unlock.sort()).toEqual([3, 3, 3, 3]);
+    expect(h.supplier.searches).toHaveLength(4);
+    // Released: another token takes every one of them at once, one script on one server.
+    const addresses = services.flatMap((id) => ['2026-11-24', '2026-11-25', '2026-11-26'].map((d) => bucketAddress('fake-sys', id, d, 'RX8')));
+    await redis.client().config('RESETSTAT');
+    expect(await inner.lock(addresses, 'other', 5000)).toEqual(addresses.map(() => true));
+    const { evalsha = 0, eval: evals = 0, ...inside } = await commandCalls(redis.client());
+    expect(evalsha + evals).toBe(1);
+    expect(inside).toEqual({ get: 12, set: 12 });
   });
 
   it('keeps a bumped generation a minute at least, however short the supplier TTL (a reused answer must see it)', async () => {

@@ -562,7 +562,7 @@ export class SlotCache {
           }
         }
         if (how.persist) await this.safely(() => this.store.write(writes));
-        if (how.token) await Promise.all(members.map((b) => this.safely(() => this.store.unlock(b.address, how.token!))));
+        if (how.token) await this.safely(() => this.store.unlock(members.map((b) => b.address), how.token!));
       }),
     );
     return out;
@@ -613,14 +613,28 @@ export class SlotCache {
    * answers true again for the token holding it: a claim taken but unheard of is not locked out by itself).
    */
   private async claim(buckets: readonly Bucket[], token: string): Promise<Claim[]> {
-    const once = (b: Bucket) =>
-      this.store.lock(b.address, token, b.policy.lockTtlMs).then(
-        (held): Claim => (held ? 'held' : 'busy'),
-        (err: unknown) => err,
+    // One store call per lock lifetime (a system's), for all its buckets; a failed call fails each of them.
+    const ask = async (which: readonly number[]): Promise<(Claim | unknown)[]> => {
+      const out = new Array<Claim | unknown>(which.length);
+      const byTtl = new Map<number, number[]>();
+      which.forEach((i, j) => {
+        const ttl = buckets[i]!.policy.lockTtlMs;
+        byTtl.set(ttl, [...(byTtl.get(ttl) ?? []), j]);
+      });
+      await Promise.all(
+        [...byTtl].map(([ttl, places]) =>
+          this.store.lock(places.map((j) => buckets[which[j]!]!.address), token, ttl).then(
+            (held) => places.forEach((j, k) => (out[j] = held[k] ? 'held' : 'busy')),
+            (err: unknown) => places.forEach((j) => (out[j] = err)),
+          ),
+        ),
       );
-    const first = await Promise.all(buckets.map(once));
-    const again = first.some(isTimeout) && this.asksTimeoutsAgain();
-    const claims = again ? await Promise.all(first.map((c, i) => (isTimeout(c) ? once(buckets[i]!) : c))) : first;
+      return out;
+    };
+    const first = await ask(buckets.map((_, i) => i));
+    const timedOut = buckets.flatMap((_, i) => (isTimeout(first[i]) ? [i] : []));
+    const claims = [...first];
+    if (timedOut.length > 0 && this.asksTimeoutsAgain()) (await ask(timedOut)).forEach((c, j) => (claims[timedOut[j]!] = c));
     return claims.map((c) => {
       if (c === 'held' || c === 'busy') return c;
       this.storeFailed(this.noted(c));
