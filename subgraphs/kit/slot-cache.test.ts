@@ -486,6 +486,23 @@ describe('slot cache in Redis', () => {
     expect(inside).toEqual({ get: 12, set: 12 });
   });
 
+  it('releases the locks a failed claim took (one server answered, another did not) rather than leave them to expire', async () => {
+    const inner = (await redisStore()) as RedisBucketStore;
+    const failing: BucketStore = Object.assign(Object.create(inner) as BucketStore, {
+      // The locks are taken, then the answer is lost: as a cluster whose other node failed the same batch.
+      lock: async (a: readonly BucketAddress[], token: string, ttl: number) => {
+        await inner.lock(a, token, ttl);
+        throw new Error('CLUSTERDOWN');
+      },
+    });
+    const h = harness(failing);
+    const answer = await h.slots('1402000101', '2026-11-24T10:00:00Z', '2026-11-25T12:00:00Z');
+    expect(answer.totalCount).toBeGreaterThan(0);
+    const addresses = ['2026-11-24', '2026-11-25'].map((d) => bucketAddress('fake-sys', '1402000101', d, 'RX8'));
+    // At once, well within the locks' lifetime: the release went out before the fetch, on the same connection.
+    expect(await inner.lock(addresses, 'another', 5000)).toEqual([true, true]);
+  });
+
   it('keeps a bumped generation a minute at least, however short the supplier TTL (a reused answer must see it)', async () => {
     const h = harness(await redisStore(), { ttlSeconds: 1 });
     await h.slots('1402000101', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');

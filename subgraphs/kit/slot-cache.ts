@@ -619,7 +619,9 @@ export class SlotCache {
       const byTtl = new Map<number, number[]>();
       which.forEach((i, j) => {
         const ttl = buckets[i]!.policy.lockTtlMs;
-        byTtl.set(ttl, [...(byTtl.get(ttl) ?? []), j]);
+        const places = byTtl.get(ttl);
+        if (places) places.push(j);
+        else byTtl.set(ttl, [j]);
       });
       await Promise.all(
         [...byTtl].map(([ttl, places]) =>
@@ -635,11 +637,17 @@ export class SlotCache {
     const timedOut = buckets.flatMap((_, i) => (isTimeout(first[i]) ? [i] : []));
     const claims = [...first];
     if (timedOut.length > 0 && this.asksTimeoutsAgain()) (await ask(timedOut)).forEach((c, j) => (claims[timedOut[j]!] = c));
-    return claims.map((c) => {
+    const out = claims.map((c): Claim => {
       if (c === 'held' || c === 'busy') return c;
       this.storeFailed(this.noted(c));
       return 'store-away';
     });
+    // A failed command may have taken some of its locks (one server of a cluster answered, another did not): they are
+    // released, not left to expire while other processes wait on them. Best effort, not awaited, and its failure not
+    // reported again: the store is away, as the claim already said.
+    const away = buckets.filter((_, i) => out[i] === 'store-away').map((b) => b.address);
+    if (away.length > 0) this.store.unlock(away, token).catch(() => undefined);
+    return out;
   }
 
   private async safely(op: () => Promise<unknown>): Promise<void> {
