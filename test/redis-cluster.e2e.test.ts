@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { SUBGRAPHS } from '../subgraphs/catalog.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, noInternalAddress, sandboxRequests, type GraphQLResponse } from './helpers.js';
 import { startRedisCluster, type ClusterNodeProcess, type TestRedisCluster } from './support/redis-cluster.js';
@@ -66,9 +67,17 @@ function day(n: number) {
   return { from: from.toISOString(), to: new Date(from.getTime() + 86_400_000 - 1000).toISOString() };
 }
 
+/** Why a subgraph refused the gateway, from its log: a failure here says which check and which process. */
+function refusals(): string {
+  const lines = SUBGRAPHS.filter((g) => g.remote).flatMap((g) =>
+    stack.output(g.name).split('\n').filter((l) => l.includes('refused a request not signed by the gateway')).map((l) => `${g.name}: ${l}`),
+  );
+  return lines.length ? `subgraph refusals:\n${lines.slice(-5).join('\n')}` : 'no subgraph refused the gateway';
+}
+
 async function freeSlots(serviceId: string, n: number): Promise<{ id: string; start: string }[]> {
   const res = await gql(stack.gatewayUrl, SLOTS, { id: serviceId, ...day(n) }, auth);
-  expect(res.errors).toBeUndefined();
+  expect(res.errors, refusals()).toBeUndefined();
   return res.data!.service.slots.nodes;
 }
 
