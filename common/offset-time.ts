@@ -32,8 +32,3 @@ export function rfc3339AtOffset(ms: number, offsetMinutes: number): string {
     `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`
   );
 }
-
-/** The instant as published, re-written in RFC 3339 with the same offset (seconds added when the supplier left them out). */
-export function keepWrittenOffset(written: string, ms: number): string {
-  return rfc3339AtOffset(ms, writtenOffsetMinutes(written) ?? 0);
-}
