@@ -12,6 +12,7 @@ import { connectRedis, OutageLog, type RedisConnection } from '../../common/redi
 import { RedisBucketStore, bucketVersion, dayKey } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, type BucketAddress, type BucketStore } from '../../common/slot-buckets.js';
 import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
+import { freshMs } from './fresh-spread.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
 import { ThrottledError, UpstreamError } from '../../common/upstream.js';
 
@@ -184,6 +185,33 @@ describe.each([
     const live = await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
     expect(sources(live)).toEqual(new Set(['LIVE']));
     expect(h.supplier.searches).toHaveLength(3);
+  });
+
+  it('lets services filled together go stale over the last fifth of the TTL, each at its own moment', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    const ids = Array.from({ length: 40 }, (_, i) => `${500 + i}`);
+    const readAll = async () => {
+      for (const id of ids) await h.slots(id, '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+      await h.cache.idle();
+    };
+    await readAll();
+    expect(h.supplier.searches).toHaveLength(40);
+    // Before four fifths of the TTL, every bucket is fresh: nothing is refreshed.
+    h.clock.t = t0 + 23.9 * SECOND;
+    await readAll();
+    expect(h.supplier.searches).toHaveLength(40);
+    // At 27 s, those whose share of the TTL has passed, and only they, are refreshed: some, not all.
+    h.clock.t = t0 + 27 * SECOND;
+    await readAll();
+    const early = ids.filter((id) => freshMs(30_000, 'fake-sys', id) < 27 * SECOND);
+    expect(early.length).toBeGreaterThan(0);
+    expect(early.length).toBeLessThan(ids.length);
+    expect(h.supplier.searches.slice(40).map((x) => x.serviceId)).toEqual(early);
+    // Past the TTL itself, the rest.
+    h.clock.t = t0 + 30 * SECOND + 1;
+    await readAll();
+    expect(h.supplier.searches.slice(40 + early.length).map((x) => x.serviceId)).toEqual(ids.filter((id) => !early.includes(id)));
   });
 
   it('says a stale bucket served while its supplier is failing is stale, and a fresh one is not', async () => {

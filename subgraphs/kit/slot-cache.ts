@@ -13,8 +13,9 @@
  * which (slot-windows `audience`).
  *
  * Per bucket, with the supplier's policy (policyFor):
- *   fresh      age ≤ ttl: served as CACHE with the fetchedAt the supplier's answer had.
- *   stale      ttl < age ≤ ttl + stale: still served, and refreshed once in the background (the refresh takes the
+ *   fresh      age ≤ ttl (a share of it between 0.8 and 1, fixed per service: fresh-spread.ts): served as CACHE
+ *              with the fetchedAt the supplier's answer had.
+ *   stale      past that, age ≤ ttl + stale: still served, and refreshed once in the background (the refresh takes the
  *              bucket's lock, so one process refreshes while every other keeps serving the stale copy).
  *   miss       older, absent, or older than the request's maxAge: fetched. Single-flight: the first process to
  *              take the bucket's lock fetches; the others poll for its value, bounded by the supplier's deadline,
@@ -51,6 +52,7 @@ import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type B
 import { startMs } from '../../common/top-slots.js';
 import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
 import { decodeBucket, encodeBucket } from './slot-bucket-codec.js';
+import { freshMs } from './fresh-spread.js';
 
 export type SlotSource = 'LIVE' | 'CACHE';
 
@@ -189,6 +191,8 @@ interface Bucket {
   query: BucketQuery;
   address: BucketAddress;
   policy: CachePolicy;
+  /** How long after its supplier answered the bucket counts as fresh: the policy's TTL, spread per service (fresh-spread.ts). */
+  freshMs: number;
   /** The day's generation as last read; writes are conditional on it. */
   generation: number;
   /** The local copy's invalidation counter when this load began (LocalBuckets.mark). */
@@ -256,7 +260,8 @@ export class SlotCache {
         known.query = { ...known.query, maxAgeSeconds: strictest(known.query.maxAgeSeconds, q.maxAgeSeconds) };
         return known;
       }
-      const b: Bucket = { id, query: q, address, policy: this.opts.policy(q.system), generation: 0, localMark };
+      const policy = this.opts.policy(q.system);
+      const b: Bucket = { id, query: q, address, policy, freshMs: freshMs(policy.ttlMs, q.system, q.serviceId), generation: 0, localMark };
       byId.set(id, b);
       return b;
     });
@@ -395,7 +400,7 @@ export class SlotCache {
     const failing = failure && failure.u > now ? failure : null;
     const cached = entry.bucket ? this.decode<S>(b.id, entry.bucket, entry.version) : null;
     if (cached && now - Date.parse(cached.fetchedAt) <= limit) {
-      const fresh = now - Date.parse(cached.fetchedAt) <= policy.ttlMs;
+      const fresh = now - Date.parse(cached.fetchedAt) <= b.freshMs;
       // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy, and
       // say so (the gateway reports the service STALE in coverage beside these slots).
       return { kind: fresh ? 'hit' : 'stale', answer: !fresh && failing ? { ...cached, stale: true } : cached, refresh: !fresh && !failing };
