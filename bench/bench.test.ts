@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { countUpstream } from './upstream-calls.js';
 import { haversineKm } from '../sandbox/directory/geo.js';
 import { SEED_POSTCODES, SEED_SERVICES, type ServiceTypeCode } from '../sandbox/seed/services.js';
-import type { Sample } from './load.js';
+import { pooled, type Sample } from './load.js';
 import { ROW_IDS, TARGETS, burst, jsonRow, parseArgs, rowStats, slowFeedWith, slowFeedWithout, table, toJson, warmVariedC1, type BenchRow } from './rows.js';
 import { MAX_VARIANTS, interleave, searchKey, slowFeedSearches, variantOf, variedSearches, type ListedService, type ServiceTypeName } from './searches.js';
 
@@ -203,6 +203,24 @@ describe('bench rows', () => {
     expect(parseArgs(['--profile', 'prof'])).toEqual({ quick: false, profile: 'prof' });
     expect(() => parseArgs(['--profile'])).toThrow(/directory/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown/);
+  });
+});
+
+describe('pooled blocks', () => {
+  const block = (requests: number, errors: number, wallMs: number, latencies: number[]): Sample => ({ requests, concurrency: 10, errors, wallMs, latencies });
+
+  it('adds counts and wall time per group, and sorts the latencies together', () => {
+    const one = new Map([['without', block(3, 0, 1000, [5, 9, 30])], ['with', block(1, 1, 1000, [7])]]);
+    const two = new Map([['without', block(2, 1, 500, [1, 12])]]);
+    const p = pooled([one, two]);
+    expect(p.get('without')).toEqual({ requests: 5, concurrency: 10, errors: 1, wallMs: 1500, latencies: [1, 5, 9, 12, 30] });
+    expect(p.get('with')).toEqual({ requests: 1, concurrency: 10, errors: 1, wallMs: 1000, latencies: [7] });
+    // The blocks themselves are left as they were.
+    expect(one.get('without')!.latencies).toEqual([5, 9, 30]);
+  });
+
+  it('refuses to pool runs of one group at different concurrency', () => {
+    expect(() => pooled([new Map([['a', block(1, 0, 1, [1])]]), new Map([['a', { ...block(1, 0, 1, [1]), concurrency: 1 }]])])).toThrow(/c=10 and c=1/);
   });
 });
 

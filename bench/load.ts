@@ -229,3 +229,27 @@ export async function runMix(
   }
   return out;
 }
+
+/**
+ * Several runs of one mix pooled into one sample per group: requests, errors and latencies together (ascending), wall
+ * time the sum of the runs' (so req/s is over the time measured, not the pauses between runs).
+ */
+export function pooled(runs: readonly Map<string, Sample>[]): Map<string, Sample> {
+  const out = new Map<string, Sample>();
+  for (const run of runs) {
+    for (const [group, s] of run) {
+      const acc = out.get(group);
+      if (!acc) {
+        out.set(group, { ...s, latencies: [...s.latencies] });
+        continue;
+      }
+      if (acc.concurrency !== s.concurrency) throw new Error(`pooled: group ${group} ran at c=${acc.concurrency} and c=${s.concurrency}`);
+      acc.requests += s.requests;
+      acc.errors += s.errors;
+      acc.wallMs += s.wallMs;
+      acc.latencies.push(...s.latencies);
+    }
+  }
+  for (const s of out.values()) s.latencies.sort((a, b) => a - b);
+  return out;
+}
