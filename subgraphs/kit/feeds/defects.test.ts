@@ -142,6 +142,13 @@ const FEEDS: Record<string, FixtureFeed> = {
     },
   },
   'no-store': { ...simpleFeed([slot('s1', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z')]), cache: { cacheControl: 'no-store', etag: 'weak', lastModified: false } },
+  // Same start and service: the ids alone order them, in code units (upper case before lower), as ranking compares.
+  'tie-order': simpleFeed([
+    slot('b', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z'),
+    slot('a', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z'),
+    slot('B', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z'),
+    slot('early', '10', '2026-12-01T08:45:00Z', '2026-12-01T09:00:00Z'),
+  ]),
   'no-headers': { ...simpleFeed([slot('s1', '10', '2026-12-01T09:00:00Z', '2026-12-01T09:15:00Z')]), cache: { cacheControl: 'none', etag: 'none', lastModified: false } },
 };
 
@@ -320,5 +327,12 @@ describe('§1.8 defects, each tolerated without touching the rest of the feed', 
     ]);
     expect(reqs.every((r) => !r.headers['if-none-match'] && !r.headers['if-modified-since'])).toBe(true);
     expect(again.slots.map((s) => s.id)).toEqual(first.slots.map((s) => s.id));
+  });
+});
+
+describe('slot order', () => {
+  it('earliest start first, then service and id in code-unit order, the same on every machine whatever its locale', async () => {
+    const feed = await read('tie-order');
+    expect(feed.slots.map((x) => x.id)).toEqual(['early', 'B', 'a', 'b']);
   });
 });
