@@ -110,8 +110,19 @@ export function generateDiaryDay(tenantId: TenantId, schedule: ScheduleDef, date
  * is the dearest part of generation, and only the slots actually returned need one).
  */
 export function slotUuid(tenantId: TenantId, slotId: string): string {
-  return uuidV5(`${tenantId}/Slot/${slotId}`);
+  const name = `${tenantId}/Slot/${slotId}`;
+  let uuid = slotUuids.get(name);
+  if (uuid === undefined) {
+    // A SHA-1 per slot listed was a tenth of this simulator's CPU on a cold search; the same slot is listed again and again.
+    if (slotUuids.size >= MAX_SLOT_UUIDS) slotUuids.clear();
+    slotUuids.set(name, (uuid = uuidV5(name)));
+  }
+  return uuid;
 }
+
+/** Enough for every slot of every tenant over the two weeks a search can reach; cleared whole past it (bounded). */
+const MAX_SLOT_UUIDS = 200_000;
+const slotUuids = new Map<string, string>();
 
 function pickChannel(channels: ScheduleDef['channels'], draw: number): DeliveryChannel | null {
   if (!channels || channels.length === 0) return null;
