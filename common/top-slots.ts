@@ -29,6 +29,7 @@
  * slots. The order argument needs ranks that follow distance, as the gateway's do (distance, then id). Only slots
  * carrying a `nativeKey` (the adapter sets one where its supplier says a slot is shared) cost a map entry.
  */
+import { compareCodeUnits } from './code-units.js';
 export type TopSlotsMode = 'MERGED' | 'PER_SERVICE';
 
 /** The most slots a top-K answer carries (per answer when MERGED, per service when PER_SERVICE). */
@@ -46,7 +47,7 @@ export interface Keyed<S> {
 }
 
 export function compareKeyed(x: Keyed<unknown>, y: Keyed<unknown>): number {
-  return x.a - y.a || x.b - y.b || x.c - y.c || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  return x.a - y.a || x.b - y.b || x.c - y.c || compareCodeUnits(x.id, y.id);
 }
 
 /**

@@ -47,7 +47,7 @@ import { gatewayHeaders } from '../common/internal-auth.js';
 import { startRedis, type TestRedis } from '../test/redis.js';
 import { BENCH_CONSUMER } from '../bench/consumer.js';
 import { addDays, londonDate, londonMidnight } from '../bench/days.js';
-import { FailureLog, agentFor, once, pooled, rounds, run, runMix, type GraphQLAnswer, type MixItem, type Sample, type Target } from '../bench/load.js';
+import { FailureLog, agentFor, once, percentile, pooled, rounds, run, runMix, type GraphQLAnswer, type MixItem, type Sample, type Target } from '../bench/load.js';
 import { cpuLine, withCpu, withCpuByProcess } from '../bench/proc.js';
 import * as verdicts from '../bench/rows.js';
 import { parseArgs, table, toJson, type BenchRow } from '../bench/rows.js';
@@ -118,8 +118,12 @@ const SERVICES = 50;
  * through the simulator's fault injection (sandbox/lib/http.ts `POST /_sandbox/faults`).
  */
 const SLOW_FEED = { system: 'smart-vaccines', pathPrefix: '/vaccine-clinic/', delayMs: 2000 };
-/** The slow-feed row alternates fast and slow publisher in this many blocks each, `slowFeedPhaseMs` in all per publisher. */
-const SLOW_FEED_BLOCKS = 3;
+type Publisher = 'fast' | 'slow';
+/**
+ * The slow-feed row's blocks, `slowFeedPhaseMs` in all per publisher, in a balanced order (mean positions 3.3 and
+ * 3.7 of 6), so a trend over the row (code warming up, the slot cache's refreshes) does not fall on one publisher.
+ */
+const SLOW_FEED_ORDER: readonly Publisher[] = ['fast', 'slow', 'slow', 'fast', 'fast', 'slow'];
 /**
  * Feed poll floor for the bench's stack (the registry's default is 60 s): short, so the slow publisher is polled
  * during the slow-feed row's 15 s rather than perhaps not at all.
@@ -493,33 +497,48 @@ async function main(): Promise<number> {
   const fastItems = slowMix(false);
   const slowItems = slowMix(true);
   const phase = { concurrency: 10, durationMs: N.slowFeedPhaseMs };
-  const block = { concurrency: 10, durationMs: N.slowFeedPhaseMs / SLOW_FEED_BLOCKS };
+  const perPublisher = SLOW_FEED_ORDER.filter((p) => p === 'fast').length;
+  const block = { concurrency: 10, durationMs: Math.round(N.slowFeedPhaseMs / perPublisher) };
   const publisherCalls = async () => (await sandboxLog(simulators.feeds)).filter((r) => r.path.startsWith(SLOW_FEED.pathPrefix)).length;
-  say(`availability-slow-feed: ${sf.without.length} searches without ${SLOW_FEED.system}'s services, ${sf.with.length} with; warm-up, one at a time`);
+  say(`availability-slow-feed: ${sf.without.length} searches without ${SLOW_FEED.system}'s services, ${sf.with.length} with; warm-up, one at a time, then c=10 unmeasured`);
   await runMix('availability-slow-feed warm-up', fastItems, { concurrency: 1, durationMs: Number.POSITIVE_INFINITY, maxRequests: fastItems.length }, failures);
-  // Fast and slow in alternating blocks, each publisher's blocks pooled: run one after the other, the two phases also
-  // differed in what else the stack was doing then (the slot cache's refreshes, the feeds' polls), and two phases
-  // against the same fast publisher differed by up to 1.6× in p99.
-  const fastBlocks: Map<string, Sample>[] = [];
-  const slowBlocks: Map<string, Sample>[] = [];
-  let fastAsked = 0;
-  let slowAsked = 0;
-  for (let i = 0; i < SLOW_FEED_BLOCKS; i++) {
-    say(`availability-slow-feed: block ${i + 1} of ${SLOW_FEED_BLOCKS}: fast publisher, c=10 for ${block.durationMs / 1000} s`);
+  // The first seconds at c=10 after a serial warm-up are slower whatever the publisher: not measured.
+  await runMix('availability-slow-feed warm-up c=10', fastItems, block, failures);
+  // Fast and slow in blocks of a balanced order, each publisher's blocks pooled. Run one after the other, the two
+  // phases also differed in what else the stack was doing then (the slot cache's refreshes, the feeds' polls): phases
+  // against the same fast publisher differed by up to 1.3× in p99.
+  const blocks: Record<Publisher, Map<string, Sample>[]> = { fast: [], slow: [] };
+  // Every request the publisher saw, counted by how it was answering when the request arrived.
+  const publisherAsked: Record<Publisher, number> = { fast: 0, slow: 0 };
+  let now: Publisher = 'fast';
+  const become = async (next: Publisher) => {
+    publisherAsked[now] += await publisherCalls();
     await clearSandboxLog(simulators.feeds);
-    fastBlocks.push(await runMix('availability-slow-feed fast publisher', fastItems, block, failures));
-    fastAsked += await publisherCalls();
-    say(`availability-slow-feed: block ${i + 1}: ${SLOW_FEED.system}'s publisher now answers each request in ${SLOW_FEED.delayMs} ms; c=10 for ${block.durationMs / 1000} s`);
-    await injectDelay(simulators.feeds, SLOW_FEED.delayMs, SLOW_FEED.pathPrefix);
-    await clearSandboxLog(simulators.feeds);
-    slowBlocks.push(await runMix('availability-slow-feed slow publisher', slowItems, block, failures));
-    slowAsked += await publisherCalls();
-    await clearFaults(simulators.feeds);
-    // A refresh still waiting on the slow publisher finishes before the next block (or row) is measured.
-    await sleep(SLOW_FEED.delayMs + 500);
+    if (next === now) return;
+    if (next === 'slow') await injectDelay(simulators.feeds, SLOW_FEED.delayMs, SLOW_FEED.pathPrefix);
+    else {
+      await clearFaults(simulators.feeds);
+      // A request the slow publisher is still answering (each takes its 2 s) is given the time to finish before
+      // anything more is measured.
+      await sleep(SLOW_FEED.delayMs + 500);
+    }
+    now = next;
+  };
+  await become('fast');
+  for (const [i, publisher] of SLOW_FEED_ORDER.entries()) {
+    await become(publisher);
+    const what = publisher === 'fast' ? 'fast publisher' : `${SLOW_FEED.system}'s publisher answering each request in ${SLOW_FEED.delayMs} ms`;
+    say(`availability-slow-feed: block ${i + 1} of ${SLOW_FEED_ORDER.length}, ${what}; c=10 for ${block.durationMs / 1000} s`);
+    const measured = await runMix(`availability-slow-feed ${publisher} publisher`, publisher === 'fast' ? fastItems : slowItems, block, failures);
+    blocks[publisher].push(measured);
+    const without = measured.get('without');
+    if (without) say(`availability-slow-feed: block ${i + 1}: p99 of the searches without its services ${percentile(without.latencies, 99).toFixed(1)} ms`);
   }
-  const fast = pooled(fastBlocks);
-  const slow = pooled(slowBlocks);
+  await become('fast');
+  const fastAsked = publisherAsked.fast;
+  const slowAsked = publisherAsked.slow;
+  const fast = pooled(blocks.fast);
+  const slow = pooled(blocks.slow);
 
   // ---- availability-burst: 100 concurrent identical cold requests ---------------------------------------------------
   // Each of the next rows starts from freshly started supplier subgraphs (circuit breakers closed, in-process state
@@ -657,7 +676,7 @@ async function main(): Promise<number> {
     `The 50-service set: ${mix}; window ${from} to ${to} (${WINDOW_DAYS} London days). availability-warm-varied: ${varied.length} searches ` +
       `(bench/searches.ts), ${N.variedPassesC1} pass(es) at c=1 after ${N.variedWarmPasses} serial warm-up pass(es), and ${N.variedPassesC10} at c=10 after one more. ` +
       `availability-slow-feed: ${sf.without.length} searches without ${SLOW_FEED.system}'s services and ${sf.with.length} of only its services, ` +
-      `3 to 1, c=10 for ${phase.durationMs / 1000} s per publisher in ${SLOW_FEED_BLOCKS} alternating blocks each (fast first, pooled per publisher); feed poll floor ${FEED_POLL_FLOOR_SECONDS} s (SMART_LINKS_POLL_FLOOR_SECONDS); ` +
+      `3 to 1, c=10 for ${phase.durationMs / 1000} s per publisher in blocks (${SLOW_FEED_ORDER.join(', ')}; pooled per publisher); feed poll floor ${FEED_POLL_FLOOR_SECONDS} s (SMART_LINKS_POLL_FLOOR_SECONDS); ` +
       `requests to the publisher: ${fastAsked} while fast, ${slowAsked} while slow. ` +
       `Burst and cold start on freshly restarted supplier subgraphs; the cold rows run last, emptying Redis (feed snapshots kept) before each round, with every supplier ` +
       `simulator delaying each call by ${SUPPLIER_DELAY_MS} ms; the other rows run with the simulators at their own pace. ` +

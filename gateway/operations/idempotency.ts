@@ -8,6 +8,7 @@
  * digits for a plain hash to hide it), and a stored outcome holds ids, times and codes, never the patient.
  */
 import { createHmac } from 'node:crypto';
+import { compareCodeUnits } from '../../common/code-units.js';
 
 export const RECORD_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -119,7 +120,7 @@ export function canonicalJson(value: unknown): string {
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => compareCodeUnits(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);

@@ -120,8 +120,11 @@ export function slotUuid(tenantId: TenantId, slotId: string): string {
   return uuid;
 }
 
-/** Enough for every slot of every tenant over the two weeks a search can reach; cleared whole past it (bounded). */
-const MAX_SLOT_UUIDS = 200_000;
+/**
+ * Several times the slots the sandbox's tenants list over the two weeks a search can reach (about 14,000); cleared
+ * whole past it, so it stays a few MB however long the simulator runs.
+ */
+const MAX_SLOT_UUIDS = 50_000;
 const slotUuids = new Map<string, string>();
 
 function pickChannel(channels: ScheduleDef['channels'], draw: number): DeliveryChannel | null {

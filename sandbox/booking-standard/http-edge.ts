@@ -29,16 +29,16 @@ export function errorResponse(err: FhirError, opts: ResponseOptions): SandboxRes
 }
 
 /**
- * The shared sandbox server writes string bodies only, so compression happens here, at the socket edge: a response
- * whose head declares `Content-Encoding: gzip` has its body gzipped as it is written. Responses that do not declare
- * it (including injected faults) pass through untouched.
- */
-/**
  * nginx's default (`gzip_comp_level 1`), where providers' front ends usually compress. zlib's default (6) made
  * compression a quarter of this simulator's CPU on a cold search, on the machine the stack under test shares.
  */
 const GZIP_LEVEL = 1;
 
+/**
+ * The shared sandbox server writes string bodies only, so compression happens here, at the socket edge: a response
+ * whose head declares `Content-Encoding: gzip` has its body gzipped as it is written. Responses that do not declare
+ * it (including injected faults) pass through untouched.
+ */
 export function gzipDeclaredResponses(server: Server): void {
   server.prependListener('request', (_req, res: ServerResponse) => {
     let compress = false;

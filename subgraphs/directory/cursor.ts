@@ -7,6 +7,7 @@
  * same in every replica, so a cursor from one works on the next.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { compareCodeUnits } from '../../common/code-units.js';
 
 const VERSION = 'c1';
 const CHECK_KEY = 'directory-subgraph-cursor-v1';
@@ -46,7 +47,7 @@ function stableJson(value: unknown): string {
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => compareCodeUnits(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -4,6 +4,8 @@ import { FRESH_SPREAD, freshMs } from './fresh-spread.js';
 describe('fresh-spread', () => {
   const ttl = 30_000;
   const services = Array.from({ length: 500 }, (_, i) => `${1000 + i}`);
+  /** FNV-1a (32-bit) over "harbour-bs", a newline and "1042" is 0x04f06e7d: 30 000 × (1 − 0.2 × h / 2³²), floored. */
+  const PINNED = 29_884;
 
   it('is a share of the TTL between 1 − FRESH_SPREAD and 1, never more', () => {
     for (const id of services) {
@@ -14,6 +16,8 @@ describe('fresh-spread', () => {
   });
 
   it('is the same for a service wherever it is asked, and differs between services and systems', () => {
+    // Pinned: every replica, release and process computes the same share, so none refreshes on its own schedule.
+    expect(freshMs(ttl, 'harbour-bs', '1042')).toBe(PINNED);
     expect(freshMs(ttl, 'harbour-bs', '1042')).toBe(freshMs(ttl, 'harbour-bs', '1042'));
     // The separator counts: ("ab", "c") and ("a", "bc") are different services.
     const pairs = [freshMs(ttl, 'ab', 'c'), freshMs(ttl, 'a', 'bc')];

@@ -98,14 +98,17 @@ export interface DaySlots<S> {
   slots: S[];
   fetchedAt: string;
   source: SlotSource;
-  /** Past its TTL and served because the supplier is failing: the last good data, not current (kit WindowSlots.stale). */
+  /** Past its fresh share of the TTL and served because the supplier is failing: the last good data, not current (kit WindowSlots.stale). */
   stale?: boolean;
 }
 
 export interface CachePolicy {
-  /** Served without a second thought for this long after the supplier answered. */
+  /**
+   * Served without a second thought for up to this long after the supplier answered: for a share of it between 0.8
+   * and 1, fixed per system and service (fresh-spread.ts).
+   */
   ttlMs: number;
-  /** Then served stale (and refreshed in the background) for this much longer; never older than ttl + stale. */
+  /** Then served stale (and refreshed in the background) until ttl + stale after the supplier answered, never older. */
   staleMs: number;
   /** A client's maxAge below this is raised to it. */
   maxAgeFloorMs: number;

@@ -1,3 +1,5 @@
+import { compareCodeUnits } from '../../common/code-units.js';
+
 /**
  * The order an adapter hands its slots on in: earliest start first, then id in code-unit order. It is the order
  * common/top-slots.ts compares in (compareKeyed), so ranking finds every list already sorted and never sorts it
@@ -6,7 +8,7 @@
  */
 export function sortByStart<S extends { start: string; id: string }>(slots: S[]): S[] {
   const keyed = slots.map((slot) => ({ ms: Date.parse(slot.start), slot }));
-  keyed.sort((a, b) => a.ms - b.ms || (a.slot.id < b.slot.id ? -1 : a.slot.id > b.slot.id ? 1 : 0));
+  keyed.sort((a, b) => a.ms - b.ms || compareCodeUnits(a.slot.id, b.slot.id));
   for (let i = 0; i < keyed.length; i++) slots[i] = keyed[i]!.slot;
   return slots;
 }

@@ -12,6 +12,7 @@
  * - a slot time whose offset is not the location's at that instant is flagged (not corrected: see checkOffset).
  */
 import { IssueLog, recordIssue } from './issues.js';
+import { compareCodeUnits } from '../../../common/code-units.js';
 import type { LocationRecord } from './records/location.js';
 import type { PractitionerRoleRecord } from './records/practitioner-role.js';
 import type { ScheduleRecord } from './records/schedule.js';
@@ -89,12 +90,10 @@ export function joinFeed(systemId: string, feed: ParsedFeed): Joined {
   // Starts are UTC instants of one format here (the published offsets are kept beside them), so text order is time
   // order. Code-unit order, not a locale's: the same on every machine, and a feed's thousands of slots sort without
   // a collator call per comparison.
-  const slotsOrdered = slots.sort((a, b) => byText(a.start, b.start) || byText(a.serviceId, b.serviceId) || byText(a.id, b.id));
+  const slotsOrdered = slots.sort(
+    (a, b) => compareCodeUnits(a.start, b.start) || compareCodeUnits(a.serviceId, b.serviceId) || compareCodeUnits(a.id, b.id),
+  );
   return { services: [...services.values()], slots: slotsOrdered, issues: log.list() };
-}
-
-function byText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function newService(id: string, systemId: string, l: LocationRecord, code: string | null, type: FeedServiceType): FeedService {
