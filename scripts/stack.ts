@@ -6,10 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
+import { claimPortBlock } from './port-blocks.js';
 import type { SupplierAdapter } from '../subgraphs/kit/adapter.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -122,12 +124,24 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
  * Ports for test and bench processes come from below Linux's ephemeral range (32768-60999 by default), never port 0:
  * a port the kernel hands out for listening is also one it hands out to outgoing connections, so between "free" and
  * the child's listen, any of the many client sockets a test run opens can take it (EADDRINUSE at start-up). Each
- * process walks its own block of the range (by pid) from a random point, in order, so a port it handed out comes
- * round again only after the whole block, and checks each port by listening on it.
+ * process walks its own block of the range from a random point, in order, so a port it handed out comes round again
+ * only after the whole block, and checks each port by listening on it.
+ *
+ * A block is this process's own while it runs: claimed with a lock file (created exclusively, naming the pid; a
+ * file whose process is gone is taken over). Chosen by pid alone, two test workers whose pids fell in the same block
+ * handed out the same ports in the same second (a CI run: a simulator's EADDRINUSE on a port the other worker's
+ * stack had just been given). With every block claimed, the pid's own block is shared, as before.
  */
 const PORT_RANGE = { from: 20_000, to: 32_000 };
 const PORT_BLOCK = 1000;
+const PORT_BLOCK_LOCKS = join(tmpdir(), 'nhs-booking-gateway-port-blocks');
 let nextPort = -1;
+let ownBlock: number | undefined;
+
+function portBlock(): number {
+  ownBlock ??= claimPortBlock({ dir: PORT_BLOCK_LOCKS, blocks: (PORT_RANGE.to - PORT_RANGE.from) / PORT_BLOCK });
+  return ownBlock;
+}
 
 function listens(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -138,8 +152,7 @@ function listens(port: number): Promise<boolean> {
 }
 
 export async function freePort(): Promise<number> {
-  const blocks = (PORT_RANGE.to - PORT_RANGE.from) / PORT_BLOCK;
-  const base = PORT_RANGE.from + (process.pid % blocks) * PORT_BLOCK;
+  const base = PORT_RANGE.from + portBlock() * PORT_BLOCK;
   if (nextPort < 0) nextPort = Math.floor(Math.random() * PORT_BLOCK);
   for (let tries = 0; tries < PORT_BLOCK; tries++) {
     const port = base + (nextPort++ % PORT_BLOCK);
