@@ -1,47 +1,50 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimPortBlock } from './port-blocks.js';
+import { claimPortBlock, type ClaimedBlock } from './port-blocks.js';
 
-const BLOCKS = 12;
-const own = process.pid % BLOCKS;
-let dir: string;
-const fresh = () => (dir = mkdtempSync(join(tmpdir(), 'port-blocks-')));
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-const claim = () => claimPortBlock({ dir, blocks: BLOCKS, releaseOnExit: false });
-const holder = (block: number) => readFileSync(join(dir, `${block}.pid`), 'utf8');
-
-/** The pid of a process that has exited. */
-function exitedPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
-}
+// A small range of its own, below the stack's (20000-31999) and the kernel's ephemeral ports.
+const RANGE = { from: 19_000, size: 10, blocks: 5 };
+const own = process.pid % RANGE.blocks;
+const sentinel = (block: number) => RANGE.from + block * RANGE.size;
+const held: ClaimedBlock[] = [];
+const others: Server[] = [];
+afterEach(async () => {
+  await Promise.all(held.splice(0).map((c) => c.release()));
+  await Promise.all(others.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+const claim = async () => {
+  const c = await claimPortBlock(RANGE);
+  held.push(c);
+  return c;
+};
+/** Something else listening on a block's sentinel, as another test process holding that block would. */
+const occupy = (block: number) =>
+  new Promise<void>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(sentinel(block), '127.0.0.1', () => {
+      others.push(s);
+      resolve();
+    });
+  });
 
 describe('claimPortBlock', () => {
-  it("claims the pid's own block first, and the next free one while a live process holds it", () => {
-    fresh();
-    expect(claim()).toBe(own);
-    expect(holder(own)).toBe(String(process.pid));
-    // The same block asked for again while its holder (this process) lives: the next one.
-    expect(claim()).toBe((own + 1) % BLOCKS);
-    expect(claim()).toBe((own + 2) % BLOCKS);
+  it("holds the pid's own block first, then the next free one for another claimant, until let go", async () => {
+    const first = await claim();
+    expect(first).toMatchObject({ block: own, own: true });
+    const second = await claim();
+    expect(second).toMatchObject({ block: (own + 1) % RANGE.blocks, own: true });
+    await first.release();
+    expect((await claim()).block).toBe(own);
   });
 
-  it('takes over a block whose holder has exited, or whose lock names no process', () => {
-    fresh();
-    writeFileSync(join(dir, `${own}.pid`), String(exitedPid()));
-    expect(claim()).toBe(own);
-    expect(holder(own)).toBe(String(process.pid));
-    writeFileSync(join(dir, `${(own + 1) % BLOCKS}.pid`), 'not a pid');
-    expect(claim()).toBe((own + 1) % BLOCKS);
+  it('skips a block whose sentinel another listener holds', async () => {
+    await occupy(own);
+    expect(await claim()).toMatchObject({ block: (own + 1) % RANGE.blocks, own: true });
   });
 
-  it("shares the pid's own block when every block is held", () => {
-    fresh();
-    for (let b = 0; b < BLOCKS; b++) writeFileSync(join(dir, `${b}.pid`), String(process.ppid));
-    expect(claim()).toBe(own);
-    expect(holder(own)).toBe(String(process.ppid));
+  it("shares the pid's own block when every block is held", async () => {
+    for (let b = 0; b < RANGE.blocks; b++) await occupy(b);
+    expect(await claim()).toMatchObject({ block: own, own: false });
   });
 });

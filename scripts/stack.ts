@@ -6,8 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
@@ -127,19 +126,18 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
  * process walks its own block of the range from a random point, in order, so a port it handed out comes round again
  * only after the whole block, and checks each port by listening on it.
  *
- * A block is this process's own while it runs: claimed with a lock file (created exclusively, naming the pid; a
- * file whose process is gone is taken over). Chosen by pid alone, two test workers whose pids fell in the same block
- * handed out the same ports in the same second (a CI run: a simulator's EADDRINUSE on a port the other worker's
- * stack had just been given). With every block claimed, the pid's own block is shared, as before.
+ * A block is this process's own while it runs (scripts/port-blocks.ts: held by listening on its first port, which is
+ * never handed out). Chosen by pid alone, two test workers whose pids fell in the same block could hand out the same
+ * port in the same second (a CI run: a simulator's EADDRINUSE on a port just handed out). With every block held, the
+ * pid's own block is shared, as before.
  */
 const PORT_RANGE = { from: 20_000, to: 32_000 };
 const PORT_BLOCK = 1000;
-const PORT_BLOCK_LOCKS = join(tmpdir(), 'nhs-booking-gateway-port-blocks');
 let nextPort = -1;
-let ownBlock: number | undefined;
+let ownBlock: Promise<number> | undefined;
 
-function portBlock(): number {
-  ownBlock ??= claimPortBlock({ dir: PORT_BLOCK_LOCKS, blocks: (PORT_RANGE.to - PORT_RANGE.from) / PORT_BLOCK });
+function portBlock(): Promise<number> {
+  ownBlock ??= claimPortBlock({ from: PORT_RANGE.from, size: PORT_BLOCK, blocks: (PORT_RANGE.to - PORT_RANGE.from) / PORT_BLOCK }).then((c) => c.block);
   return ownBlock;
 }
 
@@ -152,10 +150,13 @@ function listens(port: number): Promise<boolean> {
 }
 
 export async function freePort(): Promise<number> {
-  const base = PORT_RANGE.from + portBlock() * PORT_BLOCK;
+  const base = PORT_RANGE.from + (await portBlock()) * PORT_BLOCK;
   if (nextPort < 0) nextPort = Math.floor(Math.random() * PORT_BLOCK);
   for (let tries = 0; tries < PORT_BLOCK; tries++) {
-    const port = base + (nextPort++ % PORT_BLOCK);
+    const offset = nextPort++ % PORT_BLOCK;
+    // The block's first port is its sentinel (port-blocks.ts), held by whoever owns the block.
+    if (offset === 0) continue;
+    const port = base + offset;
     if (await listens(port)) return port;
   }
   throw new Error(`no free port left in ${base}-${base + PORT_BLOCK - 1}`);
