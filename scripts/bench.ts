@@ -129,7 +129,7 @@ const SLOW_FEED_ORDER: readonly Publisher[] = ['fast', 'slow', 'slow', 'fast', '
 const SLOW_FEED_FRESH_SECONDS = 24;
 /**
  * Feed poll floor for the bench's stack (the registry's default is 60 s): short, so the slow publisher is polled
- * during the slow-feed row's 15 s rather than perhaps not at all.
+ * during the slow-feed row's slow blocks rather than perhaps not at all.
  */
 const FEED_POLL_FLOOR_SECONDS = 5;
 /** Redis keys a cold round keeps: the feeds' shared snapshots and leases (subgraphs/kit/feeds/store-redis.ts). */
@@ -504,19 +504,18 @@ async function main(): Promise<number> {
   const block = { concurrency: 10, durationMs: Math.round(N.slowFeedPhaseMs / perPublisher) };
   const publisherCalls = async () => (await sandboxLog(simulators.feeds)).filter((r) => r.path.startsWith(SLOW_FEED.pathPrefix)).length;
   say(`availability-slow-feed: ${sf.without.length} searches without ${SLOW_FEED.system}'s services, ${sf.with.length} with; slot caches emptied, refilled by each search once at c=10, unmeasured`);
-  // Every slot bucket fetched in the same second, so none goes stale while the row is measured: the slot cache's
-  // refreshes (from four fifths of the TTL after a fetch, 24 s in the sandbox) otherwise fall on whichever block is
-  // running then, and made that block's p99 twice the others'. The feeds' snapshots are kept, as in the cold rows.
-  // A refresh an earlier row started could otherwise write its bucket after the emptying.
+  // Every slot bucket fetched in the row's first seconds, so none goes stale while the row is measured: the slot
+  // cache's refreshes (from four fifths of the TTL after a fetch, 24 s in the sandbox) otherwise fall on whichever
+  // block is running then, and made that block's p99 twice the others'. The feeds' snapshots are kept, as in the cold
+  // rows. Quiet suppliers first: a refresh an earlier row started could otherwise write its bucket after the emptying.
   await upstreamSettled([simulators.bookingStandard, simulators.pas]);
   await flush();
   const filledAt = performance.now();
   // Each search once, at c=10 (the first seconds at c=10 are slower whatever the publisher): every bucket the row
   // reads is fetched here, unmeasured.
   await runMix('availability-slow-feed refill c=10', fastItems, { concurrency: 10, durationMs: Number.POSITIVE_INFINITY, maxRequests: fastItems.length }, failures);
-  // Fast and slow in blocks of a balanced order, each publisher's blocks pooled. Run one after the other, the two
-  // phases also differed in what else the stack was doing then (the slot cache's refreshes, the feeds' polls): phases
-  // against the same fast publisher differed by up to 1.3× in p99.
+  // Blocks in SLOW_FEED_ORDER, pooled per publisher: run as one phase after the other, the two also differed in what
+  // else the stack was doing then (phases against the same fast publisher differed by up to 1.3× in p99).
   const blocks: Record<Publisher, Map<string, Sample>[]> = { fast: [], slow: [] };
   // Every request the publisher saw, counted by how it was answering when the request arrived.
   const publisherAsked: Record<Publisher, number> = { fast: 0, slow: 0 };

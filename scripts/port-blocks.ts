@@ -38,8 +38,8 @@ export async function claimPortBlock({ from, size, blocks, pid = process.pid }: 
   return { block: first, own: false, release: async () => {} };
 }
 
-/** A server listening on the port, or null when anything else already does. */
-function listenOn(port: number): Promise<Server | null> {
+/** A server listening on the port (127.0.0.1), or null when anything else already does. */
+export function listenOn(port: number): Promise<Server | null> {
   return new Promise((resolve) => {
     const s = createServer();
     s.once('error', () => resolve(null));

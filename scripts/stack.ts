@@ -5,12 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADAPTERS } from '../subgraphs/adapters.js';
 import { SUBGRAPHS } from '../subgraphs/catalog.js';
-import { claimPortBlock } from './port-blocks.js';
+import { claimPortBlock, listenOn } from './port-blocks.js';
 import type { SupplierAdapter } from '../subgraphs/kit/adapter.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -141,12 +140,12 @@ function portBlock(): Promise<number> {
   return ownBlock;
 }
 
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
+/** Whether the port is free: listened on, then let go at once. */
+async function listens(port: number): Promise<boolean> {
+  const s = await listenOn(port);
+  if (!s) return false;
+  await new Promise((r) => s.close(r));
+  return true;
 }
 
 export async function freePort(): Promise<number> {

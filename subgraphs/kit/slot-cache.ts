@@ -402,8 +402,9 @@ export class SlotCache {
     const failure = entry.failure ? decodeFailure(entry.failure) : null;
     const failing = failure && failure.u > now ? failure : null;
     const cached = entry.bucket ? this.decode<S>(b.id, entry.bucket, entry.version) : null;
-    if (cached && now - Date.parse(cached.fetchedAt) <= limit) {
-      const fresh = now - Date.parse(cached.fetchedAt) <= b.freshMs;
+    const age = cached ? now - Date.parse(cached.fetchedAt) : Infinity;
+    if (cached && age <= limit) {
+      const fresh = age <= b.freshMs;
       // While the supplier is known to be failing, a refresh would only fail again: keep serving the stale copy, and
       // say so (the gateway reports the service STALE in coverage beside these slots).
       return { kind: fresh ? 'hit' : 'stale', answer: !fresh && failing ? { ...cached, stale: true } : cached, refresh: !fresh && !failing };
