@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -36,6 +37,10 @@ function startsProcesses(file: string): boolean {
 const integration = testFiles('.').filter((f) => f.endsWith('.processes.test.ts') || startsProcesses(f));
 
 export default defineConfig({
+  // Vite would resolve `graphql` to its ESM build, while the packages Node loads (Apollo Server, @apollo/subgraph,
+  // graphql-jit) get its CommonJS build, as everything does under Node: two realms, whose schemas and types each
+  // refuses. Tests get the CommonJS build too, as the processes they test do.
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] },
   test: {
     exclude: ['node_modules/**', 'dist/**', 'dist-test/**'],
     testTimeout: 30_000,

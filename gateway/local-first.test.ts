@@ -3,9 +3,8 @@
  * field, at every depth, that subgraph serves; anything touching another subgraph, introspection or federation's own
  * fields goes through the query plan.
  */
-import { createRequire } from 'node:module';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { buildSchema, parse } from 'graphql';
+import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { subgraph } from '../subgraphs/catalog.js';
 import { subgraphTypeDefs } from '../subgraphs/kit/schema.js';
@@ -13,10 +12,7 @@ import { Decisions, answerableLocally, localFirstExecutor } from './local-first.
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
 
 const entry = subgraph(OPERATIONS_SUBGRAPH);
-// Vitest loads graphql's ESM build and @apollo/subgraph its CommonJS one (under Node both are the CommonJS build): the
-// subgraph's schema, printed by its own graphql and rebuilt here, is the same schema in this module's realm.
-const cjsGraphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
-const local = buildSchema(cjsGraphql.printSchema(buildSubgraphSchema([{ typeDefs: subgraphTypeDefs(entry.dir, entry.includes) }])));
+const local = buildSubgraphSchema([{ typeDefs: subgraphTypeDefs(entry.dir, entry.includes) }]);
 const local_ = (q: string, op?: string) => answerableLocally(parse(q), op, local);
 
 const AVAILABILITY = `query Soonest($s: AvailabilitySearch!) {

@@ -4,16 +4,17 @@
  * walk and re-shape the whole answer a second time (for `availability`, up to 200 slots with every field), which a
  * CPU profile of warm searches put among the gateway's largest costs. When every root field of the operation belongs
  * to that subgraph and the whole document is valid against its schema (no field of another subgraph anywhere
- * below), executing the document against that schema gives the same answer in one pass. Anything else (a field of
- * another subgraph, introspection, a subscription) goes through @apollo/gateway as before.
+ * below), executing the document against that schema gives the same answer in one pass (compiled from its second
+ * use: common/compiled-execution.ts). Anything else (a field of another subgraph, introspection, a subscription)
+ * goes through @apollo/gateway as before.
  *
  * This wraps the gateway's executor (GatewayInterface) rather than answering in a plugin's responseForOperation, so
  * Apollo Server still formats, masks and reports the errors of a local answer exactly as it does a planned one.
  */
-import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import { CompiledOperations, type GatewayExecutor, type GatewayInterface, type GatewayLoadResult } from '../common/compiled-execution.js';
 import type { AnswerRenders } from './operations/answer-renders.js';
 import type { OperationsContext } from './operations/context.js';
-import { Kind, NoUnusedFragmentsRule, execute, specifiedRules, validate, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, NoUnusedFragmentsRule, specifiedRules, validate, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 /** Whether `document`'s operation `operationName` can be executed against `local` alone. Pure. */
 export function answerableLocally(document: DocumentNode, operationName: string | null | undefined, local: GraphQLSchema): boolean {
@@ -57,11 +58,6 @@ function rootFieldsAreLocal(
   return true;
 }
 
-// @apollo/server-gateway-interface's types, reached through @apollo/server (which depends on it) rather than imported.
-type GatewayInterface = ApolloServerOptionsWithGateway<Record<string, unknown>>['gateway'];
-type GatewayLoadResult = Awaited<ReturnType<GatewayInterface['load']>>;
-type GatewayExecutor = NonNullable<GatewayLoadResult['executor']>;
-
 /** The decision per parsed document (Apollo Server keeps one DocumentNode per query text) and operation name. */
 export class Decisions {
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, boolean>>();
@@ -96,6 +92,7 @@ export class Decisions {
  */
 export function localFirstExecutor(local: GraphQLSchema, inner: GatewayExecutor, renders?: AnswerRenders): GatewayExecutor {
   const decisions = new Decisions(local);
+  const compiled = new CompiledOperations(local);
   return async (rc) => {
     if (!rc.document || !decisions.answers(rc.document, rc.request.operationName)) return inner(rc);
     const rq = renders && {
@@ -108,13 +105,7 @@ export function localFirstExecutor(local: GraphQLSchema, inner: GatewayExecutor,
     };
     const kept = rq && (await renders.lookup(rq));
     if (kept) return kept;
-    const result = await execute({
-      schema: local,
-      document: rc.document,
-      contextValue: rc.context,
-      variableValues: rc.request.variables ?? {},
-      operationName: rc.request.operationName ?? null,
-    });
+    const result = await compiled.execute({ document: rc.document, operationName: rc.request.operationName, variables: rc.request.variables, context: rc.context });
     if (rq) renders.keep(rq, result);
     return result;
   };

@@ -5,6 +5,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
+import { compiledSchemaGateway } from '../../common/compiled-execution.js';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -90,7 +91,8 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     { typeDefs: subgraphTypeDefs(entry.dir, entry.includes, entry.parts), resolvers: { DateTime, ...opts.resolvers } as unknown as GraphQLResolverMap<unknown> },
   ]);
   const apollo = new ApolloServer<SubgraphContext>({
-    schema,
+    // The schema, executed by compiled operations (common/compiled-execution.ts) rather than graphql-js's interpreter.
+    gateway: compiledSchemaGateway(schema),
     // Subgraphs sit behind the gateway on an internal network; the gateway owns client-facing policy.
     introspection: true,
     includeStacktraceInErrorResponses: false,
