@@ -111,6 +111,28 @@ function liveHold(m: string): LiveHold {
   return { hid, slotId, ...listingOf(slotId), consumer };
 }
 
+/**
+ * A system's live holds as the gateway read them (the sorted set's members, exactly) may be handed to a supplier
+ * subgraph with the request that needs them, which then reads no holds of its own for that system
+ * (subgraphs/kit/slot-windows.ts). At most this many members per system are handed over (more, and the subgraph reads
+ * them itself), each at most MAX_PASSED_HOLD_CHARS: an id, a slot id and an ODS code.
+ */
+export const MAX_PASSED_HOLDS = 256;
+export const MAX_PASSED_HOLD_CHARS = 1024;
+
+/** A member handed over as above, or null when it is not one (the caller refuses the request). */
+export function passedHold(m: string): LiveHold | null {
+  if (typeof m !== 'string' || m.length > MAX_PASSED_HOLD_CHARS) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(m);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || !parsed.every((x) => typeof x === 'string' && x.length > 0)) return null;
+  return liveHold(m);
+}
+
 // KEYS: set, record, slot lease, the consumer's holds at the system. ARGV: now ms, expiry ms, member, record JSON,
 // exclusive ('1'/'0'), hid, the most live holds one consumer may have at the system.
 // Returns {1, record} when granted (or already granted to this very hold), {0, holder hid} when the slot is leased,

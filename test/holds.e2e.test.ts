@@ -13,7 +13,7 @@ import { SUBGRAPHS } from '../subgraphs/catalog.js';
 import type { SupplierAdapter } from '../subgraphs/kit/adapter.js';
 import { encodeSlotId } from '../common/slot-id.js';
 import { gql, sandboxRequests } from './helpers.js';
-import { startRedis, type TestRedis } from './redis.js';
+import { commandCalls, startRedis, type TestRedis } from './redis.js';
 import { defineReplica, type Replica } from './support/replicas.js';
 
 let redis: TestRedis;
@@ -140,6 +140,23 @@ describe('GATEWAY_SOFT holds (Booking Standard)', () => {
     const mine = await gql(gateways[1], BOOK, { input: bookInput(slot.id, { holdId: hold.id }) }, auth('a'));
     expect(mine.data!.bookAppointment.outcome).toBe('BOOKED');
     expect((await gql(gateways[0], RELEASE, { id: hold.id }, auth('a'))).data!.releaseHold.outcome).toBe('NOT_FOUND');
+  });
+
+  it('an availability search hands the holds the gateway read to the supplier subgraph, which reads none itself', async () => {
+    const slot = await aSlot(BS);
+    const held = await gql(gateways[0], HOLD, { input: { slotId: slot.id, seconds: 120, idempotencyKey: key() } }, auth('a'));
+    expect(held.data!.holdSlot.outcome).toBe('HELD');
+    // A window no earlier search asked (a few seconds shorter), so the answer is fetched, not reused.
+    const w = window();
+    const s = { serviceIds: [BS], from: w.from, to: new Date(Date.parse(w.to) - 1000 * (1 + (seq++ % 3600))).toISOString(), first: 200 };
+    const reads = async () => (await commandCalls(redis.client())).zrangebyscore ?? 0;
+    const before = await reads();
+    const res = await gql(gateways[0], AVAILABILITY, { s }, auth('b'));
+    const after = await reads();
+    expect(res.data!.availability.edges.map((e: any) => e.node.slot.id)).not.toContain(slot.id);
+    // One read of the system's holds: the gateway's, before asking (the subgraph read them again before).
+    expect(after - before).toBe(1);
+    expect((await gql(gateways[0], RELEASE, { id: held.data!.holdSlot.hold.id }, auth('a'))).data!.releaseHold.outcome).toBe('RELEASED');
   });
 
   it('released or expired, a held slot is offered again at once, by every gateway', async () => {

@@ -31,7 +31,8 @@ import { canonicalJson } from './idempotency.js';
 import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
 import type { InFlight } from './in-flight.js';
-import type { AnswerCache, CachedAnswer, DirectoryCache } from './read-cache.js';
+import type { AnswerCache, CachedAnswer, DirectoryCache, GenerationsRead } from './read-cache.js';
+import { MAX_PASSED_HOLD_CHARS, MAX_PASSED_HOLDS } from '../../common/holds.js';
 import { AnswerRenders, noteReused } from './answer-renders.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
@@ -313,6 +314,19 @@ export function distanceGroups(services: readonly DirectoryService[], sort: 'STA
  * service (PER_SERVICE, for capacity). One call, not one per system: a subgraph serving two systems (Harbour and
  * Meridian at booking-standard) ranks and sends K slots once, where two calls sent 2K for the gateway to drop half.
  */
+/**
+ * The live holds read for this search, of the systems one subgraph is asked about, to hand over with the request
+ * (common/holds.ts passedHold); a system with more than MAX_PASSED_HOLDS is left out, and the subgraph reads its own.
+ */
+function passedHolds(systems: readonly string[], liveHolds: ReadonlyMap<string, readonly string[]> | undefined): { liveHolds?: { system: string; members: string[] }[] } {
+  if (!liveHolds) return {};
+  const given = systems.flatMap((system) => {
+    const members = liveHolds.get(system);
+    return members && members.length <= MAX_PASSED_HOLDS && members.every((m) => m.length <= MAX_PASSED_HOLD_CHARS) ? [{ system, members: [...members] }] : [];
+  });
+  return given.length > 0 ? { liveHolds: given } : {};
+}
+
 export async function fetchTop(
   services: readonly DirectoryService[],
   window: { from: Date; to: Date; maxAge: number | null; includeHandoff: boolean },
@@ -321,6 +335,7 @@ export async function fetchTop(
   k: number,
   mode: TopSlotsMode,
   groups: ReadonlyMap<string, number> | null = null,
+  liveHolds?: ReadonlyMap<string, readonly string[]>,
 ): Promise<SupplierAnswers> {
   const bySubgraph = new Map<string, { route: NonNullable<ReturnType<typeof topSlotsRoute>>; group: DirectoryService[] }>();
   for (const s of askable(services)) {
@@ -347,6 +362,7 @@ export async function fetchTop(
           maxAge: window.maxAge,
           mode,
           includeHandoff: window.includeHandoff,
+          ...passedHolds(systems, liveHolds),
         };
         top = (await deps.client.request(route.subgraph, route.doc, { input }, ctx, deadline)).data.result;
       } catch (err) {
@@ -557,9 +573,11 @@ async function fetchAnswer(v: ValidAvailability, key: string, ctx: CallContext, 
   const services = await findServices(v, ctx, deps);
   const pairs = askable(services).map((s) => ({ system: s.supplier!.id, serviceId: s.id }));
   // Read before the fetch, so a booking during it makes the stored answer unusable (read-cache.ts SlotGenerations).
-  const before = deps.answerCache ? await deps.answerCache.generationsNow(pairs, v.from, v.to).catch(() => null) : null;
+  // The live holds come with it, and go to the supplier subgraphs in place of their own read of them.
+  const read = deps.answerCache ? await deps.answerCache.generationsAndHoldsNow(pairs).catch(() => null) : null;
+  const before = read?.generations ?? null;
   const reuse = v.maxAge === null ? deps.answerCache : undefined;
-  const answer = () => answerSearch(v, key, services, pairs, before, reuse, startedAt, ctx, deps);
+  const answer = () => answerSearch(v, key, services, pairs, read, reuse, startedAt, ctx, deps);
   // Only a search that read the same generations and holds joins: one sent after this consumer's booking (or a hold)
   // reads a newer number and starts its own, so nobody is shown a slot as free after booking it.
   return before !== null && deps.searches ? deps.searches.run(`${key}|${before}`, answer) : answer();
@@ -570,7 +588,7 @@ async function answerSearch(
   key: string,
   services: DirectoryService[],
   pairs: { system: string; serviceId: string }[],
-  before: string | null,
+  read: GenerationsRead | null,
   reuse: AnswerCache<Availability> | undefined,
   startedAt: number,
   ctx: CallContext,
@@ -579,7 +597,7 @@ async function answerSearch(
   // Once per fan-out: searches joining it (in-flight.ts) are not counted again.
   availabilityAnswers.inc({ how: 'fetched' });
   const k = v.offset + v.first;
-  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort), distanceGroups(services, v.sort));
+  const answers = await fetchTop(services, v, ctx, deps, k, modeFor(v.sort), distanceGroups(services, v.sort), read?.holds);
   const { items, hasNextPage, total } = pageOf(answers, v.sort, v.offset, v.first);
   const edges = items.map((m, i) => ({
     cursor: encodeCursor(v.offset + i, v.fingerprint, v.from),
@@ -600,7 +618,7 @@ async function answerSearch(
     totalCount: total,
     coverage: cov,
   };
-  if (reuse && before !== null && cov.failures.length === 0) reuse.set(key, { answer, generations: before, pairs }, startedAt);
+  if (reuse && read && cov.failures.length === 0) reuse.set(key, { answer, generations: read.generations, pairs }, startedAt);
   return answer;
 }
 

@@ -9,7 +9,7 @@ import { dayDigest, serviceDigest, serviceGenerationKey } from '../../common/slo
 import { londonDay } from '../../common/london-day.js';
 import { commandCalls, startRedis, type TestRedis } from '../../test/redis.js';
 import { AnswerCache, DirectoryCache, SlotGenerations, expiringMap } from './read-cache.js';
-import { HoldStore } from '../../common/holds.js';
+import { HoldStore, passedHold } from '../../common/holds.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -190,6 +190,11 @@ describe('the answer cache generation check', () => {
     await holds.acquire(hold, true);
     const held = await generations.read(pairs, from, to);
     expect(held).not.toBe(before);
+    // The same read with its holds: the members as stored, for the subgraphs (common/holds.ts passedHold).
+    const withHolds = await generations.readWithHolds(pairs);
+    expect(withHolds.generations).toBe(held);
+    expect(withHolds.holds).toEqual(new Map([['harbour-uec', [JSON.stringify(['gen-1', 's', 'RX8'])]]]));
+    expect(passedHold(withHolds.holds.get('harbour-uec')![0]!)).toMatchObject({ hid: 'gen-1', slotId: 's', consumer: 'RX8' });
     expect(await generations.read(pairs, from, to, hold.expiresAtMs)).toBe(before);
     await holds.end(hold);
     expect(await generations.read(pairs, from, to)).toBe(before);

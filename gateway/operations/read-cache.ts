@@ -109,6 +109,15 @@ export class SlotGenerations {
 
   /** One number per (system, service), in a stable order; the window does not change which (see above). */
   async read(pairs: readonly { system: string; serviceId: string }[], _from: Date, _to: Date, nowMs: number = Date.now()): Promise<string> {
+    return (await this.readWithHolds(pairs, nowMs)).generations;
+  }
+
+  /**
+   * The same read, with each system's live holds as read (the sorted set's members): handed to the supplier
+   * subgraphs with the request this read comes before, so that they need not read them again (common/holds.ts
+   * passedHold).
+   */
+  async readWithHolds(pairs: readonly { system: string; serviceId: string }[], nowMs: number = Date.now()): Promise<GenerationsRead> {
     const tags = pairs.map(({ system, serviceId }) => serviceDigest(system, serviceId));
     // Holds are kept per supplier system (common/holds.ts): one read per system behind the answer.
     const systems = [...new Set(pairs.map((p) => p.system))];
@@ -121,9 +130,21 @@ export class SlotGenerations {
       })),
     ]);
     const generations = gets.unpack(results.slice(0, gets.commands.length)).map((v) => v ?? '0').join(',');
-    const held = results.slice(gets.commands.length).map((v) => (v as string[]).join(';'));
-    return held.every((h) => h === '') ? generations : `${generations}|${createHash('sha256').update(held.join('|')).digest('base64url').slice(0, 22)}`;
+    const members = results.slice(gets.commands.length) as string[][];
+    const holds = new Map(systems.map((system, i) => [system, members[i]!] as const));
+    const held = members.map((v) => v.join(';'));
+    return {
+      generations: held.every((h) => h === '') ? generations : `${generations}|${createHash('sha256').update(held.join('|')).digest('base64url').slice(0, 22)}`,
+      holds,
+    };
   }
+}
+
+export interface GenerationsRead {
+  /** What an answer is stored and compared with (SlotGenerations). */
+  generations: string;
+  /** Each system's live holds as read: the members of its sorted set (common/holds.ts). */
+  holds: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface CachedAnswer<A> {
@@ -174,6 +195,11 @@ export class AnswerCache<A> {
   /** The generations now, to store with an answer about to be fetched, or compare with a stored one. */
   generationsNow(pairs: readonly { system: string; serviceId: string }[], from: Date, to: Date): Promise<string> {
     return this.opts.generations.read(pairs, from, to);
+  }
+
+  /** The same, with the live holds read (SlotGenerations.readWithHolds), before an answer is fetched. */
+  generationsAndHoldsNow(pairs: readonly { system: string; serviceId: string }[]): Promise<GenerationsRead> {
+    return this.opts.generations.readWithHolds(pairs);
   }
 
   /** How long an answer is kept in all, fresh then stale. */

@@ -4,7 +4,8 @@
  * the holder sees everything; a holds read that fails serves the slots unfiltered.
  */
 import { describe, expect, it } from 'vitest';
-import type { LiveHold } from '../../common/holds.js';
+import { MAX_PASSED_HOLDS, type LiveHold } from '../../common/holds.js';
+import { encodeSlotId } from '../../common/slot-id.js';
 import type { SubgraphContext } from '../../common/context.js';
 import { slotFields, type HoldReader } from './slot-windows.js';
 
@@ -57,5 +58,71 @@ describe('slot fields with holds', () => {
   it('the holder sees what it holds; a failed holds read hides nothing', async () => {
     expect((await fields(HOLDS).slots(parent, { ...window, first: 10 }, ctx('RX8'))).totalCount).toBe(3);
     expect((await fields(new Error('redis away')).slots(parent, { ...window, first: 10 }, ctx('A91'))).totalCount).toBe(3);
+  });
+});
+
+describe('top K with the live holds the gateway read (input.liveHolds)', () => {
+  const id = (ref: string) => encodeSlotId({ system: 'sys', serviceId: 'svc', ref });
+  const member = (hid: string, ref: string, consumer: string) => JSON.stringify([hid, id(ref), consumer]);
+
+  function counted() {
+    const asked: string[][] = [];
+    const reader: HoldReader = {
+      live: async (pairs) => {
+        asked.push(pairs.map((p) => p.system));
+        return new Map(pairs.map((p) => [`${p.system}\n${p.serviceId}`, [{ hid: 'r', slotId: id('b'), serviceId: 'svc', ref: 'b', consumer: 'RX8' }]]));
+      },
+    };
+    const f = slotFields({
+      name: 'test',
+      now: () => NOW,
+      fetchSpans: (spans) => spans.map(async () => ({ slots: SLOTS.map((s) => ({ ...s, id: id(s.id) })), fetchedAt: NOW.toISOString() })),
+      toError: (_s, err) => err as Error,
+      holds: reader,
+      onHoldsError: () => undefined,
+    });
+    return { f, asked };
+  }
+  const input = { services: [{ id: 'svc', system: 'sys', rank: 0 }], ...window, first: 10, mode: 'MERGED' as const, includeHandoff: true };
+
+  it('hides what they hold from other consumers and reads no holds of its own for their systems', async () => {
+    const { f, asked } = counted();
+    const top = await f.topSlots({ ...input, liveHolds: [{ system: 'sys', members: [member('1', 'a', 'RX8')] }] }, ctx('A91'));
+    expect(top.slots.map((s) => s.slot.id)).toEqual([id('b'), id('s')]);
+    expect(asked).toEqual([]);
+    // The holder sees its own.
+    const own = await f.topSlots({ ...input, liveHolds: [{ system: 'sys', members: [member('1', 'a', 'RX8')] }] }, ctx('RX8'));
+    expect(own.slots).toHaveLength(3);
+    // None held, said so: nothing hidden, nothing read.
+    expect((await f.topSlots({ ...input, liveHolds: [{ system: 'sys', members: [] }] }, ctx('A91'))).slots).toHaveLength(3);
+    expect(asked).toEqual([]);
+  });
+
+  it('reads its own for a system not handed over, as before', async () => {
+    const { f, asked } = counted();
+    const top = await f.topSlots({ ...input, liveHolds: [{ system: 'other', members: [] }] }, ctx('A91'));
+    expect(top.slots.map((s) => s.slot.id)).toEqual([id('a'), id('s')]);
+    expect(asked).toEqual([['sys']]);
+    await f.topSlots(input, ctx('A91'));
+    expect(asked).toHaveLength(2);
+  });
+
+  it('refuses holds that are not holds, too many, or a system twice, naming the field', async () => {
+    const { f } = counted();
+    const refused = async (liveHolds: unknown) => {
+      try {
+        await f.topSlots({ ...input, liveHolds: liveHolds as never }, ctx('A91'));
+      } catch (err) {
+        return (err as { extensions?: { field?: string } }).extensions?.field;
+      }
+      return 'answered';
+    };
+    expect(await refused([{ system: 'sys', members: ['not json'] }])).toBe('input.liveHolds.members');
+    expect(await refused([{ system: 'sys', members: [JSON.stringify(['1', 2, 'RX8'])] }])).toBe('input.liveHolds.members');
+    expect(await refused([{ system: 'sys', members: [JSON.stringify(['1', 'x'.repeat(1100), 'RX8'])] }])).toBe('input.liveHolds.members');
+    expect(await refused([{ system: 'sys', members: Array.from({ length: MAX_PASSED_HOLDS + 1 }, (_, i) => member(String(i), 'a', 'RX8')) }])).toBe('input.liveHolds.members');
+    expect(await refused([{ system: 'sys', members: [] }, { system: 'sys', members: [] }])).toBe('input.liveHolds.system');
+    expect(await refused(Array.from({ length: 17 }, (_, i) => ({ system: `s${i}`, members: [] })))).toBe('input.liveHolds');
+    expect(await refused([{ system: 'sys', members: Array.from({ length: MAX_PASSED_HOLDS }, (_, i) => member(String(i), 'a', 'RX8')) }])).toBe('answered');
   });
 });

@@ -31,7 +31,7 @@ import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { Registry } from './registry.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
-import { pairKey, type LiveHold } from '../../common/holds.js';
+import { MAX_PASSED_HOLDS, pairKey, passedHold, type LiveHold } from '../../common/holds.js';
 import { encodeSlotId } from '../../common/slot-id.js';
 import { heldByOthers, withoutHeld } from './held-slots.js';
 import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, startMs, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
@@ -382,6 +382,15 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         throw userInputError('input.maxAge must be a whole number of seconds, 0 or more', 'input.maxAge');
       }
       const { from, to } = readWindow(input, opts.now(), 'input.');
+      const passed = readPassedHolds(input.liveHolds);
+      if (passed.size > 0 && opts.holds && ctx.consumer) {
+        // The gateway's read stands in for this request's own (common/holds.ts passedHold): primed, not asked.
+        const holds = holdsLoader(ctx, opts.holds);
+        for (const s of input.services) {
+          const given = passed.get(s.system);
+          if (given) holds.prime(pairKey(s.system, s.id), given);
+        }
+      }
       const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
       const loaded = await loadBySystem(ctx, windows);
       const ranked: RankedService<RankableSlot>[] = [];
@@ -437,6 +446,32 @@ export interface TopSlotsInput {
   maxAge?: number | null;
   mode: TopSlotsMode;
   includeHandoff: boolean;
+  /** Live holds the gateway read just before asking, per system (schema/supplier-slots.graphql). */
+  liveHolds?: readonly { system: string; members: readonly string[] }[] | null;
+}
+
+/** Systems whose live holds one top-K request may carry. */
+export const MAX_PASSED_HOLD_SYSTEMS = 16;
+
+/** `input.liveHolds`, checked and parsed: each system's holds, by system. */
+export function readPassedHolds(given: TopSlotsInput['liveHolds']): Map<string, LiveHold[]> {
+  const out = new Map<string, LiveHold[]>();
+  if (given == null) return out;
+  if (!Array.isArray(given) || given.length > MAX_PASSED_HOLD_SYSTEMS) {
+    throw userInputError(`input.liveHolds takes at most ${MAX_PASSED_HOLD_SYSTEMS} systems`, 'input.liveHolds');
+  }
+  for (const { system, members } of given) {
+    if (typeof system !== 'string' || system.length < 1 || system.length > 200 || out.has(system)) {
+      throw userInputError('input.liveHolds.system must name each system once, in 1 to 200 characters', 'input.liveHolds.system');
+    }
+    if (!Array.isArray(members) || members.length > MAX_PASSED_HOLDS) {
+      throw userInputError(`input.liveHolds.members takes at most ${MAX_PASSED_HOLDS} holds`, 'input.liveHolds.members');
+    }
+    const holds = members.map(passedHold);
+    if (holds.some((h) => h === null)) throw userInputError('input.liveHolds.members holds something that is not a hold', 'input.liveHolds.members');
+    out.set(system, holds as LiveHold[]);
+  }
+  return out;
 }
 
 export interface TopSlotsService {

@@ -129,6 +129,12 @@ export type SupplierHoldInput = {
   system: string | number;
 };
 
+/** A supplier system's live holds as stored (common/holds.ts): at most 256 members, each at most 1024 characters. */
+export type SupplierLiveHoldsInput = {
+  members: Array<string>;
+  system: string;
+};
+
 export type SupplierOutcomeCode =
   | 'BOOKED'
   | 'CANCELLED'
@@ -194,6 +200,11 @@ export type SupplierTopSlotsInput = {
   from: string;
   /** False: slots that are booked on the provider's own site (hand-offs) are neither returned nor counted. */
   includeHandoff: boolean;
+  /**
+   * Live holds the gateway read just before asking, per supplier system (at most 16 systems): the subgraph hides them
+   * as its own read would and reads no holds of its own for those systems. A system not listed is read as before.
+   */
+  liveHolds?: Array<SupplierLiveHoldsInput> | null | undefined;
   /** Seconds; cached answers older than this are refetched (never below the supplier's floor). */
   maxAge?: number | null | undefined;
   mode: SupplierTopSlotsMode;

@@ -360,6 +360,12 @@ export type SupplierHandoverInput = {
   summary: Scalars['String']['input'];
 };
 
+/** A supplier system's live holds as stored (common/holds.ts): at most 256 members, each at most 1024 characters. */
+export type SupplierLiveHoldsInput = {
+  members: Array<Scalars['String']['input']>;
+  system: Scalars['String']['input'];
+};
+
 export type SupplierOutcome = {
   __typename?: 'SupplierOutcome';
   appointment?: Maybe<SupplierAppointment>;
@@ -492,6 +498,11 @@ export type SupplierTopSlotsInput = {
   from: Scalars['DateTime']['input'];
   /** False: slots that are booked on the provider's own site (hand-offs) are neither returned nor counted. */
   includeHandoff: Scalars['Boolean']['input'];
+  /**
+   * Live holds the gateway read just before asking, per supplier system (at most 16 systems): the subgraph hides them
+   * as its own read would and reads no holds of its own for those systems. A system not listed is read as before.
+   */
+  liveHolds?: InputMaybe<Array<SupplierLiveHoldsInput>>;
   /** Seconds; cached answers older than this are refetched (never below the supplier's floor). */
   maxAge?: InputMaybe<Scalars['Int']['input']>;
   mode: SupplierTopSlotsMode;
@@ -636,6 +647,7 @@ export type ResolversTypes = ResolversObject<{
   SupplierCancelInput: SupplierCancelInput;
   SupplierHandoff: ResolverTypeWrapper<SupplierHandoff>;
   SupplierHandoverInput: SupplierHandoverInput;
+  SupplierLiveHoldsInput: SupplierLiveHoldsInput;
   SupplierOutcome: ResolverTypeWrapper<SupplierOutcome>;
   SupplierOutcomeCode: SupplierOutcomeCode;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
@@ -674,6 +686,7 @@ export type ResolversParentTypes = ResolversObject<{
   SupplierCancelInput: SupplierCancelInput;
   SupplierHandoff: SupplierHandoff;
   SupplierHandoverInput: SupplierHandoverInput;
+  SupplierLiveHoldsInput: SupplierLiveHoldsInput;
   SupplierOutcome: SupplierOutcome;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
   SupplierPatientInput: SupplierPatientInput;

@@ -408,6 +408,12 @@ export type SupplierHoldOutcome = {
   message?: Maybe<Scalars['String']['output']>;
 };
 
+/** A supplier system's live holds as stored (common/holds.ts): at most 256 members, each at most 1024 characters. */
+export type SupplierLiveHoldsInput = {
+  members: Array<Scalars['String']['input']>;
+  system: Scalars['String']['input'];
+};
+
 export type SupplierOutcome = {
   __typename?: 'SupplierOutcome';
   appointment?: Maybe<SupplierAppointment>;
@@ -547,6 +553,11 @@ export type SupplierTopSlotsInput = {
   from: Scalars['DateTime']['input'];
   /** False: slots that are booked on the provider's own site (hand-offs) are neither returned nor counted. */
   includeHandoff: Scalars['Boolean']['input'];
+  /**
+   * Live holds the gateway read just before asking, per supplier system (at most 16 systems): the subgraph hides them
+   * as its own read would and reads no holds of its own for those systems. A system not listed is read as before.
+   */
+  liveHolds?: InputMaybe<Array<SupplierLiveHoldsInput>>;
   /** Seconds; cached answers older than this are refetched (never below the supplier's floor). */
   maxAge?: InputMaybe<Scalars['Int']['input']>;
   mode: SupplierTopSlotsMode;
@@ -694,6 +705,7 @@ export type ResolversTypes = ResolversObject<{
   SupplierHoldCode: SupplierHoldCode;
   SupplierHoldInput: SupplierHoldInput;
   SupplierHoldOutcome: ResolverTypeWrapper<SupplierHoldOutcome>;
+  SupplierLiveHoldsInput: SupplierLiveHoldsInput;
   SupplierOutcome: ResolverTypeWrapper<SupplierOutcome>;
   SupplierOutcomeCode: SupplierOutcomeCode;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
@@ -735,6 +747,7 @@ export type ResolversParentTypes = ResolversObject<{
   SupplierHandoverInput: SupplierHandoverInput;
   SupplierHoldInput: SupplierHoldInput;
   SupplierHoldOutcome: SupplierHoldOutcome;
+  SupplierLiveHoldsInput: SupplierLiveHoldsInput;
   SupplierOutcome: SupplierOutcome;
   SupplierPatientAppointmentsInput: SupplierPatientAppointmentsInput;
   SupplierPatientInput: SupplierPatientInput;
