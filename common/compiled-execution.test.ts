@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApolloServer } from '@apollo/server';
 import { GraphQLError, GraphQLScalarType, Kind, buildSchema, execute, parse, type DocumentNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import { CompiledOperations, compiledSchemaGateway } from './compiled-execution.js';
+import { CompiledOperations, MAX_COMPILED_FIELDS, compilable, compiledSchemaGateway, operationOf } from './compiled-execution.js';
 
 const SDL = `
   scalar Stamp
@@ -14,6 +14,7 @@ const SDL = `
     refused: Clinic
     strict: Clinic!
     delayed(ms: Int!, label: String!): String!
+    broken: String
   }
   type Mutation { append(label: String!, ms: Int!): [String!]! }
 `;
@@ -33,6 +34,9 @@ function testSchema(): { schema: GraphQLSchema; log: string[] } {
     throw new GraphQLError('No consumer organisation', { extensions: { code: 'FORBIDDEN' } });
   };
   fields('Query').strict!.resolve = () => ({ name: null });
+  fields('Query').broken!.resolve = () => {
+    throw new TypeError('a bug, not for clients');
+  };
   fields('Query').delayed!.resolve = async (_r, { ms, label }: { ms: number; label: string }) => {
     await new Promise((r) => setTimeout(r, ms));
     return label;
@@ -154,23 +158,103 @@ describe('compiledSchemaGateway in Apollo Server', () => {
 });
 
 describe('CompiledOperations bounds', () => {
-  it('keeps the most recently used documents only, and compiles an evicted one again from its second use', async () => {
+  it('keeps the compiled operations of the most recently used documents, and first uses apart from them', async () => {
     const { schema } = testSchema();
     const ops = new CompiledOperations(schema, 3);
     const docs = Array.from({ length: 5 }, (_, i) => parse(`{ clinics(names: ["c${i}"]) { name } }`));
-    for (const d of docs.slice(0, 3)) {
+    const twice = async (d: DocumentNode) => {
       await ops.execute({ document: d, context: {} });
       await ops.execute({ document: d, context: {} });
-    }
+    };
+    for (const d of docs.slice(0, 3)) await twice(d);
     expect(docs.slice(0, 3).map((d) => ops.isCompiled(d))).toEqual([true, true, true]);
-    // docs[0] used again, so docs[1] is the least recently used when docs[3] and docs[4] arrive.
+    // A stream of documents sent once each pushes out nothing compiled.
+    for (let i = 0; i < 50; i++) await ops.execute({ document: parse(`{ clinics(names: ["once${i}"]) { name } }`), context: {} });
+    expect(docs.slice(0, 3).map((d) => ops.isCompiled(d))).toEqual([true, true, true]);
+    // docs[0] used again, so docs[1] and then docs[2] are the least recently used when docs[3] and docs[4] compile.
     await ops.execute({ document: docs[0]!, context: {} });
-    await ops.execute({ document: docs[3]!, context: {} });
-    await ops.execute({ document: docs[4]!, context: {} });
-    expect(docs.map((d) => ops.keptFor(d))).toEqual([1, 0, 0, 1, 1]);
+    await twice(docs[3]!);
+    await twice(docs[4]!);
+    expect(docs.map((d) => ops.isCompiled(d))).toEqual([true, false, false, true, true]);
     expect(await ops.execute({ document: docs[1]!, context: {} })).toEqual({ data: { clinics: [{ name: 'c1' }] } });
     expect(ops.isCompiled(docs[1]!)).toBe(false);
     await ops.execute({ document: docs[1]!, context: {} });
     expect(ops.isCompiled(docs[1]!)).toBe(true);
+  });
+
+  it('compiles no operation over MAX_COMPILED_FIELDS fields (fragments spread out), nor one aliasing a field __proto__', async () => {
+    const { schema } = testSchema();
+    const ops = new CompiledOperations(schema);
+    // 10 spreads of a fragment of 10 spreads of a fragment of 30 fields: 3,000 fields from a short document.
+    const wide = parse(`{ ...A } fragment A on Query { ${Array.from({ length: 10 }, (_, i) => `a${i}: clinics(names: ["x"]) { ...B }`).join(' ')} }
+      fragment B on Clinic { ${Array.from({ length: 10 }, (_, i) => `b${i}: slots(first: 1) { ...C }`).join(' ')} }
+      fragment C on Slot { ${Array.from({ length: 28 }, (_, i) => `c${i}: name`).join(' ')} }`);
+    expect(compilable(wide, operationOf(wide, null)!)).toBe(false);
+    const small = parse(`{ ...A } fragment A on Query { a: clinics(names: ["x"]) { ...B } } fragment B on Clinic { name }`);
+    expect(compilable(small, operationOf(small, null)!)).toBe(true);
+    expect(MAX_COMPILED_FIELDS).toBeLessThan(3000);
+    const proto = parse('{ clinics(names: ["x"]) { __proto__: name name } }');
+    const expected = asSent(await execute({ schema, document: proto }));
+    expect(expected).toEqual(JSON.parse('{ "data": { "clinics": [{ "__proto__": "x", "name": "x" }] } }'));
+    for (const document of [wide, proto, wide, proto]) {
+      const got = asSent(await ops.execute({ document, context: {} }));
+      if (document === proto) expect(got).toEqual(expected);
+      expect(ops.isCompiled(document)).toBe(false);
+    }
+  });
+
+  it('an operation name given must name an operation, "" included: it never runs the document\'s anonymous one', async () => {
+    const { schema } = testSchema();
+    const ops = new CompiledOperations(schema);
+    const document = parse('{ clinics(names: ["a"]) { name } }');
+    for (let i = 0; i < 3; i++) {
+      const r = await ops.execute({ document, operationName: '', context: {} });
+      expect(r.data).toBeUndefined();
+      expect(r.errors?.[0]?.message).toBe('Unknown operation named "".');
+      expect(await ops.execute({ document, context: {} })).toEqual({ data: { clinics: [{ name: 'a' }] } });
+    }
+    expect(ops.isCompiled(document)).toBe(true);
+    expect((await ops.execute({ document, operationName: '', context: {} })).errors?.[0]?.message).toBe('Unknown operation named "".');
+    expect(operationOf(document, '')).toBeUndefined();
+  });
+});
+
+describe('errors through Apollo Server, compiled and not', () => {
+  it('formats every kind of error as Apollo Server does with graphql-js: codes, paths, locations, messages', async () => {
+    const { schema } = testSchema();
+    const interpreted = new ApolloServer({ schema, includeStacktraceInErrorResponses: false });
+    const compiled = new ApolloServer({ gateway: compiledSchemaGateway(schema), includeStacktraceInErrorResponses: false });
+    await interpreted.start();
+    await compiled.start();
+    try {
+      const documents = [
+        '{ broken clinics(names: ["a"]) { name } }',
+        '{ strict { name } }',
+        '{ refused { name } named(kind: "none") { name } }',
+        'query Q { strict { name } broken refused { name } }',
+      ];
+      type Body = { data?: unknown; errors?: { path?: unknown[] }[] };
+      const body = (r: Awaited<ReturnType<typeof compiled.executeOperation>>): Body => (r.body.kind === 'single' ? asSent(r.body.singleResult) : {});
+      for (const query of documents) {
+        const want = body(await interpreted.executeOperation({ query }));
+        for (let i = 0; i < 3; i++) {
+          const res = await compiled.executeOperation({ query });
+          expect(res.http.status ?? 200).toBe(200);
+          const got = body(res);
+          expect(got.data).toEqual(want.data);
+          // Every error graphql-js reports, formatted alike. When a root field's null voids the whole answer,
+          // graphql-js stops at that field and graphql-jit still reports the other fields' own errors (both as the
+          // spec allows): then the compiled answer has more errors, never fewer.
+          expect(got.errors).toEqual(expect.arrayContaining(want.errors ?? []));
+          if (!query.startsWith('query Q')) expect(got.errors).toHaveLength(want.errors?.length ?? 0);
+        }
+      }
+      const broken = await compiled.executeOperation({ query: '{ broken }' });
+      const error = broken.body.kind === 'single' ? broken.body.singleResult.errors?.[0] : undefined;
+      expect(error).toMatchObject({ path: ['broken'], locations: [{ line: 1, column: 3 }], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    } finally {
+      await interpreted.stop();
+      await compiled.stop();
+    }
   });
 });

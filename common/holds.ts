@@ -115,10 +115,14 @@ function liveHold(m: string): LiveHold {
  * A system's live holds as the gateway read them (the sorted set's members, exactly) may be handed to a supplier
  * subgraph with the request that needs them, which then reads no holds of its own for that system
  * (subgraphs/kit/slot-windows.ts). At most this many members per system are handed over (more, and the subgraph reads
- * them itself), each at most MAX_PASSED_HOLD_CHARS: an id, a slot id and an ODS code.
+ * them itself), each at most MAX_PASSED_HOLD_CHARS: an id, a slot id and an ODS code. The gateway hands over only
+ * what passes these checks (choosing which, never refused for it); the subgraph refuses anything else.
  */
 export const MAX_PASSED_HOLDS = 256;
-export const MAX_PASSED_HOLD_CHARS = 1024;
+export const MAX_PASSED_HOLD_CHARS = 512;
+/** Systems whose holds one request may carry, and their members' characters in all (well inside a subgraph's body). */
+export const MAX_PASSED_HOLD_SYSTEMS = 16;
+export const MAX_PASSED_HOLDS_CHARS = 128 * 1024;
 
 /** A member handed over as above, or null when it is not one (the caller refuses the request). */
 export function passedHold(m: string): LiveHold | null {

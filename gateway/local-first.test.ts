@@ -53,6 +53,9 @@ describe('answerableLocally', () => {
     expect(local_(two, 'Dir')).toBe(false);
     expect(local_(two)).toBe(false);
     expect(local_(AVAILABILITY, 'Other')).toBe(false);
+    // A name given must name an operation, "" included (graphql-js's rule): never the anonymous one.
+    expect(local_('{ capacity(serviceIds: ["1"]) { services { serviceId } } }', '')).toBe(false);
+    expect(new Decisions(local).answers(parse('{ __typename }'), '')).toBe(false);
   });
 });
 

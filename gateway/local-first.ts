@@ -19,7 +19,8 @@ import { Kind, NoUnusedFragmentsRule, specifiedRules, validate, type DocumentNod
 /** Whether `document`'s operation `operationName` can be executed against `local` alone. Pure. */
 export function answerableLocally(document: DocumentNode, operationName: string | null | undefined, local: GraphQLSchema): boolean {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  // A name given, even an empty one, must name an operation (graphql-js's rule: "" names none).
+  const operation = operationName != null ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation || operation.operation === 'subscription') return false;
   const root = operation.operation === 'query' ? local.getQueryType() : local.getMutationType();
   if (!root) return false;
@@ -72,9 +73,10 @@ export class Decisions {
   answers(document: DocumentNode, operationName: string | null | undefined): boolean {
     // A name the document does not define is the client's to choose: never a key here, or any number of names would
     // be kept for as long as the document is (the gateway then answers the unknown operation as it always has).
-    if (operationName && !document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === operationName)) return false;
+    if (operationName != null && !document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === operationName)) return false;
     let forDoc = this.byDocument.get(document);
     if (!forDoc) this.byDocument.set(document, (forDoc = new Map()));
+    // An anonymous operation's key cannot collide with a name: "" never gets here (it names no operation).
     const key = operationName ?? '';
     let yes = forDoc.get(key);
     if (yes === undefined) {

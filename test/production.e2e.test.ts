@@ -194,6 +194,18 @@ describe('GraphQL over HTTP', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
     }
+    // operationName "" names no operation (graphql-js's rule), so the document's anonymous one never runs: refused
+    // before its scopes and limits would be checked, however often it is sent (a document runs compiled from its
+    // second use).
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(stack.gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer('nhs111') },
+        body: JSON.stringify({ query: 'mutation { cancelAppointment(input: { appointmentId: "x" }) { outcome } }', operationName: '' }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    }
   });
 
   it('runs queries over GET, refuses mutations over GET, and blocks cross-site simple requests (CSRF)', async () => {

@@ -32,7 +32,7 @@ import { FindServicesDocument, type FindServicesQuery } from './generated/direct
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
 import type { InFlight } from './in-flight.js';
 import type { AnswerCache, CachedAnswer, DirectoryCache, GenerationsRead } from './read-cache.js';
-import { MAX_PASSED_HOLD_CHARS, MAX_PASSED_HOLDS } from '../../common/holds.js';
+import { MAX_PASSED_HOLD_SYSTEMS, MAX_PASSED_HOLDS, MAX_PASSED_HOLDS_CHARS, passedHold } from '../../common/holds.js';
 import { AnswerRenders, noteReused } from './answer-renders.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
@@ -307,6 +307,27 @@ export function distanceGroups(services: readonly DirectoryService[], sort: 'STA
 }
 
 /**
+ * The live holds read for this search, of the systems one subgraph is asked about, to hand over with the question
+ * (common/holds.ts passedHold). Only what the subgraph accepts: a system whose holds are too many, or not all holds,
+ * is left out (the subgraph then reads its own), as is any system past MAX_PASSED_HOLD_SYSTEMS or
+ * MAX_PASSED_HOLDS_CHARS in all.
+ */
+export function passedHolds(systems: readonly string[], liveHolds: ReadonlyMap<string, readonly string[]> | undefined): { liveHolds?: { system: string; members: string[] }[] } {
+  if (!liveHolds) return {};
+  const given: { system: string; members: string[] }[] = [];
+  let chars = 0;
+  for (const system of systems) {
+    const members = liveHolds.get(system);
+    if (!members || members.length > MAX_PASSED_HOLDS || given.length === MAX_PASSED_HOLD_SYSTEMS) continue;
+    const size = members.reduce((n, m) => n + m.length, 0);
+    if (chars + size > MAX_PASSED_HOLDS_CHARS || !members.every((m) => passedHold(m) !== null)) continue;
+    chars += size;
+    given.push({ system, members: [...members] });
+  }
+  return given.length > 0 ? { liveHolds: given } : {};
+}
+
+/**
  * One top-K call per supplier subgraph, for every service of every supplier system it serves, all in parallel, each
  * under the longest of its systems' deadlines (each system's own deadline is kept inside the subgraph, which reports
  * a system that missed it as TIMEOUT for its services and still answers the others): the first `k` slots of those
@@ -314,19 +335,6 @@ export function distanceGroups(services: readonly DirectoryService[], sort: 'STA
  * service (PER_SERVICE, for capacity). One call, not one per system: a subgraph serving two systems (Harbour and
  * Meridian at booking-standard) ranks and sends K slots once, where two calls sent 2K for the gateway to drop half.
  */
-/**
- * The live holds read for this search, of the systems one subgraph is asked about, to hand over with the request
- * (common/holds.ts passedHold); a system with more than MAX_PASSED_HOLDS is left out, and the subgraph reads its own.
- */
-function passedHolds(systems: readonly string[], liveHolds: ReadonlyMap<string, readonly string[]> | undefined): { liveHolds?: { system: string; members: string[] }[] } {
-  if (!liveHolds) return {};
-  const given = systems.flatMap((system) => {
-    const members = liveHolds.get(system);
-    return members && members.length <= MAX_PASSED_HOLDS && members.every((m) => m.length <= MAX_PASSED_HOLD_CHARS) ? [{ system, members: [...members] }] : [];
-  });
-  return given.length > 0 ? { liveHolds: given } : {};
-}
-
 export async function fetchTop(
   services: readonly DirectoryService[],
   window: { from: Date; to: Date; maxAge: number | null; includeHandoff: boolean },

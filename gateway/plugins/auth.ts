@@ -78,6 +78,13 @@ export async function authConfigFrom(settings: {
   };
 }
 
+/** An operationName that names no operation of the document, or none given for a document of several. */
+export function unresolvedOperation(): GraphQLError {
+  return new GraphQLError('operationName must name one operation of the document (or be left out when it has one)', {
+    extensions: { code: 'OPERATION_RESOLUTION_FAILURE', field: 'operationName', http: { status: 400 } },
+  });
+}
+
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: {
@@ -178,7 +185,9 @@ export function authorisationPlugin(): ApolloServerPlugin<{ principal?: Principa
         async didResolveOperation({ operation, document, contextValue }) {
           const principal = contextValue.principal;
           if (!principal) throw unauthenticated('A bearer token is required');
-          if (!operation) return; // Apollo has already refused an operation it could not resolve
+          // Apollo Server goes on to execute an operation it could not resolve (an operationName naming none, even
+          // ""), leaving the refusal to the executor: nothing runs without its scopes checked, so it is refused here.
+          if (!operation) throw unresolvedOperation();
           assertMayRun(principal, operation, document);
         },
       };

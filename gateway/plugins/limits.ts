@@ -20,6 +20,7 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { GatewayPlugin } from './plugin.js';
+import { unresolvedOperation } from './auth.js';
 
 export interface Limits {
   maxDepth: number;
@@ -248,7 +249,8 @@ export function limitsPlugin(limits: Limits, charge?: ChargeCost): GatewayPlugin
         return {
           async didResolveOperation(request) {
             const { document, operation } = request;
-            if (!operation) return;
+            // Never measured, so never run (see auth.ts: Apollo executes what it could not resolve).
+            if (!operation) throw unresolvedOperation();
             if (operation.operation === 'subscription') throw checkLimits(document, operation, {}, limits)!;
             const summary = measure(document, operation, request.request.variables ?? {});
             const error = refusal(summary, limits);

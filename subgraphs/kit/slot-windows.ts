@@ -31,7 +31,7 @@ import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { Registry } from './registry.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
-import { MAX_PASSED_HOLDS, pairKey, passedHold, type LiveHold } from '../../common/holds.js';
+import { MAX_PASSED_HOLDS, MAX_PASSED_HOLD_SYSTEMS, pairKey, passedHold, type LiveHold } from '../../common/holds.js';
 import { encodeSlotId } from '../../common/slot-id.js';
 import { heldByOthers, withoutHeld } from './held-slots.js';
 import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, startMs, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
@@ -179,6 +179,16 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
     return out;
   }
 
+  /**
+   * The system's live holds as the gateway read them just before asking (input.liveHolds), when it did and the slots
+   * came within PASSED_HOLDS_FOR_MS of the question: after a longer load (a supplier fetch) they are read again, as
+   * they always were, so a hold taken meanwhile is not shown.
+   */
+  function passedFor(ctx: SubgraphContext, system: string): LiveHold[] | undefined {
+    const passed = ctx.loaders.get(passedHoldsKey) as PassedHolds | undefined;
+    return passed && performance.now() <= passed.untilMs ? passed.holds.get(system) : undefined;
+  }
+
   /** Every live hold of the services this request asks about, read once per request tick (batched). */
   function holdsLoader(ctx: SubgraphContext, reader: HoldReader): DataLoader<string, LiveHold[]> {
     const name = `${opts.name}:holds`;
@@ -198,7 +208,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
     if (!opts.holds || !ctx.consumer || found.slots.length === 0) return found;
     let holds: LiveHold[];
     try {
-      holds = await holdsLoader(ctx, opts.holds).load(pairKey(w.system, w.serviceId));
+      holds = passedFor(ctx, w.system) ?? (await holdsLoader(ctx, opts.holds).load(pairKey(w.system, w.serviceId)));
     } catch (err) {
       opts.onHoldsError?.(err);
       return found;
@@ -383,14 +393,7 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       }
       const { from, to } = readWindow(input, opts.now(), 'input.');
       const passed = readPassedHolds(input.liveHolds);
-      if (passed.size > 0 && opts.holds && ctx.consumer) {
-        // The gateway's read stands in for this request's own (common/holds.ts passedHold): primed, not asked.
-        const holds = holdsLoader(ctx, opts.holds);
-        for (const s of input.services) {
-          const given = passed.get(s.system);
-          if (given) holds.prime(pairKey(s.system, s.id), given);
-        }
-      }
+      if (passed.size > 0) ctx.loaders.set(passedHoldsKey, { holds: passed, untilMs: performance.now() + PASSED_HOLDS_FOR_MS });
       const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
       const loaded = await loadBySystem(ctx, windows);
       const ranked: RankedService<RankableSlot>[] = [];
@@ -450,8 +453,15 @@ export interface TopSlotsInput {
   liveHolds?: readonly { system: string; members: readonly string[] }[] | null;
 }
 
-/** Systems whose live holds one top-K request may carry. */
-export const MAX_PASSED_HOLD_SYSTEMS = 16;
+/** How long after the question the holds it carried stand in for the subgraph's own read (see passedFor). */
+export const PASSED_HOLDS_FOR_MS = 250;
+
+interface PassedHolds {
+  holds: ReadonlyMap<string, LiveHold[]>;
+  untilMs: number;
+}
+/** Where a request's passed holds are kept (its context's per-request map, beside its loaders). */
+const passedHoldsKey = 'slot-windows:passed-holds';
 
 /** `input.liveHolds`, checked and parsed: each system's holds, by system. */
 export function readPassedHolds(given: TopSlotsInput['liveHolds']): Map<string, LiveHold[]> {
