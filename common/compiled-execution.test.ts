@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApolloServer } from '@apollo/server';
 import { GraphQLError, GraphQLScalarType, Kind, buildSchema, execute, parse, type DocumentNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import { CompiledOperations, MAX_COMPILED_FIELDS, compilable, compiledSchemaGateway, operationOf } from './compiled-execution.js';
+import { CompiledOperations, MAX_COMPILED_FIELDS, MAX_OPERATIONS_PER_DOCUMENT, compilable, compiledSchemaGateway, operationOf } from './compiled-execution.js';
 
 const SDL = `
   scalar Stamp
@@ -201,6 +201,18 @@ describe('CompiledOperations bounds', () => {
       if (document === proto) expect(got).toEqual(expected);
       expect(ops.isCompiled(document)).toBe(false);
     }
+  });
+
+  it('compiles at most MAX_OPERATIONS_PER_DOCUMENT operations of one document; the rest still answer', async () => {
+    const { schema } = testSchema();
+    const ops = new CompiledOperations(schema);
+    const n = MAX_OPERATIONS_PER_DOCUMENT + 3;
+    const document = parse(Array.from({ length: n }, (_, i) => `query Q${i} { clinics(names: ["q${i}"]) { name } }`).join('\n'));
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 2; k++) expect(await ops.execute({ document, operationName: `Q${i}`, context: {} })).toEqual({ data: { clinics: [{ name: `q${i}` }] } });
+    }
+    const compiledCount = Array.from({ length: n }, (_, i) => ops.isCompiled(document, `Q${i}`)).filter(Boolean).length;
+    expect(compiledCount).toBe(MAX_OPERATIONS_PER_DOCUMENT);
   });
 
   it('an operation name given must name an operation, "" included: it never runs the document\'s anonymous one', async () => {

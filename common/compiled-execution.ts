@@ -10,9 +10,10 @@
  *   millisecond, a few executions' worth); first uses are remembered apart, so a stream of one-off documents never
  *   pushes out what was compiled;
  * - compiled operations of the MAX_DOCUMENTS most recently used documents (Apollo Server hands over one parsed
- *   DocumentNode per query text, so the node is the key), and only operations of at most MAX_COMPILED_FIELDS fields
- *   with every fragment spread out: the generated code grows with that count whatever the data, so what is kept is
- *   bounded however documents are written; a larger one runs through graphql-js every time;
+ *   DocumentNode per query text, so the node is the key), at most MAX_OPERATIONS_PER_DOCUMENT of each, and only
+ *   operations of at most MAX_COMPILED_FIELDS fields with every fragment spread out: the generated code grows with
+ *   that count whatever the data, so what is kept is bounded however documents are written; the rest runs through
+ *   graphql-js every time;
  * - only operation names the document defines are keys, and a name given (even "") must name one, as in graphql-js.
  *
  * graphql-js still runs whatever is not compiled (a subscription, a document graphql-jit refuses, one aliasing a
@@ -52,6 +53,8 @@ export interface Execution {
 export const MAX_DOCUMENTS = 256;
 /** Fields of one operation, fragments spread out, above which it is not compiled. The top-K question has about 40. */
 export const MAX_COMPILED_FIELDS = 2000;
+/** Operations of one document compiled at most (a document may define hundreds); the rest run through graphql-js. */
+export const MAX_OPERATIONS_PER_DOCUMENT = 8;
 /** Documents whose first use is remembered. */
 const MAX_FIRST_USES = 1024;
 
@@ -105,7 +108,8 @@ export class CompiledOperations {
     }
     once.delete(key);
     if (once.size === 0) this.usedOnce.delete(document);
-    const compiled = compilable(document, operation) ? compile(this.schema, document, operationName) : null;
+    const room = (kept?.size ?? 0) < MAX_OPERATIONS_PER_DOCUMENT;
+    const compiled = room && compilable(document, operation) ? compile(this.schema, document, operationName) : null;
     if (kept) kept.set(key, compiled);
     else this.byDocument.set(document, new Map([[key, compiled]]));
     return compiled;

@@ -8,4 +8,6 @@ export interface SubgraphContext {
   traceId: string;
   /** Per-request memo (DataLoaders live here, so batching never crosses requests or consumers). */
   loaders: Map<string, unknown>;
+  /** performance.now() when the request arrived, before its body was read; unset outside an HTTP request. */
+  receivedAtMs?: number;
 }

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { ConsumerOrganisation } from '../../common/consumer.js';
 import { identityHeaders, signedHeaders } from '../../common/internal-auth.js';
-import { assertMayRun, authenticate, type AuthConfig, type Principal } from '../plugins/auth.js';
+import { assertMayRun, authenticate, unresolvedOperation, type AuthConfig, type Principal } from '../plugins/auth.js';
 
 /** What this plugin keeps in Hive's request context. */
 interface SignedContext {
@@ -49,8 +49,9 @@ export function hiveSigningPlugin(opts: { internalKey: string; auth: AuthConfig 
     },
     onExecute({ args }) {
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
-      // Hive has already refused a document without a runnable operation.
-      if (operation) assertMayRun(args.contextValue.principal, operation, args.document);
+      // Whatever the engine would do with it, nothing runs unchecked (auth.ts: "" names no operation either).
+      if (!operation) throw unresolvedOperation();
+      assertMayRun(args.contextValue.principal, operation, args.document);
     },
     onFetch({ url, options, setOptions, context }) {
       const identity = identityHeaders(context?.consumer ?? null, context?.traceId ?? randomUUID());

@@ -110,6 +110,8 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
     const v = req.headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
+  // When each request arrived, for its context (a WeakMap: gone with the request).
+  const arrivals = new WeakMap<IncomingMessage, number>();
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: MAX_BODY_BYTES,
     // The signature covers the body, so it is checked once the body has arrived and before anything reads it.
@@ -133,11 +135,13 @@ export async function startSubgraph(opts: SubgraphOptions): Promise<RunningSubgr
         // A UUID, because standards that carry it upstream (Ssp-TraceID) require one.
         traceId: typeof trace === 'string' && UUID.test(trace) ? trace.toLowerCase() : randomUUID(),
         loaders: new Map(),
+        ...(arrivals.has(req) ? { receivedAtMs: arrivals.get(req)! } : {}),
       };
     },
   });
 
   const server = createHttpServer((req, res) => {
+    arrivals.set(req, performance.now());
     const path = (req.url ?? '/').split('?')[0];
     if (path === SUBGRAPH_HEALTH.live || path === SUBGRAPH_HEALTH.ready) {
       sendJson(res, 200, { status: 'ok', subgraph: opts.name });

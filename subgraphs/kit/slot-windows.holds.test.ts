@@ -124,6 +124,14 @@ describe('top K with the live holds the gateway read (input.liveHolds)', () => {
     expect(top.slots.map((s) => s.slot.id)).toEqual([id('a'), id('s')]);
   });
 
+  it('counts the 250 ms from when the question arrived, so a request that waited before it ran reads them again', async () => {
+    const { f, asked } = counted();
+    const late = { ...ctx('A91'), receivedAtMs: performance.now() - PASSED_HOLDS_FOR_MS - 50 };
+    const top = await f.topSlots({ ...input, liveHolds: [{ system: 'sys', members: [member('1', 'a', 'RX8')] }] }, late);
+    expect(asked).toEqual([['sys']]);
+    expect(top.slots.map((s) => s.slot.id)).toEqual([id('a'), id('s')]);
+  });
+
   it('reads its own for a system not handed over, as before', async () => {
     const { f, asked } = counted();
     const top = await f.topSlots({ ...input, liveHolds: [{ system: 'other', members: [] }] }, ctx('A91'));
@@ -149,6 +157,8 @@ describe('top K with the live holds the gateway read (input.liveHolds)', () => {
     expect(await refused([{ system: 'sys', members: Array.from({ length: MAX_PASSED_HOLDS + 1 }, (_, i) => member(String(i), 'a', 'RX8')) }])).toBe('input.liveHolds.members');
     expect(await refused([{ system: 'sys', members: [] }, { system: 'sys', members: [] }])).toBe('input.liveHolds.system');
     expect(await refused(Array.from({ length: 17 }, (_, i) => ({ system: `s${i}`, members: [] })))).toBe('input.liveHolds');
+    const wide = (i: number) => Array.from({ length: 100 }, (_, j) => JSON.stringify([`${i}-${j}`, 'x'.repeat(90), 'RX8']));
+    expect(await refused(Array.from({ length: 16 }, (_, i) => ({ system: `s${i}`, members: wide(i) })))).toBe('input.liveHolds');
     expect(await refused([{ system: 'sys', members: Array.from({ length: MAX_PASSED_HOLDS }, (_, i) => member(String(i), 'a', 'RX8')) }])).toBe('answered');
   });
 });

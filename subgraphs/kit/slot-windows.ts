@@ -31,7 +31,7 @@ import { UpstreamError } from '../../common/upstream.js';
 import { DAY_MS, MAX_WINDOW_DAYS, readInstant, readWindow } from '../../common/window-input.js';
 import type { Registry } from './registry.js';
 import type { CacheableSlot, DaySlots, SlotCache } from './slot-cache.js';
-import { MAX_PASSED_HOLDS, MAX_PASSED_HOLD_SYSTEMS, pairKey, passedHold, type LiveHold } from '../../common/holds.js';
+import { MAX_PASSED_HOLDS, MAX_PASSED_HOLDS_CHARS, MAX_PASSED_HOLD_SYSTEMS, pairKey, passedHold, type LiveHold } from '../../common/holds.js';
 import { encodeSlotId } from '../../common/slot-id.js';
 import { heldByOthers, withoutHeld } from './held-slots.js';
 import { MAX_TOP_K, MAX_TOP_SERVICES, claimShared, rankService, startMs, topK, type Listing, type RankableSlot, type RankedService, type TopSlotsMode } from '../../common/top-slots.js';
@@ -181,8 +181,8 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
 
   /**
    * The system's live holds as the gateway read them just before asking (input.liveHolds), when it did and the slots
-   * came within PASSED_HOLDS_FOR_MS of the question: after a longer load (a supplier fetch) they are read again, as
-   * they always were, so a hold taken meanwhile is not shown.
+   * came within PASSED_HOLDS_FOR_MS of the question's arrival: after a longer wait (a supplier fetch, a backlog) they
+   * are read again, as they always were, so a hold taken meanwhile is not shown.
    */
   function passedFor(ctx: SubgraphContext, system: string): LiveHold[] | undefined {
     const passed = ctx.loaders.get(passedHoldsKey) as PassedHolds | undefined;
@@ -393,7 +393,8 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
       }
       const { from, to } = readWindow(input, opts.now(), 'input.');
       const passed = readPassedHolds(input.liveHolds);
-      if (passed.size > 0) ctx.loaders.set(passedHoldsKey, { holds: passed, untilMs: performance.now() + PASSED_HOLDS_FOR_MS });
+      // Counted from the request's arrival: its body, signature and parsing are part of the wait.
+      if (passed.size > 0) ctx.loaders.set(passedHoldsKey, { holds: passed, untilMs: (ctx.receivedAtMs ?? performance.now()) + PASSED_HOLDS_FOR_MS });
       const windows = input.services.map((s) => windowFor({ id: s.id, supplier: { id: s.system } }, from, to, input.maxAge));
       const loaded = await loadBySystem(ctx, windows);
       const ranked: RankedService<RankableSlot>[] = [];
@@ -453,7 +454,7 @@ export interface TopSlotsInput {
   liveHolds?: readonly { system: string; members: readonly string[] }[] | null;
 }
 
-/** How long after the question the holds it carried stand in for the subgraph's own read (see passedFor). */
+/** How long after the question arrived the holds it carried stand in for the subgraph's own read (see passedFor). */
 export const PASSED_HOLDS_FOR_MS = 250;
 
 interface PassedHolds {
@@ -467,6 +468,7 @@ const passedHoldsKey = 'slot-windows:passed-holds';
 export function readPassedHolds(given: TopSlotsInput['liveHolds']): Map<string, LiveHold[]> {
   const out = new Map<string, LiveHold[]>();
   if (given == null) return out;
+  let chars = 0;
   if (!Array.isArray(given) || given.length > MAX_PASSED_HOLD_SYSTEMS) {
     throw userInputError(`input.liveHolds takes at most ${MAX_PASSED_HOLD_SYSTEMS} systems`, 'input.liveHolds');
   }
@@ -477,6 +479,8 @@ export function readPassedHolds(given: TopSlotsInput['liveHolds']): Map<string, 
     if (!Array.isArray(members) || members.length > MAX_PASSED_HOLDS) {
       throw userInputError(`input.liveHolds.members takes at most ${MAX_PASSED_HOLDS} holds`, 'input.liveHolds.members');
     }
+    chars += members.reduce((n, m) => n + (typeof m === 'string' ? m.length : 0), 0);
+    if (chars > MAX_PASSED_HOLDS_CHARS) throw userInputError(`input.liveHolds holds at most ${MAX_PASSED_HOLDS_CHARS} characters in all`, 'input.liveHolds');
     const holds = members.map(passedHold);
     if (holds.some((h) => h === null)) throw userInputError('input.liveHolds.members holds something that is not a hold', 'input.liveHolds.members');
     out.set(system, holds as LiveHold[]);

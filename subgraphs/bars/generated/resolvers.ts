@@ -360,7 +360,7 @@ export type SupplierHandoverInput = {
   summary: Scalars['String']['input'];
 };
 
-/** A supplier system's live holds as stored (common/holds.ts): at most 256 members, each at most 1024 characters. */
+/** A supplier system's live holds as stored (common/holds.ts): at most 256 members, each at most 512 characters. */
 export type SupplierLiveHoldsInput = {
   members: Array<Scalars['String']['input']>;
   system: Scalars['String']['input'];
@@ -499,8 +499,9 @@ export type SupplierTopSlotsInput = {
   /** False: slots that are booked on the provider's own site (hand-offs) are neither returned nor counted. */
   includeHandoff: Scalars['Boolean']['input'];
   /**
-   * Live holds the gateway read just before asking, per supplier system (at most 16 systems): the subgraph hides them
-   * as its own read would and reads no holds of its own for those systems. A system not listed is read as before.
+   * Live holds the gateway read just before asking, per supplier system (at most 16 systems, 128 KiB in all): the
+   * subgraph hides them as its own read would and need not read those systems' holds itself (it does after a load
+   * that took over 250 ms). A system not listed is read as before.
    */
   liveHolds?: InputMaybe<Array<SupplierLiveHoldsInput>>;
   /** Seconds; cached answers older than this are refetched (never below the supplier's floor). */
