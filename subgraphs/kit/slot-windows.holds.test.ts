@@ -65,7 +65,8 @@ describe('top K with the live holds the gateway read (input.liveHolds)', () => {
   const id = (ref: string) => encodeSlotId({ system: 'sys', serviceId: 'svc', ref });
   const member = (hid: string, ref: string, consumer: string) => JSON.stringify([hid, id(ref), consumer]);
 
-  function counted() {
+  /** Slot fields whose own holds read (counted) finds 'b' held, and whose slots come after `loadMs`. */
+  function counted(loadMs = 0) {
     const asked: string[][] = [];
     const reader: HoldReader = {
       live: async (pairs) => {
@@ -76,7 +77,11 @@ describe('top K with the live holds the gateway read (input.liveHolds)', () => {
     const f = slotFields({
       name: 'test',
       now: () => NOW,
-      fetchSpans: (spans) => spans.map(async () => ({ slots: SLOTS.map((s) => ({ ...s, id: id(s.id) })), fetchedAt: NOW.toISOString() })),
+      fetchSpans: (spans) =>
+        spans.map(async () => {
+          if (loadMs > 0) await new Promise((r) => setTimeout(r, loadMs));
+          return { slots: SLOTS.map((s) => ({ ...s, id: id(s.id) })), fetchedAt: NOW.toISOString() };
+        }),
       toError: (_s, err) => err as Error,
       holds: reader,
       onHoldsError: () => undefined,
@@ -99,25 +104,7 @@ describe('top K with the live holds the gateway read (input.liveHolds)', () => {
   });
 
   it('reads them again when its slots took longer than PASSED_HOLDS_FOR_MS to come (a supplier fetch)', async () => {
-    const asked: string[][] = [];
-    const reader: HoldReader = {
-      live: async (pairs) => {
-        asked.push(pairs.map((p) => p.system));
-        return new Map(pairs.map((p) => [`${p.system}\n${p.serviceId}`, [{ hid: 'r', slotId: id('b'), serviceId: 'svc', ref: 'b', consumer: 'RX8' }]]));
-      },
-    };
-    const f = slotFields({
-      name: 'test',
-      now: () => NOW,
-      fetchSpans: (spans) =>
-        spans.map(async () => {
-          await new Promise((r) => setTimeout(r, PASSED_HOLDS_FOR_MS + 100));
-          return { slots: SLOTS.map((s) => ({ ...s, id: id(s.id) })), fetchedAt: NOW.toISOString() };
-        }),
-      toError: (_s, err) => err as Error,
-      holds: reader,
-      onHoldsError: () => undefined,
-    });
+    const { f, asked } = counted(PASSED_HOLDS_FOR_MS + 100);
     // Handed over: 'a' held. Read after the slow load: 'b' held (taken meanwhile), and that is what is hidden.
     const top = await f.topSlots({ ...input, liveHolds: [{ system: 'sys', members: [member('1', 'a', 'RX8')] }] }, ctx('A91'));
     expect(asked).toEqual([['sys']]);
