@@ -113,7 +113,7 @@ function liveHold(m: string): LiveHold {
 
 /**
  * A system's live holds as the gateway read them (the sorted set's members, exactly) may be handed to a supplier
- * subgraph with the request that needs them, which then reads no holds of its own for that system
+ * subgraph with the request that needs them, which then need not read that system's holds itself
  * (subgraphs/kit/slot-windows.ts). At most this many members per system are handed over (more, and the subgraph reads
  * them itself), each at most MAX_PASSED_HOLD_CHARS: an id, a slot id and an ODS code. The gateway hands over only
  * what passes these checks (choosing which, never refused for it); the subgraph refuses anything else.
@@ -124,17 +124,21 @@ export const MAX_PASSED_HOLD_CHARS = 512;
 export const MAX_PASSED_HOLD_SYSTEMS = 16;
 export const MAX_PASSED_HOLDS_CHARS = 128 * 1024;
 
-/** A member handed over as above, or null when it is not one (the caller refuses the request). */
-export function passedHold(m: string): LiveHold | null {
-  if (typeof m !== 'string' || m.length > MAX_PASSED_HOLD_CHARS) return null;
+/** Whether `m` may be handed over as above: a member's shape (three strings) within MAX_PASSED_HOLD_CHARS. */
+export function passableHold(m: unknown): m is string {
+  if (typeof m !== 'string' || m.length > MAX_PASSED_HOLD_CHARS) return false;
   let parsed: unknown;
   try {
     parsed = JSON.parse(m);
   } catch {
-    return null;
+    return false;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || !parsed.every((x) => typeof x === 'string' && x.length > 0)) return null;
-  return liveHold(m);
+  return Array.isArray(parsed) && parsed.length === 3 && parsed.every((x) => typeof x === 'string' && x.length > 0);
+}
+
+/** A member handed over as above, or null when it is not one (the caller refuses the request). */
+export function passedHold(m: string): LiveHold | null {
+  return passableHold(m) ? liveHold(m) : null;
 }
 
 // KEYS: set, record, slot lease, the consumer's holds at the system. ARGV: now ms, expiry ms, member, record JSON,

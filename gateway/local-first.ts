@@ -11,16 +11,15 @@
  * This wraps the gateway's executor (GatewayInterface) rather than answering in a plugin's responseForOperation, so
  * Apollo Server still formats, masks and reports the errors of a local answer exactly as it does a planned one.
  */
-import { CompiledOperations, type GatewayExecutor, type GatewayInterface, type GatewayLoadResult } from '../common/compiled-execution.js';
+import { CompiledOperations, operationOf, type GatewayExecutor, type GatewayInterface, type GatewayLoadResult } from '../common/compiled-execution.js';
 import type { AnswerRenders } from './operations/answer-renders.js';
 import type { OperationsContext } from './operations/context.js';
-import { Kind, NoUnusedFragmentsRule, specifiedRules, validate, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, NoUnusedFragmentsRule, specifiedRules, validate, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 
 /** Whether `document`'s operation `operationName` can be executed against `local` alone. Pure. */
 export function answerableLocally(document: DocumentNode, operationName: string | null | undefined, local: GraphQLSchema): boolean {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   // A name given, even an empty one, must name an operation (graphql-js's rule: "" names none).
-  const operation = operationName != null ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operation = operationOf(document, operationName);
   if (!operation || operation.operation === 'subscription') return false;
   const root = operation.operation === 'query' ? local.getQueryType() : local.getMutationType();
   if (!root) return false;

@@ -32,7 +32,7 @@ import { FindServicesDocument, type FindServicesQuery } from './generated/direct
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
 import type { InFlight } from './in-flight.js';
 import type { AnswerCache, CachedAnswer, DirectoryCache, GenerationsRead } from './read-cache.js';
-import { MAX_PASSED_HOLD_SYSTEMS, MAX_PASSED_HOLDS, MAX_PASSED_HOLDS_CHARS, passedHold } from '../../common/holds.js';
+import { MAX_PASSED_HOLD_SYSTEMS, MAX_PASSED_HOLDS, MAX_PASSED_HOLDS_CHARS, passableHold } from '../../common/holds.js';
 import { AnswerRenders, noteReused } from './answer-renders.js';
 import { SubgraphCallError, type SubgraphClient } from './subgraph-client.js';
 import { topSlotsRoute, type SupplierTopSlots } from './suppliers.js';
@@ -308,7 +308,7 @@ export function distanceGroups(services: readonly DirectoryService[], sort: 'STA
 
 /**
  * The live holds read for this search, of the systems one subgraph is asked about, to hand over with the question
- * (common/holds.ts passedHold). Only what the subgraph accepts: a system whose holds are too many, or not all holds,
+ * (common/holds.ts passableHold). Only what the subgraph accepts: a system whose holds are too many, or not all holds,
  * is left out (the subgraph then reads its own), as is any system past MAX_PASSED_HOLD_SYSTEMS or
  * MAX_PASSED_HOLDS_CHARS in all.
  */
@@ -320,7 +320,7 @@ export function passedHolds(systems: readonly string[], liveHolds: ReadonlyMap<s
     const members = liveHolds.get(system);
     if (!members || members.length > MAX_PASSED_HOLDS || given.length === MAX_PASSED_HOLD_SYSTEMS) continue;
     const size = members.reduce((n, m) => n + m.length, 0);
-    if (chars + size > MAX_PASSED_HOLDS_CHARS || !members.every((m) => passedHold(m) !== null)) continue;
+    if (chars + size > MAX_PASSED_HOLDS_CHARS || !members.every(passableHold)) continue;
     chars += size;
     given.push({ system, members: [...members] });
   }
