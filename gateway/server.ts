@@ -19,7 +19,7 @@ import type { GatewayContext } from './context.js';
 import { GATEWAY_HEALTH, checkReadiness } from './health.js';
 import { localFirstGateway } from './local-first.js';
 import { OPERATIONS_SUBGRAPH } from './operations/index.js';
-import { stringifyResult, type AnswerRenders } from './operations/answer-renders.js';
+import { keptBytes, stringifyResult, type AnswerRenders } from './operations/answer-renders.js';
 import { runRequestHooks, serverOptions, subgraphFetch, type GatewayPlugin, type RequestScope } from './plugins/plugin.js';
 import { posterFetch } from './plugins/poster-fetch.js';
 import { HttpPoster } from './operations/http-post.js';
@@ -123,6 +123,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const responses = new WeakMap<IncomingMessage, ServerResponse>();
   const graphql = createGraphQLHandler(apollo, {
     maxBodyBytes: opts.maxBodyBytes,
+    encodedBody: keptBytes,
     context: async (req) => {
       const scope: RequestScope = { req, res: responses.get(req), context: { traceId: traceIds.get(req) ?? randomUUID() } };
       try {

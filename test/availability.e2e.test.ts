@@ -131,6 +131,35 @@ describe('the merged list', () => {
   });
 });
 
+describe('an identical warm search', () => {
+  it('is handed back as executed before, byte for byte, with its length', async () => {
+    const body = JSON.stringify({ query: AVAILABILITY, variables: { s: { serviceIds: ['1402000105', '1402000107'], ...day(5), first: 20 } } });
+    const post = async () => {
+      const res = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body });
+      return { status: res.status, type: res.headers.get('content-type'), length: res.headers.get('content-length'), text: await res.text() };
+    };
+    // Asked one at a time until one answer is handed back (answer-renders.ts): the one before it executed the same
+    // kept answer, so the two are the same text; a refresh between them (ttl 3 s) only means asking again.
+    let before = await post();
+    let handedBack: Awaited<ReturnType<typeof post>> | undefined;
+    for (const until = Date.now() + 60_000; !handedBack && Date.now() < until; ) {
+      const counted = await answersMade(stack, 'executed_reused');
+      const next = await post();
+      if ((await answersMade(stack, 'executed_reused')) > counted && JSON.parse(before.text).data?.availability.coverage.failures.length === 0) handedBack = next;
+      else before = next;
+    }
+    expect(handedBack, 'no identical search was handed back within 60 s').toBeDefined();
+    const { status, type, length, text } = handedBack!;
+    expect(status).toBe(200);
+    expect(type).toMatch(/^application\/(graphql-response\+)?json/);
+    expect(Number(length)).toBe(Buffer.byteLength(text, 'utf8'));
+    expect(text).toBe(before.text);
+    const edges = JSON.parse(text).data.availability.edges as { node: { slot: { source: string } } }[];
+    expect(edges.length).toBeGreaterThan(0);
+    expect(new Set(edges.map((e) => e.node.slot.source))).toEqual(new Set(['CACHE']));
+  }, 90_000);
+});
+
 describe('capacity for DoS integrations', () => {
   it('per service: free places, the next start and the evidence age, consistent with the slots', async () => {
     const w = day(2);

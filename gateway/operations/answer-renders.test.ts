@@ -6,7 +6,7 @@
  */
 import { buildSchema, execute, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { AnswerRenders, noteReused, stringifyResult, type Reused, type RenderRequest } from './answer-renders.js';
+import { AnswerRenders, keptBytes, noteReused, stringifyResult, type Reused, type RenderRequest } from './answer-renders.js';
 
 const schema = buildSchema(/* GraphQL */ `
   input AvailabilitySearch { serviceIds: [String!], from: String }
@@ -120,6 +120,37 @@ describe('AnswerRenders', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('hands the HTTP layer the bytes of a kept result\'s whole text, and of nothing else', async () => {
+    const entry = {};
+    const { renders } = keeper(new Map([['["b"]|RX8', entry]]));
+    const kept = (await run(renders, request(SEARCH, { s: { serviceIds: ['b'] } }), { key: '["b"]|RX8', entry }, 21)).result;
+    const plain = (await run(renders, request(SEARCH, { s: { serviceIds: ['y'] } }), undefined, 23)).result;
+
+    const first = stringifyResult({ errors: undefined, data: kept.data, extensions: undefined });
+    // The same string every time (so the look-up is by identity), with the very bytes of its UTF-8 encoding.
+    expect(stringifyResult({ data: kept.data })).toBe(first);
+    expect(keptBytes(first)?.equals(Buffer.from(first, 'utf8'))).toBe(true);
+    expect(JSON.parse(keptBytes(first)!.toString('utf8'))).toEqual({ data: { availability: { totalCount: 21 } } });
+    // An equal text made elsewhere finds the same bytes; a plain result's text, or one with extensions, finds none.
+    expect(keptBytes(`${JSON.stringify({ data: kept.data })}\n`)?.equals(Buffer.from(first))).toBe(true);
+    expect(keptBytes(stringifyResult({ data: plain.data }))).toBeUndefined();
+    expect(keptBytes(stringifyResult({ data: kept.data, extensions: { traceId: 't9' } }))).toBeUndefined();
+    expect(keptBytes(stringifyResult({ data: { availability: { totalCount: 22 } } }))).toBeUndefined();
+  });
+
+  it('keeps the bytes of at most 64 texts, the oldest going first', async () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 70; i++) {
+      const entry = {};
+      const ids = [`many-${i}`];
+      const { renders } = keeper(new Map([[`${JSON.stringify(ids)}|RX8`, entry]]));
+      const kept = (await run(renders, request(SEARCH, { s: { serviceIds: ids } }), { key: `${JSON.stringify(ids)}|RX8`, entry }, 1000 + i)).result;
+      texts.push(stringifyResult({ data: kept.data }));
+    }
+    expect(texts.slice(0, 6).map((t) => keptBytes(t))).toEqual(Array(6).fill(undefined));
+    expect(texts.slice(6).every((t) => keptBytes(t)?.toString('utf8') === t)).toBe(true);
   });
 
   it('keeps nothing a search did not wholly answer from one reused answer, and never skips validation', async () => {

@@ -15,6 +15,11 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
    * subgraphs check the gateway's signature here, because it covers the body.
    */
   authorise?: (req: IncomingMessage, rawBody: string) => Promise<{ status: number; body: unknown } | null>;
+  /**
+   * The bytes of a response text already encoded, when its maker kept them (the gateway's identical warm searches):
+   * written as they are, neither encoded again nor copied behind the headers as a string body is.
+   */
+  encodedBody?: (text: string) => Uint8Array | undefined;
 }
 
 export class BodyTooLargeError extends Error {}
@@ -117,11 +122,15 @@ export function createGraphQLHandler<C extends BaseContext>(
 
     const outHeaders: Record<string, string> = {};
     for (const [k, v] of result.headers) outHeaders[k] = v;
-    res.writeHead(result.status ?? 200, outHeaders);
     if (result.body.kind === 'complete') {
-      res.end(result.body.string);
+      const body = opts.encodedBody?.(result.body.string) ?? result.body.string;
+      // Its length up front (Node would send it chunked: writeHead leaves it no length to set).
+      outHeaders['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength);
+      res.writeHead(result.status ?? 200, outHeaders);
+      res.end(body);
       return;
     }
+    res.writeHead(result.status ?? 200, outHeaders);
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
   };
