@@ -105,7 +105,29 @@ export class DirectoryCache<V extends {}> {
  * already kept per consumer (availability.ts), as the holder sees what others do not.
  */
 export class SlotGenerations {
+  /**
+   * Each pairs list's keys, made once: a kept answer's list is the same object at every reuse, and making its keys
+   * again (a digest look-up and two strings a service) was a tenth of what an identical search allocated.
+   */
+  private readonly layouts = new WeakMap<readonly { system: string; serviceId: string }[], ReadLayout>();
+
   constructor(private readonly redis: RedisClient) {}
+
+  private layoutOf(pairs: readonly { system: string; serviceId: string }[]): ReadLayout {
+    let layout = this.layouts.get(pairs);
+    if (!layout) {
+      layout = {
+        generations: pairs.map(({ system, serviceId }) => {
+          const tag = serviceDigest(system, serviceId);
+          return { tag, key: serviceGenerationKey(tag) };
+        }),
+        // Holds are kept per supplier system (common/holds.ts): one read per system behind the answer.
+        systems: [...new Set(pairs.map((p) => p.system))].map((system) => ({ system, tag: holdTag(system), key: holdsKey(system) })),
+      };
+      this.layouts.set(pairs, layout);
+    }
+    return layout;
+  }
 
   /** One number per (system, service), in a stable order; the window does not change which (see above). */
   async read(pairs: readonly { system: string; serviceId: string }[], _from: Date, _to: Date, nowMs: number = Date.now()): Promise<string> {
@@ -118,26 +140,34 @@ export class SlotGenerations {
    * passedHold).
    */
   async readWithHolds(pairs: readonly { system: string; serviceId: string }[], nowMs: number = Date.now()): Promise<GenerationsRead> {
-    const tags = pairs.map(({ system, serviceId }) => serviceDigest(system, serviceId));
-    // Holds are kept per supplier system (common/holds.ts): one read per system behind the answer.
-    const systems = [...new Set(pairs.map((p) => p.system))];
-    const gets = groupedCommands<string, string | null>(this.redis, tags, (tag) => tag, (p, group) => void p.mget(group.map(serviceGenerationKey)));
+    const layout = this.layoutOf(pairs);
+    const gets = groupedCommands<GenerationKey, string | null>(this.redis, layout.generations, (g) => g.tag, (p, group) => void p.mget(group.map((g) => g.key)));
     const results = await runBatch<(string | null)[] | string[]>(this.redis, [
       ...gets.commands,
-      ...systems.map((system) => ({
-        tag: holdTag(system),
-        queue: (p: ChainableCommander) => void p.zrangebyscore(holdsKey(system), `(${nowMs}`, '+inf'),
-      })),
+      ...layout.systems.map(({ tag, key }) => ({ tag, queue: (p: ChainableCommander) => void p.zrangebyscore(key, `(${nowMs}`, '+inf') })),
     ]);
     const generations = gets.unpack(results.slice(0, gets.commands.length)).map((v) => v ?? '0').join(',');
     const members = results.slice(gets.commands.length) as string[][];
-    const holds = new Map(systems.map((system, i) => [system, members[i]!] as const));
+    const holds = new Map(layout.systems.map(({ system }, i) => [system, members[i]!] as const));
     const held = members.map((v) => v.join(';'));
     return {
       generations: held.every((h) => h === '') ? generations : `${generations}|${createHash('sha256').update(held.join('|')).digest('base64url').slice(0, 22)}`,
       holds,
     };
   }
+}
+
+interface GenerationKey {
+  /** The service's hash tag (serviceDigest). */
+  tag: string;
+  /** Its generation's key (serviceGenerationKey). */
+  key: string;
+}
+
+/** What a read of one pairs list asks Redis for (SlotGenerations.layoutOf). */
+interface ReadLayout {
+  generations: readonly GenerationKey[];
+  systems: readonly { system: string; tag: string; key: string }[];
 }
 
 export interface GenerationsRead {
