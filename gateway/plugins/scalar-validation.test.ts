@@ -44,6 +44,23 @@ describe('checkDateTimes', () => {
   it('leaves other strings alone', () => {
     expect(check('{ slots(note: "tomorrow") }')).toBeNull();
   });
+
+  it('finds a DateTime however deep, through lists of objects and recursive input types, and walks nothing else', () => {
+    const deep = buildSchema(`
+      scalar DateTime
+      input Ids { ids: [String!]!, next: Ids }
+      input Leaf { at: DateTime }
+      input Node { name: String, child: Node, leaves: [Leaf!], ids: Ids }
+      type Query { tree(root: Node, ids: Ids): Int }
+    `);
+    const run = (variables: Record<string, unknown>) =>
+      checkDateTimes(deep, parse('query($n: Node, $i: Ids) { tree(root: $n, ids: $i) }'), variables, now)?.extensions ?? null;
+    expect(run({ n: { child: { child: { leaves: [{ at: '2026-11-21T00:00:00Z' }, { at: 'soon' }] } } } })).toMatchObject({ field: 'n.child.child.leaves[1].at' });
+    expect(run({ n: { child: { leaves: [{ at: '2026-11-21T00:00:00Z' }] } } })).toBeNull();
+    // A list of ids with no DateTime anywhere in its type is not looked into: even a value that is no list passes.
+    const ids = { get ids(): string[] { throw new Error('walked'); } };
+    expect(run({ i: ids, n: { ids } })).toBeNull();
+  });
 });
 
 describe('redactQuoted', () => {

@@ -15,6 +15,7 @@ import {
   visit,
   visitWithTypeInfo,
   type GraphQLInputType,
+  type GraphQLNamedType,
   type GraphQLSchema,
   type DocumentNode,
 } from 'graphql';
@@ -113,8 +114,29 @@ export function checkDateTimes(
   return null;
 }
 
+/** Whether a value of this input type can hold a DateTime anywhere inside it: decided once per named type. */
+const holdsDateTime = new WeakMap<GraphQLNamedType, boolean>();
+
+function canHoldDateTime(type: GraphQLInputType): boolean {
+  const named = getNamedType(type);
+  let holds = holdsDateTime.get(named);
+  if (holds === undefined) {
+    holds = reaches(named, new Set());
+    holdsDateTime.set(named, holds);
+  }
+  return holds;
+}
+
+function reaches(named: GraphQLNamedType, seen: Set<GraphQLNamedType>): boolean {
+  if (named.name === SCALAR) return true;
+  if (!isInputObjectType(named) || seen.has(named)) return false;
+  seen.add(named);
+  return Object.values(named.getFields()).some((f) => reaches(getNamedType(f.type), seen));
+}
+
 function checkValue(type: GraphQLInputType, value: unknown, path: string, now: Date): GraphQLError | null {
-  if (value === null || value === undefined) return null;
+  // A list of ids or a field of no DateTime is not walked (nor its paths made): a search's 50 ids were most of it.
+  if (value === null || value === undefined || !canHoldDateTime(type)) return null;
   if (isNonNullType(type)) return checkValue(type.ofType, value, path, now);
   if (isListType(type)) {
     if (!Array.isArray(value)) return checkValue(type.ofType, value, path, now);
