@@ -6,7 +6,7 @@
  */
 import { buildSchema, execute, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { AnswerRenders, keptBytes, noteReused, stringifyResult, type Reused, type RenderRequest } from './answer-renders.js';
+import { AnswerRenders, keptBytes, keptBytesHeld, noteReused, stringifyResult, type Reused, type RenderRequest } from './answer-renders.js';
 
 const schema = buildSchema(/* GraphQL */ `
   input AvailabilitySearch { serviceIds: [String!], from: String }
@@ -129,7 +129,7 @@ describe('AnswerRenders', () => {
     const plain = (await run(renders, request(SEARCH, { s: { serviceIds: ['y'] } }), undefined, 23)).result;
 
     const first = stringifyResult({ errors: undefined, data: kept.data, extensions: undefined });
-    // The same string every time (so the look-up is by identity), with the very bytes of its UTF-8 encoding.
+    // The same text every time, made once, with the very bytes of its UTF-8 encoding.
     expect(stringifyResult({ data: kept.data })).toBe(first);
     expect(keptBytes(first)?.equals(Buffer.from(first, 'utf8'))).toBe(true);
     expect(JSON.parse(keptBytes(first)!.toString('utf8'))).toEqual({ data: { availability: { totalCount: 21 } } });
@@ -151,6 +151,26 @@ describe('AnswerRenders', () => {
     }
     expect(texts.slice(0, 6).map((t) => keptBytes(t))).toEqual(Array(6).fill(undefined));
     expect(texts.slice(6).every((t) => keptBytes(t)?.toString('utf8') === t)).toBe(true);
+    // The lengths it counts for its look-ups are exactly what it holds, after evictions too.
+    expect(keptBytesHeld()).toEqual({ texts: 64, counted: 64 });
+  });
+
+  it('keeps a kept result\'s bytes again when it is served after they were pushed out', async () => {
+    const entry = {};
+    const { renders } = keeper(new Map([['["again"]|RX8', entry]]));
+    const kept = (await run(renders, request(SEARCH, { s: { serviceIds: ['again'] } }), { key: '["again"]|RX8', entry }, 4242)).result;
+    const text = stringifyResult({ data: kept.data });
+    for (let i = 0; i < 64; i++) {
+      const other = {};
+      const ids = [`push-${i}`];
+      const { renders: r } = keeper(new Map([[`${JSON.stringify(ids)}|RX8`, other]]));
+      const pushed = (await run(r, request(SEARCH, { s: { serviceIds: ids } }), { key: `${JSON.stringify(ids)}|RX8`, entry: other }, 5000 + i)).result;
+      stringifyResult({ data: pushed.data });
+    }
+    expect(keptBytes(text)).toBeUndefined();
+    expect(stringifyResult({ data: kept.data })).toBe(text);
+    expect(keptBytes(text)?.toString('utf8')).toBe(text);
+    expect(keptBytesHeld()).toEqual({ texts: 64, counted: 64 });
   });
 
   it('keeps nothing a search did not wholly answer from one reused answer, and never skips validation', async () => {

@@ -71,8 +71,13 @@ const keptLengths = new Map<number, number>();
 const keptBodies = new LRUCache<string, Buffer>({
   max: MAX_KEPT_BODIES,
   maxSize: MAX_KEPT_BODY_BYTES,
-  // The text and its bytes, each counted at the bytes' length (a text is at most that many characters).
-  sizeCalculation: (bytes) => 2 * bytes.length,
+  // The bytes, and the text at two bytes a character (V8 holds a text with any character past Latin-1 so).
+  sizeCalculation: (bytes, text) => bytes.length + 2 * text.length,
+  // Counted as the cache holds them: each insertion but the same value set again ('update'), each way out (a
+  // replaced value is disposed, then inserted as 'replace').
+  onInsert: (_bytes, text, reason) => {
+    if (reason !== 'update') keptLengths.set(text.length, (keptLengths.get(text.length) ?? 0) + 1);
+  },
   dispose: (_bytes, text) => {
     const n = (keptLengths.get(text.length) ?? 1) - 1;
     if (n > 0) keptLengths.set(text.length, n);
@@ -80,12 +85,16 @@ const keptBodies = new LRUCache<string, Buffer>({
   },
 });
 
+/** Keeps a kept result's text's bytes, unless kept already (again after an eviction: the text is reused still). */
 function rememberBytes(text: string): void {
-  if (keptBodies.has(text)) return;
-  const bytes = Buffer.from(text, 'utf8');
-  if (2 * bytes.length > MAX_KEPT_BODY_BYTES) return;
-  keptLengths.set(text.length, (keptLengths.get(text.length) ?? 0) + 1);
-  keptBodies.set(text, bytes);
+  if (!keptBodies.has(text)) keptBodies.set(text, Buffer.from(text, 'utf8'));
+}
+
+/** What the bytes' cache holds, for tests: its texts, and the lengths it counts for its look-ups. */
+export function keptBytesHeld(): { texts: number; counted: number } {
+  let counted = 0;
+  for (const n of keptLengths.values()) counted += n;
+  return { texts: keptBodies.size, counted };
 }
 
 /** The bytes of a response text stringifyResult returned for a kept result, if still kept; undefined otherwise. */
@@ -106,8 +115,8 @@ export function stringifyResult(value: FormattedExecutionResult): string {
       if (whole === undefined) {
         whole = `{"data":${keptText(data)}}\n`;
         keptWhole.set(data, whole);
-        rememberBytes(whole);
       }
+      rememberBytes(whole);
       return whole;
     }
     return `{"data":${keptText(data)},"extensions":${JSON.stringify(value.extensions)}}\n`;

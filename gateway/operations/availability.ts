@@ -579,7 +579,8 @@ export function answerRenders(schema: GraphQLSchema, deps: AvailabilityDeps): An
 async function fetchAnswer(v: ValidAvailability, key: string, ctx: CallContext, deps: AvailabilityDeps): Promise<Availability> {
   const startedAt = deps.answerCache?.now() ?? 0;
   const services = await findServices(v, ctx, deps);
-  const pairs = askable(services).map((s) => ({ system: s.supplier!.id, serviceId: s.id }));
+  // Frozen: kept with the answer and read at each reuse, by identity too (read-cache.ts SlotGenerations layouts).
+  const pairs = Object.freeze(askable(services).map((s) => Object.freeze({ system: s.supplier!.id, serviceId: s.id })));
   // Read before the fetch, so a booking during it makes the stored answer unusable (read-cache.ts SlotGenerations).
   // The live holds come with it, and go to the supplier subgraphs in place of their own read of them.
   const read = deps.answerCache ? await deps.answerCache.generationsAndHoldsNow(pairs).catch(() => null) : null;
@@ -595,7 +596,7 @@ async function answerSearch(
   v: ValidAvailability,
   key: string,
   services: DirectoryService[],
-  pairs: { system: string; serviceId: string }[],
+  pairs: readonly { system: string; serviceId: string }[],
   read: GenerationsRead | null,
   reuse: AnswerCache<Availability> | undefined,
   startedAt: number,

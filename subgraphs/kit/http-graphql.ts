@@ -68,8 +68,9 @@ function discardRest(req: IncomingMessage, cap: number): void {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text, 'utf8')), ...headers });
+  res.end(text);
 }
 
 export function graphQLErrorResponse(res: ServerResponse, status: number, message: string, code: string): void {
