@@ -494,8 +494,8 @@ async function main(): Promise<number> {
   // Serial passes fill the cache (and record how many services each search asks) and warm the processes up: with
   // one pass only, the c=1 row's gateway CPU counted V8's compiler threads still optimising code that had run 26
   // times. One more pass before c=10, so both measure a warm cache wherever the slot buckets' freshness allows.
-  const warmVaried = (label: string, passes = 1) =>
-    runMix(label, variedItems, { concurrency: 1, durationMs: Number.POSITIVE_INFINITY, maxRequests: passes * variedItems.length }, failures);
+  const warmVaried = (label: string, passes = 1, concurrency = 1) =>
+    runMix(label, variedItems, { concurrency, durationMs: Number.POSITIVE_INFINITY, maxRequests: passes * variedItems.length }, failures);
   say(`availability-warm-varied: ${varied.length} searches; warm-up, one at a time, ${N.variedWarmPasses} pass(es)`);
   await warmVaried('availability-warm-varied warm-up', N.variedWarmPasses);
   say('availability-warm-varied: c=1');
@@ -510,7 +510,7 @@ async function main(): Promise<number> {
   spread.push(`availability-warm-varied c=1: ${cpuLine(varied1Spread.perRequest)}`);
   say(`availability-warm-varied: warm-up again, then ${N.variedWarmPassesC10} pass(es) at c=10 not measured, then c=10`);
   await warmVaried('availability-warm-varied warm-up 2');
-  await runMix('availability-warm-varied c=10 warm-up', variedItems, { concurrency: 10, durationMs: Number.POSITIVE_INFINITY, maxRequests: N.variedWarmPassesC10 * variedItems.length }, failures);
+  await warmVaried('availability-warm-varied c=10 warm-up', N.variedWarmPassesC10, 10);
   const varied10 = await variedRun('availability-warm-varied c=10', 10, N.variedPassesC10);
 
   // ---- availability-slow-feed ---------------------------------------------------------------------------------------

@@ -51,13 +51,12 @@ interface Kept {
 }
 
 /**
- * The JSON text of each kept result's `data`, made at its first serialisation and reused by every later one
- * (stringifyResult): a kept result is handed to many requests unchanged, and serialising its slots again was the
- * next largest cost of an identical search. Weak: the text goes with the result.
+ * The JSON texts of each kept result, made at its first serialisation and reused by every later one
+ * (stringifyResult): its `data`, and the whole response when it has no extensions (the usual case: one string,
+ * every time). A kept result is handed to many requests unchanged, and serialising its slots again was the next
+ * largest cost of an identical search. Weak: the texts go with the result; an entry marks a result as kept.
  */
-const keptData = new WeakMap<object, string | null>();
-/** The whole response text of a kept result answered without extensions (the usual case): one string, every time. */
-const keptWhole = new WeakMap<object, string>();
+const keptTexts = new WeakMap<object, { data?: string; whole?: string }>();
 
 /**
  * The UTF-8 bytes of the kept results' whole response texts, so the HTTP layer writes them as they are (keptBytes).
@@ -108,29 +107,13 @@ export function keptBytes(text: string): Buffer | undefined {
  * extensions.
  */
 export function stringifyResult(value: FormattedExecutionResult): string {
-  const data = value.data;
-  if (data && value.errors === undefined && keptData.has(data)) {
-    if (value.extensions === undefined) {
-      let whole = keptWhole.get(data);
-      if (whole === undefined) {
-        whole = `{"data":${keptText(data)}}\n`;
-        keptWhole.set(data, whole);
-      }
-      rememberBytes(whole);
-      return whole;
-    }
-    return `{"data":${keptText(data)},"extensions":${JSON.stringify(value.extensions)}}\n`;
-  }
-  return `${JSON.stringify(value)}\n`;
-}
-
-function keptText(data: object): string {
-  let text = keptData.get(data);
-  if (text == null) {
-    text = JSON.stringify(data);
-    keptData.set(data, text);
-  }
-  return text;
+  const texts = value.data && value.errors === undefined ? keptTexts.get(value.data) : undefined;
+  if (!texts) return `${JSON.stringify(value)}\n`;
+  texts.data ??= JSON.stringify(value.data);
+  if (value.extensions !== undefined) return `{"data":${texts.data},"extensions":${JSON.stringify(value.extensions)}}\n`;
+  texts.whole ??= `{"data":${texts.data}}\n`;
+  rememberBytes(texts.whole);
+  return texts.whole;
 }
 
 /** The answer each request's resolver reused, noted by the resolver (null once a second one is noted). */
@@ -181,7 +164,7 @@ export class AnswerRenders {
     const reused = reusedIn.get(rq.context);
     if (!reused || result.errors?.length || !this.loneAvailability(rq.operation, rq.queryHash)) return;
     this.kept.set(renderKey(rq), { key: reused.key, entry: reused.entry, result }, { ttl: this.keepMs });
-    if (result.data) keptData.set(result.data, null);
+    if (result.data && !keptTexts.has(result.data)) keptTexts.set(result.data, {});
   }
 
   private loneAvailability(op: OperationDefinitionNode | undefined, queryHash: string | undefined): FieldNode | null {
