@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeedSlot } from '../kit/feeds/index.js';
 import { decodeSlotId } from '../../common/slot-id.js';
 import { isOffered, slotsInWindow, toSlot } from './map.js';
+import { seededRandom } from '../../sandbox/booking-standard/prng.js';
 
 const SERVICE = 'smart:smart-vaccines:0:57';
 
@@ -96,6 +97,38 @@ describe('feed slot → shared Slot', () => {
     expect(got[0]!.qualityFlags).toEqual(['MULTI_DAY_SESSION', 'PLACEHOLDER_IDENTIFIER']);
     // At its end it is gone.
     expect(slotsInWindow('smart-vaccines', slots, new Date('2026-11-28T02:00:00Z'), new Date('2026-11-28T03:00:00Z'))).toEqual([]);
+  });
+
+  it('does not list a session that starts after the window, however long it runs', () => {
+    const later = feedSlot({ id: 'later', start: '2026-11-24T08:00:00.000Z', end: '2026-11-26T20:00:00.000Z', coarse: 'multi-day' });
+    expect(slotsInWindow('smart-vaccines', [later], new Date('2026-11-23T09:00:00Z'), new Date('2026-11-23T17:00:00Z'))).toEqual([]);
+  });
+
+  it('answers every window as a filter of the whole list would, in start order (random lists and windows)', () => {
+    const random = seededRandom(20261203);
+    const base = Date.parse('2026-11-23T00:00:00Z');
+    const HOUR = 3_600_000;
+    for (let round = 0; round < 40; round++) {
+      const slots = Array.from({ length: 1 + Math.floor(random() * 60) }, (_, i) => {
+        const start = base + Math.floor(random() * 96) * 15 * 60_000;
+        const session = random() < 0.2;
+        const end = start + (session ? (4 + Math.floor(random() * 60)) * HOUR : 15 * 60_000);
+        const status = random() < 0.8 ? 'free' : 'busy';
+        return feedSlot({ id: `s${round}-${i}`, start: new Date(start).toISOString(), end: new Date(end).toISOString(), coarse: session ? 'day' : null, status, capacity: random() < 0.1 ? 0 : 5 });
+      });
+      // Unsorted on purpose: the index must not depend on the list's order.
+      for (let w = 0; w < 10; w++) {
+        const lo = base + Math.floor(random() * 120) * 15 * 60_000;
+        const hi = lo + Math.floor(random() * 48) * 15 * 60_000;
+        const expected = slots
+          .map((s, i) => ({ s, i, start: Date.parse(s.start), end: Date.parse(s.end) }))
+          .filter((x) => isOffered(x.s) && ((x.start >= lo && x.start <= hi) || (x.s.coarse !== null && x.start < lo && x.end > lo)))
+          .sort((a, b) => a.start - b.start || a.i - b.i)
+          .map((x) => x.s.id);
+        const got = slotsInWindow('smart-vaccines', slots, new Date(lo), new Date(hi)).map((s) => decodeSlotId(s.id)!.ref);
+        expect(got, `round ${round} window ${w}`).toEqual(expected);
+      }
+    }
   });
 
   it('gives each time with the offset the publisher wrote, and the location\'s zone', () => {

@@ -82,35 +82,74 @@ export function toSlot(systemId: string, s: FeedSlot, key: Buffer = currentKey()
 
 /**
  * The offered slots starting in [from, to], and the sessions running at `from` (started before it, ending after
- * it), earliest start first (the feed's order), as the contract's Slots. A walk-in session stays bookable until
- * it closes, so it is listed until then (kit/slot-windows.ts inWindow applies the same rule).
+ * it), earliest start first, as the contract's Slots. A walk-in session stays bookable until it closes, so it is
+ * listed until then (kit/slot-windows.ts inWindow applies the same rule). A binary search into the service's index
+ * (below), so a window costs its own slots, not the service's whole horizon.
  */
 export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from: Date, to: Date): SlotModel[] {
   const lo = from.getTime();
   const hi = to.getTime();
+  const idx = indexed(systemId, slots);
   const out: SlotModel[] = [];
-  // Slot ids are signed with the environment's key (common/slot-id.ts, one Buffer per key configuration): one made
-  // under another key is made again.
-  const key = currentKey();
-  for (const s of slots) {
-    const m = mapped(systemId, key, s);
-    const inside = (m.startMs >= lo && m.startMs <= hi) || (isSession(s) && m.endMs > lo);
-    if (inside && isOffered(s)) out.push(m.slot);
+  let i = firstAtOrAfter(idx.startMs, lo);
+  // Sessions started before the window (all before position i) that still run at its start.
+  for (const p of idx.sessions) {
+    if (p >= i) break;
+    if (idx.endMs[p]! > lo) out.push(idx.slots[p]!);
   }
+  for (; i < idx.slots.length && idx.startMs[i]! <= hi; i++) out.push(idx.slots[i]!);
   return out;
 }
 
 /**
- * A feed slot as the contract's Slot, with its times in ms, made once per slot of the snapshot in hand (which every
- * request reads until the poller replaces it): mapping signs each slot's id, so doing it per request was most of a
- * warm search's smart-links CPU. Slots are never changed once made.
+ * One service's offered slots of the snapshot in hand, mapped once (mapping signs each id: per request it was most
+ * of a warm search's smart-links CPU) and ordered by start, with their times in ms and where its sessions are. Kept
+ * per slots list, which a snapshot never changes (the poller replaces it whole); made again under another system or
+ * signing key (common/slot-id.ts: one Buffer per key configuration).
  */
-const made = new WeakMap<FeedSlot, { system: string; key: Buffer; slot: SlotModel; startMs: number; endMs: number }>();
+interface WindowIndex {
+  system: string;
+  key: Buffer;
+  slots: SlotModel[];
+  startMs: Float64Array;
+  endMs: Float64Array;
+  /** Positions of the sessions (isSession), ascending. */
+  sessions: number[];
+}
 
-function mapped(systemId: string, key: Buffer, s: FeedSlot): { slot: SlotModel; startMs: number; endMs: number } {
-  const known = made.get(s);
+const indexes = new WeakMap<readonly FeedSlot[], WindowIndex>();
+
+function indexed(systemId: string, list: readonly FeedSlot[]): WindowIndex {
+  const key = currentKey();
+  const known = indexes.get(list);
   if (known && known.system === systemId && known.key === key) return known;
-  const m = { system: systemId, key, slot: toSlot(systemId, s, key), startMs: Date.parse(s.start), endMs: Date.parse(s.end) };
-  made.set(s, m);
-  return m;
+  const offered = list
+    .filter(isOffered)
+    .map((s) => ({ s, startMs: Date.parse(s.start), endMs: Date.parse(s.end) }))
+    // Ingest checked every time; one that does not parse could sit in no window anyway.
+    .filter((o) => !Number.isNaN(o.startMs) && !Number.isNaN(o.endMs));
+  // The snapshot's lists come in start order already (kit/feeds/join.ts); a stable sort keeps its order among equals.
+  offered.sort((a, b) => a.startMs - b.startMs);
+  const idx: WindowIndex = {
+    system: systemId,
+    key,
+    slots: offered.map((o) => toSlot(systemId, o.s, key)),
+    startMs: Float64Array.from(offered, (o) => o.startMs),
+    endMs: Float64Array.from(offered, (o) => o.endMs),
+    sessions: offered.flatMap((o, i) => (isSession(o.s) ? [i] : [])),
+  };
+  indexes.set(list, idx);
+  return idx;
+}
+
+/** The first position whose start is at or after `ms` (the length when none is). */
+function firstAtOrAfter(starts: Float64Array, ms: number): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
