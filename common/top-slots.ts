@@ -5,8 +5,9 @@
  * sorted lists instead of sorting every slot of every service.
  *
  * The slots come from the same loading as the `slots` fields (slot-windows.ts: the per-request DataLoader, the slot
- * cache, the circuit breaker); this module ranks them. Sort keys are computed once per slot (epoch ms of its start);
- * no comparator parses a date.
+ * cache, the circuit breaker); this module ranks them. A slot's start is parsed once (startMs, kept on the slot);
+ * no comparator parses a date. Ranking copies nothing it need not: a service's list, sorted as every adapter and the
+ * cache hand it over, is merged where it lies, and only the K slots sent are given their keys.
  *
  * Orders (a total order, so pages are exact and repeat nothing):
  *   MERGED       (group, startMs, rank, slot id). `rank` is the service's position in the gateway's order
@@ -25,7 +26,7 @@
  * is the one under the lowest-ranked service: that service claims it, the others' listings are dropped from their
  * lists and named on the claimed one (`also`). Both orders then see every physical slot once, and paging stays
  * exact: a dropped listing could only ever have come after its claimed twin. Counts report both every listing of a
- * service (`all`) and those it claimed (its `keyed` after claiming), whose sum over the services is the distinct
+ * service (`all`) and those it claimed (its `slots` after claiming), whose sum over the services is the distinct
  * slots. The order argument needs ranks that follow distance, as the gateway's do (distance, then id). Only slots
  * carrying a `nativeKey` (the adapter sets one where its supplier says a slot is shared) cost a map entry.
  */
@@ -55,13 +56,23 @@ export function compareKeyed(x: Keyed<unknown>, y: Keyed<unknown>): number {
  * lists' heads, O(limit · log lists). Lists are not modified.
  */
 export function kWayMerge<T>(lists: readonly (readonly T[])[], cmp: (x: T, y: T) => number, limit = Infinity): T[] {
-  const heap: { list: readonly T[]; at: number }[] = [];
-  const less = (i: number, j: number) => cmp(heap[i]!.list[heap[i]!.at]!, heap[j]!.list[heap[j]!.at]!) < 0;
-  const swap = (i: number, j: number) => {
-    const t = heap[i]!;
-    heap[i] = heap[j]!;
-    heap[j] = t;
-  };
+  const cursors = lists.map((list) => ({ list, at: 0 }));
+  return mergeCursors(cursors, (x, y) => cmp(x.list[x.at]!, y.list[y.at]!), (c) => c.list[c.at]!, limit);
+}
+
+/** A position in one sorted list, with whatever else its comparison needs. */
+interface Cursor {
+  list: readonly unknown[];
+  at: number;
+}
+
+/**
+ * The heap behind kWayMerge and topK: `less` compares two cursors' current items, `take` makes the output of one.
+ * Cursors are advanced in place.
+ */
+function mergeCursors<C extends Cursor, O>(cursors: C[], cmp: (x: C, y: C) => number, take: (c: C) => O, limit: number): O[] {
+  const heap = cursors.filter((c) => c.at < c.list.length);
+  const less = (i: number, j: number) => cmp(heap[i]!, heap[j]!) < 0;
   const down = (i: number) => {
     for (;;) {
       const l = 2 * i + 1;
@@ -70,16 +81,17 @@ export function kWayMerge<T>(lists: readonly (readonly T[])[], cmp: (x: T, y: T)
       if (l < heap.length && less(l, m)) m = l;
       if (r < heap.length && less(r, m)) m = r;
       if (m === i) return;
-      swap(i, m);
+      const t = heap[i]!;
+      heap[i] = heap[m]!;
+      heap[m] = t;
       i = m;
     }
   };
-  for (const list of lists) if (list.length > 0) heap.push({ list, at: 0 });
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
-  const out: T[] = [];
+  const out: O[] = [];
   while (heap.length > 0 && out.length < limit) {
     const top = heap[0]!;
-    out.push(top.list[top.at]!);
+    out.push(take(top));
     top.at++;
     if (top.at >= top.list.length) {
       heap[0] = heap[heap.length - 1]!;
@@ -123,8 +135,12 @@ export interface RankedService<S> {
   /** MERGED: groups come in increasing order, before start (absent: 0). */
   group?: number;
   system?: string;
-  /** Every qualifying slot of the service, keyed (startMs, rank, 0, id), sorted. */
-  keyed: Keyed<S>[];
+  /**
+   * Every qualifying slot of the service, sorted by (startMs, id): within one service, the order of the keys
+   * (startMs, rank, 0, id) that compareKeyed gives. Not keyed here: only the K slots an answer sends are (topK), so a
+   * warm request allocates per slot sent, not per slot of every service-day it reads.
+   */
+  slots: readonly S[];
 }
 
 /**
@@ -144,19 +160,34 @@ export function startMs(slot: { start: string }): number {
   return ms;
 }
 
-/** Keys each slot once (startMs, rank) and drops hand-offs when asked; sorts only if the list came unsorted. */
+/** The order of one service's slots: (startMs, id), as compareKeyed orders them when their ranks are equal. */
+export function compareSlots(x: RankableSlot, y: RankableSlot): number {
+  return startMs(x) - startMs(y) || compareCodeUnits(x.id, y.id);
+}
+
+/**
+ * A service's qualifying slots (hand-offs dropped when asked), in order: the list as given when nothing is dropped
+ * and it is sorted already (what every adapter and the slot cache hand over), so mostly no copy; sorted only if not.
+ */
 export function rankService<S extends RankableSlot>(s: ServiceSlots<S>, includeHandoff: boolean): RankedService<S> {
-  const keyed: Keyed<S>[] = [];
+  const given = s.slots;
+  let kept: S[] | null = null;
   let sorted = true;
-  let last: Keyed<S> | undefined;
-  for (const slot of s.slots) {
-    if (!includeHandoff && isHandoff(slot)) continue;
-    const k: Keyed<S> = { a: startMs(slot), b: s.rank, c: 0, id: slot.id, slot };
-    if (sorted && last && compareKeyed(last, k) > 0) sorted = false;
-    keyed.push((last = k));
+  let last: S | undefined;
+  for (let j = 0; j < given.length; j++) {
+    const slot = given[j]!;
+    if (!includeHandoff && isHandoff(slot)) {
+      // Copy on the first slot dropped: a list that drops none is kept as it is.
+      kept ??= given.slice(0, j);
+      continue;
+    }
+    kept?.push(slot);
+    if (sorted && last && compareSlots(last, slot) > 0) sorted = false;
+    last = slot;
   }
-  if (!sorted) keyed.sort(compareKeyed);
-  return { serviceId: s.serviceId, rank: s.rank, ...(s.system !== undefined ? { system: s.system } : {}), keyed };
+  let slots: readonly S[] = kept ?? given;
+  if (!sorted) slots = [...slots].sort(compareSlots);
+  return { serviceId: s.serviceId, rank: s.rank, ...(s.system !== undefined ? { system: s.system } : {}), slots };
 }
 
 /** Another service's listing of a physical slot: that service's id and its own global slot id for it. */
@@ -165,7 +196,7 @@ export interface Listing {
   slotId: string;
 }
 
-/** A ranked service after claiming: `keyed` keeps only the slots it claimed; `all` counts every listing it had. */
+/** A ranked service after claiming: `slots` keeps only the slots it claimed; `all` counts every listing it had. */
 export interface ClaimedService<S> extends RankedService<S> {
   /** How many qualifying slots the service lists, shared ones included. */
   all: number;
@@ -187,38 +218,40 @@ export function claimShared<S extends RankableSlot>(services: readonly RankedSer
   const byRank = services.map((s, i) => ({ s, i })).sort((x, y) => x.s.rank - y.s.rank || x.i - y.i);
   const out: ClaimedService<S>[] = new Array(services.length);
   for (const { s, i } of byRank) {
-    let kept: Keyed<S>[] | null = null;
-    for (let j = 0; j < s.keyed.length; j++) {
-      const k = s.keyed[j]!;
-      const native = k.slot.nativeKey;
+    let kept: S[] | null = null;
+    for (let j = 0; j < s.slots.length; j++) {
+      const slot = s.slots[j]!;
+      const native = slot.nativeKey;
       if (native == null) {
-        kept?.push(k);
+        kept?.push(slot);
         continue;
       }
       const key = `${s.system ?? ''}\n${native}`;
       const first = owner.get(key);
       if (first === undefined) {
-        owner.set(key, k.id);
-        kept?.push(k);
+        owner.set(key, slot.id);
+        kept?.push(slot);
         continue;
       }
       // Copy on the first listing dropped: a service sharing nothing keeps its own array.
-      kept ??= s.keyed.slice(0, j);
+      kept ??= s.slots.slice(0, j);
       const listed = also.get(first);
-      if (listed) listed.push({ serviceId: s.serviceId, slotId: k.id });
-      else also.set(first, [{ serviceId: s.serviceId, slotId: k.id }]);
+      if (listed) listed.push({ serviceId: s.serviceId, slotId: slot.id });
+      else also.set(first, [{ serviceId: s.serviceId, slotId: slot.id }]);
     }
-    out[i] = { ...s, keyed: kept ?? s.keyed, all: s.keyed.length };
+    out[i] = { ...s, slots: kept ?? s.slots, all: s.slots.length };
   }
   return { services: out, also };
 }
 
 /**
  * The top K of ranked services: MERGED, the first K of all by (startMs, rank, id); PER_SERVICE, each service's first
- * K (in the order given). Either way each list is sorted by the keys, which the answer carries.
+ * K (in the order given). Either way each list is sorted by the keys, which the answer carries; only these K slots
+ * are keyed.
  */
-export function topK<S>(services: readonly RankedService<S>[], k: number, mode: TopSlotsMode): Keyed<S>[] {
-  if (mode === 'PER_SERVICE') return services.flatMap((s) => s.keyed.slice(0, k));
+export function topK<S extends RankableSlot>(services: readonly RankedService<S>[], k: number, mode: TopSlotsMode): Keyed<S>[] {
+  const keyed = (slot: S, rank: number): Keyed<S> => ({ a: startMs(slot), b: rank, c: 0, id: slot.id, slot });
+  if (mode === 'PER_SERVICE') return services.flatMap((s) => s.slots.slice(0, k).map((slot) => keyed(slot, s.rank)));
   // Group by group: every slot of a lower group comes first, so each group's merge fills what the earlier left.
   const groups = new Map<number, RankedService<S>[]>();
   for (const s of services) {
@@ -230,7 +263,18 @@ export function topK<S>(services: readonly RankedService<S>[], k: number, mode: 
   const out: Keyed<S>[] = [];
   for (const g of [...groups.keys()].sort((x, y) => x - y)) {
     if (out.length >= k) break;
-    for (const slot of kWayMerge(groups.get(g)!.map((s) => s.keyed), compareKeyed, k - out.length)) out.push(slot);
+    const cursors = groups.get(g)!.map((s) => ({ list: s.slots, at: 0, rank: s.rank }));
+    const merged = mergeCursors(
+      cursors,
+      (x, y) => {
+        const a = x.list[x.at]!;
+        const b = y.list[y.at]!;
+        return startMs(a) - startMs(b) || x.rank - y.rank || compareCodeUnits(a.id, b.id);
+      },
+      (c) => keyed(c.list[c.at]!, c.rank),
+      k - out.length,
+    );
+    for (const slot of merged) out.push(slot);
   }
   return out;
 }

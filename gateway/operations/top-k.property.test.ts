@@ -132,7 +132,7 @@ function askSuppliers(w: World, k: number): SupplierAnswers {
     }));
     const claimed = claimShared(ranked);
     for (const r of claimed.services) {
-      answers.services.set(r.serviceId, { totalCount: r.all, places: r.all, distinctCount: r.keyed.length, distinctPlaces: r.keyed.length, firstStart: null, fetchedAt: null, stale: false });
+      answers.services.set(r.serviceId, { totalCount: r.all, places: r.all, distinctCount: r.slots.length, distinctPlaces: r.slots.length, firstStart: null, fetchedAt: null, stale: false });
     }
     const byId = new Map(group.map((s) => [s.id, s]));
     // Through JSON, as the answer crosses HTTP.
@@ -265,8 +265,8 @@ describe('top-K per system, k-way merged at the gateway', () => {
     const claimed = claimShared(ranked);
     expect(claimed.also.size).toBe(0);
     claimed.services.forEach((c, i) => {
-      expect(c.keyed).toBe(ranked[i]!.keyed);
-      expect(c.all).toBe(c.keyed.length);
+      expect(c.slots).toBe(ranked[i]!.slots);
+      expect(c.all).toBe(c.slots.length);
     });
   });
 
@@ -278,7 +278,7 @@ describe('top-K per system, k-way merged at the gateway', () => {
       rankService({ serviceId: 'c', rank: 2, system: 'harbour-uec', slots: [slot('c1', 'n1')] }, true),
     ];
     const claimed = claimShared(ranked);
-    expect(claimed.services.map((s) => [s.serviceId, s.keyed.map((k) => k.id), s.all])).toEqual([
+    expect(claimed.services.map((s) => [s.serviceId, s.slots.map((x) => x.id), s.all])).toEqual([
       ['a', ['a1'], 1],
       ['b', ['b1'], 1],
       ['c', [], 1],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeyed, rankService } from '../../common/top-slots.js';
+import { compareKeyed, compareSlots, rankService } from '../../common/top-slots.js';
 import { sortByStart } from './slot-order.js';
 
 describe('sortByStart', () => {
@@ -22,6 +22,21 @@ describe('sortByStart', () => {
     const list = sortByStart([...slots]);
     const keyed = list.map((slot) => ({ a: Date.parse(slot.start), b: 0, c: 0, id: slot.id, slot }));
     expect([...keyed].sort(compareKeyed).map((k) => k.id)).toEqual(list.map((s) => s.id));
-    expect(rankService({ serviceId: 's', rank: 0, slots: list }, true).keyed.map((k) => k.slot)).toEqual(list);
+    // Not even copied: ranking keys only the slots an answer sends.
+    expect(rankService({ serviceId: 's', rank: 0, slots: list }, true).slots).toBe(list);
+  });
+
+  it('sorts a list that came unsorted (a copy), and drops hand-offs only when asked, copying only then', () => {
+    const list = sortByStart([...slots]);
+    const reversed = [...list].reverse();
+    const ranked = rankService({ serviceId: 's', rank: 0, slots: reversed }, true);
+    expect(ranked.slots.map((s) => s.id)).toEqual(list.map((s) => s.id));
+    expect(reversed.map((s) => s.id)).toEqual([...list].reverse().map((s) => s.id));
+    const handoff = { id: 'h', start: list[1]!.start, bookable: false, bookingLink: 'https://provider.example/book' };
+    const withHandoff = sortByStart([...list, handoff]);
+    expect(rankService({ serviceId: 's', rank: 0, slots: withHandoff }, true).slots).toBe(withHandoff);
+    const without = rankService({ serviceId: 's', rank: 0, slots: withHandoff }, false).slots;
+    expect(without.map((s) => s.id)).toEqual(list.map((s) => s.id));
+    expect([...without].sort(compareSlots)).toEqual(without);
   });
 });

@@ -2,7 +2,7 @@ import { compareCodeUnits } from '../../common/code-units.js';
 
 /**
  * The order an adapter hands its slots on in: earliest start first, then id in code-unit order. It is the order
- * common/top-slots.ts compares in (compareKeyed), so ranking finds every list already sorted and never sorts it
+ * common/top-slots.ts compares in (compareSlots), so ranking finds every list already sorted and never sorts it
  * again; a locale's order (localeCompare) would differ on ids that tie on start, and cost each request a sort.
  * Keys are computed once per slot: Date.parse inside a comparator parses each start about log n times.
  */

@@ -417,11 +417,11 @@ export function slotFields<S extends TimedSlot>(opts: SlotFieldsOptions<S>) {
         }
         const j = rankedAt.get(i)!;
         const r = claimed.services[j]!;
-        const distinctPlaces = r.keyed.reduce((n, k) => n + placesIn(k.slot), 0);
+        const distinctPlaces = placesOf(r.slots);
         // Places of every listing: the claimed ones, unless some were claimed elsewhere (then all, from `ranked`).
-        const places = r.all === r.keyed.length ? distinctPlaces : ranked[j]!.keyed.reduce((n, k) => n + placesIn(k.slot), 0);
-        const firstStart = ranked[j]!.keyed[0]?.slot.start ?? null;
-        return { serviceId: s.id, totalCount: r.all, places, distinctCount: r.keyed.length, distinctPlaces, firstStart, fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null };
+        const places = r.all === r.slots.length ? distinctPlaces : placesOf(ranked[j]!.slots);
+        const firstStart = ranked[j]!.slots[0]?.start ?? null;
+        return { serviceId: s.id, totalCount: r.all, places, distinctCount: r.slots.length, distinctPlaces, firstStart, fetchedAt: found.fetchedAt, stale: !!found.stale, failure: null };
       });
       const top = topK(claimed.services, input.first, input.mode);
       return {
@@ -533,6 +533,13 @@ interface CapacityArgs {
   from?: string | null;
   to?: string | null;
   maxAge?: number | null;
+}
+
+/** The places of a list of slots (placesIn each). */
+function placesOf(slots: readonly object[]): number {
+  let n = 0;
+  for (const s of slots) n += placesIn(s);
+  return n;
 }
 
 /** Places a slot offers: its capacity when the supplier says (sessions, feeds), else one. */
