@@ -11,7 +11,7 @@ import { registry as metrics } from '../../common/metrics.js';
 import { connectRedis, OutageLog, type RedisConnection } from '../../common/redis.js';
 import { RedisBucketStore, bucketVersion, dayKey } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, type BucketAddress, type BucketStore } from '../../common/slot-buckets.js';
-import { SlotCache, policyFor, type SlotSource } from './slot-cache.js';
+import { MAX_QUEUED_REFRESHES, SlotCache, policyFor, type SlotSource } from './slot-cache.js';
 import { freshMs } from './fresh-spread.js';
 import { slotFields, type SlotWindow } from './slot-windows.js';
 import { ThrottledError, UpstreamError } from '../../common/upstream.js';
@@ -35,11 +35,35 @@ class FakeSupplier {
   /** Slots starting at these hours (UTC) are shown to RX8 only. */
   ringFenced = new Set<number>();
   taken = new Set<string>();
+  /** While set, every search waits for it. */
+  gate: Promise<void> | null = null;
+  /** Searches under way now, and the most there were at once: in all, and per system. */
+  running = new Map<string, number>();
+  mostAtOnce = new Map<string, number>();
 
   constructor(private readonly clock: () => number) {}
 
   search(w: SlotWindow, org: string): Promise<{ slots: TestSlot[]; fetchedAt: string }> {
     this.searches.push({ ...w, org });
+    const count = (key: string, by: number) => {
+      const n = (this.running.get(key) ?? 0) + by;
+      this.running.set(key, n);
+      this.mostAtOnce.set(key, Math.max(this.mostAtOnce.get(key) ?? 0, n));
+    };
+    count(w.system, 1);
+    count('*', 1);
+    return (async () => {
+      try {
+        if (this.gate) await this.gate;
+        return await this.answer(w, org);
+      } finally {
+        count(w.system, -1);
+        count('*', -1);
+      }
+    })();
+  }
+
+  private answer(w: SlotWindow, org: string): Promise<{ slots: TestSlot[]; fetchedAt: string }> {
     return (async () => {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.failWith) throw this.failWith;
@@ -74,10 +98,10 @@ function harness(store: BucketStore, opts: { ttlSeconds?: number; kind?: 'PAS_RE
     cache,
     audience: (c) => c.odsCode,
   });
-  async function slots(serviceId: string, from: string, to: string, extra: { maxAge?: number; org?: string } = {}) {
+  async function slots(serviceId: string, from: string, to: string, extra: { maxAge?: number; org?: string; system?: string } = {}) {
     const org = extra.org ?? 'RX8';
     return fields.slots(
-      { id: serviceId, supplier: { id: 'fake-sys' } },
+      { id: serviceId, supplier: { id: extra.system ?? 'fake-sys' } },
       { from, to, first: 500, ...(extra.maxAge !== undefined ? { maxAge: extra.maxAge } : {}) },
       { consumer: { odsCode: org, name: org }, traceId: 't', loaders: new Map() },
     );
@@ -185,6 +209,39 @@ describe.each([
     const live = await h.slots('1', '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
     expect(sources(live)).toEqual(new Set(['LIVE']));
     expect(h.supplier.searches).toHaveLength(3);
+  });
+
+  it('refreshes one system\'s stale buckets one after another, another system\'s beside them, a bounded number waiting', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    const read = (id: string, system = 'fake-sys') => h.slots(id, '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z', { system });
+    const ids = Array.from({ length: MAX_QUEUED_REFRESHES + 4 }, (_, i) => `${700 + i}`);
+    for (const id of ids) await read(id);
+    await read('900', 'other-sys');
+    const filled = h.supplier.searches.length;
+    expect(filled).toBe(ids.length + 1);
+
+    // Past the TTL, every read is served stale at once and asks for its refresh; the supplier holds them all.
+    h.clock.t = t0 + 31 * SECOND;
+    let release!: () => void;
+    h.supplier.gate = new Promise((r) => (release = r));
+    for (const id of ids) expect(sources(await read(id))).toEqual(new Set(['CACHE']));
+    expect(sources(await read('900', 'other-sys'))).toEqual(new Set(['CACHE']));
+    // One of fake-sys's under way, the rest of its lane waiting; other-sys's beside it.
+    await expect.poll(() => h.supplier.running.get('other-sys')).toBe(1);
+    expect(h.supplier.running.get('fake-sys')).toBe(1);
+    release();
+    h.supplier.gate = null;
+    await h.cache.idle();
+    const refreshed = h.supplier.searches.slice(filled);
+    expect(h.supplier.mostAtOnce.get('fake-sys')).toBe(1);
+    expect(h.supplier.mostAtOnce.get('*')).toBe(2);
+    // The lane held MAX_QUEUED_REFRESHES; the reads after that were not queued, and ask again when read again.
+    expect(refreshed.filter((x) => x.system === 'fake-sys').map((x) => x.serviceId)).toEqual(ids.slice(0, MAX_QUEUED_REFRESHES));
+    expect(refreshed.filter((x) => x.system === 'other-sys')).toHaveLength(1);
+    for (const id of ids) await read(id);
+    await h.cache.idle();
+    expect(h.supplier.searches.slice(filled + MAX_QUEUED_REFRESHES + 1).map((x) => x.serviceId)).toEqual(ids.slice(MAX_QUEUED_REFRESHES));
   });
 
   it('lets services filled together go stale over the last fifth of the TTL, each at its own moment', async () => {

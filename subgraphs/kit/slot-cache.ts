@@ -223,6 +223,8 @@ const MAX_DECODED = 5000;
 /** How long a day's bumped generation is kept at least (see invalidate). */
 const MIN_MARKER_MS = 60_000;
 const MAX_DECODED_CHARS = 16 * 1024 * 1024;
+/** Background refreshes of one system waiting or running in one process, at most (see SlotCache.refresh). */
+export const MAX_QUEUED_REFRESHES = 32;
 /** After store commands timed out twice, a timed-out one is not asked again for this long (the store is most likely away). */
 const STORE_RETRY_QUIET_MS = 10_000;
 
@@ -234,6 +236,8 @@ export class SlotCache {
   /** Stale buckets this process is refreshing, so each is refreshed once however often it is read meanwhile. */
   private readonly refreshing = new Set<string>();
   private readonly background = new Set<Promise<void>>();
+  /** Per supplier system, its background refreshes, run one at a time (see refresh): the last one, and how many wait or run. */
+  private readonly refreshLanes = new Map<string, { tail: Promise<void>; queued: number }>();
   /** What is served while the store is away. */
   private readonly local: LocalBuckets;
   /**
@@ -507,25 +511,49 @@ export class SlotCache {
     return out;
   }
 
-  /** Stale buckets: refreshed in the background by whichever process takes the lock; the request does not wait. */
+  /**
+   * Stale buckets: refreshed in the background by whichever process takes the lock; the request does not wait.
+   * A system's refreshes run one after another in this process (its lane), at most MAX_QUEUED_REFRESHES waiting:
+   * buckets filled together reach their ttl within seconds of each other (fresh-spread.ts spreads them over a fifth
+   * of it), and refreshed all at once they were a burst of upstream calls, mapping and store writes that the warm
+   * searches of that moment queued behind (the bench's warm mix at c=10: the p99 and p999 of the seconds holding a
+   * refresh wave were the run's worst). One at a time, each system sees a trickle instead, and a slow system delays
+   * only its own refreshes. Every bucket waiting is still served, stale, until ttl + stale; one not queued (its lane
+   * full) is asked for again by a later read.
+   */
   private refresh<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): void {
-    for (const b of buckets) this.refreshing.add(b.id);
-    const job = (async () => {
-      const token = randomUUID();
-      const claims = await this.claim(buckets, token);
-      // With the store away (a stale copy served from the local one), refresh into the local copy only: once per
-      // bucket in this process (`refreshing`).
-      await Promise.all([
-        this.fetchAndStore(buckets.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token }),
-        this.fetchAndStore(buckets.filter((_, i) => claims[i] === 'store-away'), fetch, { persist: false }),
-      ]);
-    })()
-      .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'slot cache refresh failed unexpectedly'))
-      .finally(() => {
-        for (const b of buckets) this.refreshing.delete(b.id);
-        this.background.delete(job);
-      });
-    this.background.add(job);
+    const bySystem = new Map<string, Bucket[]>();
+    for (const b of buckets) {
+      const list = bySystem.get(b.query.system);
+      if (list) list.push(b);
+      else bySystem.set(b.query.system, [b]);
+    }
+    for (const [system, list] of bySystem) {
+      const lane = this.refreshLanes.get(system) ?? { tail: Promise.resolve(), queued: 0 };
+      if (lane.queued >= MAX_QUEUED_REFRESHES) continue;
+      lane.queued++;
+      this.refreshLanes.set(system, lane);
+      for (const b of list) this.refreshing.add(b.id);
+      const job: Promise<void> = lane.tail
+        .then(async () => {
+          const token = randomUUID();
+          const claims = await this.claim(list, token);
+          // With the store away (a stale copy served from the local one), refresh into the local copy only: once
+          // per bucket in this process (`refreshing`).
+          await Promise.all([
+            this.fetchAndStore(list.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token }),
+            this.fetchAndStore(list.filter((_, i) => claims[i] === 'store-away'), fetch, { persist: false }),
+          ]);
+        })
+        .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'slot cache refresh failed unexpectedly'))
+        .finally(() => {
+          for (const b of list) this.refreshing.delete(b.id);
+          this.background.delete(job);
+          if (--lane.queued === 0 && this.refreshLanes.get(system) === lane) this.refreshLanes.delete(system);
+        });
+      lane.tail = job;
+      this.background.add(job);
+    }
   }
 
   /**
