@@ -45,6 +45,14 @@ export const slotCacheLookups = new Counter({
   registers: [registry],
 });
 
+/** Background refreshes not queued because their system's lane was full (subgraphs/kit/slot-cache.ts). */
+export const slotCacheRefreshesDropped = new Counter({
+  name: 'slot_cache_refreshes_dropped_total',
+  help: 'Stale slot buckets whose background refresh was not queued: their system already had the most refreshes waiting',
+  labelNames: ['system'] as const,
+  registers: [registry],
+});
+
 /** Circuit breaker state per supplier system: 0 closed, 1 half-open, 2 open. */
 export const circuitState = new Gauge({
   name: 'supplier_circuit_state',

@@ -67,7 +67,7 @@ interface Cursor {
 }
 
 /**
- * The heap behind kWayMerge and topK: `less` compares two cursors' current items, `take` makes the output of one.
+ * The heap behind kWayMerge and topK: `cmp` compares two cursors' current items, `take` makes the output of one.
  * Cursors are advanced in place.
  */
 function mergeCursors<C extends Cursor, O>(cursors: C[], cmp: (x: C, y: C) => number, take: (c: C) => O, limit: number): O[] {
@@ -185,8 +185,8 @@ export function rankService<S extends RankableSlot>(s: ServiceSlots<S>, includeH
     if (sorted && last && compareSlots(last, slot) > 0) sorted = false;
     last = slot;
   }
-  let slots: readonly S[] = kept ?? given;
-  if (!sorted) slots = [...slots].sort(compareSlots);
+  // Sorted in place only when a copy was made already.
+  const slots: readonly S[] = sorted ? (kept ?? given) : (kept ?? [...given]).sort(compareSlots);
   return { serviceId: s.serviceId, rank: s.rank, ...(s.system !== undefined ? { system: s.system } : {}), slots };
 }
 

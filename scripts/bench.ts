@@ -19,8 +19,8 @@
  *                               3 s: the kept answer's refresh falls inside) after 3,000 at c=10 not measured;
  *   availability-warm-varied    26 different searches (bench/searches.ts: every sandbox postcode twice, with type
  *                               sets, radii, windows, page sizes and sorts; 4 by service id) over a warm cache,
- *                               c=1 (4 passes) and c=10 (232 passes, 6,032 searches: about 30 s, one supplier TTL
- *                               of the sandbox, so a wave of background refreshes falls inside; after 3,016 at c=10
+ *                               c=1 (4 passes) and c=10 (232 passes, 6,032 searches: 25–30 s, close to one
+ *                               supplier TTL of the sandbox, so a wave of background refreshes falls inside; after 3,016 at c=10
  *                               not measured, V8's warm-up), cycled in a fixed
  *                               order, no request identical to an earlier one (variantOf: the window ends some ms
  *                               earlier, same slots);
@@ -100,9 +100,9 @@ const FULL = {
   availWarmC1: 100,
   availWarmC10: 5000,
   /**
-   * Passes over the varied search set. At c=10, 6,032 searches: about 30 s at this machine's pace, one TTL of the
-   * sandbox's supplier systems, so the background refreshes of a cache wave fall inside the row in the proportion a
-   * long-running gateway sees them (measured over 208, the row's p99 depended on whether a wave happened to land in
+   * Passes over the varied search set. At c=10, 6,032 searches: 25–30 s at this machine's pace, close to one TTL of
+   * the sandbox's supplier systems (30 s), so the background refreshes of a cache wave fall inside the row about as
+   * often as a long-running gateway meets them (measured over 208, the row's p99 depended on whether a wave happened to land in
    * its 1 to 2 s).
    */
   variedPassesC1: 4,

@@ -31,6 +31,8 @@ interface TestSlot {
 class FakeSupplier {
   searches: (SlotWindow & { org: string })[] = [];
   failWith: UpstreamError | null = null;
+  /** Services whose searches fail (as failWith would). */
+  failing = new Set<string>();
   delayMs = 0;
   /** Slots starting at these hours (UTC) are shown to RX8 only. */
   ringFenced = new Set<number>();
@@ -67,6 +69,7 @@ class FakeSupplier {
     return (async () => {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.failWith) throw this.failWith;
+      if (this.failing.has(w.serviceId)) throw new UpstreamError(w.system, 'UNAVAILABLE', 503, 'failing on purpose');
       const fetchedAt = new Date(this.clock()).toISOString();
       const slots: TestSlot[] = [];
       for (let t = Math.ceil(w.from.getTime() / HOUR) * HOUR; t <= w.to.getTime(); t += HOUR) {
@@ -228,7 +231,7 @@ describe.each([
     for (const id of ids) expect(sources(await read(id))).toEqual(new Set(['CACHE']));
     expect(sources(await read('900', 'other-sys'))).toEqual(new Set(['CACHE']));
     // One of fake-sys's under way, the rest of its lane waiting; other-sys's beside it.
-    await expect.poll(() => h.supplier.running.get('other-sys')).toBe(1);
+    await expect.poll(() => h.supplier.running.get('other-sys'), { timeout: 10_000 }).toBe(1);
     expect(h.supplier.running.get('fake-sys')).toBe(1);
     release();
     h.supplier.gate = null;
@@ -242,6 +245,57 @@ describe.each([
     for (const id of ids) await read(id);
     await h.cache.idle();
     expect(h.supplier.searches.slice(filled + MAX_QUEUED_REFRESHES + 1).map((x) => x.serviceId)).toEqual(ids.slice(MAX_QUEUED_REFRESHES));
+  });
+
+  it('a queued refresh reads its buckets again first: one fetched meanwhile is not fetched twice', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    const read = (id: string) => h.slots(id, '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    await read('801');
+    await read('802');
+    h.clock.t = t0 + 31 * SECOND;
+    let release!: () => void;
+    h.supplier.gate = new Promise((r) => (release = r));
+    await read('801'); // its refresh runs, held by the supplier
+    await read('802'); // its refresh waits behind it
+    await expect.poll(() => h.supplier.running.get('fake-sys'), { timeout: 10_000 }).toBe(1);
+    // Past ttl + stale while it waits: a read fetches 802 itself (new searches are not held).
+    h.supplier.gate = null;
+    h.clock.t = t0 + 62 * SECOND;
+    expect(sources(await read('802'))).toEqual(new Set(['LIVE']));
+    release();
+    await h.cache.idle();
+    expect(h.supplier.searches.filter((x) => x.serviceId === '802')).toHaveLength(2);
+    expect(h.supplier.searches.filter((x) => x.serviceId === '801')).toHaveLength(2);
+  });
+
+  it('a failed refresh does not stop its lane, and closing does not start the refreshes still waiting', async () => {
+    const h = harness(await makeStore());
+    const t0 = h.clock.t;
+    const read = (id: string) => h.slots(id, '2026-11-24T10:00:00Z', '2026-11-24T12:00:00Z');
+    for (const id of ['811', '812', '813', '814']) await read(id);
+    h.clock.t = t0 + 31 * SECOND;
+    h.supplier.failing.add('811');
+    let release!: () => void;
+    h.supplier.gate = new Promise((r) => (release = r));
+    await read('811');
+    await read('812');
+    release();
+    h.supplier.gate = null;
+    await h.cache.idle();
+    // 811's refresh failed; 812's, queued behind it, still ran.
+    expect(h.supplier.searches.slice(4).map((x) => x.serviceId)).toEqual(['811', '812']);
+    expect(h.supplier.searches.at(-1)!.serviceId).toBe('812');
+
+    h.supplier.gate = new Promise((r) => (release = r));
+    await read('813');
+    await read('814');
+    await expect.poll(() => h.supplier.running.get('fake-sys'), { timeout: 10_000 }).toBe(1);
+    const closed = h.cache.close();
+    release();
+    await closed;
+    // 813's was under way and finished; 814's had not started and never does.
+    expect(h.supplier.searches.slice(6).map((x) => x.serviceId)).toEqual(['813']);
   });
 
   it('lets services filled together go stale over the last fifth of the TTL, each at its own moment', async () => {

@@ -43,7 +43,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { adapterFor } from '../adapters.js';
 import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from '../../common/london-day.js';
-import { slotCacheLookups } from '../../common/metrics.js';
+import { slotCacheLookups, slotCacheRefreshesDropped } from '../../common/metrics.js';
 import { connectRedis, redisTargetFromEnv, type RedisTarget } from '../../common/redis.js';
 import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
@@ -223,7 +223,7 @@ const MAX_DECODED = 5000;
 /** How long a day's bumped generation is kept at least (see invalidate). */
 const MIN_MARKER_MS = 60_000;
 const MAX_DECODED_CHARS = 16 * 1024 * 1024;
-/** Background refreshes of one system waiting or running in one process, at most (see SlotCache.refresh). */
+/** Background refresh jobs of one system waiting or running in one process, at most (see SlotCache.refresh). */
 export const MAX_QUEUED_REFRESHES = 32;
 /** After store commands timed out twice, a timed-out one is not asked again for this long (the store is most likely away). */
 const STORE_RETRY_QUIET_MS = 10_000;
@@ -238,6 +238,7 @@ export class SlotCache {
   private readonly background = new Set<Promise<void>>();
   /** Per supplier system, its background refreshes, run one at a time (see refresh): the last one, and how many wait or run. */
   private readonly refreshLanes = new Map<string, { tail: Promise<void>; queued: number }>();
+  private closing = false;
   /** What is served while the store is away. */
   private readonly local: LocalBuckets;
   /**
@@ -322,6 +323,8 @@ export class SlotCache {
   }
 
   async close(): Promise<void> {
+    // Refreshes still waiting in a lane are not started: shutting down need not wait for a queue of supplier calls.
+    this.closing = true;
     await this.idle();
     await this.opts.onClose?.();
   }
@@ -513,13 +516,16 @@ export class SlotCache {
 
   /**
    * Stale buckets: refreshed in the background by whichever process takes the lock; the request does not wait.
-   * A system's refreshes run one after another in this process (its lane), at most MAX_QUEUED_REFRESHES waiting:
-   * buckets filled together reach their ttl within seconds of each other (fresh-spread.ts spreads them over a fifth
-   * of it), and refreshed all at once they were a burst of upstream calls, mapping and store writes that the warm
-   * searches of that moment queued behind (the bench's warm mix at c=10: the p99 and p999 of the seconds holding a
-   * refresh wave were the run's worst). One at a time, each system sees a trickle instead, and a slow system delays
-   * only its own refreshes. Every bucket waiting is still served, stale, until ttl + stale; one not queued (its lane
-   * full) is asked for again by a later read.
+   * A system's refreshes run one job after another in this process (its lane: a job is the stale buckets of that
+   * system one read found, fetched as its runs), at most MAX_QUEUED_REFRESHES jobs waiting or running: buckets filled
+   * together reach their ttl within seconds of each other (fresh-spread.ts spreads them over a fifth of it), and
+   * refreshed all at once they were a burst of upstream calls, mapping and store writes that the warm searches of that
+   * moment queued behind (the bench's warm mix at c=10: the p99 and p999 of the seconds holding a refresh wave were
+   * the run's worst). One job at a time, each system sees a trickle instead, and a slow system delays only its own
+   * refreshes. A job reads its buckets again when its turn comes and refreshes only those still stale: another
+   * replica, or a request that found one expired, may have fetched it meanwhile. Every bucket waiting is still
+   * served, stale, until ttl + stale; one not queued (its lane full: counted in slot_cache_refreshes_dropped_total)
+   * is asked for again by a later read.
    */
   private refresh<S extends CacheableSlot>(buckets: Bucket[], fetch: FetchRuns<S>): void {
     const bySystem = new Map<string, Bucket[]>();
@@ -530,21 +536,29 @@ export class SlotCache {
     }
     for (const [system, list] of bySystem) {
       const lane = this.refreshLanes.get(system) ?? { tail: Promise.resolve(), queued: 0 };
-      if (lane.queued >= MAX_QUEUED_REFRESHES) continue;
+      if (lane.queued >= MAX_QUEUED_REFRESHES) {
+        slotCacheRefreshesDropped.inc({ system }, list.length);
+        continue;
+      }
       lane.queued++;
       this.refreshLanes.set(system, lane);
       for (const b of list) this.refreshing.add(b.id);
+      const run = async (): Promise<void> => {
+        if (this.closing) return;
+        const due = await this.stillStale(list);
+        if (due.length === 0) return;
+        const token = randomUUID();
+        const claims = await this.claim(due, token);
+        // With the store away (a stale copy served from the local one), refresh into the local copy only: once per
+        // bucket in this process (`refreshing`).
+        await Promise.all([
+          this.fetchAndStore(due.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token }),
+          this.fetchAndStore(due.filter((_, i) => claims[i] === 'store-away'), fetch, { persist: false }),
+        ]);
+      };
+      // Runs after the job before it however that one ended.
       const job: Promise<void> = lane.tail
-        .then(async () => {
-          const token = randomUUID();
-          const claims = await this.claim(list, token);
-          // With the store away (a stale copy served from the local one), refresh into the local copy only: once
-          // per bucket in this process (`refreshing`).
-          await Promise.all([
-            this.fetchAndStore(list.filter((_, i) => claims[i] === 'held'), fetch, { persist: true, token }),
-            this.fetchAndStore(list.filter((_, i) => claims[i] === 'store-away'), fetch, { persist: false }),
-          ]);
-        })
+        .then(run, run)
         .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'slot cache refresh failed unexpectedly'))
         .finally(() => {
           for (const b of list) this.refreshing.delete(b.id);
@@ -554,6 +568,32 @@ export class SlotCache {
       lane.tail = job;
       this.background.add(job);
     }
+  }
+
+  /**
+   * Of buckets queued for a refresh, those still stale now (read again, with their generation as stored now, which
+   * the refresh's writes are conditional on). All of them when the store cannot be read: the claim that follows
+   * finds it away and refreshes the local copy, as a refresh started then would.
+   */
+  private async stillStale(buckets: Bucket[]): Promise<Bucket[]> {
+    let entries: StoredEntry[];
+    try {
+      entries = await this.store.read(
+        buckets.map((b) => b.address),
+        buckets.map((b) => this.known(b.id)),
+      );
+    } catch (err) {
+      this.storeFailed(err);
+      return buckets;
+    }
+    const now = this.clock();
+    return buckets.filter((b, i) => {
+      const entry = entries[i]!;
+      b.generation = entry.generation;
+      this.remember(b, entry);
+      const v = this.judge(b, entry, now);
+      return v.kind === 'stale' && v.refresh;
+    });
   }
 
   /**

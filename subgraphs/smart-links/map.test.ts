@@ -3,6 +3,7 @@ import type { FeedSlot } from '../kit/feeds/index.js';
 import { decodeSlotId } from '../../common/slot-id.js';
 import { isOffered, slotsInWindow, toSlot } from './map.js';
 import { seededRandom } from '../../sandbox/booking-standard/prng.js';
+import { compareCodeUnits } from '../../common/code-units.js';
 
 const SERVICE = 'smart:smart-vaccines:0:57';
 
@@ -116,18 +117,39 @@ describe('feed slot → shared Slot', () => {
         const status = random() < 0.8 ? 'free' : 'busy';
         return feedSlot({ id: `s${round}-${i}`, start: new Date(start).toISOString(), end: new Date(end).toISOString(), coarse: session ? 'day' : null, status, capacity: random() < 0.1 ? 0 : 5 });
       });
-      // Unsorted on purpose: the index must not depend on the list's order.
+      // Unsorted on purpose, with ties on start: the index orders them as ranking does (start, then id).
       for (let w = 0; w < 10; w++) {
         const lo = base + Math.floor(random() * 120) * 15 * 60_000;
         const hi = lo + Math.floor(random() * 48) * 15 * 60_000;
         const expected = slots
-          .map((s, i) => ({ s, i, start: Date.parse(s.start), end: Date.parse(s.end) }))
+          .map((s) => ({ s, id: toSlot('smart-vaccines', s).id, start: Date.parse(s.start), end: Date.parse(s.end) }))
           .filter((x) => isOffered(x.s) && ((x.start >= lo && x.start <= hi) || (x.s.coarse !== null && x.start < lo && x.end > lo)))
-          .sort((a, b) => a.start - b.start || a.i - b.i)
-          .map((x) => x.s.id);
-        const got = slotsInWindow('smart-vaccines', slots, new Date(lo), new Date(hi)).map((s) => decodeSlotId(s.id)!.ref);
+          .sort((a, b) => a.start - b.start || compareCodeUnits(a.id, b.id))
+          .map((x) => x.id);
+        const got = slotsInWindow('smart-vaccines', slots, new Date(lo), new Date(hi)).map((s) => s.id);
         expect(got, `round ${round} window ${w}`).toEqual(expected);
       }
+    }
+  });
+
+  it('makes its index again for another system or another signing key', () => {
+    const slots = [feedSlot({ id: 'x', start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:15:00.000Z', coarse: null })];
+    const window = [new Date('2026-11-23T09:00:00Z'), new Date('2026-11-23T17:00:00Z')] as const;
+    const first = slotsInWindow('smart-vaccines', slots, ...window)[0]!;
+    const other = slotsInWindow('smart-urgent-care', slots, ...window)[0]!;
+    expect(decodeSlotId(first.id)!.system).toBe('smart-vaccines');
+    expect(decodeSlotId(other.id)!.system).toBe('smart-urgent-care');
+    const before = process.env.ID_SIGNING_KEY;
+    process.env.ID_SIGNING_KEY = 'another-signing-key-for-this-test-0123456789';
+    try {
+      const rekeyed = slotsInWindow('smart-urgent-care', slots, ...window)[0]!;
+      expect(rekeyed.id).not.toBe(other.id);
+      // Signed under the key now in force: the id made before no longer checks out, the new one does.
+      expect(decodeSlotId(other.id)).toBeNull();
+      expect(decodeSlotId(rekeyed.id)).toEqual({ system: 'smart-urgent-care', serviceId: SERVICE, ref: 'x' });
+    } finally {
+      if (before === undefined) delete process.env.ID_SIGNING_KEY;
+      else process.env.ID_SIGNING_KEY = before;
     }
   });
 

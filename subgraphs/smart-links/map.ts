@@ -10,6 +10,7 @@
 import type { FeedSlot } from '../kit/feeds/index.js';
 import { currentKey, encodeSlotId } from '../../common/slot-id.js';
 import { rfc3339AtOffset } from '../../common/offset-time.js';
+import { compareCodeUnits } from '../../common/code-units.js';
 import type { SlotQualityFlag, SupplierSlotModel } from '../kit/slot-model.js';
 
 /** A feed slot: offered free, booked on the provider's own site (bookable false), always from the snapshot. */
@@ -82,18 +83,23 @@ export function toSlot(systemId: string, s: FeedSlot, key: Buffer = currentKey()
 
 /**
  * The offered slots starting in [from, to], and the sessions running at `from` (started before it, ending after
- * it), earliest start first, as the contract's Slots. A walk-in session stays bookable until it closes, so it is
- * listed until then (kit/slot-windows.ts inWindow applies the same rule). A binary search into the service's index
- * (below), so a window costs its own slots, not the service's whole horizon.
+ * it), in the order ranking uses (start, then id: common/top-slots.ts compareSlots), as the contract's Slots. A
+ * walk-in session stays bookable until it closes, so it is listed until then (kit/slot-windows.ts inWindow applies
+ * the same rule). Binary searches into the service's index (below), so a window costs its own slots and the
+ * sessions that could still be running at its start, not the service's whole horizon.
  */
 export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from: Date, to: Date): SlotModel[] {
+  if (slots.length === 0) return [];
   const lo = from.getTime();
   const hi = to.getTime();
   const idx = indexed(systemId, slots);
   const out: SlotModel[] = [];
   let i = firstAtOrAfter(idx.startMs, lo);
-  // Sessions started before the window (all before position i) that still run at its start.
-  for (const p of idx.sessions) {
+  // Sessions started before the window (all before position i) that still run at its start: none started more than
+  // the longest session before it.
+  const earliest = firstAtOrAfter(idx.startMs, lo - idx.longestSessionMs);
+  for (let k = firstAtOrAfter(idx.sessions, earliest); k < idx.sessions.length; k++) {
+    const p = idx.sessions[k]!;
     if (p >= i) break;
     if (idx.endMs[p]! > lo) out.push(idx.slots[p]!);
   }
@@ -103,9 +109,9 @@ export function slotsInWindow(systemId: string, slots: readonly FeedSlot[], from
 
 /**
  * One service's offered slots of the snapshot in hand, mapped once (mapping signs each id: per request it was most
- * of a warm search's smart-links CPU) and ordered by start, with their times in ms and where its sessions are. Kept
- * per slots list, which a snapshot never changes (the poller replaces it whole); made again under another system or
- * signing key (common/slot-id.ts: one Buffer per key configuration).
+ * of a warm search's smart-links CPU) and ordered by start then id, with their times in ms and where its sessions
+ * are. Kept per slots list, which a snapshot never changes (the poller replaces it whole); made again under another
+ * system or signing key (common/slot-id.ts: one Buffer per key configuration).
  */
 interface WindowIndex {
   system: string;
@@ -115,6 +121,8 @@ interface WindowIndex {
   endMs: Float64Array;
   /** Positions of the sessions (isSession), ascending. */
   sessions: number[];
+  /** The longest session's length (0 without sessions). */
+  longestSessionMs: number;
 }
 
 const indexes = new WeakMap<readonly FeedSlot[], WindowIndex>();
@@ -125,25 +133,27 @@ function indexed(systemId: string, list: readonly FeedSlot[]): WindowIndex {
   if (known && known.system === systemId && known.key === key) return known;
   const offered = list
     .filter(isOffered)
-    .map((s) => ({ s, startMs: Date.parse(s.start), endMs: Date.parse(s.end) }))
+    .map((s) => ({ s, slot: toSlot(systemId, s, key), startMs: Date.parse(s.start), endMs: Date.parse(s.end) }))
     // Ingest checked every time; one that does not parse could sit in no window anyway.
     .filter((o) => !Number.isNaN(o.startMs) && !Number.isNaN(o.endMs));
-  // The snapshot's lists come in start order already (kit/feeds/join.ts); a stable sort keeps its order among equals.
-  offered.sort((a, b) => a.startMs - b.startMs);
+  // Ranking's order, so it takes the list as it is (equal starts by id, not the feed's order).
+  offered.sort((a, b) => a.startMs - b.startMs || compareCodeUnits(a.slot.id, b.slot.id));
+  const sessions = offered.flatMap((o, i) => (isSession(o.s) ? [i] : []));
   const idx: WindowIndex = {
     system: systemId,
     key,
-    slots: offered.map((o) => toSlot(systemId, o.s, key)),
+    slots: offered.map((o) => o.slot),
     startMs: Float64Array.from(offered, (o) => o.startMs),
     endMs: Float64Array.from(offered, (o) => o.endMs),
-    sessions: offered.flatMap((o, i) => (isSession(o.s) ? [i] : [])),
+    sessions,
+    longestSessionMs: sessions.reduce((m, i) => Math.max(m, offered[i]!.endMs - offered[i]!.startMs), 0),
   };
   indexes.set(list, idx);
   return idx;
 }
 
-/** The first position whose start is at or after `ms` (the length when none is). */
-function firstAtOrAfter(starts: Float64Array, ms: number): number {
+/** The first position of an ascending list holding `ms` or more (the length when none does). */
+function firstAtOrAfter(starts: ArrayLike<number>, ms: number): number {
   let lo = 0;
   let hi = starts.length;
   while (lo < hi) {
