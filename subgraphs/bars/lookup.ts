@@ -8,6 +8,7 @@ import { unreadOutcome } from '../kit/booking-outcomes.js';
 import { FHIR_ID } from '../kit/fhir/identifiers.js';
 import { classifyBarsFailure } from '../kit/fhir/operation-outcome.js';
 import type { Appointment } from '../kit/fhir/r4.js';
+import { compareCodeUnits } from '../../common/code-units.js';
 import { UpstreamError, type UpstreamReason } from '../../common/upstream.js';
 import { toSupplierAppointment } from './appointment-map.js';
 import type { SupplierAppointment, SupplierAppointmentInput, SupplierAppointmentList, SupplierOutcome, SupplierPatientAppointmentsInput } from './generated/resolvers.js';
@@ -88,7 +89,8 @@ export async function patientAppointmentsFlow(flow: Flow, input: SupplierPatient
       else appointments.push(mapped);
     }
   }
-  appointments.sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.ref.localeCompare(y.ref));
+  // Code-unit order between equal starts: the same on every machine (a locale's order is not).
+  appointments.sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || compareCodeUnits(x.ref, y.ref));
   flow.log.info({ outcome: 'FOUND', count: appointments.length, receivers: services.length }, 'patient appointments');
   return list('FOUND', say.receiversAsked(services.length), appointments);
 }

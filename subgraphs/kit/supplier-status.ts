@@ -14,6 +14,7 @@
  * (registerStatusSource: kit/slot-runtime.ts for the breakers, the feeds client for snapshot issues).
  */
 import { hostname } from 'node:os';
+import { compareCodeUnits } from '../../common/code-units.js';
 
 /** Upper bounds (ms) of the latency histogram's buckets; one more bucket holds everything slower. */
 export const LATENCY_BOUNDS_MS = [10, 25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000] as const;
@@ -260,7 +261,7 @@ export class SupplierStatusTracker {
       last60Minutes: window(MINUTES),
       minutes,
       circuit: circuit ?? 'NONE',
-      qualityFlags: [...quality].sort(([a], [b]) => a.localeCompare(b)).map(([flag, count]) => ({ flag, count })),
+      qualityFlags: [...quality].sort(([a], [b]) => compareCodeUnits(a, b)).map(([flag, count]) => ({ flag, count })),
     };
   }
 
