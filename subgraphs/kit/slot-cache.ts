@@ -353,8 +353,7 @@ export class SlotCache {
       let entry: StoredEntry;
       if (entries) {
         entry = entries[i]!;
-        b.generation = entry.generation;
-        this.remember(b, entry);
+        this.adopt(b, entry);
       } else {
         // The store is away: this process's copy of the last few seconds stands in for it.
         entry = { generation: 0, ...this.local.get(b.id) };
@@ -391,6 +390,12 @@ export class SlotCache {
     const out = new Map<Bucket, Result<S>>();
     for (const [b, p] of answers) out.set(b, await p);
     return out;
+  }
+
+  /** A bucket as the store holds it now: its generation (what writes are conditional on), kept locally too. */
+  private adopt(b: Bucket, entry: StoredEntry): void {
+    b.generation = entry.generation;
+    this.remember(b, entry);
   }
 
   /** The store's view of a bucket, kept locally for when the store goes away. */
@@ -497,8 +502,7 @@ export class SlotCache {
       const now = this.clock();
       const still: Bucket[] = [];
       pending.forEach((b, i) => {
-        b.generation = entries[i]!.generation;
-        this.remember(b, entries[i]!);
+        this.adopt(b, entries[i]!);
         const v = this.judge<S>(b, entries[i]!, now);
         if (v.kind === 'hit' || v.kind === 'stale') out.set(b, v.answer);
         else if (v.kind === 'negative') out.set(b, v.error);
@@ -589,8 +593,7 @@ export class SlotCache {
     const now = this.clock();
     return buckets.filter((b, i) => {
       const entry = entries[i]!;
-      b.generation = entry.generation;
-      this.remember(b, entry);
+      this.adopt(b, entry);
       const v = this.judge(b, entry, now);
       return v.kind === 'stale' && v.refresh;
     });
