@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAppointmentId, decodeSlotId, encodeAppointmentId, encodeSlotId, idKeyFromEnv } from './slot-id.js';
+import { decodeAppointmentId, decodeSlotId, encodeAppointmentId, encodeSlotId, idKeyFromEnv, slotIdSigner } from './slot-id.js';
 
 /** An id with one of its fields edited and its MAC kept, as an attacker would (the MAC cannot be recomputed). */
 function edit(id: string, index: number, value: string): string {
@@ -12,6 +12,20 @@ describe('slot ids', () => {
   it('round-trips supplier, service and native reference, including awkward characters', () => {
     const ref = { system: 'harbour-uec', serviceId: '1402000101', ref: 'slot/2026-11-23|09:30 "a"' };
     expect(decodeSlotId(encodeSlotId(ref))).toEqual(ref);
+  });
+
+  it('signs many ids of one service as encodeSlotId does, character for character, awkward references included', () => {
+    const key = idKeyFromEnv({ ID_SIGNING_KEY: 'a-signing-key-for-this-test-only-32+' });
+    const refs = ['1~slot-1~sched~kf2~jag0~AAAAAAAAAAAAAAAAAAAAAA', 'a "quoted" \\ back\u0000slash', 'é~ünïcødé~😀', '%7E~%25', ' '];
+    for (const [system, serviceId] of [['harbour-uec', '1402000101'], ['sys "q"', 'sérvice\\']] as const) {
+      const sign = slotIdSigner(system, serviceId, key);
+      for (const ref of refs) {
+        expect(sign(ref)).toBe(encodeSlotId({ system, serviceId, ref }, key));
+        expect(decodeSlotId(sign(ref), key)).toEqual({ system, serviceId, ref });
+      }
+    }
+    // Its key is its own: an id it signs is refused under another.
+    expect(decodeSlotId(slotIdSigner('harbour-uec', '1402000101', key)('r'), idKeyFromEnv({ ID_SIGNING_KEY: 'another-id-signing-key-of-32-chars-or-more' }))).toBeNull();
   });
 
   it('is URL-safe and opaque', () => {

@@ -9,7 +9,7 @@
  * not issue, refused before any supplier call. Ids of the unsigned first version (`s1`, `a1`) are no longer
  * accepted: nothing in them could be trusted.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { internalKeyFromEnv } from './internal-auth.js';
 
 export interface GlobalRef {
@@ -56,12 +56,12 @@ export function currentKey(): Buffer {
   return cached.key;
 }
 
-function mac(key: Buffer, tag: string, s: GlobalRef): string {
-  return createHmac('sha256', key)
-    .update(JSON.stringify([tag, s.system, s.serviceId, s.ref]))
-    .digest()
-    .subarray(0, MAC_BYTES)
-    .toString('base64url');
+function mac(key: Buffer | KeyObject, tag: string, s: GlobalRef): string {
+  return macOf(key, JSON.stringify([tag, s.system, s.serviceId, s.ref]));
+}
+
+function macOf(key: Buffer | KeyObject, text: string): string {
+  return createHmac('sha256', key).update(text).digest().subarray(0, MAC_BYTES).toString('base64url');
 }
 
 function encode(tag: string, s: GlobalRef, key: Buffer): string {
@@ -87,6 +87,22 @@ function decode(tag: string, id: string, key: Buffer): GlobalRef | null {
 }
 
 export const encodeSlotId = (s: GlobalRef, key: Buffer = currentKey()): string => encode(SLOT, s, key);
+
+/**
+ * Signs the ids of many slots of one system and service, as encodeSlotId would, character for character: a supplier
+ * page maps hundreds of slots, and writing the JSON head they share (tag, system, service) and importing the key once
+ * halved the time an id took outside the HMAC itself.
+ */
+export function slotIdSigner(system: string, serviceId: string, key: Buffer = currentKey()): (ref: string) => string {
+  const keyObject = createSecretKey(key);
+  // `["s2","<system>","<service>",` exactly as JSON.stringify writes the first three elements of the array.
+  const head = `${JSON.stringify([SLOT, system, serviceId]).slice(0, -1)},`;
+  return (ref) => {
+    const body = head + JSON.stringify(ref);
+    // A MAC is base64url (no character JSON escapes), so quoting it is what JSON.stringify would write.
+    return Buffer.from(`${body},"${macOf(keyObject, `${body}]`)}"]`, 'utf8').toString('base64url');
+  };
+}
 /** Null for anything that is not a slot id we issued (unsigned, signed with another key, or edited). */
 export const decodeSlotId = (id: string, key: Buffer = currentKey()): GlobalRef | null => decode(SLOT, id, key);
 export const encodeAppointmentId = (s: GlobalRef, key: Buffer = currentKey()): string => encode(APPOINTMENT, s, key);

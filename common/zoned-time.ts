@@ -53,6 +53,11 @@ function periodAt(zone: string, ms: number): Period {
   return p;
 }
 
+/** How long `zone`'s offset has been what it is at `ms`: since its last transition (Infinity before the first). */
+export function msSinceTransition(zone: string, ms: number): number {
+  return ms - periodAt(zone, ms).from;
+}
+
 /** True when the runtime knows this IANA zone. */
 export function isTimeZone(zone: string): boolean {
   if (zone.length === 0 || zone.length > 64) return false;

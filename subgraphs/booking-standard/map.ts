@@ -2,7 +2,7 @@
  * Pure mapping from Booking Standard STU3 payloads to the shared Slot contract. Providers honour the standard
  * loosely (spec 10), so every slot is checked on its own: one bad slot is skipped with a reason, never the bundle.
  */
-import { currentKey, encodeSlotId } from '../../common/slot-id.js';
+import { slotIdSigner } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 import type {
   FhirPractitioner,
@@ -42,7 +42,7 @@ export function mapSlots(input: MapInput): MapResult {
   const index = new Map<string, FhirResource>();
   for (const r of input.resources) if (r.id) index.set(`${r.resourceType}/${r.id}`, r);
 
-  const run: MapRun = { index, input, key: currentKey(), fetchedAt: input.fetchedAt.toISOString(), schedules: new Map() };
+  const run: MapRun = { index, input, signId: slotIdSigner(input.system, input.serviceId), fetchedAt: input.fetchedAt.toISOString(), schedules: new Map() };
   const slots: SlotModel[] = [];
   const skipped: SkippedSlot[] = [];
   for (const r of input.resources) {
@@ -59,7 +59,7 @@ export function mapSlots(input: MapInput): MapResult {
 interface MapRun {
   index: Map<string, FhirResource>;
   input: MapInput;
-  key: Buffer;
+  signId: (ref: string) => string;
   fetchedAt: string;
   schedules: Map<string, ScheduleFacts>;
 }
@@ -84,25 +84,25 @@ function mapSlot(slot: FhirSlot, run: MapRun): SlotModel | SkippedSlot | null {
   const { input } = run;
   const slotId = slot.id ?? '(no id)';
   if (!slot.id) return { slotId, reason: 'slot has no id' };
-  const start = instant(slot.start);
-  const end = instant(slot.end);
-  if (!start || !end) return { slotId, reason: 'start or end is not a FHIR instant with an offset' };
-  if (end.getTime() <= start.getTime()) return { slotId, reason: 'end is not after start' };
+  const startMs = instantMs(slot.start);
+  const endMs = instantMs(slot.end);
+  if (startMs === null || endMs === null) return { slotId, reason: 'start or end is not a FHIR instant with an offset' };
+  if (endMs <= startMs) return { slotId, reason: 'end is not after start' };
   if (slot.status !== 'free' && slot.status !== 'busy') return { slotId, reason: `unknown status ${String(slot.status)}` };
   // Asked for free slots only; a provider that returns busy ones gets them dropped, not shown as bookable.
   if (slot.status !== 'free') return null;
-  if (start < input.from || start > input.to) return null;
+  if (startMs < input.from.getTime() || startMs > input.to.getTime()) return null;
 
   const facts = scheduleFacts(run, slot.schedule?.reference);
   // The id carries the copy of the slot a booking must contain (slot-ref.ts). Without a schedule reference the
   // provider cannot tell which diary the slot is in, so such a slot is shown but not offered for booking.
   const scheduleId = logicalId(slot.schedule?.reference, 'Schedule');
-  const slotRef = encodeSlotRef({ slotId: slot.id, scheduleId, start, end, identifier: slotIdentifier(slot) });
+  const slotRef = encodeSlotRef({ slotId: slot.id, scheduleId, start: new Date(startMs), end: new Date(endMs), identifier: slotIdentifier(slot) });
   return {
-    id: encodeSlotId({ system: input.system, serviceId: input.serviceId, ref: slotRef }, run.key),
+    id: run.signId(slotRef),
     serviceId: input.serviceId,
     // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
-    ...englishSlotTime({ written: slot.start!, ms: start.getTime() }, { written: slot.end!, ms: end.getTime() }),
+    ...englishSlotTime({ written: slot.start!, ms: startMs }, { written: slot.end!, ms: endMs }),
     status: 'FREE',
     deliveryChannel: deliveryChannel(slot),
     practitioner: facts.practitioner,
@@ -130,10 +130,33 @@ function servicesOf(schedule: FhirSchedule): number {
 
 /** Accepts any offset (spec 3.6) but requires one: a time without an offset is ambiguous across UK DST. */
 export function instant(value: string | undefined): Date | null {
+  const ms = instantMs(value);
+  return ms === null ? null : new Date(ms);
+}
+
+const FHIR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * Instants read, by their text: every slot of a search is read, and slots share their times (one look-up where the
+ * pattern and the parse were a twentieth of mapping a slot). Emptied when full, as the kit's slot times are.
+ */
+const INSTANTS_KEPT = 4096;
+/** `2026-03-29T02:30:00.000+01:00` is 29; a longer fraction than milliseconds is read but not kept. */
+const MAX_KEPT_LENGTH = 32;
+const instants = new Map<string, number | null>();
+
+/** instant() as epoch ms, without a Date per call. */
+function instantMs(value: string | undefined): number | null {
   if (typeof value !== 'string') return null;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return null;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d;
+  const kept = instants.get(value);
+  if (kept !== undefined) return kept;
+  const ms = FHIR_INSTANT.test(value) ? Date.parse(value) : NaN;
+  const read = Number.isNaN(ms) ? null : ms;
+  // Only well-formed text of an instant's length is kept: nothing else a provider sends is remembered.
+  if (read !== null && value.length <= MAX_KEPT_LENGTH) {
+    if (instants.size >= INSTANTS_KEPT) instants.clear();
+    instants.set(value, read);
+  }
+  return read;
 }
 
 export function deliveryChannel(slot: FhirSlot): DeliveryChannel {

@@ -16,19 +16,39 @@ export interface WrittenInstant {
 }
 
 export function englishSlotTime(start: WrittenInstant, end: WrittenInstant): Pick<SupplierSlotModel, 'start' | 'end' | 'kind' | 'timeZone' | 'qualityFlags'> {
-  // Each offset read once: this runs for every slot of every page a supplier sends.
-  const startOffset = writtenOffsetMinutes(start.written);
-  const endOffset = writtenOffsetMinutes(end.written);
+  const s = readWritten(start);
+  const e = readWritten(end);
   const flags: SlotQualityFlag[] = [];
-  if (!offsetOk(start.ms, startOffset) || !offsetOk(end.ms, endOffset)) flags.push('OFFSET_MISMATCH');
+  if (!s.offsetOk || !e.offsetOk) flags.push('OFFSET_MISMATCH');
   flags.push(...sessionFlags(start.ms, end.ms));
-  return {
-    start: rfc3339AtOffset(start.ms, startOffset ?? 0),
-    end: rfc3339AtOffset(end.ms, endOffset ?? 0),
-    kind: slotKind(start.ms, end.ms),
-    timeZone: LONDON,
-    qualityFlags: flags,
-  };
+  return { start: s.text, end: e.text, kind: slotKind(start.ms, end.ms), timeZone: LONDON, qualityFlags: flags };
+}
+
+/** What a written instant says, as a slot gives it: the instant at the supplier's offset, and whether London had it. */
+interface ReadInstant {
+  ms: number;
+  text: string;
+  offsetOk: boolean;
+}
+
+/**
+ * Instants read, by the text the supplier wrote. A cold search reads every slot of every page (6,600 over a week of
+ * the sandbox's Booking Standard services), and slots share their times: one look-up, where reading the offset,
+ * writing RFC 3339 and checking London's offset were a tenth of mapping a slot. Emptied when full, as dayStart's
+ * midnights are: what a week's search reads fits many times over.
+ */
+const READ_KEPT = 4096;
+const readInstants = new Map<string, ReadInstant>();
+
+function readWritten(w: WrittenInstant): ReadInstant {
+  const kept = readInstants.get(w.written);
+  // The text fixes the instant; the check is against a caller passing another `ms` than it says.
+  if (kept !== undefined && kept.ms === w.ms) return kept;
+  const offset = writtenOffsetMinutes(w.written);
+  const read: ReadInstant = { ms: w.ms, text: rfc3339AtOffset(w.ms, offset ?? 0), offsetOk: offsetOk(w.ms, offset) };
+  if (readInstants.size >= READ_KEPT) readInstants.clear();
+  readInstants.set(w.written, read);
+  return read;
 }
 
 function offsetOk(ms: number, minutes: number | null): boolean {

@@ -17,7 +17,7 @@
  * derives (which would mean it has misread the session and might offer a full time), is skipped with a reason,
  * never the whole answer. No I/O, no clock.
  */
-import { currentKey, encodeSlotId } from '../../common/slot-id.js';
+import { slotIdSigner } from '../../common/slot-id.js';
 import type { PasSession } from './client.js';
 import { encodeSlotRef } from './slot-ref.js';
 import { boundaryInstant, foldOf, hhmm, isDate, londonRfc3339, parseHhmm, wallClockAt, type Fold } from './wall-clock.js';
@@ -67,16 +67,16 @@ const MAX_SLOT_MINUTES = 24 * 60;
 export function mapSessions(input: MapInput): MapResult {
   const slots: SlotModel[] = [];
   const skipped: SkippedSession[] = [];
-  const idKey = currentKey();
+  const signId = slotIdSigner(input.system, input.serviceId);
   for (const session of input.sessions) {
-    const result = sessionSlots(session, input, idKey);
+    const result = sessionSlots(session, input, signId);
     if ('reason' in result) skipped.push({ sessionId: typeof session.id === 'string' ? session.id : '(no id)', reason: result.reason });
     else slots.push(...result.slots);
   }
   return { slots: sortByStart(slots), skipped };
 }
 
-function sessionSlots(session: PasSession, input: MapInput, idKey: Buffer): { slots: SlotModel[] } | { reason: string } {
+function sessionSlots(session: PasSession, input: MapInput, signId: (ref: string) => string): { slots: SlotModel[] } | { reason: string } {
   if (typeof session.id !== 'string' || session.id === '') return { reason: 'session has no id' };
   // Suspended: the clinic cancelled it. Not an error, just nothing to offer.
   if (session.status === 'SUSPENDED') return { slots: [] };
@@ -99,7 +99,7 @@ function sessionSlots(session: PasSession, input: MapInput, idKey: Buffer): { sl
     const start = new Date(t.startMs);
     const end = new Date(t.endMs);
     const ref = encodeSlotRef({ sessionId: session.id, time: t.time, fold: t.fold, start, end });
-    const id = encodeSlotId({ system: input.system, serviceId: input.serviceId, ref }, idKey);
+    const id = signId(ref);
     const heldElsewhere = Math.max(0, (held.counts.get(key(t.time, t.fold)) ?? 0) - (input.ours?.get(id) ?? 0));
     const left = unbooked - heldElsewhere;
     if (left <= 0) continue;

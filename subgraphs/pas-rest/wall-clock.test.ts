@@ -41,6 +41,21 @@ describe('Europe/London', () => {
     expect(foldOf(Date.parse('2026-03-29T01:00:00Z'))).toBe(0);
   });
 
+  it('finds the fold by reading the clock back wherever it is asked: every quarter hour of two years, both changes included', () => {
+    // foldOf answers 0 without Temporal a day past a transition; the reading it skips must agree everywhere.
+    const from = Date.parse('2026-01-01T00:00:00Z');
+    let ones = 0;
+    for (let ms = from; ms < from + 2 * 365 * 86_400_000; ms += 15 * 60_000) {
+      const w = londonRfc3339(ms);
+      const first = readings(w.slice(0, 10), Number(w.slice(11, 13)) * 60 + Number(w.slice(14, 16)))[0]!;
+      const expected = first < ms ? 1 : 0;
+      ones += expected;
+      if (foldOf(ms) !== expected) expect.fail(`fold at ${new Date(ms).toISOString()}: ${foldOf(ms)}, the clock says ${expected}`);
+    }
+    // The repeated hour of each October, four quarter hours each.
+    expect(ones).toBe(8);
+  });
+
   it('writes RFC 3339 with the offset in force, and the London date', () => {
     expect(londonRfc3339(Date.parse('2026-10-25T00:20:00Z'))).toBe('2026-10-25T01:20:00+01:00');
     expect(londonRfc3339(Date.parse('2026-10-25T01:20:00Z'))).toBe('2026-10-25T01:20:00+00:00');

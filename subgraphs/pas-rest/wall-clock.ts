@@ -7,9 +7,10 @@
  * mistake in one cannot hide behind the same mistake in the other. Nothing here assumes the UK's two offsets or its
  * change dates.
  */
-import { LONDON, compatibleInstant, instantsReading, offsetMinutesAt as zoneOffsetMinutesAt, wallClockAt as zoneWallClockAt } from '../../common/zoned-time.js';
+import { LONDON, compatibleInstant, instantsReading, msSinceTransition, offsetMinutesAt as zoneOffsetMinutesAt, wallClockAt as zoneWallClockAt } from '../../common/zoned-time.js';
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 export type Fold = 0 | 1;
 
@@ -49,6 +50,10 @@ export function boundaryInstant(date: string, minutes: number): number | null {
 
 /** The fold of an instant's own reading: 1 when the clock already showed the same time earlier that night. */
 export function foldOf(ms: number): Fold {
+  // A reading repeats only in the hours after the clocks go back, and no zone moves them by a day: an instant a day
+  // or more past the last transition reads once. Every appointment time of a session asks, and reading the clock
+  // back through Temporal was most of mapping one.
+  if (msSinceTransition(LONDON, ms) >= DAY_MS) return 0;
   const w = wallClockAt(ms);
   const first = readings(w.date, w.minutes)[0];
   return first !== undefined && first < ms ? 1 : 0;
