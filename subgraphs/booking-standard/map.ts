@@ -39,8 +39,9 @@ const DELIVERY_CHANNEL_URLS = [
 ];
 
 export function mapSlots(input: MapInput): MapResult {
+  // What slots refer to (schedules and their actors), not the slots themselves: nothing refers to a slot.
   const index = new Map<string, FhirResource>();
-  for (const r of input.resources) if (r.id) index.set(`${r.resourceType}/${r.id}`, r);
+  for (const r of input.resources) if (r.id && r.resourceType !== 'Slot') index.set(`${r.resourceType}/${r.id}`, r);
 
   const run: MapRun = { index, input, signId: slotIdSigner(input.system, input.serviceId), fetchedAt: input.fetchedAt.toISOString(), schedules: new Map() };
   const slots: SlotModel[] = [];
@@ -98,11 +99,16 @@ function mapSlot(slot: FhirSlot, run: MapRun): SlotModel | SkippedSlot | null {
   // provider cannot tell which diary the slot is in, so such a slot is shown but not offered for booking.
   const scheduleId = logicalId(slot.schedule?.reference, 'Schedule');
   const slotRef = encodeSlotRef({ slotId: slot.id, scheduleId, start: new Date(startMs), end: new Date(endMs), identifier: slotIdentifier(slot) });
-  return {
+  // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
+  const time = englishSlotTime({ written: slot.start!, ms: startMs }, { written: slot.end!, ms: endMs });
+  const model: SlotModel = {
     id: run.signId(slotRef),
     serviceId: input.serviceId,
-    // As written by the supplier (its offset kept), with the kind and what is doubtful about the times.
-    ...englishSlotTime({ written: slot.start!, ms: startMs }, { written: slot.end!, ms: endMs }),
+    start: time.start,
+    end: time.end,
+    kind: time.kind,
+    timeZone: time.timeZone,
+    qualityFlags: time.qualityFlags,
     status: 'FREE',
     deliveryChannel: deliveryChannel(slot),
     practitioner: facts.practitioner,
@@ -112,9 +118,10 @@ function mapSlot(slot: FhirSlot, run: MapRun): SlotModel | SkippedSlot | null {
     bookable: scheduleId !== null,
     fetchedAt: run.fetchedAt,
     source: 'LIVE',
-    // A schedule mapped to several DoS services lists this same Slot under each: its logical id says which it is.
-    ...(facts.shared ? { nativeKey: slot.id } : {}),
   };
+  // A schedule mapped to several DoS services lists this same Slot under each: its logical id says which it is.
+  if (facts.shared) model.nativeKey = slot.id;
+  return model;
 }
 
 /** How many HealthcareServices a Schedule names among its actors (STU3: one Reference or a list). */

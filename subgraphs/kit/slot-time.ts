@@ -18,9 +18,8 @@ export interface WrittenInstant {
 export function englishSlotTime(start: WrittenInstant, end: WrittenInstant): Pick<SupplierSlotModel, 'start' | 'end' | 'kind' | 'timeZone' | 'qualityFlags'> {
   const s = readWritten(start);
   const e = readWritten(end);
-  const flags: SlotQualityFlag[] = [];
-  if (!s.offsetOk || !e.offsetOk) flags.push('OFFSET_MISMATCH');
-  flags.push(...sessionFlags(start.ms, end.ms));
+  const session = sessionFlags(start.ms, end.ms);
+  const flags: SlotQualityFlag[] = s.offsetOk && e.offsetOk ? session : ['OFFSET_MISMATCH', ...session];
   return { start: s.text, end: e.text, kind: slotKind(start.ms, end.ms), timeZone: LONDON, qualityFlags: flags };
 }
 
