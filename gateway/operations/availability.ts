@@ -27,7 +27,7 @@ import { availabilityAnswers } from '../../common/metrics.js';
 import type { Registry } from '../../subgraphs/kit/registry.js';
 import { MAX_TOP_K, compareKeyed, kWayMerge, type Keyed, type TopSlotsMode } from '../../common/top-slots.js';
 import { checkInstant, readWindow } from '../../common/window-input.js';
-import { canonicalJson } from './idempotency.js';
+import { canonicalJson } from '../../common/canonical-json.js';
 import { FindServicesDocument, type FindServicesQuery } from './generated/directory.js';
 import type { Availability, AvailabilitySearch, CapacityReport, CoverageReason, ServiceType, Slot } from './generated/resolvers.js';
 import type { InFlight } from './in-flight.js';

@@ -19,7 +19,8 @@ import { pairKey, refOf } from '../../common/holds.js';
 import { decodeHoldId, decodeSlotId, encodeHoldId } from '../../common/slot-id.js';
 import type { OperationsContext } from './context.js';
 import type { HoldSlotInput, HoldSlotResult, Hold, HoldOutcome, ReleaseHoldResult } from './generated/resolvers.js';
-import { canonicalJson, type Hasher } from './idempotency.js';
+import type { Hasher } from './idempotency.js';
+import { canonicalJson } from '../../common/canonical-json.js';
 import type { SupplierRouter } from './suppliers.js';
 import { IDEMPOTENCY_KEY } from './validate.js';
 

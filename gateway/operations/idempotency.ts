@@ -8,7 +8,6 @@
  * digits for a plain hash to hide it), and a stored outcome holds ids, times and codes, never the patient.
  */
 import { createHmac } from 'node:crypto';
-import { compareCodeUnits } from '../../common/code-units.js';
 
 export const RECORD_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -112,18 +111,6 @@ export class Hasher {
     const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
-}
-
-/** Stable JSON: object keys sorted, so the same input always fingerprints the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => compareCodeUnits(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 /** What a claim does with the record it finds; the Redis store's script applies the same rules. */

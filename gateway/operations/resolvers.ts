@@ -20,7 +20,8 @@ import type {
   LookupOutcome,
   Resolvers,
 } from './generated/resolvers.js';
-import { Hasher, canonicalJson, recordAfter, retryInBackground, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { Hasher, recordAfter, retryInBackground, type IdempotencyStore, type StoredOutcome } from './idempotency.js';
+import { canonicalJson } from '../../common/canonical-json.js';
 import { SupplierCallError, type SupplierAppointment, type SupplierOutcome, type SupplierRouter } from './suppliers.js';
 import { validateBooking, type ValidBooking } from './validate.js';
 import { capacityReport, searchAvailability, validateAvailability, type AvailabilityDeps } from './availability.js';

@@ -7,14 +7,14 @@
  * same in every replica, so a cursor from one works on the next.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { compareCodeUnits } from '../../common/code-units.js';
+import { canonicalJson } from '../../common/canonical-json.js';
 
 const VERSION = 'c1';
 const CHECK_KEY = 'directory-subgraph-cursor-v1';
 
 /** A stable fingerprint of the search (filters, point, radius; never the page size). */
 export function searchFingerprint(search: unknown): string {
-  return createHash('sha256').update(stableJson(search)).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(search)).digest('base64url').slice(0, 16);
 }
 
 export function encodeCursor(position: number, fingerprint: string): string {
@@ -41,14 +41,3 @@ function check(payload: string): string {
   return createHmac('sha256', CHECK_KEY).update(payload).digest('base64url').slice(0, 16);
 }
 
-/** JSON with object keys sorted, so equal searches fingerprint equally whatever order their fields came in. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => compareCodeUnits(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
