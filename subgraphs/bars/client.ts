@@ -2,7 +2,7 @@
  * The BaRS API (R4), typed, nothing GraphQL. Every call carries the bearer token (token.ts), X-Request-Id and
  * X-Correlation-Id (UUIDs), NHSD-Target-Identifier (the receiver's DoS service id), NHSD-End-User-Organisation (the
  * consumer organisation), NHSD-Requesting-Software and `Accept: application/fhir+json; version=1.0.0`; a message
- * also `use-context`. HTTP goes through kit/supplier-http.ts (got): one deadline per call, GETs retried once, a POST
+ * also `use-context`. HTTP goes through kit/supplier-http.ts (undici): one deadline per call, GETs retried once, a POST
  * never. A 401 drops the token and the call is sent once more with a new one: the front refused it before any
  * receiver saw it, so nothing was processed. Answers are returned uninterpreted (status, parsed body, the
  * OperationOutcome's code) for the flows; only transport failures, 429 and 5xx throw.

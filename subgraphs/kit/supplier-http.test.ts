@@ -1,4 +1,4 @@
-/** Supplier HTTP through got, against a real local HTTP server whose answers each test scripts. */
+/** Supplier HTTP (undici), against a real local HTTP server whose answers each test scripts. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,11 +9,11 @@ type Reply = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
 let base: string;
 let replies: Reply[] = [];
-let seen: { method: string; at: number; acceptEncoding?: string }[] = [];
+let seen: { method: string; at: number; acceptEncoding?: string; requestId?: string }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', at: Date.now(), acceptEncoding: req.headers['accept-encoding'] });
+    seen.push({ method: req.method ?? '', at: Date.now(), acceptEncoding: req.headers['accept-encoding'], requestId: req.headers['x-request-id'] as string | undefined });
     const reply = replies.shift() ?? ((_q, r) => r.end('{}'));
     req.resume();
     req.on('end', () => reply(req, res));
@@ -70,6 +70,20 @@ describe('supplierHttp', () => {
     expect((err as UpstreamError).reason).toBe('TIMEOUT');
     expect((err as Error).message).not.toContain('secret-path');
     // Never a second attempt after the deadline went on the first.
+    expect(seen).toHaveLength(1);
+  });
+
+  it('retries a GET whose connection was dropped, with fresh per-attempt headers; never a POST', async () => {
+    const dropped: Reply = (q) => q.socket.destroy();
+    let n = 0;
+    replies = [dropped, status(200)];
+    const res = await supplierHttp({ system: 's', url: `${base}/x`, deadlineMs: 3000, perAttempt: () => ({ 'X-Request-ID': `attempt-${++n}` }) });
+    expect(res.status).toBe(200);
+    expect(seen.map((r) => r.requestId)).toEqual(['attempt-1', 'attempt-2']);
+    replies = [dropped, status(200)];
+    seen = [];
+    const err = await supplierHttp({ system: 's', url: `${base}/x`, method: 'POST', body: '{}', deadlineMs: 3000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'UNAVAILABLE' });
     expect(seen).toHaveLength(1);
   });
 
