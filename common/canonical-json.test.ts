@@ -13,6 +13,11 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ a: null })).not.toBe(canonicalJson({}));
   });
 
+  it('writes undefined in a list, or alone, as null: always JSON, never a hole', () => {
+    expect(canonicalJson([1, undefined, 2])).toBe('[1,null,2]');
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+
   it('sorts keys by code unit, not by a locale', () => {
     expect(canonicalJson({ b: 1, B: 2, á: 3, a: 4 })).toBe('{"B":2,"a":4,"b":1,"á":3}');
   });

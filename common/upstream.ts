@@ -1,6 +1,6 @@
 /**
  * What a supplier call can come to: the typed UpstreamError taxonomy every adapter, the circuit breaker and the slot
- * cache share, the answer a call returns, and the process's supplier throttle. The calls themselves go through got
+ * cache share, the answer a call returns, and the process's supplier throttle. The calls themselves go through undici
  * (kit/supplier-http.ts): one deadline over every attempt, only reads retried, failures typed here, never a URL in a
  * message.
  *

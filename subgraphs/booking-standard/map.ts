@@ -12,7 +12,7 @@ import type {
   FhirSlot,
 } from './client.js';
 import type { ApiBookedSlotModel, DeliveryChannel, SkippedSlot } from '../kit/slot-model.js';
-import { englishSlotTime } from '../kit/slot-time.js';
+import { MAX_REMEMBERED_INSTANT_LENGTH, englishSlotTime } from '../kit/slot-time.js';
 import { sortByStart } from '../kit/slot-order.js';
 
 export type SlotModel = ApiBookedSlotModel;
@@ -147,8 +147,6 @@ const FHIR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
  * pattern and the parse were a twentieth of mapping a slot). Emptied when full, as the kit's slot times are.
  */
 const INSTANTS_KEPT = 4096;
-/** `2026-03-29T02:30:00.000+01:00` is 29; a longer fraction than milliseconds is read but not kept. */
-const MAX_KEPT_LENGTH = 32;
 const instants = new Map<string, number | null>();
 
 /** instant() as epoch ms, without a Date per call. */
@@ -159,7 +157,7 @@ function instantMs(value: string | undefined): number | null {
   const ms = FHIR_INSTANT.test(value) ? Date.parse(value) : NaN;
   const read = Number.isNaN(ms) ? null : ms;
   // Only well-formed text of an instant's length is kept: nothing else a provider sends is remembered.
-  if (read !== null && value.length <= MAX_KEPT_LENGTH) {
+  if (read !== null && value.length <= MAX_REMEMBERED_INSTANT_LENGTH) {
     if (instants.size >= INSTANTS_KEPT) instants.clear();
     instants.set(value, read);
   }

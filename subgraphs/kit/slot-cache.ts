@@ -49,7 +49,7 @@ import type { Registry, SupplierSystem } from './registry.js';
 import { DEFAULT_LOCAL_BUCKETS, LocalBuckets, type LocalBucketsOptions, type LocalEntry } from './slot-buckets-local.js';
 import { RedisBucketStore } from './slot-buckets-redis.js';
 import { MemoryBucketStore, bucketAddress, dayDigest, type BucketAddress, type BucketStore, type BucketWrite, type KnownBucket, type StoredEntry } from '../../common/slot-buckets.js';
-import { startMs } from '../../common/top-slots.js';
+import { splitByDay } from './split-by-day.js';
 import { UpstreamError, isOwnFailure, type UpstreamReason } from '../../common/upstream.js';
 import { decodeBucket, encodeBucket } from './slot-bucket-codec.js';
 import { freshMs } from './fresh-spread.js';
@@ -785,25 +785,6 @@ function toRuns(buckets: Bucket[]): { run: DayRun; members: Bucket[] }[] {
       return { run: { system, serviceId, audience, days, from: new Date(dayStart(days[0]!)), to: new Date(dayEnd(days.at(-1)!)) }, members };
     }),
   );
-}
-
-/** A run's slots into its days, earliest first; a slot outside the run's days (a lax supplier) is dropped. */
-function splitByDay<S extends CacheableSlot>(slots: readonly S[], days: readonly LondonDay[]): Map<LondonDay, S[]> {
-  const byDay = new Map<LondonDay, S[]>(days.map((d) => [d, []]));
-  // Each day's bounds once, compared per slot: a cold search splits thousands of slots over a week's days, and
-  // londonDay per slot (its offset, then its date as text) was a visible share of storing them.
-  const bounds = days.map((d) => ({ from: dayStart(d), to: dayEnd(d), list: byDay.get(d)! }));
-  let at = 0;
-  for (const s of slots) {
-    // startMs parses each start once and keeps it on the slot, for this and for ranking (common/top-slots.ts).
-    const ms = startMs(s);
-    // Slots mostly come in order of start, so the day of the slot before is tried first.
-    if (!(at < bounds.length && ms >= bounds[at]!.from && ms <= bounds[at]!.to)) at = bounds.findIndex((b) => ms >= b.from && ms <= b.to);
-    if (at >= 0) bounds[at]!.list.push(s);
-    else at = 0;
-  }
-  for (const list of byDay.values()) list.sort((a, b) => startMs(a) - startMs(b));
-  return byDay;
 }
 
 function decodeFailure(text: string): StoredFailure | null {

@@ -38,6 +38,11 @@ interface ReadInstant {
  */
 const READ_KEPT = 4096;
 const readInstants = new Map<string, ReadInstant>();
+/**
+ * The longest instant text remembered: `2026-03-29T02:30:00.123456+01:00`. FHIR allows a fraction of any length; a
+ * longer text is read each time, so what a supplier sends can never pin more than READ_KEPT short strings.
+ */
+export const MAX_REMEMBERED_INSTANT_LENGTH = 32;
 
 function readWritten(w: WrittenInstant): ReadInstant {
   const kept = readInstants.get(w.written);
@@ -45,8 +50,10 @@ function readWritten(w: WrittenInstant): ReadInstant {
   if (kept !== undefined && kept.ms === w.ms) return kept;
   const offset = writtenOffsetMinutes(w.written);
   const read: ReadInstant = { ms: w.ms, text: rfc3339AtOffset(w.ms, offset ?? 0), offsetOk: offsetOk(w.ms, offset) };
-  if (readInstants.size >= READ_KEPT) readInstants.clear();
-  readInstants.set(w.written, read);
+  if (w.written.length <= MAX_REMEMBERED_INSTANT_LENGTH) {
+    if (readInstants.size >= READ_KEPT) readInstants.clear();
+    readInstants.set(w.written, read);
+  }
   return read;
 }
 

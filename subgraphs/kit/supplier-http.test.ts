@@ -3,17 +3,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, supplierHttp } from './supplier-http.js';
-import { UpstreamError } from '../../common/upstream.js';
+import { UpstreamError, installSupplierThrottle } from '../../common/upstream.js';
+import { supplierErrors } from '../../common/metrics.js';
 
 type Reply = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
 let base: string;
 let replies: Reply[] = [];
-let seen: { method: string; at: number; acceptEncoding?: string; requestId?: string }[] = [];
+let seen: { method: string; at: number; acceptEncoding?: string; requestId?: string; userAgent?: string }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', at: Date.now(), acceptEncoding: req.headers['accept-encoding'], requestId: req.headers['x-request-id'] as string | undefined });
+    seen.push({ method: req.method ?? '', at: Date.now(), acceptEncoding: req.headers['accept-encoding'], requestId: req.headers['x-request-id'] as string | undefined, userAgent: req.headers['user-agent'] });
     const reply = replies.shift() ?? ((_q, r) => r.end('{}'));
     req.resume();
     req.on('end', () => reply(req, res));
@@ -85,6 +86,38 @@ describe('supplierHttp', () => {
     const err = await supplierHttp({ system: 's', url: `${base}/x`, method: 'POST', body: '{}', deadlineMs: 3000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'UNAVAILABLE' });
     expect(seen).toHaveLength(1);
+  });
+
+  it('reads an answer whose headers are not ASCII (Latin-1 bytes, UTF-8 beyond Latin-1) as the answer it is', async () => {
+    replies = [(_q, r) => {
+      // Node writes a header value one byte per character: é as the single byte 0xE9; the en dash as its UTF-8 bytes.
+      r.writeHead(201, { 'x-note': 'caf\u00e9', 'x-dash': Buffer.from('a\u2013b', 'utf8').toString('latin1'), etag: 'W/"1"' });
+      r.end('{}');
+    }];
+    const res = await supplierHttp({ system: 's', url: `${base}/x`, method: 'POST', body: '{}', deadlineMs: 2000 });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('etag')).toBe('W/"1"');
+    // As Node's own parser reads it, one character per byte.
+    expect(res.headers.get('x-dash')).toBe(Buffer.from('a\u2013b', 'utf8').toString('latin1'));
+    expect(seen[0]!.userAgent).toBe('nhs-booking-gateway');
+  });
+
+  it('takes a throttle token before every attempt, within what is left of the deadline, and counts the retry', async () => {
+    const asked: number[] = [];
+    const undo = installSupplierThrottle({ acquire: async (_system, withinMs) => void asked.push(withinMs) });
+    const retried = async () => (await supplierErrors.get()).values.find((v) => v.labels.system === 'throttled-test' && v.labels.reason === 'RETRIED')?.value ?? 0;
+    try {
+      const before = await retried();
+      replies = [status(503, { 'retry-after': '1' }), status(200)];
+      expect((await supplierHttp({ system: 'throttled-test', url: `${base}/x`, deadlineMs: 3000 })).status).toBe(200);
+      expect(asked).toHaveLength(2);
+      expect(asked[0]).toBeLessThanOrEqual(3000);
+      // The second attempt waited the supplier's second first: what it may wait for a token is what is left.
+      expect(asked[1]).toBeLessThanOrEqual(asked[0]! - 900);
+      expect(await retried()).toBe(before + 1);
+    } finally {
+      undo();
+    }
   });
 
   it('a refused connection is UNAVAILABLE', async () => {
