@@ -7,7 +7,9 @@
 import { rfc3339AtOffset, writtenOffsetMinutes } from '../../common/offset-time.js';
 import { LONDON } from '../../common/zoned-time.js';
 import { checkOffset } from './feeds/timezone.js';
-import { sessionFlags, slotKind, type SlotQualityFlag, type SupplierSlotModel } from './slot-model.js';
+import { SESSION_MS, sessionFlags, slotKind, type SlotQualityFlag, type SupplierSlotModel } from './slot-model.js';
+
+const NO_FLAGS: readonly SlotQualityFlag[] = Object.freeze([]);
 
 export interface WrittenInstant {
   /** As the supplier wrote it (with its offset). */
@@ -18,8 +20,9 @@ export interface WrittenInstant {
 export function englishSlotTime(start: WrittenInstant, end: WrittenInstant): Pick<SupplierSlotModel, 'start' | 'end' | 'kind' | 'timeZone' | 'qualityFlags'> {
   const s = readWritten(start);
   const e = readWritten(end);
-  const session = sessionFlags(start.ms, end.ms);
-  const flags: SlotQualityFlag[] = s.offsetOk && e.offsetOk ? session : ['OFFSET_MISMATCH', ...session];
+  // Most slots have no flag: they share one empty list, never changed (as a stored bucket's decoded slots do).
+  const plain = s.offsetOk && e.offsetOk && end.ms - start.ms < SESSION_MS;
+  const flags: SlotQualityFlag[] = plain ? (NO_FLAGS as SlotQualityFlag[]) : [...(s.offsetOk && e.offsetOk ? [] : ['OFFSET_MISMATCH' as const]), ...sessionFlags(start.ms, end.ms)];
   return { start: s.text, end: e.text, kind: slotKind(start.ms, end.ms), timeZone: LONDON, qualityFlags: flags };
 }
 
