@@ -2,6 +2,7 @@
  * Pure mapping from Booking Standard STU3 payloads to the shared Slot contract. Providers honour the standard
  * loosely (spec 10), so every slot is checked on its own: one bad slot is skipped with a reason, never the bundle.
  */
+import { LRUCache } from 'lru-cache';
 import { slotIdSigner } from '../../common/slot-id.js';
 import { encodeSlotRef } from './slot-ref.js';
 import type {
@@ -144,10 +145,9 @@ export function instant(value: string | undefined): Date | null {
 const FHIR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 /**
  * Instants read, by their text: every slot of a search is read, and slots share their times (one look-up where the
- * pattern and the parse were a twentieth of mapping a slot). Emptied when full, as the kit's slot times are.
+ * pattern and the parse were a twentieth of mapping a slot), bounded as the kit's slot times are.
  */
-const INSTANTS_KEPT = 4096;
-const instants = new Map<string, number | null>();
+const instants = new LRUCache<string, number>({ max: 4096 });
 
 /** instant() as epoch ms, without a Date per call. */
 function instantMs(value: string | undefined): number | null {
@@ -157,10 +157,7 @@ function instantMs(value: string | undefined): number | null {
   const ms = FHIR_INSTANT.test(value) ? Date.parse(value) : NaN;
   const read = Number.isNaN(ms) ? null : ms;
   // Only well-formed text of an instant's length is kept: nothing else a provider sends is remembered.
-  if (read !== null && value.length <= MAX_REMEMBERED_INSTANT_LENGTH) {
-    if (instants.size >= INSTANTS_KEPT) instants.clear();
-    instants.set(value, read);
-  }
+  if (read !== null && value.length <= MAX_REMEMBERED_INSTANT_LENGTH) instants.set(value, read);
   return read;
 }
 

@@ -4,6 +4,7 @@
  * serve services in England, so Europe/London is their zone, and an offset London did not have at that instant is
  * a defect (UTC is always allowed, as FHIR allows it).
  */
+import { LRUCache } from 'lru-cache';
 import { rfc3339AtOffset, writtenOffsetMinutes } from '../../common/offset-time.js';
 import { LONDON } from '../../common/zoned-time.js';
 import { checkOffset } from './feeds/timezone.js';
@@ -36,14 +37,13 @@ interface ReadInstant {
 /**
  * Instants read, by the text the supplier wrote. A cold search reads every slot of every page (6,600 over a week of
  * the sandbox's Booking Standard services), and slots share their times: one look-up, where reading the offset,
- * writing RFC 3339 and checking London's offset were a tenth of mapping a slot. Emptied when full, as dayStart's
- * midnights are: what a week's search reads fits many times over.
+ * writing RFC 3339 and checking London's offset were a tenth of mapping a slot. What a week's search reads fits many
+ * times over.
  */
-const READ_KEPT = 4096;
-const readInstants = new Map<string, ReadInstant>();
+const readInstants = new LRUCache<string, ReadInstant>({ max: 4096 });
 /**
  * The longest instant text remembered: `2026-03-29T02:30:00.123456+01:00`. FHIR allows a fraction of any length; a
- * longer text is read each time, so what a supplier sends can never pin more than READ_KEPT short strings.
+ * longer text is read each time, so what a supplier sends can only ever pin a few thousand short strings.
  */
 export const MAX_REMEMBERED_INSTANT_LENGTH = 32;
 
@@ -53,10 +53,7 @@ function readWritten(w: WrittenInstant): ReadInstant {
   if (kept !== undefined && kept.ms === w.ms) return kept;
   const offset = writtenOffsetMinutes(w.written);
   const read: ReadInstant = { ms: w.ms, text: rfc3339AtOffset(w.ms, offset ?? 0), offsetOk: offsetOk(w.ms, offset) };
-  if (w.written.length <= MAX_REMEMBERED_INSTANT_LENGTH) {
-    if (readInstants.size >= READ_KEPT) readInstants.clear();
-    readInstants.set(w.written, read);
-  }
+  if (w.written.length <= MAX_REMEMBERED_INSTANT_LENGTH) readInstants.set(w.written, read);
   return read;
 }
 

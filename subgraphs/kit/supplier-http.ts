@@ -99,7 +99,7 @@ async function send(req: SupplierHttpRequest, method: string): Promise<UpstreamR
     const timing = { sentAt: performance.now(), loopAtSend: performance.eventLoopUtilization(), answerBegun: false };
     let answer: { status: number; headers: Headers; body: Buffer };
     try {
-      answer = await once(req, method, req.perAttempt ? { ...headers, ...lowerCased(req.perAttempt()) } : headers, remaining, timing);
+      answer = await oneAttempt(req, method, req.perAttempt ? { ...headers, ...lowerCased(req.perAttempt()) } : headers, remaining, timing);
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
       const wait = attempt < retries && isPassingFault(err) ? retryWait(undefined, attempt, deadline) : null;
@@ -140,7 +140,7 @@ const dispatcher = new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS } });
  * arrives; past it the connection is dropped and the answer judged by its own status). Transport failures throw as
  * they come; the deadline aborts it.
  */
-async function once(
+async function oneAttempt(
   req: SupplierHttpRequest,
   method: string,
   headers: Record<string, string>,
