@@ -56,6 +56,16 @@ describe('Europe/London', () => {
     expect(ones).toBe(8);
   });
 
+  it('answers the same when asked again (what it remembers): a boundary in the gap, a date that is no day, times either side of a change', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(iso(boundaryInstant('2026-03-29', 90))).toBe('2026-03-29T01:30:00.000Z');
+      expect(boundaryInstant('2026-02-30', 600)).toBeNull();
+      expect(iso(boundaryInstant('2026-10-25', 90))).toBe('2026-10-25T00:30:00.000Z');
+      expect(londonRfc3339(Date.parse('2026-10-25T00:20:00Z'))).toBe('2026-10-25T01:20:00+01:00');
+      expect(londonRfc3339(Date.parse('2026-10-25T01:20:00Z'))).toBe('2026-10-25T01:20:00+00:00');
+    }
+  });
+
   it('writes RFC 3339 with the offset in force, and the London date', () => {
     expect(londonRfc3339(Date.parse('2026-10-25T00:20:00Z'))).toBe('2026-10-25T01:20:00+01:00');
     expect(londonRfc3339(Date.parse('2026-10-25T01:20:00Z'))).toBe('2026-10-25T01:20:00+00:00');

@@ -7,6 +7,7 @@
  * mistake in one cannot hide behind the same mistake in the other. Nothing here assumes the UK's two offsets or its
  * change dates.
  */
+import { LRUCache } from 'lru-cache';
 import { LONDON, compatibleInstant, instantsReading, msSinceTransition, offsetMinutesAt as zoneOffsetMinutesAt, wallClockAt as zoneWallClockAt } from '../../common/zoned-time.js';
 
 const MINUTE_MS = 60_000;
@@ -41,11 +42,27 @@ export function appointmentInstant(date: string, minutes: number, fold: Fold): n
 }
 
 /**
+ * Every session's start and end through Temporal, and every appointment time written back as London's RFC 3339,
+ * were most of mapping Oakfield's sessions on a cold search; sessions share their boundaries and slots their times
+ * (clinics open at the same hours, every week). London's rules do not change in a process.
+ */
+const boundaries = new LRUCache<string, number>({ max: 4096 });
+const texts = new LRUCache<number, string>({ max: 4096 });
+/** Kept for a date that names no day (compatibleInstant's null): lru-cache keeps no null. */
+const NONE = Number.NaN;
+
+/**
  * The instant a session boundary means (API.md section 3): the first reading; in the spring gap, the reading with the
  * offset in force before the change, which is the time the clock would have shown had it not jumped (01:30 → 02:30).
  */
 export function boundaryInstant(date: string, minutes: number): number | null {
-  return compatibleInstant(LONDON, date, minutes);
+  const key = `${date} ${minutes}`;
+  const kept = boundaries.get(key);
+  if (kept !== undefined) return Number.isNaN(kept) ? null : kept;
+  const ms = compatibleInstant(LONDON, date, minutes);
+  // Only what a session can name (a date, a time of day) is kept: the key is bounded by what isDate and parseHhmm pass.
+  if (key.length <= 16) boundaries.set(key, ms ?? NONE);
+  return ms;
 }
 
 /** The fold of an instant's own reading: 1 when the clock already showed the same time earlier that night. */
@@ -61,6 +78,14 @@ export function foldOf(ms: number): Fold {
 
 /** `YYYY-MM-DDTHH:mm:ss±hh:mm` with the London offset in force at the instant: what the slot contract publishes. */
 export function londonRfc3339(ms: number): string {
+  const kept = texts.get(ms);
+  if (kept !== undefined) return kept;
+  const text = rfc3339(ms);
+  texts.set(ms, text);
+  return text;
+}
+
+function rfc3339(ms: number): string {
   const w = wallClockAt(ms);
   const sign = w.offset < 0 ? '-' : '+';
   const abs = Math.abs(w.offset);
