@@ -40,6 +40,7 @@
  * per bucket read every few seconds, not one per request. The cache never makes a request fail.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { adapterFor } from '../adapters.js';
 import { addDays, contiguousRuns, dayEnd, dayStart, londonDay, type LondonDay } from '../../common/london-day.js';
@@ -801,10 +802,6 @@ type Claim = 'held' | 'busy' | 'store-away';
 /** ioredis's own command timeout (its message is all it has). */
 function isTimeout(err: unknown): boolean {
   return err instanceof Error && err.message === 'Command timed out';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // ---- construction from the environment ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { supplierErrors, supplierRequestDuration } from '../../common/metrics.js';
 import { failureOutcome, supplierStatus } from './supplier-status.js';
@@ -229,8 +230,6 @@ function lowerCased(headers: Record<string, string> | undefined): Record<string,
   for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = v;
   return out;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * The answer's text, decoded by its Content-Encoding (RFC 9110 8.4) and bounded by MAX_BODY_BYTES once decoded. A

@@ -21,6 +21,7 @@
  * supplier HTTP call takes. Systems the registry does not list (the DoS) are never held.
  */
 import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { supplierThrottle } from '../../common/metrics.js';
 import { supplierStatus } from './supplier-status.js';
@@ -125,10 +126,6 @@ export class SupplierThrottle implements SupplierThrottleGate {
   private store(): 'shared' | 'replica' {
     return this.opts.redis?.status === 'ready' ? 'shared' : 'replica';
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // ---- construction from the environment ------------------------------------------------------------------------
