@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxResponse } from '../lib/http.js';
 import { validateBooking, isObj } from './appointment-validation.js';
-import { slotUuid, type DiarySlot } from './diary.js';
+import { uuidOf, type DiarySlot } from './diary.js';
 import { FhirError } from './errors.js';
 import { uuidV5 } from './prng.js';
 import { SYSTEM } from './resources.js';
@@ -67,7 +67,7 @@ export class AppointmentBook {
     const request = validateBooking(parseBody(ctx), ctx.nowMs);
 
     const slot = this.slots.findSlot(request.slot.scheduleId, request.slot.startMs);
-    if (!slot || slot.endMs !== request.slot.endMs || slotUuid(this.tenant.id, slot.id) !== request.slot.uuid) {
+    if (!slot || slot.endMs !== request.slot.endMs || uuidOf(this.tenant.id, slot) !== request.slot.uuid) {
       throw new FhirError(422, {
         code: 'invalid',
         spineCode: 'REFERENCE_NOT_FOUND',

@@ -37,6 +37,8 @@ export interface DiarySlot {
   deliveryChannel?: DeliveryChannel;
   /** When set, only these consumer organisations (ODS codes) may see or book the slot. */
   reservedFor?: readonly string[];
+  /** Slot.identifier's UUID, once a response has needed it (uuidOf). */
+  uuid?: string;
 }
 
 /** Share of slots already taken when the diary is released (roughly what a busy UEC diary looks like). */
@@ -110,22 +112,16 @@ export function generateDiaryDay(tenantId: TenantId, schedule: ScheduleDef, date
  * is the dearest part of generation, and only the slots actually returned need one).
  */
 export function slotUuid(tenantId: TenantId, slotId: string): string {
-  const name = `${tenantId}/Slot/${slotId}`;
-  let uuid = slotUuids.get(name);
-  if (uuid === undefined) {
-    // A SHA-1 per slot listed was a tenth of this simulator's CPU on a cold search; the same slot is listed again and again.
-    if (slotUuids.size >= MAX_SLOT_UUIDS) slotUuids.clear();
-    slotUuids.set(name, (uuid = uuidV5(name)));
-  }
-  return uuid;
+  return uuidV5(`${tenantId}/Slot/${slotId}`);
 }
 
 /**
- * Several times the slots the sandbox's tenants list over the two weeks a search can reach (about 14,000); cleared
- * whole past it, so it stays a few MB however long the simulator runs.
+ * A diary slot's UUID, kept on the slot once asked for: a SHA-1 per slot listed was a tenth of this simulator's CPU
+ * on a cold search, and the same slot is listed again and again (the slot lives as long as its diary day).
  */
-const MAX_SLOT_UUIDS = 50_000;
-const slotUuids = new Map<string, string>();
+export function uuidOf(tenantId: TenantId, slot: DiarySlot): string {
+  return (slot.uuid ??= slotUuid(tenantId, slot.id));
+}
 
 function pickChannel(channels: ScheduleDef['channels'], draw: number): DeliveryChannel | null {
   if (!channels || channels.length === 0) return null;

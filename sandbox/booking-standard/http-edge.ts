@@ -14,6 +14,11 @@ export interface ResponseOptions {
   gzip: boolean;
 }
 
+/** A body already written as JSON text (a bundle that serialises its entries once: slot-search.ts bundleJson). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export function fhirResponse(status: number, body: unknown, opts: ResponseOptions, headers: Record<string, string> = {}): SandboxResponse {
   const out: Record<string, string> = { 'content-type': FHIR_JSON_UTF8, ...headers };
   if (opts.correlationId) out['x-correlation-id'] = opts.correlationId;
@@ -21,7 +26,7 @@ export function fhirResponse(status: number, body: unknown, opts: ResponseOption
     out['content-encoding'] = 'gzip';
     out['vary'] = 'Accept-Encoding';
   }
-  return { status, headers: out, body: JSON.stringify(body) };
+  return { status, headers: out, body: body instanceof JsonText ? body.text : JSON.stringify(body) };
 }
 
 export function errorResponse(err: FhirError, opts: ResponseOptions): SandboxResponse {

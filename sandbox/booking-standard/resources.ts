@@ -12,7 +12,7 @@ import type {
   ScheduleDef,
   ServiceDef,
 } from './catalogue.js';
-import { slotUuid, type DiarySlot, type SlotStatus } from './diary.js';
+import { uuidOf, type DiarySlot, type SlotStatus } from './diary.js';
 import type { TenantId } from './tenants.js';
 
 export type FhirResource = { resourceType: string; id: string } & Record<string, unknown>;
@@ -55,7 +55,7 @@ export function slotResource(tenantId: TenantId, slot: DiarySlot, status: SlotSt
     id: slot.id,
     meta: { profile: [PROFILE.slot] },
     ...(slot.deliveryChannel ? { extension: [{ url: DELIVERY_CHANNEL_EXTENSION, valueCode: slot.deliveryChannel }] } : {}),
-    identifier: [{ system: SYSTEM.uuid, value: slotUuid(tenantId, slot.id) }],
+    identifier: [{ system: SYSTEM.uuid, value: uuidOf(tenantId, slot) }],
     schedule: { reference: `Schedule/${slot.scheduleId}` },
     status,
     start: slot.start,

@@ -8,12 +8,12 @@ import { AppointmentBook } from './appointments.js';
 import { capabilityStatement } from './capability.js';
 import { buildCatalogue, type Catalogue } from './catalogue.js';
 import { FhirError } from './errors.js';
-import { errorResponse, fhirResponse, type ResponseOptions } from './http-edge.js';
+import { errorResponse, fhirResponse, JsonText, type ResponseOptions } from './http-edge.js';
 import { verifyAccessToken, type ConsumerIdentity } from './jwt.js';
 import { acceptsGzip, requireJson } from './negotiation.js';
 import { staticResources, type FhirResource } from './resources.js';
 import { parseSlotSearch } from './search-params.js';
-import { searchSlots } from './slot-search.js';
+import { bundleJson, searchSlots } from './slot-search.js';
 import { SlotStore } from './slot-store.js';
 import { checkSspHeaders, header } from './ssp-headers.js';
 import { matchTenant, SCOPE_FOR, type Interaction, type Tenant } from './tenants.js';
@@ -173,5 +173,5 @@ function slotSearch(ctx: InteractionContext): SandboxResponse {
     query: ctx.req.query,
     selfUrl: `${ctx.baseUrl}/Slot${ctx.req.url.search}`,
   });
-  return ctx.respond(200, bundle);
+  return ctx.respond(200, new JsonText(bundleJson(bundle)));
 }

@@ -48,7 +48,7 @@ export function searchSlots(search: SlotSearch, ctx: SearchContext): Bundle {
 
   const matches = store
     .slotsForService(search.serviceId, search.window)
-    .filter((s) => SlotStore.visibleTo(s, ctx.consumerOds) && (!search.statuses || search.statuses.has(store.statusOf(s))));
+    .filter((s) => SlotStore.visibleTo(s, ctx.consumerOds) && (!search.statuses || search.statuses.has(SlotStore.statusAt(s, ctx.nowMs))));
 
   const from = search.after ? firstAfter(matches, search.after) : 0;
   const page = matches.slice(from, from + search.count);
@@ -57,11 +57,7 @@ export function searchSlots(search: SlotSearch, ctx: SearchContext): Bundle {
   const link = [{ relation: 'self', url: ctx.selfUrl }];
   if (more) link.push({ relation: 'next', url: nextUrl(ctx, page[page.length - 1]!) });
 
-  const entry: NonNullable<Bundle['entry']> = page.map((s) => ({
-    fullUrl: `${ctx.baseUrl}/Slot/${s.id}`,
-    resource: slotResource(store.catalogue.tenantId, s, store.statusOf(s)),
-    search: { mode: 'match' as const },
-  }));
+  const entry: NonNullable<Bundle['entry']> = page.map((s) => slotEntry(s, SlotStore.statusAt(s, ctx.nowMs), ctx.baseUrl, store));
   for (const key of resolveIncludes(page, search.includes, store.catalogue)) {
     entry.push({ fullUrl: `${ctx.baseUrl}/${key}`, resource: ctx.statics.get(key)!, search: { mode: 'include' } });
   }
@@ -76,6 +72,49 @@ export function searchSlots(search: SlotSearch, ctx: SearchContext): Bundle {
     link,
     ...(entry.length > 0 ? { entry } : {}),
   };
+}
+
+type Entry = NonNullable<Bundle['entry']>[number];
+
+/**
+ * A slot's entry as listed, kept per slot while its status and the base URL stay the same (frozen: every search
+ * that lists the slot shares it), and its JSON text once written (bundleJson). Building and serialising the same
+ * entries on every search was a seventh of this simulator's CPU on a cold search; real providers' CPU is not on the
+ * machine of the stack under test, this simulator's is.
+ */
+const keptEntries = new WeakMap<DiarySlot, { status: string; baseUrl: string; entry: Entry }>();
+const entryTexts = new WeakMap<Entry, string>();
+
+function slotEntry(slot: DiarySlot, status: ReturnType<typeof SlotStore.statusAt>, baseUrl: string, store: SlotStore): Entry {
+  const kept = keptEntries.get(slot);
+  if (kept && kept.status === status && kept.baseUrl === baseUrl) return kept.entry;
+  const entry = deepFreeze({ fullUrl: `${baseUrl}/Slot/${slot.id}`, resource: slotResource(store.catalogue.tenantId, slot, status), search: { mode: 'match' as const } });
+  keptEntries.set(slot, { status, baseUrl, entry });
+  return entry;
+}
+
+/** The bundle's JSON text, character for character what JSON.stringify writes, with each kept entry written once. */
+export function bundleJson(bundle: Bundle): string {
+  const { entry, ...head } = bundle;
+  const text = JSON.stringify(head);
+  if (!entry) return text;
+  const entries = entry.map((e) => {
+    let t = entryTexts.get(e);
+    if (t === undefined) {
+      t = JSON.stringify(e);
+      if (Object.isFrozen(e)) entryTexts.set(e, t);
+    }
+    return t;
+  });
+  return `${text.slice(0, -1)},"entry":[${entries.join(',')}]}`;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /** Index of the first slot after the cursor. Keyset paging: a slot booked between pages shifts nothing. */

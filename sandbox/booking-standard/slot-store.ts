@@ -29,7 +29,12 @@ export class SlotStore {
 
   /** Status as a consumer sees it now: released status, changed by bookings, and busy once the start has passed. */
   statusOf(slot: DiarySlot): SlotStatus {
-    return slot.startMs <= this.now().getTime() ? 'busy' : slot.status;
+    return SlotStore.statusAt(slot, this.now().getTime());
+  }
+
+  /** Status at a given instant: a search reads every slot of its answer at the one instant it answers for. */
+  static statusAt(slot: DiarySlot, nowMs: number): SlotStatus {
+    return slot.startMs <= nowMs ? 'busy' : slot.status;
   }
 
   /** Whether a consumer organisation may see (and book) a slot. */
