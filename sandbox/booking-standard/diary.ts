@@ -39,6 +39,8 @@ export interface DiarySlot {
   reservedFor?: readonly string[];
   /** Slot.identifier's UUID, once a response has needed it (uuidOf). */
   uuid?: string;
+  /** Its searchset entry as last listed, kept by slot-search.ts (opaque here). */
+  listed?: unknown;
 }
 
 /** Share of slots already taken when the diary is released (roughly what a busy UEC diary looks like). */

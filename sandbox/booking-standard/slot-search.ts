@@ -9,7 +9,7 @@ import { resolveIncludes } from './includes.js';
 import { slotResource, type FhirResource } from './resources.js';
 import { encodeCursor, PAGE_PARAM, type SlotSearch } from './search-params.js';
 import { bySlotOrder, SlotStore } from './slot-store.js';
-import type { DiarySlot } from './diary.js';
+import type { DiarySlot, SlotStatus } from './diary.js';
 
 export interface SearchContext {
   store: SlotStore;
@@ -77,19 +77,18 @@ export function searchSlots(search: SlotSearch, ctx: SearchContext): Bundle {
 type Entry = NonNullable<Bundle['entry']>[number];
 
 /**
- * A slot's entry as listed, kept per slot while its status and the base URL stay the same (frozen: every search
+ * A slot's entry as listed, kept on the slot while its status and the base URL stay the same (frozen: every search
  * that lists the slot shares it), and its JSON text once written (bundleJson). Building and serialising the same
  * entries on every search was a seventh of this simulator's CPU on a cold search; real providers' CPU is not on the
  * machine of the stack under test, this simulator's is.
  */
-const keptEntries = new WeakMap<DiarySlot, { status: string; baseUrl: string; entry: Entry }>();
 const entryTexts = new WeakMap<Entry, string>();
 
-function slotEntry(slot: DiarySlot, status: ReturnType<typeof SlotStore.statusAt>, baseUrl: string, store: SlotStore): Entry {
-  const kept = keptEntries.get(slot);
+function slotEntry(slot: DiarySlot, status: SlotStatus, baseUrl: string, store: SlotStore): Entry {
+  const kept = slot.listed as { status: SlotStatus; baseUrl: string; entry: Entry } | undefined;
   if (kept && kept.status === status && kept.baseUrl === baseUrl) return kept.entry;
   const entry = deepFreeze({ fullUrl: `${baseUrl}/Slot/${slot.id}`, resource: slotResource(store.catalogue.tenantId, slot, status), search: { mode: 'match' as const } });
-  keptEntries.set(slot, { status, baseUrl, entry });
+  slot.listed = { status, baseUrl, entry };
   return entry;
 }
 
