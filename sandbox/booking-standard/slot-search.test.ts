@@ -62,6 +62,35 @@ describe('bundleJson', () => {
     const later = Date.parse(first.start);
     const past = JSON.parse(bundleJson(search(provider, [['start', 'ge2026-06-01T00:00:00+01:00'], ['start', 'le2026-06-02T10:00:00+01:00'], ['status', 'free,busy']], later)));
     expect(past.entry.find((e: any) => e.resource.id === first.id).resource.status).toBe('busy');
-    expect(JSON.parse(bundleJson(search(provider, [...window, ['status', 'free']]))).entry.some((e: any) => e.resource.id === first.id)).toBe(true);
+    const again = JSON.parse(bundleJson(search(provider, [...window, ['status', 'free']]))).entry.find((e: any) => e.resource.id === first.id);
+    expect(again.resource.status).toBe('free');
+  });
+
+  it('writes each entry under the base URL of the search that lists it', () => {
+    const other = 'http://elsewhere.test/harbour/STU3';
+    const query = new URLSearchParams([['schedule.actor:healthcareservice', 'HealthcareService/1402000102'], ...window]);
+    for (const base of [BASE, other, BASE]) {
+      const b = searchSlots(parseSlotSearch(query, NOW), { store: provider.slots, statics: provider.statics, baseUrl: base, consumerOds: 'X26', nowMs: NOW, query, selfUrl: `${base}/Slot?${query}` });
+      const entries = JSON.parse(bundleJson(b)).entry as { fullUrl: string }[];
+      expect(entries.length).toBeGreaterThan(0);
+      for (const e of entries) expect(e.fullUrl.startsWith(`${base}/`)).toBe(true);
+    }
+  });
+});
+
+describe('the diary a provider holds', () => {
+  it('drops the days that fall out of its horizon as time passes, keeping those within it', () => {
+    let now = NOW;
+    const provider = createProvider(buildTenants()[0]!, () => new Date(now));
+    const everything: [string, string][] = [['status', 'free,busy']];
+    search(provider, everything, now);
+    const held = provider.slots.heldDays;
+    expect(held).toBeGreaterThan(10);
+    now += 30 * 86_400_000;
+    const later = search(provider, everything, now);
+    expect(later.total).toBeGreaterThan(0);
+    // Only the horizon's days (yesterday to 14 days ahead) are left: none of the month before.
+    expect(provider.slots.heldDays).toBeLessThanOrEqual(16);
+    expect(provider.slots.heldDays).toBeGreaterThan(10);
   });
 });

@@ -20,7 +20,8 @@ export interface StartWindow {
 }
 
 export class SlotStore {
-  private readonly days = new Map<string, DiarySlot[]>();
+  /** Diary days by date (`y-m-d`), then schedule: a day that falls out of the horizon is dropped whole. */
+  private readonly days = new Map<string, Map<string, DiarySlot[]>>();
 
   constructor(
     readonly catalogue: Catalogue,
@@ -73,14 +74,37 @@ export class SlotStore {
   }
 
   private day(scheduleId: string, date: LocalDate): DiarySlot[] {
-    const key = `${scheduleId}|${date.year}-${date.month}-${date.day}`;
-    let slots = this.days.get(key);
+    const dateKey = `${date.year}-${date.month}-${date.day}`;
+    let schedules = this.days.get(dateKey);
+    if (!schedules) {
+      this.forgetPastDays();
+      this.days.set(dateKey, (schedules = new Map()));
+    }
+    let slots = schedules.get(scheduleId);
     if (!slots) {
       const schedule = this.catalogue.schedules.get(scheduleId)!;
       slots = generateDiaryDay(this.catalogue.tenantId, schedule, date);
-      this.days.set(key, slots);
+      schedules.set(scheduleId, slots);
     }
     return slots;
+  }
+
+  /**
+   * Drops the days before the horizon when a new day is first asked for: no search or booking reaches them again
+   * (both stay within it), and their slots, with what responses keep on them, would otherwise be held for as long as
+   * the simulator runs.
+   */
+  private forgetPastDays(): void {
+    const first = addDays(londonDateOf(this.now().getTime()), -DIARY_DAYS_BEFORE);
+    for (const key of this.days.keys()) {
+      const [year, month, day] = key.split('-').map(Number) as [number, number, number];
+      if (daysBetween({ year, month, day }, first) > 0) this.days.delete(key);
+    }
+  }
+
+  /** How many diary days are held (for tests: past days are dropped). */
+  get heldDays(): number {
+    return this.days.size;
   }
 
   /** Diary days that can hold a slot starting in the window: overnight sessions start the day before. */
