@@ -34,14 +34,14 @@ describe('slot ids', () => {
     const ref = '1~slot-1~sched~kf2~jag0~AAAAAAAAAAAAAAAAAAAAAA';
     // Signed twice by new signers: the second is a remembered id, still the one encodeSlotId writes.
     for (let round = 0; round < 2; round++) expect(slotIdSigner('harbour-uec', '1402000101', key)(ref)).toBe(encodeSlotId({ system: 'harbour-uec', serviceId: '1402000101', ref }, key));
-    // The same text of the same key content, in another Buffer, signs alike.
+    // The same key content in another Buffer (with a memo of its own) signs alike.
     expect(slotIdSigner('harbour-uec', '1402000101', Buffer.from(key))(ref)).toBe(encodeSlotId({ system: 'harbour-uec', serviceId: '1402000101', ref }, key));
     // Another key, service or system: never the remembered id.
     expect(slotIdSigner('harbour-uec', '1402000101', other)(ref)).toBe(encodeSlotId({ system: 'harbour-uec', serviceId: '1402000101', ref }, other));
     expect(decodeSlotId(slotIdSigner('harbour-uec', '1402000101', other)(ref), key)).toBeNull();
     expect(decodeSlotId(slotIdSigner('harbour-uec', '1402000102', key)(ref), key)).toEqual({ system: 'harbour-uec', serviceId: '1402000102', ref });
     expect(decodeSlotId(slotIdSigner('meridian-ooh', '1402000101', key)(ref), key)).toEqual({ system: 'meridian-ooh', serviceId: '1402000101', ref });
-    // A ref that would cost memory beyond a supplier's usual is signed every time, still correctly.
+    // A ref longer than any remembered is not kept, and is still signed correctly each time.
     const long = 'x'.repeat(1_000);
     for (let round = 0; round < 2; round++) expect(slotIdSigner('harbour-uec', '1402000101', key)(long)).toBe(encodeSlotId({ system: 'harbour-uec', serviceId: '1402000101', ref: long }, key));
   });

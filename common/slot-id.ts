@@ -119,12 +119,16 @@ export function slotIdSigner(system: string, serviceId: string, key: Buffer = cu
 
 /**
  * Ids remembered per process: about the slots a subgraph's services list over the days it is asked for (the sandbox's
- * two Booking Standard providers list about 14,000 over two weeks), at most a few MB; cleared whole past it. A ref
- * longer than a supplier's usual (ids of 64 characters, a UUID) is signed every time rather than kept.
+ * two Booking Standard providers list about 14,000 over two weeks): about 6 MB at typical lengths, 14 MB at most;
+ * cleared whole past it. A ref longer than a supplier's usual (ids of 64 characters, a UUID) is signed every time
+ * rather than kept.
  */
 const MAX_SIGNED_IDS = 16_384;
 const MAX_REMEMBERED_BODY = 320;
-/** Per key: an id signed with one key is never handed out under another. */
+/**
+ * Per key, by the key Buffer itself: an id signed with one key is never handed out under another. currentKey() makes
+ * a new Buffer whenever the key changes; a key Buffer is never changed in place.
+ */
 const signedIds = new WeakMap<Buffer, Map<string, string>>();
 
 function signedIdsFor(key: Buffer): Map<string, string> {

@@ -647,7 +647,8 @@ async function main(): Promise<number> {
   say(`availability-cold: every supplier simulator now answers each call in ${SUPPLIER_DELAY_MS} ms`);
   for (const base of Object.values(simulators)) await injectDelay(base, SUPPLIER_DELAY_MS);
   // Each round asks a variant of the search no earlier row or round asked, so no answer kept in a process (an
-  // identical search's merged answer) outlives the emptied Redis; within a round the requests are identical.
+  // identical search's merged answer) outlives the emptied Redis; within a round the requests are identical. Memos
+  // of pure functions (signed ids, times read) stay warm, as in a deployment refreshing days it listed before.
   const coldTargets = Array.from({ length: N.availColdRoundsC1 + N.availColdRoundsC10 }, (_, i) =>
     availabilityTarget(s.gatewayUrl, variantOf(sameSearch, 50_000 + i), { expectAsked: ids.length, base: sameSearch }),
   );

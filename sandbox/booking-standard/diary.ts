@@ -119,7 +119,8 @@ export function slotUuid(tenantId: TenantId, slotId: string): string {
 
 /**
  * A diary slot's UUID, kept on the slot once asked for: a SHA-1 per slot listed was a tenth of this simulator's CPU
- * on a cold search, and the same slot is listed again and again (the slot lives as long as its diary day).
+ * on a cold search, and the same slot is listed again and again (the slot lives as long as its diary day is held,
+ * slot-store.ts). A slot belongs to one tenant, so the one it was first asked for is the one it keeps.
  */
 export function uuidOf(tenantId: TenantId, slot: DiarySlot): string {
   return (slot.uuid ??= slotUuid(tenantId, slot.id));

@@ -92,7 +92,10 @@ function slotEntry(slot: DiarySlot, status: SlotStatus, baseUrl: string, store: 
   return entry;
 }
 
-/** The bundle's JSON text, character for character what JSON.stringify writes, with each kept entry written once. */
+/**
+ * A searchSlots bundle's JSON text, character for character what JSON.stringify writes, with each kept entry written
+ * once. It relies on what searchSlots builds: `entry` last, after fields that are never empty.
+ */
 export function bundleJson(bundle: Bundle): string {
   const { entry, ...head } = bundle;
   const text = JSON.stringify(head);
