@@ -89,7 +89,9 @@ export function generateDiaryDay(tenantId: TenantId, schedule: ScheduleDef, date
       const channelDraw = random();
       const startOffset = offsetAt(s);
       const id = `${slotKey}-${utcStamp(s)}`;
-      const slot: DiarySlot = {
+      // Every field present from the start, the optional ones undefined: slots of one shape keep the property
+      // reads of every search over them monomorphic (added later, each mix of fields was a shape of its own).
+      out.push({
         id,
         scheduleId: schedule.id,
         serviceId: schedule.serviceId,
@@ -98,12 +100,11 @@ export function generateDiaryDay(tenantId: TenantId, schedule: ScheduleDef, date
         start: formatWithOffset(s, startOffset),
         end: formatWithOffset(e, offsetAt(e)),
         status: busyDraw < BUSY_SHARE ? 'busy' : 'free',
-      };
-      const channel = pickChannel(schedule.channels, channelDraw);
-      if (channel) slot.deliveryChannel = channel;
-      const reservedFor = reservationAt(schedule, localClock(s, startOffset));
-      if (reservedFor) slot.reservedFor = reservedFor;
-      out.push(slot);
+        deliveryChannel: pickChannel(schedule.channels, channelDraw) ?? undefined,
+        reservedFor: reservationAt(schedule, localClock(s, startOffset)),
+        uuid: undefined,
+        listed: undefined,
+      });
     }
   }
   return out;
