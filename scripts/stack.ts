@@ -44,6 +44,8 @@ interface ProcessSpec {
   /** What other processes call it by (the gateway's subgraph URL, a simulator's base URL). */
   urlEnv?: string;
   urlPath: string;
+  /** V8 flags the process always runs with (a subgraph's `v8Flags`), before any the caller adds. */
+  v8Flags?: readonly string[];
 }
 
 /** Every process, in start order: upstreams, subgraphs, gateway. */
@@ -51,7 +53,7 @@ export const PROCESSES: readonly ProcessSpec[] = [
   ...SANDBOXES.map((s) => ({ ...s, health: '/_sandbox/health', urlPath: '' })),
   ...SUBGRAPHS.flatMap((s) =>
     s.remote
-      ? [{ name: s.name, entry: `${s.dir}/index.ts`, portEnv: s.remote.portEnv, defaultPort: s.remote.defaultPort, urlEnv: s.remote.urlEnv, health: '/health/live', urlPath: '/graphql', label: `${s.name} subgraph` }]
+      ? [{ name: s.name, entry: `${s.dir}/index.ts`, portEnv: s.remote.portEnv, defaultPort: s.remote.defaultPort, urlEnv: s.remote.urlEnv, health: '/health/live', urlPath: '/graphql', label: `${s.name} subgraph`, ...(s.remote.v8Flags ? { v8Flags: s.remote.v8Flags } : {}) }]
       : [],
   ),
   { ...GATEWAY, health: '/health/live', urlPath: '/graphql', label: 'gateway (GraphQL)' },
@@ -202,7 +204,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const spec = PROCESSES.find((s) => s.name === name);
     if (!spec) throw new Error(`no process named ${name}`);
     const own = !SANDBOXES.some((x) => x.name === name);
-    const child = spawn(process.execPath, [...(own ? (opts.nodeArgs ?? []) : []), ...entryProgram(spec.entry, opts.compiledDir)], {
+    const child = spawn(process.execPath, [...(spec.v8Flags ?? []), ...(own ? (opts.nodeArgs ?? []) : []), ...entryProgram(spec.entry, opts.compiledDir)], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

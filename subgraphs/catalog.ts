@@ -26,6 +26,8 @@ export interface SubgraphEntry {
     portEnv: string;
     /** Environment variable overriding the URL the gateway uses to reach it. */
     urlEnv: string;
+    /** V8 flags its process runs with (kit/adapter.ts `v8Flags`). */
+    v8Flags?: readonly string[];
   };
 }
 
@@ -43,7 +45,7 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
       dir: s.dir,
       includes: s.includes,
       books: { kinds: [kind], prefix: s.prefix, ...('handoffOnly' in s ? { handoffOnly: s.handoffOnly } : {}), ...('holds' in s ? { holds: s.holds } : {}) },
-      remote: { defaultPort: s.defaultPort, portEnv: s.portEnv, urlEnv: s.urlEnv },
+      remote: { defaultPort: s.defaultPort, portEnv: s.portEnv, urlEnv: s.urlEnv, ...('v8Flags' in s ? { v8Flags: s.v8Flags } : {}) },
     }),
   ),
   // Gateway-owned operations routed by data (booking, cancelling, reading appointments), hosted in the gateway.

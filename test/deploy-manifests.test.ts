@@ -33,6 +33,8 @@ interface Process {
   name: string;
   /** The source entry point; the image runs its compiled twin under dist/. */
   entry: string;
+  /** V8 flags it runs with, before the entry point. */
+  v8Flags: readonly string[];
   hostEnv: string;
   /** Listen ports: the environment variable that sets each, its default, and the paths served there. */
   ports: { env: string; default: number; serves: readonly string[]; public: boolean }[];
@@ -55,6 +57,7 @@ function productionProcesses(): Process[] {
   const gateway: Process = {
     name: 'gateway',
     entry: 'gateway/index.ts',
+    v8Flags: [],
     hostEnv: GATEWAY_LISTEN.hostEnv,
     ports: [
       { env: GATEWAY_LISTEN.port.env, default: GATEWAY_LISTEN.port.default, serves: [GATEWAY_HEALTH.live], public: true },
@@ -70,6 +73,7 @@ function productionProcesses(): Process[] {
           {
             name: s.name,
             entry: `${s.dir}/index.ts`,
+            v8Flags: s.remote.v8Flags ?? [],
             hostEnv: SUBGRAPH_LISTEN.hostEnv,
             ports: [{ env: s.remote.portEnv, default: s.remote.defaultPort, serves: [SUBGRAPH_HEALTH.live, SUBGRAPH_HEALTH.ready], public: true }],
             live: SUBGRAPH_HEALTH.live,
@@ -125,7 +129,8 @@ function manifestProblems(docs: K8s[], processes: Process[] = productionProcesse
     // The compiled entry point, with no TypeScript loader.
     const command = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
     const compiled = `dist/${p.entry.replace(/\.ts$/, '.js')}`;
-    if (command !== `node ${compiled}`) say(`command is "${command}", expected "node ${compiled}"`);
+    const expected = ['node', ...p.v8Flags, compiled].join(' ');
+    if (command !== expected) say(`command is "${command}", expected "${expected}"`);
     if (!existsSync(`${repoRoot}${p.entry}`)) say(`${p.entry} does not exist`);
     if (/tsx|--import|--loader|--require/.test(`${command} ${plain('NODE_OPTIONS') ?? ''}`)) say('starts with a TypeScript loader');
     if (plain('NODE_ENV') !== 'production') say('NODE_ENV is not production');

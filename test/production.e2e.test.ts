@@ -4,9 +4,10 @@
  * in any log line of any process. The whole stack runs as separate processes with a real redis-server.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair } from 'jose';
-import { freePort, freePorts, entryProgram, startStack, type Stack } from '../scripts/stack.js';
+import { PROCESSES, freePort, freePorts, entryProgram, startStack, type ProcessName, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
@@ -218,6 +219,15 @@ describe('GraphQL over HTTP', () => {
     const simple = await fetch(`${stack.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}`);
     expect(simple.status).toBe(400);
     expect(await simple.text()).toMatch(/CSRF/i);
+  });
+});
+
+describe('process tuning', () => {
+  it('runs each subgraph with the V8 flags its adapter declares, and no others', () => {
+    const flagsOf = (name: ProcessName) => readFileSync(`/proc/${stack.pid(name)}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('--max-'));
+    for (const p of PROCESSES.filter((x) => SUBGRAPHS.some((s) => s.name === x.name && s.remote))) expect(flagsOf(p.name), p.name).toEqual([...(p.v8Flags ?? [])]);
+    // The one declared today, so the loop above checks a flag that is there as well as flags that are not.
+    expect(flagsOf('booking-standard')).toEqual(['--max-semi-space-size=32']);
   });
 });
 

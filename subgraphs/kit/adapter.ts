@@ -49,6 +49,11 @@ export interface SupplierAdapter<K extends string = string, S extends SystemSche
     portEnv: string;
     /** Environment variable overriding the URL the gateway uses to reach it. */
     urlEnv: string;
+    /**
+     * V8 flags its process runs with (`node <flags> index.js`, in `npm start`, the tests and the Kubernetes
+     * manifest alike): heap tuning measured for the load its supplier's protocol puts on it. Absent: Node's defaults.
+     */
+    v8Flags?: readonly string[];
   };
   /**
    * The directory's side of its service type: the type name, declared in `<dir>/directory.graphql` (the directory
