@@ -5,6 +5,7 @@
 #   docker build -t nhs-booking-gateway:0.1.0 .
 #   docker run --rm nhs-booking-gateway:0.1.0                                        # the gateway
 #   docker run --rm nhs-booking-gateway:0.1.0 node dist/subgraphs/pas-rest/index.js  # a subgraph
+#   (with the V8 flags its adapter declares, `v8Flags`, before the path: booking-standard's --max-semi-space-size=32)
 #
 # Production settings (secrets, SUPPLIER_REGISTRY, REDIS_URL) come from the environment: README.md, "Production
 # build and deployment".

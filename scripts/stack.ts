@@ -107,6 +107,13 @@ export function entryProgram(entry: string, compiledDir: string | undefined = pr
   return [compiled];
 }
 
+/** How a process of the stack is started: the V8 flags it always runs with, then its entry point (entryProgram). */
+export function processProgram(name: ProcessName, compiledDir?: string): string[] {
+  const spec = PROCESSES.find((p) => p.name === name);
+  if (!spec) throw new Error(`no process named ${name}`);
+  return [...(spec.v8Flags ?? []), ...entryProgram(spec.entry, compiledDir)];
+}
+
 /** SIGTERM, so the process drains; SIGKILL if it has not exited after `graceMs`. */
 export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

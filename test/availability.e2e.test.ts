@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort, freePorts, entryProgram, startStack, type Stack } from '../scripts/stack.js';
+import { freePort, freePorts, processProgram, startStack, type Stack } from '../scripts/stack.js';
 import { gatewayHeaders } from '../common/internal-auth.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, gql, injectFault } from './helpers.js';
@@ -413,7 +413,7 @@ describe('with the circuit breaker and a second replica', () => {
   it('a booked slot disappears from availability at once, from every replica', async () => {
     // A second booking-standard replica, sharing the Redis slot cache with the first.
     const port = await freePort();
-    const replica = spawn(process.execPath, entryProgram('subgraphs/booking-standard/index.ts'), {
+    const replica = spawn(process.execPath, processProgram('booking-standard'), {
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',

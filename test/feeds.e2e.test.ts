@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, freePorts, entryProgram, startStack, stopChild, type Stack } from '../scripts/stack.js';
+import { freePort, freePorts, processProgram, startStack, stopChild, type Stack } from '../scripts/stack.js';
 import { devToken } from '../scripts/token.js';
 import { gatewayHeaders } from '../common/internal-auth.js';
 import { rfc3339AtOffset } from '../common/offset-time.js';
@@ -70,7 +70,7 @@ beforeAll(async () => {
   auth = { authorization: `Bearer ${await devToken({ org: 'RX8' })}` };
   // A second smart-links process, as a replica would run: same environment, its own port.
   const port = await freePort();
-  second = spawn(process.execPath, entryProgram('subgraphs/smart-links/index.ts'), {
+  second = spawn(process.execPath, processProgram('smart-links'), {
     env: { ...process.env, ...env, SMART_LINKS_PORT: String(port), SANDBOX_FEEDS_URL: feedsUrl },
     stdio: 'ignore',
   });

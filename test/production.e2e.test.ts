@@ -223,8 +223,12 @@ describe('GraphQL over HTTP', () => {
 });
 
 describe('process tuning', () => {
-  it('runs each subgraph with the V8 flags its adapter declares, and no others', () => {
-    const flagsOf = (name: ProcessName) => readFileSync(`/proc/${stack.pid(name)}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('--max-'));
+  it('runs each subgraph with the V8 heap flags its adapter declares, and no others', () => {
+    const flagsOf = (name: ProcessName) => {
+      const pid = stack.pid(name);
+      expect(pid, `${name} is running`).toBeDefined();
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('--max-'));
+    };
     for (const p of PROCESSES.filter((x) => SUBGRAPHS.some((s) => s.name === x.name && s.remote))) expect(flagsOf(p.name), p.name).toEqual([...(p.v8Flags ?? [])]);
     // The one declared today, so the loop above checks a flag that is there as well as flags that are not.
     expect(flagsOf('booking-standard')).toEqual(['--max-semi-space-size=32']);

@@ -32,7 +32,7 @@ export const bookingStandardAdapter = {
     urlEnv: 'BOOKING_STANDARD_SUBGRAPH_URL',
     // A cold search parses about 3 MB of FHIR JSON and keeps its slots: with Node's 16-MB semi-spaces a scavenge ran
     // every 30-60 ms, promoting most of what it copied. 32 MB: the subgraph's CPU on a cold search 234-244 -> 203-218
-    // ms and its p50 about 13 ms lower (three alternating probes each), for up to 32 MB more young generation.
+    // ms and its p50 about 13 ms lower (three alternating probes each), for up to 32 MB more young generation in use.
     v8Flags: ['--max-semi-space-size=32'],
   },
   directory: { typename: 'BookingStandardService', listedFrom: 'dos' },

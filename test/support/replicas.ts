@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EXTRA_PORTS, GATEWAY, PROCESSES, entryProgram, freePort, stopChild } from '../../scripts/stack.js';
+import { EXTRA_PORTS, GATEWAY, PROCESSES, freePort, processProgram, stopChild } from '../../scripts/stack.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -58,7 +58,7 @@ export async function defineReplica(opts: ReplicaOptions): Promise<Replica> {
   async function start(extra: Record<string, string> = {}): Promise<void> {
     if (child) throw new Error(`${opts.name} is already running`);
     env = { ...env, ...extra };
-    const c = spawn(process.execPath, entryProgram(spec!.entry), {
+    const c = spawn(process.execPath, processProgram(spec!.name), {
       cwd: root,
       env: { ...process.env, ...env, ...portEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
