@@ -3,7 +3,9 @@
  * the sandbox as separate processes. What the provider stored is read back from the simulator's control API.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { decodeSlotId } from '../common/slot-id.js';
 import { freePorts, startStack, type Stack } from '../scripts/stack.js';
+import { decodeSlotRef } from '../subgraphs/booking-standard/slot-ref.js';
 import { devToken } from '../scripts/token.js';
 import { clearSandbox, decodeJwt, gql, injectFault, sandboxRequests } from './helpers.js';
 import { startRedis, type TestRedis } from './redis.js';
@@ -75,11 +77,21 @@ async function stored(): Promise<StoredAppointment[]> {
   expect(res.status).toBe(200);
   return (await res.json()) as StoredAppointment[];
 }
-/** The latest version of every appointment the provider holds for a slot start. */
-async function storedAt(start: string): Promise<StoredAppointment[]> {
+/**
+ * The latest version of every appointment the provider holds for one slot: its start and its diary (the contained
+ * Slot's schedule, from the copy the slot id carries). The start alone is not one slot: a service's diaries (its main
+ * one and its timed arrivals) can each have a slot then, and another test may have booked the other.
+ */
+async function storedAt(slot: { id: string; start: string }): Promise<StoredAppointment[]> {
+  const copy = decodeSlotRef(decodeSlotId(slot.id)?.ref ?? '');
+  expect(copy?.scheduleId, 'a Booking Standard slot id with its schedule').toBeTruthy();
   const latest = new Map<string, StoredAppointment>();
   for (const a of await stored()) latest.set(a.resource.id, a);
-  return [...latest.values()].filter((a) => Date.parse(a.resource.start) === Date.parse(start));
+  return [...latest.values()].filter(
+    (a) =>
+      Date.parse(a.resource.start) === Date.parse(slot.start) &&
+      (a.resource.contained ?? []).some((r: Record<string, any>) => r.resourceType === 'Slot' && r.schedule?.reference === `Schedule/${copy!.scheduleId}`),
+  );
 }
 
 async function posts(): Promise<number> {
@@ -131,7 +143,7 @@ describe('book, read, cancel', () => {
       requested_scope: 'patient/appointment.write',
       requesting_organization: { identifier: [{ value: 'RX8' }] },
     });
-    const [appt] = await storedAt(slot.start);
+    const [appt] = await storedAt(slot);
     expect(appt).toBeDefined();
     const contained = appt!.resource.contained as Record<string, any>[];
     const doc = contained.find((r) => r.resourceType === 'DocumentReference')!;
@@ -158,7 +170,7 @@ describe('book, read, cancel', () => {
 
     const after = await gql(stack.gatewayUrl, READ, { id: result.appointment.id }, auth('nhs111'));
     expect(after.data!.appointment).toMatchObject({ outcome: 'FOUND', appointment: { status: 'CANCELLED' } });
-    expect((await storedAt(slot.start))[0]!.resource.status).toBe('cancelled');
+    expect((await storedAt(slot))[0]!.resource.status).toBe('cancelled');
     // Free again.
     expect((await freeSlots('1402000102')).map((s) => s.id)).toContain(slot.id);
 
@@ -185,7 +197,7 @@ describe('no double booking', () => {
     const outcomes = results.map((r) => r.data?.bookAppointment.outcome ?? `error: ${r.errors?.[0]?.message}`);
     expect(outcomes.filter((o) => o === 'BOOKED')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'SLOT_UNAVAILABLE')).toHaveLength(49);
-    expect((await storedAt(slot.start)).filter((a) => a.resource.status === 'booked')).toHaveLength(1);
+    expect((await storedAt(slot)).filter((a) => a.resource.status === 'booked')).toHaveLength(1);
   }, 60_000);
 
   it('the same key and input returns the first outcome without a second upstream booking', async () => {
@@ -216,7 +228,7 @@ describe('no double booking', () => {
     const retry = await gql(stack.gatewayUrl, BOOK, { input }, auth('nhs111'));
     expect(retry.data!.bookAppointment).toMatchObject({ outcome: 'BOOKED', appointment: { id: first.data!.bookAppointment.appointment.id } });
     expect(await posts()).toBe(2);
-    const held = (await storedAt(slot.start)).filter((a) => a.resource.status === 'booked');
+    const held = (await storedAt(slot)).filter((a) => a.resource.status === 'booked');
     expect(held).toHaveLength(1);
     const read = await gql(stack.gatewayUrl, READ, { id: retry.data!.bookAppointment.appointment.id }, auth('nhs111'));
     expect(read.data!.appointment.outcome).toBe('FOUND');
@@ -250,7 +262,7 @@ describe('who may do what', () => {
     const cancel = await gql(stack.gatewayUrl, CANCEL, { id }, auth('cas'));
     expect(cancel.data!.cancelAppointment).toMatchObject({ outcome: 'FORBIDDEN' });
     expect((await sandboxRequests(sim)).filter((r) => r.method === 'PUT' && r.status === 200)).toHaveLength(0);
-    expect((await storedAt(slot.start))[0]!.resource.status).toBe('booked');
+    expect((await storedAt(slot))[0]!.resource.status).toBe('booked');
     const own = await gql(stack.gatewayUrl, READ, { id }, auth('nhs111'));
     expect(own.data!.appointment.appointment.status).toBe('BOOKED');
   });
