@@ -107,11 +107,14 @@ export function entryProgram(entry: string, compiledDir: string | undefined = pr
   return [compiled];
 }
 
-/** How a process of the stack is started: the V8 flags it always runs with, then its entry point (entryProgram). */
-export function processProgram(name: ProcessName, compiledDir?: string): string[] {
+/**
+ * How a process of the stack is started: the V8 flags it always runs with, any the caller adds (a profiler's), then
+ * its entry point (entryProgram).
+ */
+export function processProgram(name: ProcessName, opts: { compiledDir?: string; nodeArgs?: readonly string[] } = {}): string[] {
   const spec = PROCESSES.find((p) => p.name === name);
   if (!spec) throw new Error(`no process named ${name}`);
-  return [...(spec.v8Flags ?? []), ...entryProgram(spec.entry, compiledDir)];
+  return [...(spec.v8Flags ?? []), ...(opts.nodeArgs ?? []), ...entryProgram(spec.entry, opts.compiledDir)];
 }
 
 /** SIGTERM, so the process drains; SIGKILL if it has not exited after `graceMs`. */
@@ -211,7 +214,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const spec = PROCESSES.find((s) => s.name === name);
     if (!spec) throw new Error(`no process named ${name}`);
     const own = !SANDBOXES.some((x) => x.name === name);
-    const child = spawn(process.execPath, [...(spec.v8Flags ?? []), ...(own ? (opts.nodeArgs ?? []) : []), ...entryProgram(spec.entry, opts.compiledDir)], {
+    const program = processProgram(name, { compiledDir: opts.compiledDir, ...(own && opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}) });
+    const child = spawn(process.execPath, program, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
